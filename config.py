@@ -1,0 +1,103 @@
+"""Configuration classes, read from the environment (dev-only defaults).
+
+`create_app()` picks a class by name (`TERREAU_ENV`: development, testing, production)
+unless given one.
+"""
+
+import os
+from pathlib import Path
+
+DEV_SECRET_KEY = "dev-only-secret-change-me"
+PROJECT_DIR = Path(__file__).resolve().parent
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+class Config:
+    ENV_NAME = "development"
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
+    DATA_DIR = os.environ.get("TERREAU_DATA_DIR", str(PROJECT_DIR / "instance"))
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", "")  # default set in create_app
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    REDIS_URL = os.environ.get("REDIS_URL", "")
+    SOCKETIO_ASYNC_MODE = os.environ.get("TERREAU_ASYNC_MODE", "")  # "" = best available
+
+    # Mail: SMTP when MAIL_SERVER is set, otherwise the outbox folder in DATA_DIR.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = _env_int("MAIL_PORT", 587)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", True)
+    MAIL_FROM = os.environ.get("MAIL_FROM", "Terreau <no-reply@terreau.local>")
+    PUBLIC_URL = os.environ.get("TERREAU_PUBLIC_URL", "")  # for links in e-mails sent by the CLI
+
+    INVITATION_TTL_HOURS = _env_int("TERREAU_INVITATION_TTL_HOURS", 7 * 24)
+    PASSWORD_RESET_TTL_MINUTES = _env_int("TERREAU_PASSWORD_RESET_TTL_MINUTES", 60)
+    API_TOKEN_TTL_DAYS = _env_int("TERREAU_API_TOKEN_TTL_DAYS", 30)
+
+    RATELIMIT_STORAGE_URI = os.environ.get("TERREAU_RATELIMIT_STORAGE", "") or (
+        os.environ.get("REDIS_URL") or "memory://"
+    )
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = os.environ.get("TERREAU_LOGIN_RATE_LIMIT", "10 per minute;60 per hour")
+    RESET_RATE_LIMIT = os.environ.get("TERREAU_RESET_RATE_LIMIT", "5 per 15 minutes")
+
+    MAX_CONTENT_LENGTH = _env_int("TERREAU_MAX_UPLOAD_BYTES", 8 * 1024 * 1024)
+    IMAGE_MAX_PIXELS = _env_int("TERREAU_IMAGE_MAX_PIXELS", 24_000_000)
+    IMAGE_MAX_SIDE = 1600
+
+    BABEL_DEFAULT_LOCALE = "fr"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
+    LANGUAGES = ("fr", "en")
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 30
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    PAGE_SIZE = 30
+    PASSWORD_HASH_METHOD = "scrypt"
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "testing-secret"
+    RATELIMIT_STORAGE_URI = "memory://"
+    SERVER_NAME = None
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast for tests; scrypt everywhere else
+    LOGIN_RATE_LIMIT = "1000 per minute"
+    RESET_RATE_LIMIT = "1000 per minute"
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = _env_bool("TERREAU_SECURE_COOKIES", True)
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_env() -> type[Config]:
+    return CONFIGS.get(os.environ.get("TERREAU_ENV", "development"), DevelopmentConfig)

@@ -1,0 +1,66 @@
+"""Registry of the cooperative's settings: each module declares its own with a default.
+
+Statute thresholds (durations, quorums, quotas…) are data of the cooperative, never constants
+in code: operations read them through `current_settings()`.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import g
+
+from network.extensions import db
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    key: str
+    default: int | bool | str
+    label: Any
+    help: Any = ""
+    minimum: int | None = None
+    maximum: int | None = None
+
+
+REGISTRY: dict[str, SettingSpec] = {}
+
+
+def register_setting(spec: SettingSpec) -> SettingSpec:
+    REGISTRY[spec.key] = spec
+    return spec
+
+
+@dataclass(frozen=True)
+class Settings:
+    name: str
+    timezone: str
+    values: dict[str, Any]
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values.get(key, REGISTRY[key].default)
+
+
+def load_cooperative():
+    """The cooperative row, created with defaults on first use."""
+    from network.cooperative.models import Cooperative
+
+    cooperative = db.session.get(Cooperative, 1)
+    if cooperative is None:
+        cooperative = Cooperative(id=1, name="Terreau", timezone="Europe/Paris", values={})
+        db.session.add(cooperative)
+        db.session.flush()
+    return cooperative
+
+
+def current_settings() -> Settings:
+    """The settings, read once per request."""
+    if "terreau_settings" not in g:
+        from network.cooperative.models import Cooperative
+
+        row = db.session.get(Cooperative, 1)
+        g.terreau_settings = Settings(
+            name=row.name if row else "Terreau",
+            timezone=row.timezone if row else "Europe/Paris",
+            values=dict(row.values) if row else {},
+        )
+    return g.terreau_settings

@@ -1,0 +1,1 @@
+"""The shared kernel: imports no feature module."""

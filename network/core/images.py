@@ -1,0 +1,80 @@
+"""Uploaded images: decoded under a pixel cap, re-encoded without metadata, served safely."""
+
+import io
+import uuid
+from pathlib import Path
+
+from flask import Blueprint, current_app, send_from_directory
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from network.core.errors import Invalid, NotFound
+
+ACCEPTED_FORMATS = {"PNG", "JPEG", "WEBP"}
+bp = Blueprint("uploads", __name__)
+
+
+def uploads_dir() -> Path:
+    return Path(current_app.config["DATA_DIR"]) / "uploads"
+
+
+def _open_checked(data: bytes, max_pixels: int) -> Image.Image:
+    try:
+        image = Image.open(io.BytesIO(data))
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        raise Invalid(_l("This file is not an image we accept (PNG, JPEG or WebP).")) from None
+    if image.format not in ACCEPTED_FORMATS:
+        raise Invalid(_l("This file is not an image we accept (PNG, JPEG or WebP)."))
+    width, height = image.size
+    if width * height > max_pixels:
+        raise Invalid(_l("This image is too large (%(w)s × %(h)s pixels).", w=width, h=height))
+    try:
+        image.load()
+    except (OSError, ValueError, Image.DecompressionBombError):
+        raise Invalid(_l("This image is damaged and cannot be read.")) from None
+    return image
+
+
+def store_image(data: bytes, folder: str, sizes: dict[str, int]) -> str:
+    """Validate and re-encode `data` as WebP, one file per named size; return the new key.
+
+    Raises `Invalid` for anything that is not a PNG/JPEG/WebP image within the pixel cap.
+    Files are `<folder>/<key>-<size>.webp`; metadata (EXIF, GPS) is not carried over.
+    """
+    image = _open_checked(data, current_app.config["IMAGE_MAX_PIXELS"])
+    image = ImageOps.exif_transpose(image)
+    image = image.convert("RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB")
+    key = f"{folder}/{uuid.uuid4().hex}"
+    target = uploads_dir() / folder
+    target.mkdir(parents=True, exist_ok=True)
+    for name, side in sizes.items():
+        variant = ImageOps.fit(image, (side, side)) if name != "full" else image.copy()
+        if name == "full":
+            variant.thumbnail((side, side))
+        variant.save(uploads_dir() / f"{key}-{name}.webp", "WEBP", quality=85)
+    return key
+
+
+def delete_image(key: str | None, sizes: dict[str, int]) -> None:
+    if not key:
+        return
+    for name in sizes:
+        (uploads_dir() / f"{key}-{name}.webp").unlink(missing_ok=True)
+
+
+def image_url(key: str | None, size: str) -> str | None:
+    from flask import url_for
+
+    return url_for("uploads.serve", path=f"{key}-{size}.webp") if key else None
+
+
+@bp.get("/uploads/<path:path>")
+@login_required
+def serve(path: str):
+    if not path.endswith(".webp") or ".." in path:
+        raise NotFound()
+    response = send_from_directory(uploads_dir(), path, mimetype="image/webp", max_age=86400)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Disposition"] = "inline"
+    return response

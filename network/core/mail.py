@@ -1,0 +1,47 @@
+"""Outgoing e-mail: SMTP when configured, otherwise the outbox folder and the log.
+
+Mail is composed during the request (in the recipient's language) and sent after commit.
+"""
+
+import logging
+import smtplib
+from email.message import EmailMessage
+from email.utils import make_msgid
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from network.core.events import after_commit
+from network.core.models import utcnow
+
+log = logging.getLogger(__name__)
+
+
+def queue_mail(session: Session, to: str, subject: str, body: str) -> None:
+    """Send a plain-text e-mail once `session` commits."""
+    message = EmailMessage()
+    message["From"] = current_app.config["MAIL_FROM"]
+    message["To"] = to
+    message["Subject"] = subject
+    message["Message-ID"] = make_msgid(domain="terreau.local")
+    message.set_content(body)
+    config = dict(current_app.config)
+    after_commit(session, deliver, message, config)
+
+
+def deliver(message: EmailMessage, config: dict) -> None:
+    if config.get("MAIL_SERVER"):
+        with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=15) as smtp:
+            if config.get("MAIL_USE_TLS"):
+                smtp.starttls()
+            if config.get("MAIL_USERNAME"):
+                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+            smtp.send_message(message)
+        return
+    outbox = Path(config["DATA_DIR"]) / "outbox"
+    outbox.mkdir(parents=True, exist_ok=True)
+    stamp = utcnow().strftime("%Y%m%dT%H%M%S%f")
+    path = outbox / f"{stamp}-{message['Message-ID'].strip('<>').split('@')[0]}.eml"
+    path.write_bytes(bytes(message))
+    log.info("mail to %s (%s) written to %s", message["To"], message["Subject"], path)

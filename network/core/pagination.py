@@ -1,0 +1,51 @@
+"""Keyset (cursor) pagination with opaque, validated cursors."""
+
+import base64
+import binascii
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from flask_babel import lazy_gettext as _l
+
+from network.core.errors import Invalid
+
+T = TypeVar("T")
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    raw = json.dumps(list(values), separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, arity: int) -> list[Any] | None:
+    """Decode a cursor made by `encode_cursor`; a tampered one is `Invalid`, not a 500."""
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        values = None
+    if not isinstance(values, list) or len(values) != arity:
+        raise Invalid(_l("This page link is not valid."), fields={"cursor": _l("Unknown cursor.")})
+    return values
+
+
+@dataclass
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+def parse_limit(raw: Any, default: int, maximum: int = 100) -> int:
+    if raw in (None, ""):
+        return default
+    try:
+        limit = int(raw)
+    except (TypeError, ValueError):
+        limit = 0
+    if not 1 <= limit <= maximum:
+        raise Invalid(fields={"limit": _l("Must be a number between 1 and %(max)s.", max=maximum)})
+    return limit

@@ -1,0 +1,23 @@
+"""Documented signals: how a module reacts to another's happenings without importing it.
+
+Each signal is sent by an operation during the transaction, with the acting member as
+`actor` where there is one. Receivers must not commit; they queue side effects with
+`network.core.events.after_commit`.
+"""
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+#: sender=Member; the invitation was accepted and the account exists.
+member_joined = _signals.signal("member-joined")
+#: sender=Member, fields=set of changed profile field names.
+profile_updated = _signals.signal("profile-updated")
+#: sender=Member, old_status, new_status, stage=CareerStage.
+status_changed = _signals.signal("status-changed")
+#: sender=Member; the account was deactivated (its sessions are void).
+member_deactivated = _signals.signal("member-deactivated")
+#: sender=Member; every session of the member must end (password change, deactivation).
+sessions_revoked = _signals.signal("sessions-revoked")
+#: sender=Cooperative; an admin changed the cooperative's settings.
+settings_changed = _signals.signal("settings-changed")
