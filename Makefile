@@ -66,8 +66,10 @@ format:
 extract-messages:
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o network/translations/messages.pot --no-location --sort-output .
 
+# After this, translate the new French entries (the English ones are filled automatically).
 update-messages: extract-messages
-	$(BIN)/pybabel update -i network/translations/messages.pot -d network/translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel update -i network/translations/messages.pot -d network/translations --no-fuzzy-matching --ignore-obsolete --width 100
+	$(BIN)/python scripts/i18n_fill_en.py
 
 bench: setup
 	$(BIN)/python bench/members_bench.py

@@ -4,7 +4,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, has_request_context, request, session
+from flask import Flask, g, has_request_context, redirect, request, session, url_for
 from flask_babel import format_date, format_datetime
 from flask_login import current_user
 
@@ -154,6 +154,10 @@ def _register_hooks(app: Flask) -> None:
     app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
     app.jinja_env.filters["datetime"] = (
         lambda value, fmt="medium": format_datetime(value, fmt) if value else "")
+
+    @app.get("/favicon.ico")
+    def _favicon():
+        return redirect(url_for("static", filename="favicon.svg"), 301)
 
     @app.teardown_appcontext
     def _forget_request_state(_exc) -> None:

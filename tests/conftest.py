@@ -58,9 +58,13 @@ def app(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def db(app):
-    """The database, emptied after each test (the schema stays)."""
+    """The database, emptied after each test (the schema stays).
+
+    No application context stays pushed during the test: Flask would reuse it for every
+    request, sharing `g` between requests. Query inside `with app.app_context():`.
+    """
+    yield _db
     with app.app_context():
-        yield _db
         _db.session.remove()
         tables = [t for t in reversed(_db.metadata.sorted_tables)]
         with _db.engine.begin() as conn:
@@ -91,22 +95,26 @@ def make_member(app):
     counter = iter(range(1, 10_000))
 
     def make(**fields):
+        """A committed member, detached from any session (its columns stay readable)."""
         n = next(counter)
         data = {"email": f"member{n}@example.org", "display_name": f"Member {n}",
                 "status": "employee_entrepreneur", "role": "member", "password": PASSWORD}
         profile = {k: fields.pop(k) for k in list(fields) if k not in data and k != "joined_on"}
         data.update(fields)
-        member = operations.create_member(**data)
-        if profile:
-            operations.update_profile(member, member, profile)
-        _db.session.commit()
+        with app.test_request_context():
+            member = operations.create_member(**data)
+            if profile:
+                operations.update_profile(member, member, profile)
+            _db.session.commit()
+            _db.session.refresh(member)
+            _db.session.expunge(member)
         return member
 
     return make
 
 
 def csrf_token(client, path="/login") -> str:
-    page = client.get(path).get_data(as_text=True)
+    page = client.get(path, follow_redirects=True).get_data(as_text=True)
     match = re.search(r'name="csrf-token" content="([^"]+)"', page)
     assert match, "no CSRF token on the page"
     return match.group(1)

@@ -22,7 +22,9 @@ def uploads_dir() -> Path:
 def _open_checked(data: bytes, max_pixels: int) -> Image.Image:
     try:
         image = Image.open(io.BytesIO(data))
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+    except Image.DecompressionBombError:
+        raise Invalid(_l("This image is too large.")) from None
+    except (UnidentifiedImageError, OSError, ValueError):
         raise Invalid(_l("This file is not an image we accept (PNG, JPEG or WebP).")) from None
     if image.format not in ACCEPTED_FORMATS:
         raise Invalid(_l("This file is not an image we accept (PNG, JPEG or WebP)."))

@@ -385,7 +385,10 @@ def set_avatar(actor: Member, member: Member, data: bytes) -> None:
     if actor.id != member.id and not is_staff(actor):
         raise Forbidden()
     old_key = member.avatar_key
-    member.avatar_key = images.store_image(data, "avatars", AVATAR_SIZES)
+    try:
+        member.avatar_key = images.store_image(data, "avatars", AVATAR_SIZES)
+    except Invalid as error:
+        raise Invalid(fields={"avatar": error.message}) from None
     after_commit(db.session, images.delete_image, old_key, AVATAR_SIZES)
     signals.profile_updated.send(member, fields={"avatar_key"}, actor=actor)
 

@@ -4,7 +4,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from network.core.errors import Invalid
+from network.core.errors import Conflict, Invalid
 from network.core.forms import invalid_form
 from network.core.pagination import parse_limit
 from network.core.permissions import Role, require_staff
@@ -49,7 +49,7 @@ def invite():
             current_user, email=form.get("email"), status=form.get("status"),
             role=form.get("role") or Role.MEMBER, display_name=form.get("display_name"),
             link_for=_invite_link)
-    except Invalid as error:
+    except (Invalid, Conflict) as error:
         return invalid_form("staff/members.html", error, values=form, **_overview_context())
     db.session.commit()
     flash(_("Invitation sent to %(email)s.", email=invitation.email), "success")

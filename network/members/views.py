@@ -215,7 +215,7 @@ def change_password():
         return invalid_form("members/settings.html", error,
                             tokens=queries.personal_tokens(current_user))
     db.session.commit()
-    login_user(current_user)  # this session carries on with the new session version
+    login_user(current_user._get_current_object())  # this session carries on
     flash(_("Your password was changed; your other sessions are signed out."), "success")
     return redirect(url_for("members.account_settings"))
 

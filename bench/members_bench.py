@@ -1,0 +1,482 @@
+"""Benchmark the members list at network scale (issue 2).
+
+Builds a cooperative of `--members` members (20,000 by default) in a SQLite database in a
+temporary folder, starts `python -m network` (gevent, one process) on a free loopback port,
+signs one ordinary member in (session cookie for the HTML page, bearer token for the API),
+and prints, for each scenario:
+
+- p50 / p95 / p99 latency in ms with one client sending `--requests` requests in sequence
+  (after a warm-up), and
+- throughput in requests per second with `--clients` concurrent clients sending
+  `--concurrent-requests` requests in all.
+
+It is not a test: it prints figures. The server is always stopped, and the data folder is
+removed unless `--keep` or `--data-dir` is given. An existing database in `--data-dir` is
+reused as is (the bench login member must be in it).
+
+By default every request opens a new connection, as a reverse proxy does towards the app by
+default: `python -m network` (gevent's pywsgi) writes the headers and the body of a response in
+two sends without TCP_NODELAY, so on a kept-alive connection Nagle's algorithm and the client's
+delayed ACK add about 40 ms to every response. `--keep-alive` measures that case.
+
+Run from the project root:
+
+    .venv/bin/python bench/members_bench.py --members 20000
+"""
+
+import argparse
+import http.client
+import json
+import os
+import random
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import requests
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DB_FILE = "terreau.sqlite3"
+HOST = "127.0.0.1"
+LOGIN_EMAIL = "camille.bench@bench.terreau.example"
+LOGIN_PASSWORD = "bench-password-2026"
+WARMUP = 20
+DEEP_PAGES = 100  # API pages of 100 followed to reach the deep cursor (about the middle)
+
+FIRST_NAMES = (
+    "Marie", "Jean", "Camille", "Léa", "Lucas", "Chloé", "Hugo", "Manon", "Louis", "Inès",
+    "Martin", "Margaux", "Marc", "Marion", "Martine", "Maxime", "Mathilde", "Amélie", "Thomas",
+    "Juliette", "Nicolas", "Élodie", "Antoine", "Sophie", "Julien", "Céline", "Pierre", "Aurélie",
+    "François", "Hélène", "Étienne", "Zoé", "Gaëlle", "Noël", "Benoît", "Clémence", "Jérôme",
+    "Anaïs", "Sébastien", "Maëlle", "Yannick", "Nadia", "Karim", "Fatou", "Mehdi", "Awa",
+    "Thi Lan", "Youssef", "Solène", "Rémi",
+)
+LAST_NAMES = (
+    "Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy",
+    "Moreau", "Simon", "Laurent", "Lefèvre", "Michel", "Garcia", "David", "Bertrand", "Roux",
+    "Vincent", "Fournier", "Morel", "Girard", "André", "Mercier", "Dupont", "Lambert", "Bonnet",
+    "François", "Martinez", "Legrand", "Garnier", "Faure", "Rousseau", "Blanc", "Guérin",
+    "Muller", "Henry", "Roussel", "Nicolas", "Perrin", "Mathieu", "Clément", "Gauthier",
+    "Lemarchand", "Marchal", "Chevalier", "Barbier", "Nguyen", "Benali", "Diallo", "Le Goff",
+    "Kerjean", "Etcheverry", "Ménard", "Brémond", "Castagné",
+)
+TRADES = (
+    ("Électricienne", "Bâtiment"), ("Menuisier", "Bâtiment"), ("Plombier chauffagiste", "Bâtiment"),
+    ("Peintre en bâtiment", "Bâtiment"), ("Paysagiste", "Environnement"),
+    ("Graphiste", "Communication"), ("Développeuse web", "Numérique"),
+    ("Développeur web", "Numérique"), ("Traductrice", "Services aux entreprises"),
+    ("Photographe", "Culture"), ("Céramiste", "Artisanat d'art"), ("Couturière", "Artisanat d'art"),
+    ("Formatrice", "Formation"), ("Consultant RH", "Conseil"), ("Naturopathe", "Bien-être"),
+    ("Sophrologue", "Bien-être"), ("Traiteur", "Alimentation"), ("Boulangère", "Alimentation"),
+    ("Rédactrice", "Communication"), ("Architecte d'intérieur", "Bâtiment"),
+    ("Ébéniste", "Artisanat d'art"), ("Comptable", "Services aux entreprises"),
+    ("Coach sportif", "Bien-être"), ("Vidéaste", "Culture"), ("Illustratrice", "Culture"),
+)
+CITIES = (
+    ("Lyon", "69003"), ("Villeurbanne", "69100"), ("Saint-Étienne", "42000"),
+    ("Grenoble", "38000"), ("Nantes", "44000"), ("Rennes", "35000"), ("Brest", "29200"),
+    ("Besançon", "25000"), ("Dijon", "21000"), ("Nîmes", "30000"), ("Montpellier", "34000"),
+    ("Toulouse", "31000"), ("Bordeaux", "33000"), ("Bayonne", "64100"), ("Orléans", "45000"),
+    ("Tours", "37000"), ("Lille", "59000"), ("Roubaix", "59100"), ("Strasbourg", "67000"),
+    ("Clermont-Ferrand", "63000"), ("Limoges", "87000"), ("Poitiers", "86000"),
+    ("Angers", "49000"), ("Le Mans", "72000"), ("Marseille", "13001"), ("Aix-en-Provence", "13100"),
+    ("Chambéry", "73000"), ("Annecy", "74000"), ("Valence", "26000"), ("Quimper", "29000"),
+)
+STATUS_WEIGHTS = (("candidate", 10), ("support_contract", 25), ("employee_entrepreneur", 35),
+                  ("associate", 20), ("alumnus", 10))
+LANGUAGES = (["fr"], ["fr", "en"], ["fr", "es"], ["fr", "de"], ["fr", "en", "ar"])
+OPEN_TO = ([], ["collaboration"], ["collaboration", "subcontracting"], ["mentoring", "coffee"])
+
+
+# --- data -------------------------------------------------------------------------------------
+
+
+def member_rows(count: int, seed: int = 2) -> Iterator[dict]:
+    """`count` realistic member rows (every NOT NULL column of `members` filled)."""
+    from network.core.text import fold
+
+    rng = random.Random(seed)
+    statuses, weights = zip(*STATUS_WEIGHTS, strict=True)
+    now = datetime.now(UTC)
+    for index in range(count):
+        name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+        trade, sector = rng.choice(TRADES)
+        city, postcode = rng.choice(CITIES)
+        status = rng.choices(statuses, weights)[0]
+        joined = now - timedelta(days=rng.randint(30, 3000))
+        bio = f"{trade} à {city}, membre de la coopérative depuis {joined.year}."
+        yield {
+            "email": f"{fold(name).replace(' ', '.')}.{index}@bench.terreau.example",
+            "password_hash": None, "display_name": name, "name_key": fold(name),
+            "role": "member", "status": status, "is_active": rng.random() > 0.02,
+            "session_version": 1, "locale": None, "avatar_key": None,
+            "associate_deadline": (joined.date() + timedelta(days=3 * 365)
+                                   if status == "employee_entrepreneur" else None),
+            "headline": f"{trade} — {city}", "bio": bio, "bio_html": f"<p>{bio}</p>",
+            "trading_name": f"{name.split()[-1]} {sector}" if rng.random() < 0.4 else "",
+            "trade": trade, "trade_key": fold(trade), "sector": sector,
+            "website": f"https://{fold(name).replace(' ', '-')}.example" if rng.random() < 0.3
+            else "",
+            "city": city, "city_key": fold(city), "postcode": postcode,
+            "languages": rng.choice(LANGUAGES), "links": [], "open_to": rng.choice(OPEN_TO),
+            "vis_headline": "members", "vis_bio": "members", "vis_activity": "members",
+            "vis_location": "staff" if rng.random() < 0.1 else "members",
+            "vis_languages": "members", "vis_links": "members", "vis_open_to": "members",
+            "created_at": joined, "updated_at": joined, "last_login_at": None,
+            "deactivated_at": None,
+        }
+
+
+def insert_members(db, count: int, batch: int = 2000) -> None:
+    """Bulk-insert `count` members and one entry career stage each (core inserts, no ORM)."""
+    from sqlalchemy import insert, select
+
+    from network.members.models import CareerStage, Member
+
+    rows = member_rows(count)
+    while chunk := [row for _, row in zip(range(batch), rows, strict=False)]:
+        db.session.execute(insert(Member), chunk)
+    members = db.session.execute(select(Member.id, Member.status, Member.created_at)
+                                 .where(Member.email != LOGIN_EMAIL)).all()
+    stages = [{"member_id": mid, "kind": "entry", "status": status,
+               "effective_on": created.date(), "reason": "", "note": "",
+               "recorded_by_id": None, "created_at": created} for mid, status, created in members]
+    for start in range(0, len(stages), batch):
+        db.session.execute(insert(CareerStage), stages[start:start + batch])
+
+
+def build_database(data_dir: Path, count: int) -> None:
+    """Create the schema, the login member (through operations) and `count - 1` other members."""
+    os.environ["TERREAU_DATA_DIR"] = str(data_dir)
+    from flask_migrate import upgrade
+
+    from network import create_app
+    from network.cooperative.settings import load_cooperative
+    from network.extensions import db
+    from network.members.operations import create_member
+
+    app = create_app()
+    with app.app_context():
+        upgrade()
+        load_cooperative()
+        create_member(email=LOGIN_EMAIL, display_name="Camille Bench", status="associate",
+                      password=LOGIN_PASSWORD)
+        insert_members(db, count - 1)
+        db.session.commit()
+
+
+def count_members(data_dir: Path) -> int:
+    import sqlite3
+
+    with sqlite3.connect(data_dir / DB_FILE) as connection:
+        return connection.execute("SELECT count(*) FROM members").fetchone()[0]
+
+
+# --- server -----------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(base: str, proc: subprocess.Popen, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited with code {proc.returncode}")
+        try:
+            if requests.get(f"{base}/login", timeout=2).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"the server did not answer within {timeout:.0f} s")
+
+
+@contextmanager
+def running_server(data_dir: Path) -> Iterator[int]:
+    """Start `python -m network` on a free loopback port; always stop it."""
+    port = free_port()
+    env = {**os.environ, "TERREAU_DATA_DIR": str(data_dir)}
+    log_path = data_dir / "server.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "network", "--host", HOST, "--port", str(port)],
+            cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_until_up(f"http://{HOST}:{port}", proc)
+        yield port
+    except BaseException:
+        print(f"--- tail of {log_path} ---", file=sys.stderr)
+        print(log_path.read_text(errors="replace")[-3000:], file=sys.stderr)
+        raise
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+# --- clients ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Credentials:
+    cookies: dict[str, str]
+    token: str
+
+
+def sign_in(base: str) -> Credentials:
+    """A session cookie (HTML login form, with its CSRF token) and an API bearer token."""
+    with requests.Session() as session:
+        page = session.get(f"{base}/login", timeout=10)
+        match = re.search(r'<meta name="csrf-token" content="([^"]+)"', page.text)
+        if not match:
+            raise RuntimeError("no CSRF token on /login")
+        answer = session.post(f"{base}/login", allow_redirects=False, timeout=30, data={
+            "csrf_token": match.group(1), "email": LOGIN_EMAIL, "password": LOGIN_PASSWORD})
+        if answer.status_code != 302:
+            raise RuntimeError(f"login answered {answer.status_code}")
+        cookies = session.cookies.get_dict()
+    answer = requests.post(f"{base}/api/v1/auth/token", timeout=30,
+                           json={"email": LOGIN_EMAIL, "password": LOGIN_PASSWORD})
+    if answer.status_code != 201:
+        raise RuntimeError(f"token request answered {answer.status_code}")
+    return Credentials(cookies, answer.json()["token"])
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where and how to send requests."""
+
+    port: int
+    credentials: Credentials
+    keep_alive: bool
+
+
+class Client:
+    """GETs as the bench member, over one kept-alive connection or a new one per request."""
+
+    def __init__(self, target: Target, api: bool) -> None:
+        self.target = target
+        credentials = target.credentials
+        if api:
+            self.headers = {"Authorization": f"Bearer {credentials.token}"}
+        else:
+            self.headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in credentials.cookies.items())}
+        if not target.keep_alive:
+            self.headers["Connection"] = "close"
+        self.connection: http.client.HTTPConnection | None = None
+
+    def get(self, path: str) -> bytes:
+        """The body of a 200 answer to `GET path` (anything else raises)."""
+        if self.connection is None:
+            self.connection = http.client.HTTPConnection(HOST, self.target.port, timeout=30)
+        self.connection.request("GET", path, headers=self.headers)
+        response = self.connection.getresponse()
+        body = response.read()
+        if not self.target.keep_alive:
+            self.close()
+        if response.status != 200:
+            raise RuntimeError(f"GET {path} answered {response.status}")
+        return body
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def deep_cursor(target: Target) -> str:
+    """The `next` cursor after following `DEEP_PAGES` API pages of 100 (or up to the end)."""
+    cursor = None
+    with Client(target, api=True) as client:
+        for _ in range(DEEP_PAGES):
+            path = "/api/v1/members?limit=100" + (f"&cursor={cursor}" if cursor else "")
+            following = json.loads(client.get(path))["next"]
+            if not following:
+                break
+            cursor = following
+    if not cursor:
+        raise RuntimeError("the members list has a single page")
+    return cursor
+
+
+# --- measures ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scenario:
+    label: str
+    path: str
+    api: bool
+
+
+@dataclass(frozen=True)
+class Result:
+    scenario: Scenario
+    size: int
+    latencies_ms: list[float]
+    throughput: float
+
+
+def scenarios(cursor: str) -> list[Scenario]:
+    return [
+        Scenario("(a) /members", "/members", api=False),
+        Scenario("(b) /members?q=mar&status=associate", "/members?q=mar&status=associate",
+                 api=False),
+        Scenario("(c) /members?cursor=<deep>", f"/members?cursor={cursor}", api=False),
+        Scenario("(d) /api/v1/members", "/api/v1/members", api=True),
+        Scenario("(e) /api/v1/members?limit=100", "/api/v1/members?limit=100", api=True),
+        Scenario("(f) /me/settings", "/me/settings", api=False),
+    ]
+
+
+def sequential(target: Target, scenario: Scenario, count: int) -> tuple[list[float], int]:
+    """Latencies (ms) of `count` requests sent one after the other, after a warm-up."""
+    latencies = []
+    with Client(target, scenario.api) as client:
+        for _ in range(WARMUP):
+            size = len(client.get(scenario.path))
+        for _ in range(count):
+            start = time.perf_counter()
+            client.get(scenario.path)
+            latencies.append((time.perf_counter() - start) * 1000)
+    return latencies, size
+
+
+def concurrent(target: Target, scenario: Scenario, clients: int, total: int) -> float:
+    """Requests per second for `total` requests shared among `clients` threads."""
+    remaining = iter(range(total))
+    lock = threading.Lock()
+    errors: list[Exception] = []
+
+    def work() -> None:
+        with Client(target, scenario.api) as client:
+            while not errors:
+                with lock:
+                    if next(remaining, None) is None:
+                        return
+                try:
+                    client.get(scenario.path)
+                except Exception as error:  # noqa: BLE001 - reported after the join
+                    errors.append(error)
+
+    threads = [threading.Thread(target=work) for _ in range(clients)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - start
+    if errors:
+        raise errors[0]
+    return total / elapsed
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def print_table(results: list[Result], members: int, args: argparse.Namespace) -> None:
+    connections = "kept alive" if args.keep_alive else "one per request"
+    print(f"\nMembers: {members:,}; sequential: {args.requests} requests after {WARMUP} warm-up; "
+          f"concurrent: {args.concurrent_requests} requests over {args.clients} clients; "
+          f"connections: {connections}.\n")
+    header = (f"| {'Scenario':<38} | {'KiB':>5} | {'p50 ms':>7} | {'p95 ms':>7} | "
+              f"{'p99 ms':>7} | {'mean ms':>7} | {f'req/s ({args.clients} cl.)':>15} |")
+    print(header)
+    print("|" + "|".join(("-" * (len(cell) - 1) + ":") if i > 0 else "-" * len(cell)
+                         for i, cell in enumerate(header.strip("|").split("|"))) + "|")
+    for result in results:
+        lat = result.latencies_ms
+        print(f"| {result.scenario.label:<38} | {result.size / 1024:>5.1f} | "
+              f"{percentile(lat, 0.50):>7.1f} | {percentile(lat, 0.95):>7.1f} | "
+              f"{percentile(lat, 0.99):>7.1f} | {statistics.fmean(lat):>7.1f} | "
+              f"{result.throughput:>15.0f} |")
+
+
+# --- main -------------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--members", type=int, default=20_000, help="members to generate")
+    parser.add_argument("--requests", type=int, default=300,
+                        help="sequential requests per scenario (latency percentiles)")
+    parser.add_argument("--concurrent-requests", type=int, default=2000,
+                        help="requests per scenario for the throughput measure")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent clients")
+    parser.add_argument("--keep-alive", action="store_true",
+                        help="reuse connections (default: one connection per request)")
+    parser.add_argument("--data-dir", type=Path,
+                        help="data folder (kept; an existing database in it is reused)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary data folder")
+    args = parser.parse_args(argv)
+    if args.members < 2 or args.requests < 1 or args.concurrent_requests < 1 or args.clients < 1:
+        parser.error("--members must be at least 2, the other counts at least 1")
+    return args
+
+
+def prepare_data(data_dir: Path, count: int) -> int:
+    if (data_dir / DB_FILE).exists():
+        print(f"Reusing the database in {data_dir}", flush=True)
+    else:
+        print(f"Building {count:,} members in {data_dir} …", flush=True)
+        start = time.perf_counter()
+        build_database(data_dir, count)
+        print(f"  built in {time.perf_counter() - start:.1f} s", flush=True)
+    return count_members(data_dir)
+
+
+def run(args: argparse.Namespace, data_dir: Path) -> None:
+    members = prepare_data(data_dir, args.members)
+    with running_server(data_dir) as port:
+        print(f"Server up on port {port}", flush=True)
+        target = Target(port, sign_in(f"http://{HOST}:{port}"), args.keep_alive)
+        results = []
+        for scenario in scenarios(deep_cursor(target)):
+            print(f"  {scenario.label} …", flush=True)
+            latencies, size = sequential(target, scenario, args.requests)
+            throughput = concurrent(target, scenario, args.clients, args.concurrent_requests)
+            results.append(Result(scenario, size, latencies, throughput))
+    print_table(results, members, args)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="terreau-bench-"))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        run(args, data_dir)
+    finally:
+        if args.keep or args.data_dir:
+            print(f"Data kept in {data_dir}")
+        else:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

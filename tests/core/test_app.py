@@ -1,0 +1,81 @@
+import pytest
+
+from config import ProductionConfig
+from network import create_app
+from network.core.markup import render_markdown
+
+
+def test_pages_carry_the_security_headers(client):
+    response = client.get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_session_cookie_is_http_only_and_same_site(client, make_member):
+    from tests.conftest import PASSWORD, form_post
+
+    member = make_member()
+    response = form_post(client, "/login", {"email": member.email, "password": PASSWORD})
+    cookie = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")][0]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_production_refuses_the_default_secret_key(tmp_path):
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app(ProductionConfig, DATA_DIR=str(tmp_path),
+                   SECRET_KEY="dev-only-secret-change-me")
+
+
+def test_production_starts_with_a_real_secret_and_secure_cookies(tmp_path):
+    app = create_app(ProductionConfig, DATA_DIR=str(tmp_path), SECRET_KEY="x" * 40,
+                     SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'p.sqlite3'}")
+    assert app.debug is False
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_unknown_pages_are_friendly_404s_in_both_languages(client):
+    french = client.get("/nowhere", headers={"Accept-Language": "fr"})
+    english = client.get("/nowhere", headers={"Accept-Language": "en"})
+    assert french.status_code == english.status_code == 404
+    assert "Cette page ou cet objet n’existe pas" in french.get_data(as_text=True)
+    assert "This page or object does not exist" in english.get_data(as_text=True)
+    api = client.get("/api/v1/nowhere")
+    assert api.status_code == 404 and api.mimetype == "application/problem+json"
+
+
+def test_wrong_method_is_405_not_500(client):
+    assert client.put("/login").status_code == 405
+
+
+@pytest.mark.parametrize("source, forbidden", [
+    ("<script>alert(1)</script>", "<script"),
+    ("[x](javascript:alert(1))", "javascript:"),
+    ('<a href="https://ok.example" onmouseover="x()">a</a>', "onmouseover"),
+    ("<svg><circle/></svg>", "<svg"),
+    ("<iframe src=https://evil.example></iframe>", "<iframe"),
+    ("<style>body{}</style>", "<style"),
+    ('<form action="/x"><input></form>', "<form"),
+    ("![x](data:image/png;base64,AAAA)", "data:"),
+])
+def test_markdown_is_sanitised(source, forbidden):
+    assert forbidden not in render_markdown(source)
+
+
+def test_markdown_keeps_useful_formatting():
+    html = render_markdown("**gras** et [lien](https://example.org)\n\n- un\n- deux")
+    assert "<strong>gras</strong>" in html and "<li>un</li>" in html
+    assert 'href="https://example.org"' in html and 'rel="nofollow noopener noreferrer"' in html
+
+
+def test_unexpected_errors_are_a_friendly_500_without_traceback(app):
+    @app.get("/boom-for-test")
+    def boom():
+        raise RuntimeError("kaboom")
+
+    response = app.test_client().get("/boom-for-test", headers={"Accept-Language": "en"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "kaboom" not in body and "Traceback" not in body
+    assert "nothing you saved before was lost" in body

@@ -1,0 +1,101 @@
+from tests.conftest import form_post
+
+EN = {"Accept-Language": "en"}
+
+
+def test_members_list_filters_by_name_status_trade_and_city(app, client, login, make_member):
+    viewer = make_member(display_name="Zoé Viewer")
+    make_member(display_name="Élodie Durand", status="associate", trade="Électricienne",
+                city="Lyon")
+    make_member(display_name="Hugo Durand", status="support_contract", trade="Plombier",
+                city="Vienne")
+    make_member(display_name="Anaïs Petit", status="associate", trade="Graphiste", city="Lyon")
+    login(viewer)
+
+    def names(query):
+        page = client.get(f"/members?{query}", headers=EN).get_data(as_text=True)
+        page = page.split('class="member-grid"', 1)[-1] if 'class="member-grid"' in page else ""
+        return [n for n in ("Élodie Durand", "Hugo Durand", "Anaïs Petit", "Zoé Viewer")
+                if n in page]
+
+    assert names("q=durand") == ["Élodie Durand", "Hugo Durand"]
+    assert names("q=ELODIE") == ["Élodie Durand"]
+    assert names("status=associate") == ["Élodie Durand", "Anaïs Petit"]
+    assert names("trade=electricienne") == ["Élodie Durand"]
+    assert names("city=LYON&status=associate") == ["Élodie Durand", "Anaïs Petit"]
+    assert "No member matches these filters." in client.get(
+        "/members?q=nobody", headers=EN).get_data(as_text=True)
+
+
+def test_members_list_paginates_with_a_cursor(client, login, make_member):
+    members = [make_member(display_name=f"Membre {i:02d}") for i in range(7)]
+    login(members[0])
+    seen, cursor = [], None
+    while True:
+        url = "/api/v1/members?limit=3" + (f"&cursor={cursor}" if cursor else "")
+        body = client.get(url).get_json()
+        seen += [item["display_name"] for item in body["items"]]
+        cursor = body["next"]
+        if not cursor:
+            break
+    assert seen == [f"Membre {i:02d}" for i in range(7)]
+    page = client.get("/members?limit=3").get_data(as_text=True)
+    assert 'rel="next"' in page
+
+
+def test_deactivated_members_are_listed_for_staff_only(app, client, login, make_member):
+    member = make_member()
+    gone = make_member(display_name="Parti Ailleurs")
+    staff = make_member(role="staff", display_name="Équipe Appui")
+    staff_client = login(staff, c=app.test_client())
+    form_post(staff_client, f"/staff/members/{gone.id}/deactivate", page="/staff/members")
+    login(member)
+    assert "Parti Ailleurs" not in client.get("/members").get_data(as_text=True)
+    assert client.get(f"/members/{gone.id}").status_code == 404
+    assert client.get(f"/api/v1/members/{gone.id}").status_code == 404
+    assert "Parti Ailleurs" in staff_client.get("/staff/members").get_data(as_text=True)
+    assert staff_client.get(f"/members/{gone.id}").status_code == 200
+
+
+def test_bad_list_parameters_get_a_clear_4xx(client, login, make_member):
+    login(make_member())
+    for query in ("cursor=%%%garbage", "cursor=WzFd", "status=emperor", "limit=0",
+                  "limit=abc", "q=" + "x" * 200):
+        html = client.get(f"/members?{query}", headers=EN)
+        api = client.get(f"/api/v1/members?{query}", headers=EN)
+        assert html.status_code == 422, query
+        assert api.status_code == 422, query
+        assert api.mimetype == "application/problem+json"
+
+
+def test_unknown_member_is_404(client, login, make_member):
+    login(make_member())
+    assert client.get("/members/999999").status_code == 404
+    assert client.get("/api/v1/members/999999").status_code == 404
+
+
+def test_members_list_costs_a_bounded_number_of_queries(app, client, login, make_member):
+    from sqlalchemy import event
+
+    from network.extensions import db
+
+    member = make_member()
+    login(member)
+
+    def count_queries(url):
+        statements = []
+        with app.app_context():
+            engine = db.engine
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            assert client.get(url).status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        return len(statements)
+
+    few = count_queries("/members")
+    for i in range(15):
+        make_member(display_name=f"Autre {i}", trade="Graphiste", city="Lyon")
+    assert count_queries("/members") == few
+    assert count_queries("/api/v1/members?limit=50") <= few
