@@ -4,6 +4,7 @@ import logging
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
+from markupsafe import escape
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
@@ -54,8 +55,15 @@ def _respond(status: int, detail: Any = None, fields: dict[str, Any] | None = No
              headers: dict[str, str] | None = None):
     if wants_problem():
         return problem(status, detail, fields, headers)
-    page = render_template("errors/error.html", status=status,
-                           title=TITLES.get(status, TITLES[400]), detail=detail, fields=fields)
+    title = TITLES.get(status, TITLES[400])
+    try:
+        page = render_template("errors/error.html", status=status, title=title, detail=detail,
+                               fields=fields)
+    except Exception:  # the page itself failed (database down…): answer plainly, still no trace
+        log.exception("error page for %s failed", status)
+        page = f"<!doctype html><title>{escape(str(title))}</title><h1>{escape(str(title))}</h1>"
+        if detail is not None:
+            page += f"<p>{escape(str(detail))}</p>"
     return page, status, headers or {}
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from config import ProductionConfig
+from config import ProductionConfig, TestingConfig
 from network import create_app
 from network.core.markup import render_markdown
 
@@ -69,7 +69,10 @@ def test_markdown_keeps_useful_formatting():
     assert 'href="https://example.org"' in html and 'rel="nofollow noopener noreferrer"' in html
 
 
-def test_unexpected_errors_are_a_friendly_500_without_traceback(app):
+def test_unexpected_errors_are_a_friendly_500_without_traceback(tmp_path):
+    app = create_app(TestingConfig, DATA_DIR=str(tmp_path),
+                     SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'e.sqlite3'}")
+
     @app.get("/boom-for-test")
     def boom():
         raise RuntimeError("kaboom")

@@ -1,0 +1,69 @@
+"""Real server processes for scale-out tests (`python -m network` on free loopback ports)."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def require_redis(url: str) -> None:
+    """Skip without Redis, except in CI where it is mandatory."""
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        if IN_CI:
+            pytest.fail(f"Redis is required in CI but unreachable at {url}: {error}")
+        pytest.skip(f"Redis unreachable at {url}")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def prepare_database(env: dict[str, str]) -> None:
+    subprocess.run([sys.executable, "-m", "flask", "--app", "network:create_app", "db",
+                    "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
+
+
+@contextmanager
+def running_servers(count: int, env: dict[str, str]):
+    """Start `count` server processes sharing `env`; yield their base URLs; stop them."""
+    processes, urls = [], []
+    try:
+        for _ in range(count):
+            port = free_port()
+            processes.append(subprocess.Popen(
+                [sys.executable, "-m", "network", "--port", str(port)], env=env, cwd=ROOT,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            urls.append(f"http://127.0.0.1:{port}")
+        for url in urls:
+            _wait_until_up(url)
+        yield urls
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=10)
+
+
+def _wait_until_up(url: str, attempts: int = 100) -> None:
+    for _ in range(attempts):
+        try:
+            requests.get(f"{url}/login", timeout=1)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise RuntimeError(f"server at {url} did not start")
