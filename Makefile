@@ -30,7 +30,7 @@ static/vendor/.installed: node_modules/.installed
 	touch $@
 
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile --use-fuzzy -d network/translations -D messages >/dev/null
+	$(BIN)/pybabel -q compile -d network/translations -D messages
 
 # Debian's chromium for the browser tests, installed when missing and when we are root.
 browser:
@@ -64,7 +64,7 @@ format:
 	$(BIN)/ruff check --fix network tests bench config.py
 
 extract-messages:
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o network/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 -o network/translations/messages.pot --no-location --sort-output .
 
 # After this, translate the new French entries (the English ones are filled automatically).
 update-messages: extract-messages

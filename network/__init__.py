@@ -12,14 +12,20 @@ from config import DEV_SECRET_KEY, Config, config_from_env
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-       "connect-src 'self' ws: wss:; font-src 'self'; object-src 'none'; base-uri 'self'; "
-       "form-action 'self'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "connect-src 'self' ws: wss:; font-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
 
 
 def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
-    app = Flask(__name__, template_folder=str(PROJECT_DIR / "templates"),
-                static_folder=str(PROJECT_DIR / "static"), instance_relative_config=False)
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_DIR / "templates"),
+        static_folder=str(PROJECT_DIR / "static"),
+        instance_relative_config=False,
+    )
     app.config.from_object(config or config_from_env())
     app.config.update(overrides)
     _prepare_config(app)
@@ -60,15 +66,19 @@ def _init_extensions(app: Flask) -> None:
     from network.members.events import register_socket_handlers
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(PROJECT_DIR / "migrations"), render_as_batch=True,
-                     compare_type=True)
+    migrate.init_app(
+        app, db, directory=str(PROJECT_DIR / "migrations"), render_as_batch=True, compare_type=True
+    )
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone)
     init_login(app, login_manager)
-    socketio.init_app(app, async_mode=app.config["SOCKETIO_ASYNC_MODE"] or None,
-                      message_queue=app.config["REDIS_URL"] or None,
-                      manage_session=False)
+    socketio.init_app(
+        app,
+        async_mode=app.config["SOCKETIO_ASYNC_MODE"] or None,
+        message_queue=app.config["REDIS_URL"] or None,
+        manage_session=False,
+    )
     register_socket_handlers()
     with app.app_context():
         configure_engine(db.engine)
@@ -98,8 +108,8 @@ def _register_blueprints(app: Flask) -> None:
     from network.cooperative.views import bp as cooperative_bp
     from network.core.images import bp as uploads_bp
     from network.extensions import csrf
-    from network.members.views import bp as members_bp
     from network.members.staff_views import bp as staff_bp
+    from network.members.views import bp as members_bp
 
     for blueprint in (uploads_bp, members_bp, staff_bp, cooperative_bp):
         app.register_blueprint(blueprint)
@@ -108,11 +118,11 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_hooks(app: Flask) -> None:
+    from network.cooperative import current_settings
     from network.core import audit
     from network.core.database import set_write_intent
     from network.core.http import register_error_handlers
     from network.core.images import image_url
-    from network.cooperative import current_settings
     from network.core.permissions import is_admin, is_staff
     from network.extensions import db
     from network.members.models import OPEN_TO_LABELS, ROLE_LABELS, STAGE_LABELS, STATUS_LABELS
@@ -131,8 +141,13 @@ def _register_hooks(app: Flask) -> None:
 
     def _audit_denial(error) -> None:
         actor = current_user.id if getattr(current_user, "is_authenticated", False) else None
-        audit.record(db.session, "permission_denied", actor_id=actor, path=request.path,
-                     method=request.method)
+        audit.record(
+            db.session,
+            "permission_denied",
+            actor_id=actor,
+            path=request.path,
+            method=request.method,
+        )
         db.session.commit()
 
     register_error_handlers(app, _audit_denial)
@@ -151,9 +166,12 @@ def _register_hooks(app: Flask) -> None:
             "current_locale": _select_locale(),
         }
 
-    app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
-    app.jinja_env.filters["datetime"] = (
-        lambda value, fmt="medium": format_datetime(value, fmt) if value else "")
+    app.jinja_env.filters["date"] = lambda value, fmt="medium": (
+        format_date(value, fmt) if value else ""
+    )
+    app.jinja_env.filters["datetime"] = lambda value, fmt="medium": (
+        format_datetime(value, fmt) if value else ""
+    )
 
     @app.get("/favicon.ico")
     def _favicon():

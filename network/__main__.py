@@ -20,8 +20,15 @@ def main() -> None:
     args = parser.parse_args()
     app = create_app()
     print(f" * Terreau on http://{args.host}:{args.port} ({socketio.async_mode} mode)", flush=True)
-    socketio.run(app, host=args.host, port=args.port, debug=False, use_reloader=False,
-                 log_output=False, allow_unsafe_werkzeug=True)
+    socketio.run(
+        app,
+        host=args.host,
+        port=args.port,
+        debug=False,
+        use_reloader=False,
+        log_output=False,
+        allow_unsafe_werkzeug=True,
+    )
 
 
 if __name__ == "__main__":

@@ -8,7 +8,9 @@ Backends: SQLite in a temporary folder by default; PostgreSQL when TERREAU_TEST_
 import email
 import os
 import re
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask_migrate import upgrade
@@ -18,6 +20,12 @@ from config import TestingConfig
 from network import create_app
 from network.extensions import db as _db
 from network.extensions import limiter
+
+
+def paris_today() -> date:
+    """The demo cooperative's today (its time zone is Europe/Paris)."""
+    return datetime.now(ZoneInfo("Europe/Paris")).date()
+
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 PASSWORD = "correct horse battery"
@@ -48,9 +56,12 @@ def _reset_postgres(url: str) -> None:
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     root = tmp_path_factory.mktemp("terreau")
-    application = create_app(TestingConfig, DATA_DIR=str(root / "data"),
-                             SQLALCHEMY_DATABASE_URI=_database_url(root),
-                             SOCKETIO_ASYNC_MODE="threading")
+    application = create_app(
+        TestingConfig,
+        DATA_DIR=str(root / "data"),
+        SQLALCHEMY_DATABASE_URI=_database_url(root),
+        SOCKETIO_ASYNC_MODE="threading",
+    )
     with application.app_context():
         upgrade()
     return application
@@ -97,8 +108,13 @@ def make_member(app):
     def make(**fields):
         """A committed member, detached from any session (its columns stay readable)."""
         n = next(counter)
-        data = {"email": f"member{n}@example.org", "display_name": f"Member {n}",
-                "status": "employee_entrepreneur", "role": "member", "password": PASSWORD}
+        data = {
+            "email": f"member{n}@example.org",
+            "display_name": f"Member {n}",
+            "status": "employee_entrepreneur",
+            "role": "member",
+            "password": PASSWORD,
+        }
         profile = {k: fields.pop(k) for k in list(fields) if k not in data and k != "joined_on"}
         data.update(fields)
         with app.test_request_context():
@@ -140,8 +156,9 @@ def login(client):
 @pytest.fixture
 def token_for(client):
     def make_token(member, password=PASSWORD):
-        response = client.post("/api/v1/auth/token",
-                               json={"email": member.email, "password": password})
+        response = client.post(
+            "/api/v1/auth/token", json={"email": member.email, "password": password}
+        )
         assert response.status_code == 201, response.get_json()
         return {"Authorization": f"Bearer {response.get_json()['token']}"}
 

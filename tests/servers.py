@@ -34,8 +34,13 @@ def free_port() -> int:
 
 
 def prepare_database(env: dict[str, str]) -> None:
-    subprocess.run([sys.executable, "-m", "flask", "--app", "network:create_app", "db",
-                    "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "network:create_app", "db", "upgrade"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
 
 
 @contextmanager
@@ -45,9 +50,15 @@ def running_servers(count: int, env: dict[str, str]):
     try:
         for _ in range(count):
             port = free_port()
-            processes.append(subprocess.Popen(
-                [sys.executable, "-m", "network", "--port", str(port)], env=env, cwd=ROOT,
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "network", "--port", str(port)],
+                    env=env,
+                    cwd=ROOT,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
             urls.append(f"http://127.0.0.1:{port}")
         for url in urls:
             _wait_until_up(url)

@@ -1,7 +1,7 @@
 """/api/v1: token auth, problem responses, the OpenAPI document; modules add their routes."""
 
-from network.api.core import bp, doc, json_body, query_param
 from network.api import openapi  # noqa: F401  (registers /openapi.json)
+from network.api.core import bp, doc, json_body, query_param
 from network.members import api as members_api  # noqa: F401  (registers its routes)
 
 __all__ = ["bp", "doc", "json_body", "query_param"]

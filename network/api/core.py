@@ -39,20 +39,34 @@ def json_body() -> dict[str, Any]:
 OPERATIONS: dict[str, dict[str, Any]] = {}
 
 
-def doc(summary: str, *, request_schema: dict | None = None, response: dict | None = None,
-        status: int = 200, params: list[dict] | None = None, errors: tuple[int, ...] = (),
-        public: bool = False) -> Callable:
+def doc(
+    summary: str,
+    *,
+    request_schema: dict | None = None,
+    response: dict | None = None,
+    status: int = 200,
+    params: list[dict] | None = None,
+    errors: tuple[int, ...] = (),
+    public: bool = False,
+) -> Callable:
     """Document an API route next to its code; the OpenAPI document is built from these."""
 
     def decorate(view: Callable) -> Callable:
-        operation: dict[str, Any] = {"summary": summary, "operationId": view.__name__,
-                                     "responses": {str(status): {
-                                         "description": "Success",
-                                         **({"content": {"application/json": {"schema": response}}}
-                                            if response else {})}}}
+        operation: dict[str, Any] = {
+            "summary": summary,
+            "operationId": view.__name__,
+            "responses": {
+                str(status): {
+                    "description": "Success",
+                    **({"content": {"application/json": {"schema": response}}} if response else {}),
+                }
+            },
+        }
         if request_schema:
-            operation["requestBody"] = {"required": True, "content": {
-                "application/json": {"schema": request_schema}}}
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": request_schema}},
+            }
         if params:
             operation["parameters"] = params
         for code in (*errors, *(() if public else (401,))):
@@ -66,5 +80,10 @@ def doc(summary: str, *, request_schema: dict | None = None, response: dict | No
 
 
 def query_param(name: str, description: str, schema: dict | None = None) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": False, "description": description,
-            "schema": schema or {"type": "string"}}
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema or {"type": "string"},
+    }

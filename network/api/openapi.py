@@ -9,9 +9,13 @@ from network.core.http import TITLES
 
 PROBLEM_SCHEMA = {
     "type": "object",
-    "properties": {"type": {"type": "string"}, "title": {"type": "string"},
-                   "status": {"type": "integer"}, "detail": {"type": "string"},
-                   "errors": {"type": "object", "additionalProperties": {"type": "string"}}},
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {"type": "object", "additionalProperties": {"type": "string"}},
+    },
     "required": ["title", "status"],
 }
 
@@ -26,27 +30,38 @@ def build_document() -> dict:
         if not rule.rule.startswith("/api/v1") or rule.endpoint not in OPERATIONS:
             continue
         operation = dict(OPERATIONS[rule.endpoint])
-        path_params = [{"name": name, "in": "path", "required": True,
-                        "schema": {"type": "integer"}} for name in rule.arguments]
+        path_params = [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+            for name in rule.arguments
+        ]
         if path_params:
             operation["parameters"] = path_params + operation.get("parameters", [])
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             paths.setdefault(_openapi_path(rule.rule), {})[method.lower()] = operation
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Terreau API", "version": "1",
-                 "description": "The JSON API of Terreau, the network of a CAE."},
+        "info": {
+            "title": "Terreau API",
+            "version": "1",
+            "description": "The JSON API of Terreau, the network of a CAE.",
+        },
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
         "paths": paths,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {"Problem": PROBLEM_SCHEMA},
-            "responses": {f"Problem{code}": {
-                "description": str(title),
-                "content": {"application/problem+json": {
-                    "schema": {"$ref": "#/components/schemas/Problem"}}}}
-                for code, title in TITLES.items()},
+            "responses": {
+                f"Problem{code}": {
+                    "description": str(title),
+                    "content": {
+                        "application/problem+json": {
+                            "schema": {"$ref": "#/components/schemas/Problem"}
+                        }
+                    },
+                }
+                for code, title in TITLES.items()
+            },
         },
     }
 

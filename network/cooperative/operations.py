@@ -6,10 +6,10 @@ from zoneinfo import available_timezones
 from flask import g
 from flask_babel import lazy_gettext as _l
 
+from network.cooperative.settings import REGISTRY, load_cooperative
 from network.core import audit, signals
 from network.core.errors import Invalid
 from network.core.permissions import require_admin
-from network.cooperative.settings import REGISTRY, load_cooperative
 from network.extensions import db
 
 
@@ -27,14 +27,24 @@ def _clean_value(key: str, raw: Any) -> int | bool | str:
         if (spec.minimum is not None and value < spec.minimum) or (
             spec.maximum is not None and value > spec.maximum
         ):
-            raise Invalid(fields={key: _l("Must be between %(low)s and %(high)s.",
-                                         low=spec.minimum, high=spec.maximum)})
+            raise Invalid(
+                fields={
+                    key: _l(
+                        "Must be between %(low)s and %(high)s.", low=spec.minimum, high=spec.maximum
+                    )
+                }
+            )
         return value
     return str(raw).strip()[:200]
 
 
-def update_settings(actor, *, name: str | None = None, timezone: str | None = None,
-                    values: dict[str, Any] | None = None):
+def update_settings(
+    actor,
+    *,
+    name: str | None = None,
+    timezone: str | None = None,
+    values: dict[str, Any] | None = None,
+):
     """Admins only. Unknown keys are `Invalid`; every change is audited."""
     require_admin(actor)
     cooperative = load_cooperative()

@@ -5,7 +5,9 @@ in code: operations read them through `current_settings()`.
 """
 
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import g
 
@@ -50,6 +52,11 @@ def load_cooperative():
         db.session.add(cooperative)
         db.session.flush()
     return cooperative
+
+
+def cooperative_today() -> date:
+    """Today's date in the cooperative's time zone (not the server's)."""
+    return datetime.now(ZoneInfo(current_settings().timezone)).date()
 
 
 def current_settings() -> Settings:

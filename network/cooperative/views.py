@@ -30,19 +30,28 @@ def _context() -> dict:
 @bp.get("/settings")
 def settings_page():
     current = current_settings()
-    values = {"name": current.name, "timezone": current.timezone,
-              **{key: current[key] for key in REGISTRY}}
+    values = {
+        "name": current.name,
+        "timezone": current.timezone,
+        **{key: current[key] for key in REGISTRY},
+    }
     return render_template("cooperative/settings.html", values=values, **_context())
 
 
 @bp.post("/settings")
 def save_settings():
     form = request.form
-    values = {key: form.get(key, "") if not isinstance(spec.default, bool) else bool(form.get(key))
-              for key, spec in REGISTRY.items()}
+    values = {
+        key: form.get(key, "") if not isinstance(spec.default, bool) else bool(form.get(key))
+        for key, spec in REGISTRY.items()
+    }
     try:
-        update_settings(current_user, name=form.get("name", ""),
-                        timezone=form.get("timezone", ""), values=values)
+        update_settings(
+            current_user,
+            name=form.get("name", ""),
+            timezone=form.get("timezone", ""),
+            values=values,
+        )
     except Invalid as error:
         return invalid_form("cooperative/settings.html", error, values=form, **_context())
     db.session.commit()

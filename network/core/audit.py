@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import has_request_context, request
 from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-from network.core.models import Base, utcnow
+from network.core.models import AnySession, Base, utcnow
 
 log = logging.getLogger("terreau.audit")
 
@@ -26,7 +26,7 @@ class AuditEvent(Base):
 
 
 def record(
-    session: Session,
+    session: AnySession,
     action: str,
     *,
     actor_id: int | None = None,

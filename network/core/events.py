@@ -10,17 +10,21 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from network.core.models import AnySession
+
 log = logging.getLogger(__name__)
 _KEY = "terreau_after_commit"
 
 
-def after_commit(session: Session, callback: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+def after_commit(
+    session: AnySession, callback: Callable[..., Any], *args: Any, **kwargs: Any
+) -> None:
     """Run `callback(*args, **kwargs)` after `session` commits; drop it on rollback."""
     session.info.setdefault(_KEY, []).append((callback, args, kwargs))
 
 
 @event.listens_for(Session, "after_commit")
-def _run_queued(session: Session) -> None:
+def _run_queued(session: AnySession) -> None:
     queued = session.info.pop(_KEY, [])
     for callback, args, kwargs in queued:
         try:
@@ -30,6 +34,6 @@ def _run_queued(session: Session) -> None:
 
 
 @event.listens_for(Session, "after_soft_rollback")
-def _drop_queued(session: Session, previous_transaction: Any) -> None:
+def _drop_queued(session: AnySession, previous_transaction: Any) -> None:
     if previous_transaction.parent is None:
         session.info.pop(_KEY, None)

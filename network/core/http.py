@@ -4,11 +4,11 @@ import logging
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
-from markupsafe import escape
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
 from network.core.errors import DomainError
@@ -35,11 +35,18 @@ def wants_problem() -> bool:
     return request.path.startswith("/api/")
 
 
-def problem(status: int, detail: Any = None, fields: dict[str, Any] | None = None,
-            headers: dict[str, str] | None = None):
+def problem(
+    status: int,
+    detail: Any = None,
+    fields: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+):
     """An `application/problem+json` response with translated title, detail and field errors."""
-    body: dict[str, Any] = {"type": "about:blank", "title": str(TITLES.get(status, TITLES[400])),
-                            "status": status}
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": str(TITLES.get(status, TITLES[400])),
+        "status": status,
+    }
     if detail is not None:
         body["detail"] = str(detail)
     if fields:
@@ -51,14 +58,19 @@ def problem(status: int, detail: Any = None, fields: dict[str, Any] | None = Non
     return response
 
 
-def _respond(status: int, detail: Any = None, fields: dict[str, Any] | None = None,
-             headers: dict[str, str] | None = None):
+def _respond(
+    status: int,
+    detail: Any = None,
+    fields: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+):
     if wants_problem():
         return problem(status, detail, fields, headers)
     title = TITLES.get(status, TITLES[400])
     try:
-        page = render_template("errors/error.html", status=status, title=title, detail=detail,
-                               fields=fields)
+        page = render_template(
+            "errors/error.html", status=status, title=title, detail=detail, fields=fields
+        )
     except Exception:  # the page itself failed (database down…): answer plainly, still no trace
         log.exception("error page for %s failed", status)
         page = f"<!doctype html><title>{escape(str(title))}</title><h1>{escape(str(title))}</h1>"
@@ -81,13 +93,17 @@ def register_error_handlers(app: Flask, on_forbidden: Any) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError):
-        return _respond(400, _("The form has expired or was not sent from Terreau. "
-                               "Please reload the page and try again."))
+        return _respond(
+            400,
+            _(
+                "The form has expired or was not sent from Terreau. "
+                "Please reload the page and try again."
+            ),
+        )
 
     @app.errorhandler(RateLimitExceeded)
     def _rate_limited(error: RateLimitExceeded):
-        return _respond(429, _("Too many attempts: please wait a moment and try again."),
-                        headers={"Retry-After": "60"})
+        return _respond(429, headers={"Retry-After": "60"})
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):

@@ -10,15 +10,14 @@ from email.utils import make_msgid
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy.orm import Session
 
 from network.core.events import after_commit
-from network.core.models import utcnow
+from network.core.models import AnySession, utcnow
 
 log = logging.getLogger(__name__)
 
 
-def queue_mail(session: Session, to: str, subject: str, body: str) -> None:
+def queue_mail(session: AnySession, to: str, subject: str, body: str) -> None:
     """Send a plain-text e-mail once `session` commits."""
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_FROM"]

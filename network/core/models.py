@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator
-from sqlalchemy.orm import DeclarativeBase, registry
+from sqlalchemy.orm import DeclarativeBase, Session, registry, scoped_session
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -13,6 +13,10 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+#: A session or Flask-SQLAlchemy's scoped `db.session`.
+AnySession = Session | scoped_session[Any]
 
 
 def utcnow() -> datetime:

@@ -4,7 +4,7 @@ import unicodedata
 
 
 def fold(text: str | None) -> str:
-    """Lower-case, accent-free, single-spaced form of `text` ("Électricienne " → "electricienne")."""
+    """Lower-case, accent-free, single-spaced `text`: "Électricienne " → "electricienne"."""
     if not text:
         return ""
     decomposed = unicodedata.normalize("NFKD", text.casefold())

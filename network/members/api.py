@@ -13,16 +13,22 @@ from network.extensions import db, limiter
 from network.members import operations, queries
 from network.members.models import PROFILE_GROUPS, Member, Status
 
-MEMBER_SCHEMA = {
+MEMBER_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "id": {"type": "integer"}, "display_name": {"type": "string"},
+        "id": {"type": "integer"},
+        "display_name": {"type": "string"},
         "status": {"type": "string", "enum": [s.value for s in Status]},
-        "avatar_url": {"type": ["string", "null"]}, "headline": {"type": "string"},
-        "bio": {"type": "string"}, "bio_html": {"type": "string"},
-        "trading_name": {"type": "string"}, "trade": {"type": "string"},
-        "sector": {"type": "string"}, "website": {"type": "string"},
-        "city": {"type": "string"}, "postcode": {"type": "string"},
+        "avatar_url": {"type": ["string", "null"]},
+        "headline": {"type": "string"},
+        "bio": {"type": "string"},
+        "bio_html": {"type": "string"},
+        "trading_name": {"type": "string"},
+        "trade": {"type": "string"},
+        "sector": {"type": "string"},
+        "website": {"type": "string"},
+        "city": {"type": "string"},
+        "postcode": {"type": "string"},
         "languages": {"type": "array", "items": {"type": "string"}},
         "links": {"type": "array", "items": {"type": "string"}},
         "open_to": {"type": "array", "items": {"type": "string"}},
@@ -32,11 +38,18 @@ MEMBER_SCHEMA = {
 }
 PROFILE_PATCH_SCHEMA = {
     "type": "object",
-    "properties": {**{k: v for k, v in MEMBER_SCHEMA["properties"].items()
-                      if k not in {"id", "status", "avatar_url", "bio_html", "url"}},
-                   "locale": {"type": ["string", "null"], "enum": ["fr", "en", None]},
-                   "visibility": {"type": "object", "additionalProperties": {
-                       "type": "string", "enum": ["members", "staff"]}}},
+    "properties": {
+        **{
+            k: v
+            for k, v in MEMBER_SCHEMA["properties"].items()
+            if k not in {"id", "status", "avatar_url", "bio_html", "url"}
+        },
+        "locale": {"type": ["string", "null"], "enum": ["fr", "en", None]},
+        "visibility": {
+            "type": "object",
+            "additionalProperties": {"type": "string", "enum": ["members", "staff"]},
+        },
+    },
     "additionalProperties": False,
 }
 
@@ -49,10 +62,15 @@ def member_json(member: Member, viewer: Member) -> dict[str, Any]:
 
 def me_json(member: Member) -> dict[str, Any]:
     data = member_json(member, member)
-    data.update(email=member.email, role=member.role.value, locale=member.locale,
-                associate_deadline=member.associate_deadline.isoformat()
-                if member.associate_deadline else None,
-                visibility={group: member.visibility(group).value for group in PROFILE_GROUPS})
+    data.update(
+        email=member.email,
+        role=member.role.value,
+        locale=member.locale,
+        associate_deadline=member.associate_deadline.isoformat()
+        if member.associate_deadline
+        else None,
+        visibility={group: member.visibility(group).value for group in PROFILE_GROUPS},
+    )
     return data
 
 
@@ -62,12 +80,21 @@ def _login_limit() -> str:
 
 @bp.post("/auth/token")
 @limiter.limit(_login_limit)
-@doc("Exchange e-mail and password for a bearer token", public=True, status=201,
-     request_schema={"type": "object", "required": ["email", "password"], "properties": {
-         "email": {"type": "string"}, "password": {"type": "string"}}},
-     response={"type": "object", "properties": {"token": {"type": "string"},
-                                                "expires_at": {"type": "string"}}},
-     errors=(401, 422, 429))
+@doc(
+    "Exchange e-mail and password for a bearer token",
+    public=True,
+    status=201,
+    request_schema={
+        "type": "object",
+        "required": ["email", "password"],
+        "properties": {"email": {"type": "string"}, "password": {"type": "string"}},
+    },
+    response={
+        "type": "object",
+        "properties": {"token": {"type": "string"}, "expires_at": {"type": "string"}},
+    },
+    errors=(401, 422, 429),
+)
 def create_token():
     body = json_body()
     try:
@@ -97,13 +124,17 @@ def get_me():
 
 
 @bp.patch("/me")
-@doc("Update the signed-in member's profile", request_schema=PROFILE_PATCH_SCHEMA,
-     response=MEMBER_SCHEMA, errors=(400, 422))
+@doc(
+    "Update the signed-in member's profile",
+    request_schema=PROFILE_PATCH_SCHEMA,
+    response=MEMBER_SCHEMA,
+    errors=(400, 422),
+)
 def patch_me():
     body = json_body()
     visibility = body.pop("visibility", {}) or {}
     if not isinstance(visibility, dict):
-        raise Invalid(fields={"visibility": _l("Give an object such as {\"bio\": \"staff\"}.")})
+        raise Invalid(fields={"visibility": _l('Give an object such as {"bio": "staff"}.')})
     for group, value in visibility.items():
         if group not in PROFILE_GROUPS:
             raise Invalid(fields={f"visibility.{group}": _l("Unknown field.")})
@@ -114,29 +145,44 @@ def patch_me():
 
 
 @bp.get("/members")
-@doc("List members (active), filtered and cursor-paginated",
-     params=[query_param("q", "Part of the name"),
-             query_param("status", "CAE status", {"type": "string",
-                                                  "enum": [s.value for s in Status]}),
-             query_param("trade", "Trade (exact, case and accents ignored)"),
-             query_param("city", "City (exact, case and accents ignored)"),
-             query_param("cursor", "The `next` value of the previous page"),
-             query_param("limit", "Page size (1–100)", {"type": "integer"})],
-     response={"type": "object", "properties": {
-         "items": {"type": "array", "items": MEMBER_SCHEMA},
-         "next": {"type": ["string", "null"]}}}, errors=(422,))
+@doc(
+    "List members (active), filtered and cursor-paginated",
+    params=[
+        query_param("q", "Part of the name"),
+        query_param("status", "CAE status", {"type": "string", "enum": [s.value for s in Status]}),
+        query_param("trade", "Trade (exact, case and accents ignored)"),
+        query_param("city", "City (exact, case and accents ignored)"),
+        query_param("cursor", "The `next` value of the previous page"),
+        query_param("limit", "Page size (1–100)", {"type": "integer"}),
+    ],
+    response={
+        "type": "object",
+        "properties": {
+            "items": {"type": "array", "items": MEMBER_SCHEMA},
+            "next": {"type": ["string", "null"]},
+        },
+    },
+    errors=(422,),
+)
 def list_members():
     args = request.args
-    page = queries.list_members(current_user, cursor=args.get("cursor"),
-                                limit=parse_limit(args.get("limit"), 30),
-                                q=args.get("q", ""), status=args.get("status", ""),
-                                trade=args.get("trade", ""), city=args.get("city", ""))
-    return {"items": [member_json(m, current_user) for m in page.items],
-            "next": page.next_cursor}
+    page = queries.list_members(
+        current_user,
+        cursor=args.get("cursor"),
+        limit=parse_limit(args.get("limit"), 30),
+        q=args.get("q", ""),
+        status=args.get("status", ""),
+        trade=args.get("trade", ""),
+        city=args.get("city", ""),
+    )
+    return {"items": [member_json(m, current_user) for m in page.items], "next": page.next_cursor}
 
 
 @bp.get("/members/<int:member_id>")
-@doc("One member's profile (fields hidden from you are absent)", response=MEMBER_SCHEMA,
-     errors=(404,))
+@doc(
+    "One member's profile (fields hidden from you are absent)",
+    response=MEMBER_SCHEMA,
+    errors=(404,),
+)
 def get_member(member_id: int):
     return member_json(queries.member_for_viewer(current_user, member_id), current_user)

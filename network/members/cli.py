@@ -4,9 +4,11 @@ import logging
 import sys
 
 import click
-from flask.cli import AppGroup
 from flask import current_app, url_for
-from flask.cli import with_appcontext  # noqa: I001
+from flask.cli import (
+    AppGroup,
+    with_appcontext,  # noqa: I001
+)
 from sqlalchemy import select
 
 from network.core.errors import DomainError
@@ -27,12 +29,17 @@ def _fail(error: DomainError) -> None:
 
 def _inviter(email: str | None) -> Member:
     query = select(Member).where(Member.is_active.is_(True))
-    query = (query.where(Member.email == email.lower()) if email
-             else query.where(Member.role == Role.ADMIN).order_by(Member.id))
+    query = (
+        query.where(Member.email == email.lower())
+        if email
+        else query.where(Member.role == Role.ADMIN).order_by(Member.id)
+    )
     inviter = db.session.scalars(query.limit(1)).first()
     if inviter is None:
-        raise click.ClickException("No inviting staff member found: create an admin first "
-                                   "(flask members create EMAIL --role admin …).")
+        raise click.ClickException(
+            "No inviting staff member found: create an admin first "
+            "(flask members create EMAIL --role admin …)."
+        )
     return inviter
 
 
@@ -47,12 +54,17 @@ def invite_command(email: str, status: str, name: str, by_email: str | None) -> 
     with current_app.test_request_context(base_url=base_url):
         try:
             invitation = operations.invite_member(
-                _inviter(by_email), email=email, status=status, display_name=name,
-                link_for=lambda token: url_for("members.join", token=token, _external=True))
+                _inviter(by_email),
+                email=email,
+                status=status,
+                display_name=name,
+                link_for=lambda token: url_for("members.join", token=token, _external=True),
+            )
             db.session.commit()
         except DomainError as error:
             _fail(error)
-    click.echo(f"Invitation sent to {invitation.email} (expires {invitation.expires_at:%Y-%m-%d %H:%M} UTC).")
+    expires = f"{invitation.expires_at:%Y-%m-%d %H:%M} UTC"
+    click.echo(f"Invitation sent to {invitation.email} (expires {expires}).")
 
 
 @members_cli.command("create")
@@ -67,8 +79,9 @@ def create_command(email: str, name: str, status: str, role: str, password_stdin
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        member = operations.create_member(email=email, display_name=name, status=status,
-                                          role=role, password=password)
+        member = operations.create_member(
+            email=email, display_name=name, status=status, role=role, password=password
+        )
         db.session.commit()
     except DomainError as error:
         _fail(error)
@@ -88,6 +101,6 @@ def seed_demo_command(force: bool) -> None:
     logging.getLogger("terreau.audit").setLevel(logging.WARNING)
     logins = seed_demo()
     db.session.commit()
-    click.echo("Demo cooperative seeded. Demo logins (password: %s):" % DEMO_PASSWORD)
+    click.echo(f"Demo cooperative seeded. Demo logins (password: {DEMO_PASSWORD}):")
     for role, email in logins:
         click.echo(f"  {role:<28} {email}")

@@ -10,14 +10,19 @@ from datetime import date, timedelta
 from network.members.models import CareerStage, StageKind, Status
 
 S = Status
+NOT_ALUMNI: set[Status | None] = {status for status in S if status is not S.ALUMNUS}
 ALLOWED_TRANSITIONS: dict[StageKind, tuple[set[Status | None], set[Status]]] = {
     StageKind.ENTRY: ({None, S.ALUMNUS}, set(S) - {S.ALUMNUS}),
-    StageKind.CONTRACT: ({S.CANDIDATE, S.SUPPORT_CONTRACT},
-                         {S.SUPPORT_CONTRACT, S.EMPLOYEE_ENTREPRENEUR}),
-    StageKind.AMENDMENT: ({S.SUPPORT_CONTRACT, S.EMPLOYEE_ENTREPRENEUR, S.ASSOCIATE},
-                          {S.SUPPORT_CONTRACT, S.EMPLOYEE_ENTREPRENEUR, S.ASSOCIATE}),
+    StageKind.CONTRACT: (
+        {S.CANDIDATE, S.SUPPORT_CONTRACT},
+        {S.SUPPORT_CONTRACT, S.EMPLOYEE_ENTREPRENEUR},
+    ),
+    StageKind.AMENDMENT: (
+        {S.SUPPORT_CONTRACT, S.EMPLOYEE_ENTREPRENEUR, S.ASSOCIATE},
+        {S.SUPPORT_CONTRACT, S.EMPLOYEE_ENTREPRENEUR, S.ASSOCIATE},
+    ),
     StageKind.ASSOCIATE_ADMISSION: ({S.EMPLOYEE_ENTREPRENEUR}, {S.ASSOCIATE}),
-    StageKind.EXIT: (set(S) - {S.ALUMNUS}, {S.ALUMNUS}),
+    StageKind.EXIT: (NOT_ALUMNI, {S.ALUMNUS}),
 }
 #: The resulting status when a stage kind has only one possible outcome.
 IMPLIED_STATUS = {StageKind.ASSOCIATE_ADMISSION: S.ASSOCIATE, StageKind.EXIT: S.ALUMNUS}
@@ -91,8 +96,13 @@ def cape_renewals(stages: Sequence[CareerStage]) -> int:
     if not spans or spans[-1].status != Status.SUPPORT_CONTRACT:
         return 0
     start = spans[-1].start
-    return sum(1 for s in stages if s.kind == StageKind.AMENDMENT and s.effective_on >= start
-               and s.status == Status.SUPPORT_CONTRACT)
+    return sum(
+        1
+        for s in stages
+        if s.kind == StageKind.AMENDMENT
+        and s.effective_on >= start
+        and s.status == Status.SUPPORT_CONTRACT
+    )
 
 
 def cape_end(stages: Sequence[CareerStage], months: int) -> date | None:

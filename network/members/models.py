@@ -13,8 +13,13 @@ from network.core.permissions import Role
 
 def _enum(cls: type[enum.Enum]) -> Enum:
     """Store enum values (not names) as plain strings, portable across backends."""
-    return Enum(cls, native_enum=False, create_constraint=False, length=32,
-                values_callable=lambda members: [m.value for m in members])
+    return Enum(
+        cls,
+        native_enum=False,
+        create_constraint=False,
+        length=32,
+        values_callable=lambda members: [m.value for m in members],
+    )
 
 
 class Status(enum.StrEnum):
@@ -37,8 +42,11 @@ STATUS_LABELS = {
     Status.ALUMNUS: _l("Former member"),
 }
 
-ROLE_LABELS = {Role.MEMBER: _l("Member"), Role.STAFF: _l("Équipe d'appui"),
-               Role.ADMIN: _l("Administrator")}
+ROLE_LABELS = {
+    Role.MEMBER: _l("Member"),
+    Role.STAFF: _l("Support team"),
+    Role.ADMIN: _l("Administrator"),
+}
 
 
 class StageKind(enum.StrEnum):
@@ -135,7 +143,8 @@ class Member(Base):
     deactivated_at: Mapped[datetime | None]
 
     stages: Mapped[list["CareerStage"]] = relationship(
-        back_populates="member", foreign_keys="CareerStage.member_id",
+        back_populates="member",
+        foreign_keys="CareerStage.member_id",
         order_by="(CareerStage.effective_on, CareerStage.id)",
     )
 
@@ -166,8 +175,7 @@ class CareerStage(Base):
     __tablename__ = "career_stages"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"),
-                                           index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     kind: Mapped[StageKind] = mapped_column(_enum(StageKind))
     status: Mapped[Status] = mapped_column(_enum(Status))
     effective_on: Mapped[date]
@@ -209,8 +217,7 @@ class ApiToken(Base):
     __tablename__ = "api_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"),
-                                           index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(80))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     is_personal: Mapped[bool] = mapped_column(default=False)

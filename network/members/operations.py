@@ -15,14 +15,15 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from network.cooperative import current_settings
+from network.cooperative import cooperative_today, current_settings
 from network.core import audit, images, signals
-from network.core.events import after_commit
 from network.core.errors import Conflict, Forbidden, Gone, Invalid, NotFound, Unauthorized
+from network.core.events import after_commit
 from network.core.mail import queue_mail
 from network.core.markup import render_markdown
 from network.core.models import utcnow
@@ -67,13 +68,18 @@ def parse_enum(enum_cls, raw: Any, field: str):
     try:
         return enum_cls(raw)
     except ValueError:
-        raise Invalid(fields={field: _l("Unknown value “%(value)s”.", value=str(raw)[:40])}) from None
+        raise Invalid(
+            fields={field: _l("Unknown value “%(value)s”.", value=str(raw)[:40])}
+        ) from None
 
 
 def _check_password(password: Any, field: str = "password") -> str:
     if not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
-        raise Invalid(fields={field: _l("Use %(min)s to %(max)s characters.",
-                                        min=MIN_PASSWORD, max=MAX_PASSWORD)})
+        raise Invalid(
+            fields={
+                field: _l("Use %(min)s to %(max)s characters.", min=MIN_PASSWORD, max=MAX_PASSWORD)
+            }
+        )
     return password
 
 
@@ -97,30 +103,59 @@ def find_member_by_email(email: str) -> Member | None:
 
 # --- accounts -------------------------------------------------------------------------------
 
-def create_member(*, email: Any, display_name: Any, status: Any, role: Any = Role.MEMBER,
-                  password: str | None = None, actor: Member | None = None,
-                  joined_on: date | None = None) -> Member:
+
+def create_member(
+    *,
+    email: Any,
+    display_name: Any,
+    status: Any,
+    role: Any = Role.MEMBER,
+    password: str | None = None,
+    actor: Member | None = None,
+    joined_on: date | None = None,
+) -> Member:
     """Create an account directly (CLI, seed, accepted invitation) with an entry stage."""
     email = normalize_email(email)
     status = parse_enum(Status, status, "status")
     role = parse_enum(Role, role, "role")
     if find_member_by_email(email):
-        raise Conflict(_l("A member already uses this e-mail address."),
-                       fields={"email": _l("Already in use.")})
+        raise Conflict(
+            _l("A member already uses this e-mail address."),
+            fields={"email": _l("Already in use.")},
+        )
     name = _check_name(display_name)
-    member = Member(email=email, display_name=name, name_key=fold(name), status=status, role=role,
-                    is_active=True, session_version=1)
+    member = Member(
+        email=email,
+        display_name=name,
+        name_key=fold(name),
+        status=status,
+        role=role,
+        is_active=True,
+        session_version=1,
+    )
     if password is not None:
         member.password_hash = _hash_password(_check_password(password))
     db.session.add(member)
     db.session.flush()
-    db.session.add(CareerStage(member_id=member.id, kind=StageKind.ENTRY, status=status,
-                               effective_on=joined_on or date.today(),
-                               recorded_by_id=actor.id if actor else None))
+    db.session.add(
+        CareerStage(
+            member_id=member.id,
+            kind=StageKind.ENTRY,
+            status=status,
+            effective_on=joined_on or cooperative_today(),
+            recorded_by_id=actor.id if actor else None,
+        )
+    )
     db.session.flush()
     _refresh_deadline(member)
-    audit.record(db.session, "member_created", actor_id=actor.id if actor else None,
-                 subject_id=member.id, status=status.value, role=role.value)
+    audit.record(
+        db.session,
+        "member_created",
+        actor_id=actor.id if actor else None,
+        subject_id=member.id,
+        status=status.value,
+        role=role.value,
+    )
     signals.member_joined.send(member)
     return member
 
@@ -128,10 +163,13 @@ def create_member(*, email: Any, display_name: Any, status: Any, role: Any = Rol
 def authenticate(email: Any, password: Any) -> Member:
     """The member with these credentials, or `Unauthorized` (same answer for every failure)."""
     member = find_member_by_email(str(email or ""))
-    valid = (member is not None and member.password_hash is not None and member.is_active
-             and isinstance(password, str)
-             and check_password_hash(member.password_hash, password))
-    if not valid:
+    if (
+        member is None
+        or member.password_hash is None
+        or not member.is_active
+        or not isinstance(password, str)
+        or not check_password_hash(member.password_hash, password)
+    ):
         audit.record(db.session, "login_failed", subject_id=member.id if member else None)
         raise Unauthorized(BAD_CREDENTIALS)
     member.last_login_at = utcnow()
@@ -141,8 +179,7 @@ def authenticate(email: Any, password: Any) -> Member:
 
 def change_password(member: Member, current: Any, new: Any) -> None:
     """Check the current password, set the new one and end every other session."""
-    if not isinstance(current, str) or not check_password_hash(member.password_hash or "",
-                                                               current):
+    if not isinstance(current, str) or not check_password_hash(member.password_hash or "", current):
         raise Invalid(fields={"current_password": _l("This is not your current password.")})
     member.password_hash = _hash_password(_check_password(new, "new_password"))
     _revoke_sessions(member)
@@ -151,10 +188,15 @@ def change_password(member: Member, current: Any, new: Any) -> None:
 
 def _revoke_sessions(member: Member) -> None:
     member.session_version += 1
-    db.session.execute(update(ApiToken).where(ApiToken.member_id == member.id,
-                                              ApiToken.is_personal.is_(False),
-                                              ApiToken.revoked_at.is_(None))
-                       .values(revoked_at=utcnow()))
+    db.session.execute(
+        update(ApiToken)
+        .where(
+            ApiToken.member_id == member.id,
+            ApiToken.is_personal.is_(False),
+            ApiToken.revoked_at.is_(None),
+        )
+        .values(revoked_at=utcnow())
+    )
     signals.sessions_revoked.send(member)
 
 
@@ -178,8 +220,9 @@ def request_password_reset(email: Any, link_for) -> None:
     minutes = current_app.config["PASSWORD_RESET_TTL_MINUTES"]
     with force_locale(member.locale or "fr"):
         subject = str(_l("Reset your Terreau password"))
-        body = render_template("mail/password_reset.txt", member=member, link=link_for(token),
-                               minutes=minutes)
+        body = render_template(
+            "mail/password_reset.txt", member=member, link=link_for(token), minutes=minutes
+        )
     queue_mail(db.session, member.email, subject, body)
     audit.record(db.session, "password_reset_requested", subject_id=member.id)
 
@@ -194,8 +237,11 @@ def reset_password(token: str, password: Any) -> Member:
     except BadSignature:
         raise Gone(_l("This reset link is not valid. Ask for a new one.")) from None
     member = db.session.get(Member, data.get("id")) if isinstance(data, dict) else None
-    if (member is None or not member.is_active
-            or hash_token(member.password_hash or "")[:16] != data.get("fp")):
+    if (
+        member is None
+        or not member.is_active
+        or hash_token(member.password_hash or "")[:16] != data.get("fp")
+    ):
         raise Gone(_l("This reset link was already used. Ask for a new one."))
     member.password_hash = _hash_password(_check_password(password))
     _revoke_sessions(member)
@@ -205,8 +251,16 @@ def reset_password(token: str, password: Any) -> Member:
 
 # --- invitations ----------------------------------------------------------------------------
 
-def invite_member(actor: Member, *, email: Any, status: Any, role: Any = Role.MEMBER,
-                  display_name: Any = "", link_for) -> Invitation:
+
+def invite_member(
+    actor: Member,
+    *,
+    email: Any,
+    status: Any,
+    role: Any = Role.MEMBER,
+    display_name: Any = "",
+    link_for,
+) -> Invitation:
     """Staff invite a person; a pending invitation to the same address is replaced.
 
     Mails the single-use link built by `link_for(token)` after commit.
@@ -220,37 +274,63 @@ def invite_member(actor: Member, *, email: Any, status: Any, role: Any = Role.ME
     if role != Role.MEMBER:
         require_admin(actor)
     if find_member_by_email(email):
-        raise Conflict(_l("A member already uses this e-mail address."),
-                       fields={"email": _l("Already a member.")})
+        raise Conflict(
+            _l("A member already uses this e-mail address."),
+            fields={"email": _l("Already a member.")},
+        )
     name = " ".join(str(display_name or "").split())[:80]
     now = utcnow()
-    db.session.execute(update(Invitation).where(Invitation.email == email,
-                                                Invitation.accepted_at.is_(None),
-                                                Invitation.revoked_at.is_(None))
-                       .values(revoked_at=now))
+    db.session.execute(
+        update(Invitation)
+        .where(
+            Invitation.email == email,
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
     raw = secrets.token_urlsafe(32)
     hours = current_app.config["INVITATION_TTL_HOURS"]
-    invitation = Invitation(email=email, display_name=name, status=status, role=role,
-                            token_hash=hash_token(raw), invited_by_id=actor.id,
-                            expires_at=now + timedelta(hours=hours))
+    invitation = Invitation(
+        email=email,
+        display_name=name,
+        status=status,
+        role=role,
+        token_hash=hash_token(raw),
+        invited_by_id=actor.id,
+        expires_at=now + timedelta(hours=hours),
+    )
     db.session.add(invitation)
     db.session.flush()
     with force_locale("fr"):
-        subject = str(_l("You are invited to join %(name)s on Terreau",
-                         name=current_settings().name))
-        body = render_template("mail/invitation.txt", invitation=invitation, inviter=actor,
-                               link=link_for(raw), hours=hours,
-                               cooperative=current_settings().name)
+        subject = str(
+            _l("You are invited to join %(name)s on Terreau", name=current_settings().name)
+        )
+        body = render_template(
+            "mail/invitation.txt",
+            invitation=invitation,
+            inviter=actor,
+            link=link_for(raw),
+            hours=hours,
+            cooperative=current_settings().name,
+        )
     queue_mail(db.session, email, subject, body)
-    audit.record(db.session, "invitation_sent", actor_id=actor.id, email=email,
-                 status=status.value, role=role.value)
+    audit.record(
+        db.session,
+        "invitation_sent",
+        actor_id=actor.id,
+        email=email,
+        status=status.value,
+        role=role.value,
+    )
     return invitation
 
 
 def pending_invitation(raw_token: str) -> Invitation:
     """The invitation behind a link, or `Gone` when it is unknown, used, revoked or expired."""
-    invitation = db.session.scalar(select(Invitation).where(
-        Invitation.token_hash == hash_token(raw_token or "")))
+    invitation = db.session.scalar(
+        select(Invitation).where(Invitation.token_hash == hash_token(raw_token or ""))
+    )
     if invitation is None or invitation.revoked_at is not None:
         raise Gone(_l("This invitation link is not valid. Ask the support team for a new one."))
     if invitation.accepted_at is not None:
@@ -260,15 +340,21 @@ def pending_invitation(raw_token: str) -> Invitation:
     return invitation
 
 
-def accept_invitation(raw_token: str, *, display_name: Any, password: Any,
-                      password_confirm: Any) -> Member:
+def accept_invitation(
+    raw_token: str, *, display_name: Any, password: Any, password_confirm: Any
+) -> Member:
     invitation = pending_invitation(raw_token)
     if password != password_confirm:
         raise Invalid(fields={"password_confirm": _l("The two passwords differ.")})
     _check_password(password)
-    member = create_member(email=invitation.email, display_name=display_name,
-                           status=invitation.status, role=invitation.role, password=password,
-                           actor=invitation.invited_by)
+    member = create_member(
+        email=invitation.email,
+        display_name=display_name,
+        status=invitation.status,
+        role=invitation.role,
+        password=password,
+        actor=invitation.invited_by,
+    )
     invitation.accepted_at = utcnow()
     invitation.member_id = member.id
     return member
@@ -287,11 +373,20 @@ def revoke_invitation(actor: Member, invitation_id: Any) -> None:
 
 # --- profile --------------------------------------------------------------------------------
 
-TEXT_LIMITS = {"headline": 140, "bio": 5000, "trading_name": 120, "trade": 120, "sector": 120,
-               "city": 120}
+TEXT_LIMITS = {
+    "headline": 140,
+    "bio": 5000,
+    "trading_name": 120,
+    "trade": 120,
+    "sector": 120,
+    "city": 120,
+}
 POSTCODE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z \-]{1,9}$")
-PROFILE_FIELDS = set(TEXT_LIMITS) | {"display_name", "website", "postcode", "languages", "links",
-                                     "open_to", "locale"} | {f"vis_{g}" for g in PROFILE_GROUPS}
+PROFILE_FIELDS = (
+    set(TEXT_LIMITS)
+    | {"display_name", "website", "postcode", "languages", "links", "open_to", "locale"}
+    | {f"vis_{g}" for g in PROFILE_GROUPS}
+)
 
 
 def _check_url(raw: str, field: str) -> str:
@@ -308,8 +403,11 @@ def _text_list(raw: Any, field: str, max_items: int, max_len: int) -> list[str]:
         raise Invalid(fields={field: _l("Give a list of texts.")})
     cleaned = [" ".join(i.split()) for i in items if i.strip()]
     if len(cleaned) > max_items or any(len(i) > max_len for i in cleaned):
-        raise Invalid(fields={field: _l("At most %(n)s items of %(len)s characters.",
-                                        n=max_items, len=max_len)})
+        raise Invalid(
+            fields={
+                field: _l("At most %(n)s items, each of at most %(len)s characters.", n=max_items, len=max_len)
+            }
+        )
     return list(dict.fromkeys(cleaned))
 
 
@@ -344,8 +442,9 @@ def _clean_field(field: str, raw: Any) -> Any:
             raise Invalid(fields={field: _l("Enter a postcode such as 69003.")})
         return value
     if field == "languages":
-        return _text_list(raw.replace(",", "\n") if isinstance(raw, str) else raw or [],
-                          field, 10, 40)
+        return _text_list(
+            raw.replace(",", "\n") if isinstance(raw, str) else raw or [], field, 10, 40
+        )
     if field == "links":
         return [_check_url(u, field) for u in _text_list(raw or [], field, 5, 300)]
     if field == "open_to":
@@ -402,8 +501,17 @@ def remove_avatar(actor: Member, member: Member) -> None:
 
 # --- the CAE journey, roles and accounts (staff) ---------------------------------------------
 
-def record_career_stage(actor: Member, member: Member, *, kind: Any, status: Any = None,
-                        effective_on: Any, reason: Any = "", note: Any = "") -> CareerStage:
+
+def record_career_stage(
+    actor: Member,
+    member: Member,
+    *,
+    kind: Any,
+    status: Any = None,
+    effective_on: Any,
+    reason: Any = "",
+    note: Any = "",
+) -> CareerStage:
     """Record a dated stage; it sets the member's status. Staff only; audited."""
     require_staff(actor)
     kind = parse_enum(StageKind, kind, "kind")
@@ -418,31 +526,63 @@ def record_career_stage(actor: Member, member: Member, *, kind: Any, status: Any
     previous = journey.ordered(member.stages)
     current = member.status if previous else None
     if current not in allowed_from or new_status not in allowed_to:
-        raise Invalid(fields={"kind": _l("A stage “%(kind)s” cannot follow the status “%(status)s”.",
-                                         kind=kind.label, status=member.status.label)})
+        raise Invalid(
+            fields={
+                "kind": _l(
+                    "A stage “%(kind)s” cannot follow the status “%(status)s”.",
+                    kind=kind.label,
+                    status=member.status.label,
+                )
+            }
+        )
     if previous and day < previous[-1].effective_on:
         raise Invalid(fields={"effective_on": _l("The date cannot be before the last stage.")})
     reason_text = str(reason or "").strip()
     if kind == StageKind.EXIT and not reason_text:
         raise Invalid(fields={"reason": _l("Give the reason for the exit.")})
     settings = current_settings()
-    if (kind == StageKind.AMENDMENT and new_status == Status.SUPPORT_CONTRACT
-            and journey.cape_renewals(previous) >= settings["cape_max_renewals"]):
-        raise Invalid(fields={"kind": _l("This CAPE was already renewed %(n)s times.",
-                                         n=settings["cape_max_renewals"])})
-    stage = CareerStage(member_id=member.id, kind=kind, status=new_status, effective_on=day,
-                        reason=reason_text[:200], note=str(note or "")[:5000],
-                        recorded_by_id=actor.id)
+    if (
+        kind == StageKind.AMENDMENT
+        and new_status == Status.SUPPORT_CONTRACT
+        and journey.cape_renewals(previous) >= settings["cape_max_renewals"]
+    ):
+        raise Invalid(
+            fields={
+                "kind": lazy_ngettext(
+                    "This CAPE was already renewed %(num)s time.",
+                    "This CAPE was already renewed %(num)s times.",
+                    settings["cape_max_renewals"],
+                )
+            }
+        )
+    stage = CareerStage(
+        member_id=member.id,
+        kind=kind,
+        status=new_status,
+        effective_on=day,
+        reason=reason_text[:200],
+        note=str(note or "")[:5000],
+        recorded_by_id=actor.id,
+    )
     db.session.add(stage)
     member.stages.append(stage)
     old_status = member.status
     member.status = new_status
     db.session.flush()
     _refresh_deadline(member)
-    audit.record(db.session, "status_changed", actor_id=actor.id, subject_id=member.id,
-                 kind=kind.value, old=old_status.value, new=new_status.value, on=day.isoformat())
-    signals.status_changed.send(member, old_status=old_status, new_status=new_status,
-                                stage=stage, actor=actor)
+    audit.record(
+        db.session,
+        "status_changed",
+        actor_id=actor.id,
+        subject_id=member.id,
+        kind=kind.value,
+        old=old_status.value,
+        new=new_status.value,
+        on=day.isoformat(),
+    )
+    signals.status_changed.send(
+        member, old_status=old_status, new_status=new_status, stage=stage, actor=actor
+    )
     return stage
 
 
@@ -454,7 +594,7 @@ def _parse_day(raw: Any) -> date:
             day = date.fromisoformat(str(raw))
         except ValueError:
             raise Invalid(fields={"effective_on": _l("Enter a date such as 2026-09-01.")}) from None
-    if day > date.today():
+    if day > cooperative_today():
         raise Invalid(fields={"effective_on": _l("The date cannot be in the future.")})
     return day
 
@@ -462,14 +602,17 @@ def _parse_day(raw: Any) -> date:
 def _refresh_deadline(member: Member) -> None:
     settings = current_settings()
     member.associate_deadline = journey.associate_deadline(
-        member.stages, settings["associate_deadline_years"],
-        settings["associate_deadline_deducts_cape"])
+        member.stages,
+        settings["associate_deadline_years"],
+        settings["associate_deadline_deducts_cape"],
+    )
 
 
 def refresh_all_deadlines() -> int:
     """Recompute every CESA member's deadline (after a settings change)."""
-    members = db.session.scalars(select(Member).where(
-        Member.status == Status.EMPLOYEE_ENTREPRENEUR)).all()
+    members = db.session.scalars(
+        select(Member).where(Member.status == Status.EMPLOYEE_ENTREPRENEUR)
+    ).all()
     for member in members:
         _refresh_deadline(member)
     return len(members)
@@ -481,8 +624,14 @@ def change_role(actor: Member, member: Member, role: Any) -> None:
     if member.id == actor.id and role != Role.ADMIN:
         raise Conflict(_l("You cannot remove your own administrator role."))
     if role != member.role:
-        audit.record(db.session, "role_changed", actor_id=actor.id, subject_id=member.id,
-                     old=member.role.value, new=role.value)
+        audit.record(
+            db.session,
+            "role_changed",
+            actor_id=actor.id,
+            subject_id=member.id,
+            old=member.role.value,
+            new=role.value,
+        )
         member.role = role
 
 
@@ -497,9 +646,11 @@ def deactivate_member(actor: Member, member: Member) -> None:
         member.is_active = False
         member.deactivated_at = utcnow()
         _revoke_sessions(member)
-        db.session.execute(update(ApiToken).where(ApiToken.member_id == member.id,
-                                                  ApiToken.revoked_at.is_(None))
-                           .values(revoked_at=utcnow()))
+        db.session.execute(
+            update(ApiToken)
+            .where(ApiToken.member_id == member.id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
         audit.record(db.session, "member_deactivated", actor_id=actor.id, subject_id=member.id)
         signals.member_deactivated.send(member, actor=actor)
 
@@ -514,8 +665,10 @@ def reactivate_member(actor: Member, member: Member) -> None:
 
 # --- API tokens -----------------------------------------------------------------------------
 
-def create_api_token(member: Member, *, name: Any = "", personal: bool = False,
-                     days: int | None = None) -> tuple[ApiToken, str]:
+
+def create_api_token(
+    member: Member, *, name: Any = "", personal: bool = False, days: int | None = None
+) -> tuple[ApiToken, str]:
     """A new bearer token; the raw value is returned once and never stored."""
     label = " ".join(str(name or "").split())
     if personal and not 1 <= len(label) <= 80:
@@ -523,24 +676,35 @@ def create_api_token(member: Member, *, name: Any = "", personal: bool = False,
     if days is not None and not 1 <= days <= 366:
         raise Invalid(fields={"days": _l("Must be a number between 1 and %(max)s.", max=366)})
     raw = "trr_" + secrets.token_urlsafe(32)
-    ttl = days if days is not None else (
-        None if personal else current_app.config["API_TOKEN_TTL_DAYS"])
-    token = ApiToken(member_id=member.id, name=label or "api", token_hash=hash_token(raw),
-                     is_personal=personal,
-                     expires_at=utcnow() + timedelta(days=ttl) if ttl else None)
+    ttl = (
+        days
+        if days is not None
+        else (None if personal else current_app.config["API_TOKEN_TTL_DAYS"])
+    )
+    token = ApiToken(
+        member_id=member.id,
+        name=label or "api",
+        token_hash=hash_token(raw),
+        is_personal=personal,
+        expires_at=utcnow() + timedelta(days=ttl) if ttl else None,
+    )
     db.session.add(token)
     db.session.flush()
-    audit.record(db.session, "api_token_created", actor_id=member.id, subject_id=member.id,
-                 personal=personal)
+    audit.record(
+        db.session, "api_token_created", actor_id=member.id, subject_id=member.id, personal=personal
+    )
     return token, raw
 
 
 def member_for_token(raw: str) -> tuple[Member, ApiToken] | None:
     """The active member and live token behind a bearer value, or None."""
     token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(raw)))
-    if (token is None or token.revoked_at is not None
-            or (token.expires_at is not None and token.expires_at <= utcnow())
-            or not token.member.is_active):
+    if (
+        token is None
+        or token.revoked_at is not None
+        or (token.expires_at is not None and token.expires_at <= utcnow())
+        or not token.member.is_active
+    ):
         return None
     return token.member, token
 

@@ -6,7 +6,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, or_, select
 
-from network.cooperative import current_settings
+from network.cooperative import cooperative_today, current_settings
 from network.core.errors import Invalid, NotFound
 from network.core.images import image_url
 from network.core.pagination import Page, decode_cursor, encode_cursor
@@ -35,8 +35,9 @@ GROUP_FIELDS = {
 
 
 def can_see_group(viewer: Member, member: Member, group: str) -> bool:
-    return (viewer.id == member.id or is_staff(viewer)
-            or member.visibility(group) == Visibility.MEMBERS)
+    return (
+        viewer.id == member.id or is_staff(viewer) or member.visibility(group) == Visibility.MEMBERS
+    )
 
 
 def visible_profile(member: Member, viewer: Member) -> dict[str, Any]:
@@ -71,8 +72,15 @@ def _visible_filter(viewer: Member, group: str, condition):
     return and_(condition, or_(column == Visibility.MEMBERS, Member.id == viewer.id))
 
 
-def members_query(viewer: Member, *, q: str = "", status: str = "", trade: str = "",
-                  city: str = "", include_inactive: bool = False) -> Select:
+def members_query(
+    viewer: Member,
+    *,
+    q: str = "",
+    status: str = "",
+    trade: str = "",
+    city: str = "",
+    include_inactive: bool = False,
+) -> Select:
     """Members matching the filters; filters never match a field hidden from `viewer`."""
     query = select(Member)
     if not (include_inactive and is_staff(viewer)):
@@ -93,15 +101,20 @@ def members_query(viewer: Member, *, q: str = "", status: str = "", trade: str =
     return query
 
 
-def list_members(viewer: Member, *, cursor: str | None = None, limit: int = 30,
-                 **filters: Any) -> Page[Member]:
+def list_members(
+    viewer: Member, *, cursor: str | None = None, limit: int = 30, **filters: Any
+) -> Page[Member]:
     """One page of members ordered by name, with a cursor to the next page."""
     query = members_query(viewer, **filters)
     after = decode_cursor(cursor, 2)
     if after:
         name_key, member_id = after
-        query = query.where(or_(Member.name_key > str(name_key),
-                                and_(Member.name_key == str(name_key), Member.id > int(member_id))))
+        query = query.where(
+            or_(
+                Member.name_key > str(name_key),
+                and_(Member.name_key == str(name_key), Member.id > int(member_id)),
+            )
+        )
     rows = db.session.scalars(query.order_by(Member.name_key, Member.id).limit(limit + 1)).all()
     items = list(rows[:limit])
     next_cursor = encode_cursor([items[-1].name_key, items[-1].id]) if len(rows) > limit else None
@@ -110,23 +123,45 @@ def list_members(viewer: Member, *, cursor: str | None = None, limit: int = 30,
 
 def filter_choices() -> dict[str, list[str]]:
     """Distinct trades and cities (visible to all members) for the list's filters."""
-    trades = db.session.scalars(select(Member.trade).where(
-        Member.is_active.is_(True), Member.trade != "", Member.vis_activity == Visibility.MEMBERS
-    ).distinct().order_by(Member.trade).limit(300)).all()
-    cities = db.session.scalars(select(Member.city).where(
-        Member.is_active.is_(True), Member.city != "", Member.vis_location == Visibility.MEMBERS
-    ).distinct().order_by(Member.city).limit(300)).all()
+    trades = db.session.scalars(
+        select(Member.trade)
+        .where(
+            Member.is_active.is_(True),
+            Member.trade != "",
+            Member.vis_activity == Visibility.MEMBERS,
+        )
+        .distinct()
+        .order_by(Member.trade)
+        .limit(300)
+    ).all()
+    cities = db.session.scalars(
+        select(Member.city)
+        .where(
+            Member.is_active.is_(True), Member.city != "", Member.vis_location == Visibility.MEMBERS
+        )
+        .distinct()
+        .order_by(Member.city)
+        .limit(300)
+    ).all()
     return {"trades": list(trades), "cities": list(cities)}
 
 
 def members_nearing_deadline(today: date | None = None) -> list[Member]:
     """CESA members whose associate deadline falls within the warning window (or is past)."""
-    today = today or date.today()
+    today = today or cooperative_today()
     horizon = today + timedelta(days=current_settings()["associate_warning_days"])
-    return list(db.session.scalars(select(Member).where(
-        Member.is_active.is_(True), Member.status == Status.EMPLOYEE_ENTREPRENEUR,
-        Member.associate_deadline.is_not(None), Member.associate_deadline <= horizon,
-    ).order_by(Member.associate_deadline)).all())
+    return list(
+        db.session.scalars(
+            select(Member)
+            .where(
+                Member.is_active.is_(True),
+                Member.status == Status.EMPLOYEE_ENTREPRENEUR,
+                Member.associate_deadline.is_not(None),
+                Member.associate_deadline <= horizon,
+            )
+            .order_by(Member.associate_deadline)
+        ).all()
+    )
 
 
 def journey_summary(member: Member) -> dict[str, Any]:
@@ -141,11 +176,22 @@ def journey_summary(member: Member) -> dict[str, Any]:
 
 
 def recent_invitations(limit: int = 50) -> list[Invitation]:
-    return list(db.session.scalars(select(Invitation).order_by(Invitation.created_at.desc())
-                                   .limit(limit)).all())
+    return list(
+        db.session.scalars(
+            select(Invitation).order_by(Invitation.created_at.desc()).limit(limit)
+        ).all()
+    )
 
 
 def personal_tokens(member: Member) -> list[ApiToken]:
-    return list(db.session.scalars(select(ApiToken).where(
-        ApiToken.member_id == member.id, ApiToken.is_personal.is_(True),
-        ApiToken.revoked_at.is_(None)).order_by(ApiToken.created_at.desc())).all())
+    return list(
+        db.session.scalars(
+            select(ApiToken)
+            .where(
+                ApiToken.member_id == member.id,
+                ApiToken.is_personal.is_(True),
+                ApiToken.revoked_at.is_(None),
+            )
+            .order_by(ApiToken.created_at.desc())
+        ).all()
+    )

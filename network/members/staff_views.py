@@ -28,12 +28,21 @@ def _invite_link(token: str) -> str:
 def _overview_context() -> dict:
     args = request.args
     filters = {key: args.get(key, "").strip() for key in ("q", "status", "trade", "city")}
-    page = queries.list_members(current_user, cursor=args.get("cursor"),
-                                limit=parse_limit(args.get("limit"), 50),
-                                include_inactive=True, **filters)
-    return {"page": page, "filters": filters, "statuses": list(Status), "roles": list(Role),
-            "nearing": queries.members_nearing_deadline(),
-            "invitations": queries.recent_invitations()}
+    page = queries.list_members(
+        current_user,
+        cursor=args.get("cursor"),
+        limit=parse_limit(args.get("limit"), 50),
+        include_inactive=True,
+        **filters,
+    )
+    return {
+        "page": page,
+        "filters": filters,
+        "statuses": list(Status),
+        "roles": list(Role),
+        "nearing": queries.members_nearing_deadline(),
+        "invitations": queries.recent_invitations(),
+    }
 
 
 @bp.get("/members")
@@ -46,9 +55,13 @@ def invite():
     form = request.form
     try:
         invitation = operations.invite_member(
-            current_user, email=form.get("email"), status=form.get("status"),
-            role=form.get("role") or Role.MEMBER, display_name=form.get("display_name"),
-            link_for=_invite_link)
+            current_user,
+            email=form.get("email"),
+            status=form.get("status"),
+            role=form.get("role") or Role.MEMBER,
+            display_name=form.get("display_name"),
+            link_for=_invite_link,
+        )
     except (Invalid, Conflict) as error:
         return invalid_form("staff/members.html", error, values=form, **_overview_context())
     db.session.commit()
@@ -65,8 +78,13 @@ def revoke_invitation(invitation_id: int):
 
 
 def _member_context(member) -> dict:
-    return {"member": member, "journey": queries.journey_summary(member),
-            "stage_kinds": list(StageKind), "statuses": list(Status), "roles": list(Role)}
+    return {
+        "member": member,
+        "journey": queries.journey_summary(member),
+        "stage_kinds": list(StageKind),
+        "statuses": list(Status),
+        "roles": list(Role),
+    }
 
 
 @bp.get("/members/<int:member_id>")
@@ -80,10 +98,15 @@ def record_stage(member_id: int):
     member = operations.get_member(member_id)
     form = request.form
     try:
-        operations.record_career_stage(current_user, member, kind=form.get("kind"),
-                                       status=form.get("status"),
-                                       effective_on=form.get("effective_on"),
-                                       reason=form.get("reason"), note=form.get("note"))
+        operations.record_career_stage(
+            current_user,
+            member,
+            kind=form.get("kind"),
+            status=form.get("status"),
+            effective_on=form.get("effective_on"),
+            reason=form.get("reason"),
+            note=form.get("note"),
+        )
     except Invalid as error:
         member = operations.get_member(member_id)
         return invalid_form("staff/member.html", error, values=form, **_member_context(member))

@@ -1,22 +1,42 @@
 """Member-facing pages: sign in, join, reset a password, the members list and profiles."""
 
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
-                   session, url_for)
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from network.core.errors import Invalid, Unauthorized
 from network.core.forms import checked_values, invalid_form
-from network.core.permissions import is_staff
 from network.core.pagination import parse_limit
+from network.core.permissions import is_staff
 from network.extensions import db, limiter
 from network.members import operations, queries
 from network.members.models import PROFILE_GROUPS, OpenTo, Status, Visibility
 
 bp = Blueprint("members", __name__)
 
-PROFILE_FORM_FIELDS = ("display_name", "headline", "bio", "trading_name", "trade", "sector",
-                       "website", "city", "postcode", "languages", "links")
+PROFILE_FORM_FIELDS = (
+    "display_name",
+    "headline",
+    "bio",
+    "trading_name",
+    "trade",
+    "sector",
+    "website",
+    "city",
+    "postcode",
+    "languages",
+    "links",
+)
 
 
 def _login_limit() -> str:
@@ -85,7 +105,8 @@ def forgot_password():
     if request.method == "POST":
         operations.request_password_reset(
             request.form.get("email"),
-            lambda token: url_for("members.reset_password", token=token, _external=True))
+            lambda token: url_for("members.reset_password", token=token, _external=True),
+        )
         db.session.commit()
         flash(_("If this address belongs to a member, a reset link is on its way."), "info")
         return redirect(url_for("members.login"))
@@ -98,8 +119,11 @@ def reset_password(token: str):
     if request.method == "GET":
         return render_template("members/reset_password.html", token=token)
     if request.form.get("password") != request.form.get("password_confirm"):
-        return invalid_form("members/reset_password.html", Invalid(fields={
-            "password_confirm": _("The two passwords differ.")}), token=token)
+        return invalid_form(
+            "members/reset_password.html",
+            Invalid(fields={"password_confirm": _("The two passwords differ.")}),
+            token=token,
+        )
     try:
         operations.reset_password(token, request.form.get("password"))
     except Invalid as error:
@@ -113,19 +137,26 @@ def reset_password(token: str):
 def join(token: str):
     invitation = operations.pending_invitation(token)
     if request.method == "GET":
-        return render_template("members/join.html", invitation=invitation, token=token,
-                               values={"display_name": invitation.display_name})
+        return render_template(
+            "members/join.html",
+            invitation=invitation,
+            token=token,
+            values={"display_name": invitation.display_name},
+        )
     try:
         member = operations.accept_invitation(
-            token, display_name=request.form.get("display_name"),
+            token,
+            display_name=request.form.get("display_name"),
             password=request.form.get("password"),
-            password_confirm=request.form.get("password_confirm"))
+            password_confirm=request.form.get("password_confirm"),
+        )
     except Invalid as error:
-        return invalid_form("members/join.html", error, invitation=invitation, token=token,
-                            values=request.form)
+        return invalid_form(
+            "members/join.html", error, invitation=invitation, token=token, values=request.form
+        )
     db.session.commit()
     login_user(member)
-    flash(_("Welcome to %(name)s!", name=member.display_name), "success")
+    flash(_("Welcome, %(name)s!", name=member.display_name), "success")
     return redirect(url_for("members.edit_profile"))
 
 
@@ -135,14 +166,30 @@ def members_list():
     args = request.args
     filters = {key: args.get(key, "").strip() for key in ("q", "status", "trade", "city")}
     try:
-        page = queries.list_members(current_user, cursor=args.get("cursor"),
-                                    limit=parse_limit(args.get("limit"), 30), **filters)
+        page = queries.list_members(
+            current_user,
+            cursor=args.get("cursor"),
+            limit=parse_limit(args.get("limit"), 30),
+            **filters,
+        )
     except Invalid as error:
-        return invalid_form("members/list.html", error, page=None, filters=filters,
-                            statuses=list(Status), choices=queries.filter_choices())
+        return invalid_form(
+            "members/list.html",
+            error,
+            page=None,
+            filters=filters,
+            statuses=list(Status),
+            choices=queries.filter_choices(),
+        )
     profiles = {m.id: queries.visible_profile(m, current_user) for m in page.items}
-    return render_template("members/list.html", page=page, filters=filters, profiles=profiles,
-                           statuses=list(Status), choices=queries.filter_choices())
+    return render_template(
+        "members/list.html",
+        page=page,
+        filters=filters,
+        profiles=profiles,
+        statuses=list(Status),
+        choices=queries.filter_choices(),
+    )
 
 
 @bp.get("/members/<int:member_id>")
@@ -150,9 +197,12 @@ def members_list():
 def profile(member_id: int):
     member = queries.member_for_viewer(current_user, member_id)
     own_or_staff = member.id == current_user.id or is_staff(current_user)
-    return render_template("members/profile.html", member=member,
-                           profile=queries.visible_profile(member, current_user),
-                           journey=queries.journey_summary(member) if own_or_staff else None)
+    return render_template(
+        "members/profile.html",
+        member=member,
+        profile=queries.visible_profile(member, current_user),
+        journey=queries.journey_summary(member) if own_or_staff else None,
+    )
 
 
 def _profile_changes(form) -> dict:
@@ -168,8 +218,9 @@ def _profile_changes(form) -> dict:
 def edit_profile():
     context = {"open_to_choices": list(OpenTo), "groups": PROFILE_GROUPS}
     if request.method == "GET":
-        return render_template("members/edit_profile.html", values=_form_values(current_user),
-                               **context)
+        return render_template(
+            "members/edit_profile.html", values=_form_values(current_user), **context
+        )
     try:
         operations.update_profile(current_user, current_user, _profile_changes(request.form))
         upload = request.files.get("avatar")
@@ -209,11 +260,13 @@ def change_password():
     try:
         if form.get("new_password") != form.get("new_password_confirm"):
             raise Invalid(fields={"new_password_confirm": _("The two passwords differ.")})
-        operations.change_password(current_user, form.get("current_password"),
-                                   form.get("new_password"))
+        operations.change_password(
+            current_user, form.get("current_password"), form.get("new_password")
+        )
     except Invalid as error:
-        return invalid_form("members/settings.html", error,
-                            tokens=queries.personal_tokens(current_user))
+        return invalid_form(
+            "members/settings.html", error, tokens=queries.personal_tokens(current_user)
+        )
     db.session.commit()
     login_user(current_user._get_current_object())  # this session carries on
     flash(_("Your password was changed; your other sessions are signed out."), "success")
@@ -224,14 +277,17 @@ def change_password():
 @login_required
 def create_token():
     try:
-        _token, raw = operations.create_api_token(current_user, name=request.form.get("name"),
-                                                  personal=True)
+        _token, raw = operations.create_api_token(
+            current_user, name=request.form.get("name"), personal=True
+        )
     except Invalid as error:
-        return invalid_form("members/settings.html", error,
-                            tokens=queries.personal_tokens(current_user))
+        return invalid_form(
+            "members/settings.html", error, tokens=queries.personal_tokens(current_user)
+        )
     db.session.commit()
-    return render_template("members/settings.html", new_token=raw,
-                           tokens=queries.personal_tokens(current_user))
+    return render_template(
+        "members/settings.html", new_token=raw, tokens=queries.personal_tokens(current_user)
+    )
 
 
 @bp.post("/me/tokens/<int:token_id>/revoke")

@@ -24,13 +24,16 @@ def test_session_cookie_is_http_only_and_same_site(client, make_member):
 
 def test_production_refuses_the_default_secret_key(tmp_path):
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
-        create_app(ProductionConfig, DATA_DIR=str(tmp_path),
-                   SECRET_KEY="dev-only-secret-change-me")
+        create_app(ProductionConfig, DATA_DIR=str(tmp_path), SECRET_KEY="dev-only-secret-change-me")
 
 
 def test_production_starts_with_a_real_secret_and_secure_cookies(tmp_path):
-    app = create_app(ProductionConfig, DATA_DIR=str(tmp_path), SECRET_KEY="x" * 40,
-                     SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'p.sqlite3'}")
+    app = create_app(
+        ProductionConfig,
+        DATA_DIR=str(tmp_path),
+        SECRET_KEY="x" * 40,
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'p.sqlite3'}",
+    )
     assert app.debug is False
     assert app.config["SESSION_COOKIE_SECURE"] is True
 
@@ -49,16 +52,19 @@ def test_wrong_method_is_405_not_500(client):
     assert client.put("/login").status_code == 405
 
 
-@pytest.mark.parametrize("source, forbidden", [
-    ("<script>alert(1)</script>", "<script"),
-    ("[x](javascript:alert(1))", "javascript:"),
-    ('<a href="https://ok.example" onmouseover="x()">a</a>', "onmouseover"),
-    ("<svg><circle/></svg>", "<svg"),
-    ("<iframe src=https://evil.example></iframe>", "<iframe"),
-    ("<style>body{}</style>", "<style"),
-    ('<form action="/x"><input></form>', "<form"),
-    ("![x](data:image/png;base64,AAAA)", "data:"),
-])
+@pytest.mark.parametrize(
+    "source, forbidden",
+    [
+        ("<script>alert(1)</script>", "<script"),
+        ("[x](javascript:alert(1))", "javascript:"),
+        ('<a href="https://ok.example" onmouseover="x()">a</a>', "onmouseover"),
+        ("<svg><circle/></svg>", "<svg"),
+        ("<iframe src=https://evil.example></iframe>", "<iframe"),
+        ("<style>body{}</style>", "<style"),
+        ('<form action="/x"><input></form>', "<form"),
+        ("![x](data:image/png;base64,AAAA)", "data:"),
+    ],
+)
 def test_markdown_is_sanitised(source, forbidden):
     assert forbidden not in render_markdown(source)
 
@@ -70,8 +76,11 @@ def test_markdown_keeps_useful_formatting():
 
 
 def test_unexpected_errors_are_a_friendly_500_without_traceback(tmp_path):
-    app = create_app(TestingConfig, DATA_DIR=str(tmp_path),
-                     SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'e.sqlite3'}")
+    app = create_app(
+        TestingConfig,
+        DATA_DIR=str(tmp_path),
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'e.sqlite3'}",
+    )
 
     @app.get("/boom-for-test")
     def boom():

@@ -8,16 +8,27 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
-METHODS = [("network/**.py", "python"), ("templates/**.html", "jinja2"),
-           ("templates/**.txt", "jinja2")]
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
+METHODS = [
+    ("network/**.py", "python"),
+    ("templates/**.html", "jinja2"),
+    ("templates/**.txt", "jinja2"),
+]
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "lazy_gettext": None,
+    "lazy_ngettext": (1, 2),
+    "_l": None,
+}
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
 def _source_messages() -> set[str]:
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
-            str(ROOT), METHODS, keywords=KEYWORDS):
+        str(ROOT), METHODS, keywords=KEYWORDS
+    ):
         found.add(message[0] if isinstance(message, tuple) else message)
     return found
 
@@ -44,5 +55,6 @@ def test_catalogue_is_complete(locale):
 def test_french_translations_keep_their_placeholders():
     for entry in _catalog("fr"):
         if entry.id and entry.string and isinstance(entry.id, str):
-            assert set(PLACEHOLDER.findall(entry.id)) == set(PLACEHOLDER.findall(entry.string)), \
+            assert set(PLACEHOLDER.findall(entry.id)) == set(PLACEHOLDER.findall(entry.string)), (
                 entry.id
+            )

@@ -1,9 +1,15 @@
 from tests.conftest import form_post
 
 EN = {"Accept-Language": "en"}
-VALID = {"name": "Coopérative Oxalis", "timezone": "Europe/Paris", "cape_max_months": "12",
-         "cape_max_renewals": "2", "associate_deadline_years": "3",
-         "associate_deadline_deducts_cape": "1", "associate_warning_days": "120"}
+VALID = {
+    "name": "Coopérative Oxalis",
+    "timezone": "Europe/Paris",
+    "cape_max_months": "12",
+    "cape_max_renewals": "2",
+    "associate_deadline_years": "3",
+    "associate_deadline_deducts_cape": "1",
+    "associate_warning_days": "120",
+}
 
 
 def test_admin_changes_the_cooperative_settings(client, login, make_member):
@@ -17,12 +23,15 @@ def test_admin_changes_the_cooperative_settings(client, login, make_member):
 def test_bad_settings_are_refused_and_the_old_ones_kept(client, login, make_member):
     login(make_member(role="admin"))
     form_post(client, "/admin/settings", VALID, page="/admin/settings")
-    for field, value, message in (("timezone", "Mars/Olympus", "Unknown time zone."),
-                                  ("cape_max_months", "0", "Must be between 1 and 36."),
-                                  ("associate_deadline_years", "trois", "whole number"),
-                                  ("name", "", "Give a name of 1 to 120 characters.")):
-        response = form_post(client, "/admin/settings", {**VALID, field: value},
-                             page="/admin/settings", headers=EN)
+    for field, value, message in (
+        ("timezone", "Mars/Olympus", "Unknown time zone."),
+        ("cape_max_months", "0", "Must be between 1 and 36."),
+        ("associate_deadline_years", "trois", "whole number"),
+        ("name", "", "Give a name of 1 to 120 characters."),
+    ):
+        response = form_post(
+            client, "/admin/settings", {**VALID, field: value}, page="/admin/settings", headers=EN
+        )
         assert response.status_code == 422, field
         assert message in response.get_data(as_text=True)
     assert "Coopérative Oxalis" in client.get("/admin/settings").get_data(as_text=True)
@@ -36,8 +45,9 @@ def test_staff_who_are_not_admins_cannot_change_settings(client, login, make_mem
 
 def test_the_cooperative_timezone_localises_dates(app, client, login, make_member):
     login(make_member(role="admin"))
-    form_post(client, "/admin/settings", {**VALID, "timezone": "America/Cayenne"},
-              page="/admin/settings")
+    form_post(
+        client, "/admin/settings", {**VALID, "timezone": "America/Cayenne"}, page="/admin/settings"
+    )
     page = client.get("/me/settings").get_data(as_text=True)
     assert "America/Cayenne" not in page  # shown through dates, not as text
     with app.test_request_context():

@@ -27,10 +27,12 @@ def test_login_redirects_to_a_local_next_page_only(app, client, make_member):
 
 def test_unknown_email_and_wrong_password_get_the_same_answer(client, make_member):
     member = make_member()
-    wrong = form_post(client, "/login", {"email": member.email, "password": "nope-nope-nope"},
-                      headers=EN)
-    unknown = form_post(client, "/login", {"email": "ghost@example.org", "password": "x" * 12},
-                        headers=EN)
+    wrong = form_post(
+        client, "/login", {"email": member.email, "password": "nope-nope-nope"}, headers=EN
+    )
+    unknown = form_post(
+        client, "/login", {"email": "ghost@example.org", "password": "x" * 12}, headers=EN
+    )
     assert wrong.status_code == unknown.status_code == 401
     assert _flash_errors(wrong) == _flash_errors(unknown) == ["Unknown e-mail or wrong password."]
 
@@ -62,8 +64,12 @@ def test_login_is_rate_limited(app, client, make_member):
     member = make_member()
     app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
     try:
-        codes = [form_post(client, "/login", {"email": member.email, "password": "bad-password!"},
-                           headers=EN).status_code for _ in range(4)]
+        codes = [
+            form_post(
+                client, "/login", {"email": member.email, "password": "bad-password!"}, headers=EN
+            ).status_code
+            for _ in range(4)
+        ]
     finally:
         app.config["LOGIN_RATE_LIMIT"] = "1000 per minute"
     assert codes[:3] == [401, 401, 401]
@@ -87,28 +93,50 @@ def test_change_password_ends_other_sessions(app, login, make_member):
     first, second = app.test_client(), app.test_client()
     login(member, c=first)
     login(member, c=second)
-    response = form_post(first, "/me/password", {
-        "current_password": PASSWORD, "new_password": "a brand new passphrase",
-        "new_password_confirm": "a brand new passphrase"}, page="/me/settings")
+    response = form_post(
+        first,
+        "/me/password",
+        {
+            "current_password": PASSWORD,
+            "new_password": "a brand new passphrase",
+            "new_password_confirm": "a brand new passphrase",
+        },
+        page="/me/settings",
+    )
     assert response.status_code == 302
     assert first.get("/members").status_code == 200  # this session carries on
     assert second.get("/members").status_code == 302  # the other one is signed out
-    assert form_post(app.test_client(), "/login", {
-        "email": member.email, "password": "a brand new passphrase"}).status_code == 302
+    assert (
+        form_post(
+            app.test_client(),
+            "/login",
+            {"email": member.email, "password": "a brand new passphrase"},
+        ).status_code
+        == 302
+    )
 
 
-def test_change_password_with_wrong_current_password_keeps_the_old_one(client, login,
-                                                                       make_member):
+def test_change_password_with_wrong_current_password_keeps_the_old_one(client, login, make_member):
     member = make_member()
     login(member)
-    response = form_post(client, "/me/password", {
-        "current_password": "not my password", "new_password": "a brand new passphrase",
-        "new_password_confirm": "a brand new passphrase"}, page="/me/settings", headers=EN)
+    response = form_post(
+        client,
+        "/me/password",
+        {
+            "current_password": "not my password",
+            "new_password": "a brand new passphrase",
+            "new_password_confirm": "a brand new passphrase",
+        },
+        page="/me/settings",
+        headers=EN,
+    )
     assert response.status_code == 422
     assert "This is not your current password." in response.get_data(as_text=True)
     client.delete_cookie("session")
-    assert form_post(client, "/login", {"email": member.email,
-                                        "password": PASSWORD}).status_code == 302
+    assert (
+        form_post(client, "/login", {"email": member.email, "password": PASSWORD}).status_code
+        == 302
+    )
 
 
 def test_password_reset_by_link_works_once(app, client, make_member, outbox):
@@ -122,8 +150,12 @@ def test_password_reset_by_link_works_once(app, client, make_member, outbox):
     path = link.split("localhost", 1)[1]
     new = {"password": "another long passphrase", "password_confirm": "another long passphrase"}
     assert form_post(client, path, new, page=path).status_code == 302
-    assert form_post(client, "/login", {"email": member.email,
-                                        "password": new["password"]}).status_code == 302
+    assert (
+        form_post(
+            client, "/login", {"email": member.email, "password": new["password"]}
+        ).status_code
+        == 302
+    )
     again = form_post(app.test_client(), path, new, page="/login", headers=EN)
     assert again.status_code == 410
     assert "already used" in again.get_data(as_text=True)
@@ -137,9 +169,12 @@ def test_password_reset_for_unknown_address_answers_the_same(client, outbox, mak
 
 
 def test_password_reset_with_a_forged_token_is_refused(client):
-    response = form_post(client, "/password/reset/forged", {
-        "password": "another long passphrase", "password_confirm": "another long passphrase"},
-        headers=EN)
+    response = form_post(
+        client,
+        "/password/reset/forged",
+        {"password": "another long passphrase", "password_confirm": "another long passphrase"},
+        headers=EN,
+    )
     assert response.status_code == 410
     assert "not valid" in response.get_data(as_text=True)
 
@@ -152,9 +187,12 @@ def test_password_reset_link_expires(app, client, make_member, outbox):
     path = link_in(outbox()[0]).split("localhost", 1)[1]
     app.config["PASSWORD_RESET_TTL_MINUTES"] = -1
     try:
-        response = form_post(client, path, {"password": "another long passphrase",
-                                            "password_confirm": "another long passphrase"},
-                             headers=EN)
+        response = form_post(
+            client,
+            path,
+            {"password": "another long passphrase", "password_confirm": "another long passphrase"},
+            headers=EN,
+        )
     finally:
         app.config["PASSWORD_RESET_TTL_MINUTES"] = 60
     assert response.status_code == 410
@@ -166,8 +204,9 @@ def test_deactivated_member_is_signed_out_and_cannot_sign_in(app, client, login,
     staff = make_member(role="staff")
     login(member)
     staff_client = login(staff, c=app.test_client())
-    response = form_post(staff_client, f"/staff/members/{member.id}/deactivate",
-                         page="/staff/members")
+    response = form_post(
+        staff_client, f"/staff/members/{member.id}/deactivate", page="/staff/members"
+    )
     assert response.status_code == 302
     assert client.get("/members").status_code == 302
     again = form_post(client, "/login", {"email": member.email, "password": PASSWORD})

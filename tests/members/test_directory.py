@@ -5,18 +5,21 @@ EN = {"Accept-Language": "en"}
 
 def test_members_list_filters_by_name_status_trade_and_city(app, client, login, make_member):
     viewer = make_member(display_name="Zoé Viewer")
-    make_member(display_name="Élodie Durand", status="associate", trade="Électricienne",
-                city="Lyon")
-    make_member(display_name="Hugo Durand", status="support_contract", trade="Plombier",
-                city="Vienne")
+    make_member(
+        display_name="Élodie Durand", status="associate", trade="Électricienne", city="Lyon"
+    )
+    make_member(
+        display_name="Hugo Durand", status="support_contract", trade="Plombier", city="Vienne"
+    )
     make_member(display_name="Anaïs Petit", status="associate", trade="Graphiste", city="Lyon")
     login(viewer)
 
     def names(query):
         page = client.get(f"/members?{query}", headers=EN).get_data(as_text=True)
         page = page.split('class="member-grid"', 1)[-1] if 'class="member-grid"' in page else ""
-        return [n for n in ("Élodie Durand", "Hugo Durand", "Anaïs Petit", "Zoé Viewer")
-                if n in page]
+        return [
+            n for n in ("Élodie Durand", "Hugo Durand", "Anaïs Petit", "Zoé Viewer") if n in page
+        ]
 
     assert names("q=durand") == ["Élodie Durand", "Hugo Durand"]
     assert names("q=ELODIE") == ["Élodie Durand"]
@@ -24,7 +27,8 @@ def test_members_list_filters_by_name_status_trade_and_city(app, client, login, 
     assert names("trade=electricienne") == ["Élodie Durand"]
     assert names("city=LYON&status=associate") == ["Élodie Durand", "Anaïs Petit"]
     assert "No member matches these filters." in client.get(
-        "/members?q=nobody", headers=EN).get_data(as_text=True)
+        "/members?q=nobody", headers=EN
+    ).get_data(as_text=True)
 
 
 def test_members_list_paginates_with_a_cursor(client, login, make_member):
@@ -59,8 +63,14 @@ def test_deactivated_members_are_listed_for_staff_only(app, client, login, make_
 
 def test_bad_list_parameters_get_a_clear_4xx(client, login, make_member):
     login(make_member())
-    for query in ("cursor=%%%garbage", "cursor=WzFd", "status=emperor", "limit=0",
-                  "limit=abc", "q=" + "x" * 200):
+    for query in (
+        "cursor=%%%garbage",
+        "cursor=WzFd",
+        "status=emperor",
+        "limit=0",
+        "limit=abc",
+        "q=" + "x" * 200,
+    ):
         html = client.get(f"/members?{query}", headers=EN)
         api = client.get(f"/api/v1/members?{query}", headers=EN)
         assert html.status_code == 422, query

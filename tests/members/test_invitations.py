@@ -4,8 +4,11 @@ from network.core.models import utcnow
 from tests.conftest import form_post, link_in
 
 EN = {"Accept-Language": "en"}
-JOIN = {"display_name": "Inès Benali", "password": "a long enough secret",
-        "password_confirm": "a long enough secret"}
+JOIN = {
+    "display_name": "Inès Benali",
+    "password": "a long enough secret",
+    "password_confirm": "a long enough secret",
+}
 
 
 def _invite(client, **fields):
@@ -17,8 +20,7 @@ def _join_path(outbox):
     return link_in(outbox()[-1]).split("localhost", 1)[1]
 
 
-def test_staff_invite_then_the_person_joins_with_the_link(app, client, login, make_member,
-                                                          outbox):
+def test_staff_invite_then_the_person_joins_with_the_link(app, client, login, make_member, outbox):
     login(make_member(role="staff"))
     response = _invite(client)
     assert response.status_code == 302
@@ -79,25 +81,35 @@ def test_revoked_invitation_is_refused(app, client, login, make_member, outbox, 
     assert app.test_client().get(_join_path(outbox)).status_code == 410
 
 
-def test_joining_with_bad_fields_keeps_the_invitation_and_the_name(app, client, login,
-                                                                   make_member, outbox):
+def test_joining_with_bad_fields_keeps_the_invitation_and_the_name(
+    app, client, login, make_member, outbox
+):
     login(make_member(role="staff"))
     _invite(client)
     path = _join_path(outbox)
     newcomer = app.test_client()
-    bad = form_post(newcomer, path, {**JOIN, "password_confirm": "something else entirely"},
-                    page=path, headers=EN)
+    bad = form_post(
+        newcomer,
+        path,
+        {**JOIN, "password_confirm": "something else entirely"},
+        page=path,
+        headers=EN,
+    )
     assert bad.status_code == 422
     page = bad.get_data(as_text=True)
     assert "The two passwords differ." in page and 'value="Inès Benali"' in page
-    short = form_post(newcomer, path, {**JOIN, "password": "short", "password_confirm": "short"},
-                      page=path, headers=EN)
+    short = form_post(
+        newcomer,
+        path,
+        {**JOIN, "password": "short", "password_confirm": "short"},
+        page=path,
+        headers=EN,
+    )
     assert short.status_code == 422
     assert form_post(newcomer, path, JOIN, page=path).status_code == 302
 
 
-def test_inviting_an_existing_member_or_a_bad_address_is_a_clear_error(client, login,
-                                                                       make_member):
+def test_inviting_an_existing_member_or_a_bad_address_is_a_clear_error(client, login, make_member):
     staff = make_member(role="staff")
     login(staff)
     taken = _invite(client, email=staff.email)

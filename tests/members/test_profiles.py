@@ -5,17 +5,34 @@ from PIL import Image
 from tests.conftest import form_post
 
 EN = {"Accept-Language": "en"}
-BASE = {"display_name": "Camille Martin", "headline": "", "bio": "", "trading_name": "",
-        "trade": "", "sector": "", "website": "", "city": "", "postcode": "", "languages": "",
-        "links": ""}
+BASE = {
+    "display_name": "Camille Martin",
+    "headline": "",
+    "bio": "",
+    "trading_name": "",
+    "trade": "",
+    "sector": "",
+    "website": "",
+    "city": "",
+    "postcode": "",
+    "languages": "",
+    "links": "",
+}
 
 
 def _save(client, data=None, files=None, **kwargs):
     payload = {**BASE, **(data or {})}
     if files:
         payload.update(files)
-    return form_post(client, "/me/profile", payload, page="/me/profile",
-                     content_type="multipart/form-data", headers=EN, **kwargs)
+    return form_post(
+        client,
+        "/me/profile",
+        payload,
+        page="/me/profile",
+        content_type="multipart/form-data",
+        headers=EN,
+        **kwargs,
+    )
 
 
 def _png(width=40, height=30, fmt="PNG", **save_args) -> io.BytesIO:
@@ -28,26 +45,44 @@ def _png(width=40, height=30, fmt="PNG", **save_args) -> io.BytesIO:
 def test_member_edits_the_profile_and_others_see_it(app, client, login, make_member):
     member = make_member()
     login(member)
-    response = _save(client, {"headline": "Graphiste engagée", "trade": "Graphiste",
-                              "trading_name": "Atelier Martin", "city": "Lyon",
-                              "postcode": "69003", "languages": "français, anglais",
-                              "links": "https://example.org/portfolio",
-                              "website": "https://atelier.example.org",
-                              "open_to": ["collaboration", "coffee"],
-                              "bio": "Je fais **des affiches**."})
+    response = _save(
+        client,
+        {
+            "headline": "Graphiste engagée",
+            "trade": "Graphiste",
+            "trading_name": "Atelier Martin",
+            "city": "Lyon",
+            "postcode": "69003",
+            "languages": "français, anglais",
+            "links": "https://example.org/portfolio",
+            "website": "https://atelier.example.org",
+            "open_to": ["collaboration", "coffee"],
+            "bio": "Je fais **des affiches**.",
+        },
+    )
     assert response.status_code == 302
     other = login(make_member(), c=app.test_client())
     page = other.get(f"/members/{member.id}", headers=EN).get_data(as_text=True)
-    for text in ("Graphiste engagée", "Atelier Martin", "Lyon", "69003", "français, anglais",
-                 "https://example.org/portfolio", "<strong>des affiches</strong>", "A coffee"):
+    for text in (
+        "Graphiste engagée",
+        "Atelier Martin",
+        "Lyon",
+        "69003",
+        "français, anglais",
+        "https://example.org/portfolio",
+        "<strong>des affiches</strong>",
+        "A coffee",
+    ):
         assert text in page
 
 
 def test_staff_only_fields_are_hidden_from_other_members(app, client, login, make_member):
     member = make_member()
     login(member)
-    _save(client, {"city": "Grenoble", "postcode": "38000", "vis_location": "staff",
-                   "trade": "Menuisier"})
+    _save(
+        client,
+        {"city": "Grenoble", "postcode": "38000", "vis_location": "staff", "trade": "Menuisier"},
+    )
     other = login(make_member(), c=app.test_client())
     page = other.get(f"/members/{member.id}").get_data(as_text=True)
     assert "Grenoble" not in page and "Menuisier" in page
@@ -64,8 +99,10 @@ def test_staff_only_fields_are_hidden_from_other_members(app, client, login, mak
 def test_markdown_bio_is_stored_as_text_and_rendered_harmless(app, client, login, make_member):
     member = make_member()
     login(member)
-    bio = ('<script>alert(1)</script> [click](javascript:alert(2)) '
-           '<img src=x onerror="alert(3)"> <a href="https://ok.example" onclick="x()">ok</a>')
+    bio = (
+        "<script>alert(1)</script> [click](javascript:alert(2)) "
+        '<img src=x onerror="alert(3)"> <a href="https://ok.example" onclick="x()">ok</a>'
+    )
     assert _save(client, {"bio": bio}).status_code == 302
     me = client.get("/api/v1/me").get_json()
     assert me["bio"] == bio
@@ -80,8 +117,15 @@ def test_markdown_bio_is_stored_as_text_and_rendered_harmless(app, client, login
 def test_invalid_fields_are_reported_and_nothing_is_lost(client, login, make_member):
     member = make_member(headline="Avant")
     login(member)
-    response = _save(client, {"headline": "x" * 141, "website": "javascript:alert(1)",
-                              "postcode": "<b>", "trade": "Céramiste"})
+    response = _save(
+        client,
+        {
+            "headline": "x" * 141,
+            "website": "javascript:alert(1)",
+            "postcode": "<b>",
+            "trade": "Céramiste",
+        },
+    )
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "At most 140 characters." in page
@@ -134,12 +178,20 @@ def test_a_tiny_png_declaring_huge_dimensions_is_refused(client, login, make_mem
     import zlib
 
     def chunk(kind, data):
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
 
     header = struct.pack(">IIBBBBB", 50000, 50000, 8, 2, 0, 0, 0)
-    bomb = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(b"\x00" * 100)) + chunk(b"IEND", b""))
+    bomb = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 100))
+        + chunk(b"IEND", b"")
+    )
     login(make_member())
     response = _save(client, files={"avatar": (io.BytesIO(bomb), "bomb.png")})
     assert response.status_code == 422

@@ -27,16 +27,23 @@ def test_an_api_client_connects_with_its_token(app, client, make_member, token_f
     connection.disconnect()
 
 
-def test_a_password_change_tells_the_members_tabs_their_session_ended(app, client, login,
-                                                                    make_member):
+def test_a_password_change_tells_the_members_tabs_their_session_ended(
+    app, client, login, make_member
+):
     member = make_member()
     login(member)
     other_tab = _connect(app, login(member, c=app.test_client()))
     assert other_tab.is_connected()
-    form_post(client, "/me/password", {"current_password": "correct horse battery",
-                                       "new_password": "a brand new passphrase",
-                                       "new_password_confirm": "a brand new passphrase"},
-              page="/me/settings")
+    form_post(
+        client,
+        "/me/password",
+        {
+            "current_password": "correct horse battery",
+            "new_password": "a brand new passphrase",
+            "new_password_confirm": "a brand new passphrase",
+        },
+        page="/me/settings",
+    )
     events = [event["name"] for event in other_tab.get_received()]
     assert "session_ended" in events
 
