@@ -1,10 +1,13 @@
 """The demo cooperative: each module seeds its part, in dependency order."""
 
-from network.members.demo import seed_members
+from network.members.demo import demo_logins, seed_members
 
 DEMO_PASSWORD = "terreau-demo-2026"
 
 
-def seed_demo() -> list[tuple[str, str]]:
-    """Seed every module; return the (role, e-mail) demo logins to print."""
-    return seed_members(DEMO_PASSWORD)
+def seed_demo() -> None:
+    """Seed every module (the caller commits)."""
+    seed_members(DEMO_PASSWORD)
+
+
+__all__ = ["DEMO_PASSWORD", "demo_logins", "seed_demo"]

@@ -93,14 +93,17 @@ def create_command(email: str, name: str, status: str, role: str, password_stdin
 @with_appcontext
 def seed_demo_command(force: bool) -> None:
     """Seed a believable demo cooperative when the database is empty."""
-    from network.demo import DEMO_PASSWORD, seed_demo
+    from network.demo import DEMO_PASSWORD, demo_logins, seed_demo
 
     if db.session.scalar(select(Member.id).limit(1)) is not None and not force:
         click.echo("The database already has members: nothing seeded.")
-        return
-    logging.getLogger("terreau.audit").setLevel(logging.WARNING)
-    logins = seed_demo()
-    db.session.commit()
-    click.echo(f"Demo cooperative seeded. Demo logins (password: {DEMO_PASSWORD}):")
-    for role, email in logins:
-        click.echo(f"  {role:<28} {email}")
+    else:
+        logging.getLogger("terreau.audit").setLevel(logging.WARNING)
+        seed_demo()
+        db.session.commit()
+        click.echo("Demo cooperative seeded.")
+    logins = demo_logins()
+    if logins:
+        click.echo(f"Demo logins (password: {DEMO_PASSWORD}):")
+        for who, email in logins:
+            click.echo(f"  {who:<44} {email}")

@@ -3,11 +3,14 @@
 import random
 from datetime import date, timedelta
 
+from sqlalchemy import select
+
 from network.cooperative import cooperative_today
 from network.core.permissions import Role
 from network.core.text import fold
+from network.extensions import db
 from network.members import operations
-from network.members.models import Member, OpenTo, StageKind, Status
+from network.members.models import ROLE_LABELS, STATUS_LABELS, Member, OpenTo, StageKind, Status
 
 FIRST_NAMES = [
     "Camille",
@@ -134,7 +137,7 @@ STATUS_MIX = (
 )
 
 
-def seed_members(password: str) -> list[tuple[str, str]]:
+def seed_members(password: str) -> None:
     rng = random.Random(2026)
     today = cooperative_today()
     team = []
@@ -149,15 +152,27 @@ def seed_members(password: str) -> list[tuple[str, str]]:
         )
         member.headline = f"{headline} — équipe d'appui"
         team.append(member)
-    admin = team[0]
-    logins = [("admin (équipe d'appui)", STAFF[0][1]), ("staff (équipe d'appui)", STAFF[1][1])]
-    names = {(s[0]) for s in STAFF}
+    names = {s[0] for s in STAFF}
     for index, status in enumerate(STATUS_MIX):
-        name = _unique_name(rng, names)
-        member = _seed_entrepreneur(rng, admin, index, name, status, password, today)
-        if index in (0, 10, 25, 40):
-            logins.append((status.label, member.email))
-    return [(str(role), email) for role, email in logins]
+        _seed_entrepreneur(rng, team[0], index, _unique_name(rng, names), status, password, today)
+
+
+def demo_logins() -> list[tuple[str, str]]:
+    """(who, e-mail) of the demo team and of one demo member per status, if seeded."""
+    team = db.session.scalars(
+        select(Member).where(Member.email.in_([s[1] for s in STAFF[:2]])).order_by(Member.id)
+    ).all()
+    logins = [(f"{ROLE_LABELS[m.role]} ({m.display_name})", m.email) for m in team]
+    for status in Status:
+        member = db.session.scalars(
+            select(Member)
+            .where(Member.status == status, Member.email.endswith("@exemple.fr"))
+            .order_by(Member.id)
+            .limit(1)
+        ).first()
+        if member:
+            logins.append((str(STATUS_LABELS[status]), member.email))
+    return [(str(who), email) for who, email in logins]
 
 
 def _unique_name(rng: random.Random, taken: set[str]) -> str:

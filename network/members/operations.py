@@ -13,9 +13,8 @@ from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, lazy_ngettext
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_ngettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -405,7 +404,11 @@ def _text_list(raw: Any, field: str, max_items: int, max_len: int) -> list[str]:
     if len(cleaned) > max_items or any(len(i) > max_len for i in cleaned):
         raise Invalid(
             fields={
-                field: _l("At most %(n)s items, each of at most %(len)s characters.", n=max_items, len=max_len)
+                field: _l(
+                    "At most %(n)s items, each of at most %(len)s characters.",
+                    n=max_items,
+                    len=max_len,
+                )
             }
         )
     return list(dict.fromkeys(cleaned))

@@ -211,3 +211,15 @@ def test_deactivated_member_is_signed_out_and_cannot_sign_in(app, client, login,
     assert client.get("/members").status_code == 302
     again = form_post(client, "/login", {"email": member.email, "password": PASSWORD})
     assert again.status_code == 401
+
+
+def test_password_reset_requests_are_rate_limited(app, client):
+    app.config["RESET_RATE_LIMIT"] = "2 per minute"
+    try:
+        codes = [
+            form_post(client, "/password/forgot", {"email": "a@example.org"}).status_code
+            for _ in range(3)
+        ]
+    finally:
+        app.config["RESET_RATE_LIMIT"] = "1000 per minute"
+    assert codes == [302, 302, 429]
