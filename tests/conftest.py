@@ -94,12 +94,6 @@ def client(app):
 
 
 @pytest.fixture
-def csrf_client(app):
-    """A client with CSRF protection on (the default client fetches tokens for you)."""
-    return app.test_client()
-
-
-@pytest.fixture
 def make_member(app):
     from network.members import operations
 

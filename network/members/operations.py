@@ -8,6 +8,7 @@ import hashlib
 import re
 import secrets
 from datetime import date, timedelta
+from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -50,6 +51,11 @@ BAD_CREDENTIALS = _l("Unknown e-mail or wrong password.")
 
 def _hash_password(password: str) -> str:
     return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+@cache
+def _dummy_hash() -> str:
+    return _hash_password(secrets.token_urlsafe(16))
 
 
 def hash_token(raw: str) -> str:
@@ -162,13 +168,10 @@ def create_member(
 def authenticate(email: Any, password: Any) -> Member:
     """The member with these credentials, or `Unauthorized` (same answer for every failure)."""
     member = find_member_by_email(str(email or ""))
-    if (
-        member is None
-        or member.password_hash is None
-        or not member.is_active
-        or not isinstance(password, str)
-        or not check_password_hash(member.password_hash, password)
-    ):
+    stored = member.password_hash if member and member.password_hash else _dummy_hash()
+    # Always check a hash, so an unknown address takes as long as a wrong password.
+    matches = isinstance(password, str) and check_password_hash(stored, password)
+    if member is None or member.password_hash is None or not member.is_active or not matches:
         audit.record(db.session, "login_failed", subject_id=member.id if member else None)
         raise Unauthorized(BAD_CREDENTIALS)
     member.last_login_at = utcnow()
