@@ -51,6 +51,8 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("TERREAU_LOGIN_RATE_LIMIT", "10 per minute;60 per hour")
     RESET_RATE_LIMIT = os.environ.get("TERREAU_RESET_RATE_LIMIT", "5 per 15 minutes")
+    # Per e-mail address, whatever the client's address (slow guessing from many addresses).
+    LOGIN_ACCOUNT_RATE_LIMIT = os.environ.get("TERREAU_LOGIN_ACCOUNT_RATE_LIMIT", "20 per hour")
 
     MAX_CONTENT_LENGTH = _env_int("TERREAU_MAX_UPLOAD_BYTES", 8 * 1024 * 1024)
     IMAGE_MAX_PIXELS = _env_int("TERREAU_IMAGE_MAX_PIXELS", 24_000_000)
@@ -68,6 +70,8 @@ class Config:
     REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 30
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     PAGE_SIZE = 30
+    PROXY_COUNT = _env_int("TERREAU_PROXY_COUNT", 0)  # reverse proxies in front (X-Forwarded-*)
+    MAIL_ASYNC = True  # send after commit in a background thread, not in the request
     PASSWORD_HASH_METHOD = "scrypt"
 
 
@@ -82,7 +86,9 @@ class TestingConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     SERVER_NAME = None
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast for tests; scrypt everywhere else
+    MAIL_ASYNC = False  # tests read the outbox right after the request
     LOGIN_RATE_LIMIT = "1000 per minute"
+    LOGIN_ACCOUNT_RATE_LIMIT = "1000 per minute"
     RESET_RATE_LIMIT = "1000 per minute"
 
 

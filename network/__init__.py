@@ -7,8 +7,10 @@ from typing import Any
 from flask import Flask, g, has_request_context, redirect, request, session, url_for
 from flask_babel import format_date, format_datetime
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import DEV_SECRET_KEY, Config, config_from_env
+from network.core.ids import BoundedIntConverter
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -26,6 +28,7 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
         static_folder=str(PROJECT_DIR / "static"),
         instance_relative_config=False,
     )
+    app.url_map.converters["int"] = BoundedIntConverter
     app.config.from_object(config or config_from_env())
     app.config.update(overrides)
     _prepare_config(app)
@@ -33,6 +36,9 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     _register_blueprints(app)
     _register_hooks(app)
     _register_cli(app)
+    if app.config["PROXY_COUNT"]:
+        hops = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     return app
 
 
@@ -61,6 +67,7 @@ def _prepare_config(app: Flask) -> None:
 
 def _init_extensions(app: Flask) -> None:
     from network.core.database import configure_engine
+    from network.core.realtime import init_registry
     from network.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
     from network.members.auth import init_login
     from network.members.events import register_socket_handlers
@@ -79,6 +86,7 @@ def _init_extensions(app: Flask) -> None:
         message_queue=app.config["REDIS_URL"] or None,
         manage_session=False,
     )
+    init_registry(app)
     register_socket_handlers()
     with app.app_context():
         configure_engine(db.engine)
@@ -123,13 +131,16 @@ def _register_hooks(app: Flask) -> None:
     from network.core.database import set_write_intent
     from network.core.http import register_error_handlers
     from network.core.images import image_url
+    from network.core.inputs import check_request_text
     from network.core.permissions import is_admin, is_staff
     from network.extensions import db
     from network.members.models import OPEN_TO_LABELS, ROLE_LABELS, STAGE_LABELS, STATUS_LABELS
 
     @app.before_request
-    def _declare_write_intent() -> None:
+    def _prepare_request() -> None:
         set_write_intent(request.method not in SAFE_METHODS)
+        audit.set_request_ip(request.remote_addr)
+        check_request_text(request)
 
     @app.after_request
     def _security_headers(response):

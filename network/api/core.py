@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from network.core.database import set_write_intent
 from network.core.errors import Invalid, Unauthorized
+from network.core.inputs import check_json_text
 from network.extensions import csrf
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -19,9 +20,15 @@ PUBLIC_ENDPOINTS = {"api.create_token", "api.openapi"}
 def _authenticate_and_protect() -> None:
     set_write_intent(request.method not in {"GET", "HEAD", "OPTIONS"})
     authenticated = current_user.is_authenticated  # loads a bearer token if one is sent
-    if authenticated and "api_token" not in g and request.method not in {"GET", "HEAD", "OPTIONS"}:
+    public = request.endpoint in PUBLIC_ENDPOINTS  # credentials in the body, not the cookie
+    if (
+        authenticated
+        and not public
+        and "api_token" not in g
+        and request.method not in {"GET", "HEAD", "OPTIONS"}
+    ):
         csrf.protect()  # a cookie session always needs the CSRF token
-    if not authenticated and request.endpoint not in PUBLIC_ENDPOINTS:
+    if not authenticated and not public:
         raise Unauthorized(_l("Send a valid token: Authorization: Bearer <token>."))
 
 
@@ -32,6 +39,7 @@ def json_body() -> dict[str, Any]:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise Invalid(_l("The request body is not a valid JSON object."))
+    check_json_text(data)
     return data
 
 

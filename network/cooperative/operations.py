@@ -3,10 +3,9 @@
 from typing import Any
 from zoneinfo import available_timezones
 
-from flask import g
 from flask_babel import lazy_gettext as _l
 
-from network.cooperative.settings import REGISTRY, load_cooperative
+from network.cooperative.settings import REGISTRY, forget_settings, load_cooperative
 from network.core import audit, signals
 from network.core.errors import Invalid
 from network.core.permissions import require_admin
@@ -68,6 +67,6 @@ def update_settings(
         changes[key] = new_values[key]
     cooperative.values = new_values
     audit.record(db.session, "settings_changed", actor_id=actor.id, **changes)
-    g.pop("terreau_settings", None)
-    signals.settings_changed.send(cooperative, actor=actor)
+    forget_settings()
+    signals.settings_changed.send(cooperative, actor=actor, changed=set(changes))
     return cooperative

@@ -54,6 +54,11 @@ def load_cooperative():
     return cooperative
 
 
+def forget_settings() -> None:
+    """Drop this request's cached settings (after a change)."""
+    g.pop("terreau_settings", None)
+
+
 def cooperative_today() -> date:
     """Today's date in the cooperative's time zone (not the server's)."""
     return datetime.now(ZoneInfo(current_settings().timezone)).date()

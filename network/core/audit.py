@@ -1,10 +1,10 @@
 """Audit log of security events: logins, permission denials, role and status changes."""
 
 import logging
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
-from flask import has_request_context, request
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -25,6 +25,14 @@ class AuditEvent(Base):
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+_request_ip: ContextVar[str | None] = ContextVar("terreau_request_ip", default=None)
+
+
+def set_request_ip(ip: str | None) -> None:
+    """The boundary tells where the request comes from (None outside requests)."""
+    _request_ip.set(ip)
+
+
 def record(
     session: AnySession,
     action: str,
@@ -34,7 +42,7 @@ def record(
     **details: Any,
 ) -> None:
     """Add an audit event to `session` (committed with the caller's transaction)."""
-    ip = request.remote_addr if has_request_context() else None
+    ip = _request_ip.get()
     session.add(
         AuditEvent(action=action, actor_id=actor_id, subject_id=subject_id, ip=ip, details=details)
     )

@@ -80,7 +80,7 @@ def _respond(
 
 
 def register_error_handlers(app: Flask, on_forbidden: Any) -> None:
-    """`on_forbidden(error)` runs before a 403/404 answer (it audits the denial)."""
+    """`on_forbidden(error)` runs before a 403 answer (it audits the denial)."""
 
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError):

@@ -77,6 +77,8 @@ def serve(path: str):
     if not path.endswith(".webp") or ".." in path:
         raise NotFound()
     response = send_from_directory(uploads_dir(), path, mimetype="image/webp", max_age=86400)
+    response.cache_control.public = False
+    response.cache_control.private = True  # members-only pictures: no shared caches
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Disposition"] = "inline"
     return response

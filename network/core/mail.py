@@ -5,6 +5,7 @@ Mail is composed during the request (in the recipient's language) and sent after
 
 import logging
 import smtplib
+import threading
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
@@ -26,7 +27,19 @@ def queue_mail(session: AnySession, to: str, subject: str, body: str) -> None:
     message["Message-ID"] = make_msgid(domain="terreau.local")
     message.set_content(body)
     config = dict(current_app.config)
-    after_commit(session, deliver, message, config)
+    after_commit(session, _send_in_background if config["MAIL_ASYNC"] else deliver, message, config)
+
+
+def _send_in_background(message: EmailMessage, config: dict) -> None:
+    """The request answers at once: an SMTP round trip neither slows nor reveals anything."""
+    threading.Thread(target=_deliver_logged, args=(message, config), daemon=True).start()
+
+
+def _deliver_logged(message: EmailMessage, config: dict) -> None:
+    try:
+        deliver(message, config)
+    except Exception:  # a background thread has no one else to tell
+        log.exception("mail to %s could not be sent", message["To"])
 
 
 def deliver(message: EmailMessage, config: dict) -> None:

@@ -10,6 +10,7 @@ from typing import Any, Generic, TypeVar
 from flask_babel import lazy_gettext as _l
 
 from network.core.errors import Invalid
+from network.core.ids import MAX_ID
 
 T = TypeVar("T")
 
@@ -19,8 +20,11 @@ def encode_cursor(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None, arity: int) -> list[Any] | None:
-    """Decode a cursor made by `encode_cursor`; a tampered one is `Invalid`, not a 500."""
+def decode_cursor(cursor: str | None, types: tuple[type, ...]) -> list[Any] | None:
+    """Decode a cursor made by `encode_cursor` whose values have `types`.
+
+    A tampered cursor (bad encoding, wrong length or types, out-of-range ids) is `Invalid`.
+    """
     if not cursor:
         return None
     try:
@@ -28,9 +32,20 @@ def decode_cursor(cursor: str | None, arity: int) -> list[Any] | None:
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, binascii.Error, UnicodeDecodeError):
         values = None
-    if not isinstance(values, list) or len(values) != arity:
+    if not _typed(values, types):
         raise Invalid(_l("This page link is not valid."), fields={"cursor": _l("Unknown cursor.")})
     return values
+
+
+def _typed(values: Any, types: tuple[type, ...]) -> bool:
+    if not isinstance(values, list) or len(values) != len(types):
+        return False
+    for value, kind in zip(values, types, strict=True):
+        if type(value) is not kind:  # bool is not an int here
+            return False
+        if kind is int and not 0 <= value <= MAX_ID:
+            return False
+    return True
 
 
 @dataclass

@@ -31,6 +31,15 @@ def is_admin(actor: Actor | None) -> bool:
     return getattr(actor, "role", None) == Role.ADMIN
 
 
+def can_manage_account(actor: Actor | None, subject: Actor) -> bool:
+    """Staff manage accounts; only an admin manages an admin's."""
+    return is_staff(actor) and (subject.role != Role.ADMIN or is_admin(actor))
+
+
+def is_self_or_staff(actor: Actor | None, subject: Actor) -> bool:
+    return actor is not None and (getattr(actor, "id", None) == subject.id or is_staff(actor))
+
+
 def require_staff(actor: Actor | None) -> None:
     if not is_staff(actor):
         raise Forbidden(_l("Only the support team can do this."))

@@ -17,7 +17,10 @@ profile_updated = _signals.signal("profile-updated")
 status_changed = _signals.signal("status-changed")
 #: sender=Member; the account was deactivated (its sessions are void).
 member_deactivated = _signals.signal("member-deactivated")
-#: sender=Member; every session of the member must end (password change, deactivation).
+#: sender=Member, tokens_too; the member's browser sessions end (logout, password change,
+#: deactivation) and, with tokens_too, their API tokens.
 sessions_revoked = _signals.signal("sessions-revoked")
 #: sender=Cooperative; an admin changed the cooperative's settings.
 settings_changed = _signals.signal("settings-changed")
+#: sender=Member, token_id; an API token was revoked (its connections must end).
+token_revoked = _signals.signal("token-revoked")

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from flask import current_app, g, request, url_for
+from flask import g, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -11,6 +11,7 @@ from network.core.errors import Invalid
 from network.core.pagination import parse_limit
 from network.extensions import db, limiter
 from network.members import operations, queries
+from network.members.auth import account_limit, login_email_key, login_limit
 from network.members.models import PROFILE_GROUPS, Member, Status
 
 MEMBER_SCHEMA: dict[str, Any] = {
@@ -74,12 +75,9 @@ def me_json(member: Member) -> dict[str, Any]:
     return data
 
 
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
 @bp.post("/auth/token")
-@limiter.limit(_login_limit)
+@limiter.limit(login_limit)
+@limiter.limit(account_limit, key_func=login_email_key)
 @doc(
     "Exchange e-mail and password for a bearer token",
     public=True,
@@ -108,7 +106,7 @@ def create_token():
 
 
 @bp.delete("/auth/token")
-@doc("Revoke the token used for this request", status=204, errors=(400,))
+@doc("Revoke the token used for this request", status=204, errors=(422,))
 def revoke_token():
     if "api_token" not in g:
         raise Invalid(_l("This call revokes the bearer token it is sent with."))

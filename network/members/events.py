@@ -1,53 +1,64 @@
 """Socket.IO connection: authenticated from the login session or an API token.
 
-Every tab joins its member's `user:<id>` room; when the member's sessions end (logout,
-password change, deactivation) the room is told and its connections are dropped.
+Every tab joins its member's `user:<id>` room. When the member's sessions end (logout,
+password change, deactivation) or the connection's token is revoked, the server tells the
+tab (`session_ended`) and disconnects it.
 """
 
 from typing import Any
 
+from flask import request
 from flask_login import current_user
 from flask_socketio import join_room
 
-from network.core import signals
+from network.core import realtime, signals
 from network.core.events import after_commit
 from network.extensions import db, socketio
 
+_members_by_sid: dict[str, int] = {}  # this process's connections
 
-def _member_from_auth(auth: Any):
+
+def _authenticate(auth: Any) -> tuple[Any, int | None]:
     from network.members.operations import member_for_token
 
     if getattr(current_user, "is_authenticated", False):
-        return current_user
+        return current_user, None
     if isinstance(auth, dict) and isinstance(auth.get("token"), str):
         found = member_for_token(auth["token"])
-        return found[0] if found else None
-    return None
+        if found:
+            return found[0], found[1].id
+    return None, None
 
 
 def user_room(member_id: int) -> str:
     return f"user:{member_id}"
 
 
-def end_member_connections(member_id: int) -> None:
-    """Tell every tab of the member that its session ended, then close the room."""
-    room = user_room(member_id)
-    socketio.emit("session_ended", {}, to=room)
-    socketio.close_room(room)
-
-
 def register_socket_handlers() -> None:
     @socketio.on("connect")
     def _connect(auth: Any = None):
-        member = _member_from_auth(auth)
+        member, token_id = _authenticate(auth)
         if member is None:
             raise ConnectionRefusedError("unauthorized")
         join_room(user_room(member.id))
+        _members_by_sid[request.sid] = member.id
+        realtime.registry().add(member.id, request.sid, token_id)
         return True
 
+    @socketio.on("disconnect")
+    def _disconnect(*_: Any) -> None:
+        member_id = _members_by_sid.pop(request.sid, None)
+        if member_id is not None:
+            realtime.registry().remove(member_id, request.sid)
 
-def _on_sessions_revoked(member, **_: Any) -> None:
-    after_commit(db.session, end_member_connections, member.id)
+
+def _on_sessions_revoked(member, tokens_too: bool, **_: Any) -> None:
+    after_commit(db.session, realtime.end_connections, member.id, sessions_only=not tokens_too)
+
+
+def _on_token_revoked(member, token_id: int, **_: Any) -> None:
+    after_commit(db.session, realtime.end_connections, member.id, token_id)
 
 
 signals.sessions_revoked.connect(_on_sessions_revoked)
+signals.token_revoked.connect(_on_token_revoked)

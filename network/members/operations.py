@@ -18,16 +18,24 @@ from flask_babel import force_locale, lazy_ngettext
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from network.cooperative import cooperative_today, current_settings
 from network.core import audit, images, signals
 from network.core.errors import Conflict, Forbidden, Gone, Invalid, NotFound, Unauthorized
 from network.core.events import after_commit
+from network.core.ids import parse_id
 from network.core.mail import queue_mail
 from network.core.markup import render_markdown
 from network.core.models import utcnow
-from network.core.permissions import Role, is_staff, require_admin, require_staff
+from network.core.permissions import (
+    Role,
+    can_manage_account,
+    is_self_or_staff,
+    require_admin,
+    require_staff,
+)
 from network.core.text import fold
 from network.extensions import db
 from network.members import journey
@@ -89,14 +97,15 @@ def _check_password(password: Any, field: str = "password") -> str:
 
 
 def _check_name(raw: Any) -> str:
-    name = " ".join(str(raw or "").split())
-    if not 2 <= len(name) <= 80:
+    name = " ".join(raw.split()) if isinstance(raw, str) else ""
+    if not 2 <= len(name) <= 80 or not any(c.isalnum() for c in name):
         raise Invalid(fields={"display_name": _l("Give a name of 2 to 80 characters.")})
     return name
 
 
 def get_member(member_id: Any) -> Member:
-    member = db.session.get(Member, member_id) if str(member_id).isdigit() else None
+    key = parse_id(member_id)
+    member = db.session.get(Member, key) if key else None
     if member is None:
         raise NotFound()
     return member
@@ -184,22 +193,20 @@ def change_password(member: Member, current: Any, new: Any) -> None:
     if not isinstance(current, str) or not check_password_hash(member.password_hash or "", current):
         raise Invalid(fields={"current_password": _l("This is not your current password.")})
     member.password_hash = _hash_password(_check_password(new, "new_password"))
-    _revoke_sessions(member)
+    _revoke_sessions(member, tokens_too=True)
     audit.record(db.session, "password_changed", actor_id=member.id, subject_id=member.id)
 
 
-def _revoke_sessions(member: Member) -> None:
+def _revoke_sessions(member: Member, *, tokens_too: bool) -> None:
+    """End every browser session of `member` and, with `tokens_too`, every API token."""
     member.session_version += 1
-    db.session.execute(
-        update(ApiToken)
-        .where(
-            ApiToken.member_id == member.id,
-            ApiToken.is_personal.is_(False),
-            ApiToken.revoked_at.is_(None),
+    if tokens_too:
+        db.session.execute(
+            update(ApiToken)
+            .where(ApiToken.member_id == member.id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
         )
-        .values(revoked_at=utcnow())
-    )
-    signals.sessions_revoked.send(member)
+    signals.sessions_revoked.send(member, tokens_too=tokens_too)
 
 
 def _reset_serializer() -> URLSafeTimedSerializer:
@@ -246,7 +253,7 @@ def reset_password(token: str, password: Any) -> Member:
     ):
         raise Gone(_l("This reset link was already used. Ask for a new one."))
     member.password_hash = _hash_password(_check_password(password))
-    _revoke_sessions(member)
+    _revoke_sessions(member, tokens_too=True)
     audit.record(db.session, "password_reset", actor_id=member.id, subject_id=member.id)
     return member
 
@@ -364,7 +371,8 @@ def accept_invitation(
 
 def revoke_invitation(actor: Member, invitation_id: Any) -> None:
     require_staff(actor)
-    invitation = db.session.get(Invitation, invitation_id) if str(invitation_id).isdigit() else None
+    key = parse_id(invitation_id)
+    invitation = db.session.get(Invitation, key) if key else None
     if invitation is None:
         raise NotFound()
     if invitation.accepted_at is not None:
@@ -384,16 +392,14 @@ TEXT_LIMITS = {
     "city": 120,
 }
 POSTCODE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z \-]{1,9}$")
-PROFILE_FIELDS = (
-    set(TEXT_LIMITS)
-    | {"display_name", "website", "postcode", "languages", "links", "open_to", "locale"}
-    | {f"vis_{g}" for g in PROFILE_GROUPS}
-)
 
 
-def _check_url(raw: str, field: str) -> str:
-    url = raw.strip()
-    parts = urlsplit(url)
+def _check_url(raw: Any, field: str) -> str:
+    url = raw.strip() if isinstance(raw, str) else ""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unbalanced "[" in the host
+        parts = urlsplit("")
     if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 300:
         raise Invalid(fields={field: _l("Enter a full web address starting with https://.")})
     return url
@@ -431,41 +437,78 @@ def _clean_profile(changes: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
+def _require_text(raw: Any, field: str) -> str:
+    if raw is None:
+        return ""
+    if not isinstance(raw, str):
+        raise Invalid(fields={field: _l("Give a text.")})
+    return raw
+
+
+def _clean_text(field: str, raw: Any) -> str:
+    text = _require_text(raw, field)
+    if len(text) > TEXT_LIMITS[field]:
+        raise Invalid(fields={field: _l("At most %(n)s characters.", n=TEXT_LIMITS[field])})
+    return text.replace("\r\n", "\n") if field == "bio" else text.strip()
+
+
+def _clean_website(field: str, raw: Any) -> str:
+    text = _require_text(raw, field).strip()
+    return _check_url(text, field) if text else ""
+
+
+def _clean_postcode(field: str, raw: Any) -> str:
+    value = _require_text(raw, field).strip()
+    if value and not POSTCODE.match(value):
+        raise Invalid(fields={field: _l("Enter a postcode such as 69003.")})
+    return value
+
+
+def _clean_languages(field: str, raw: Any) -> list[str]:
+    items = raw.replace(",", "\n") if isinstance(raw, str) else raw
+    return _text_list(items if items is not None else [], field, 10, 40)
+
+
+def _clean_links(field: str, raw: Any) -> list[str]:
+    return [_check_url(url, field) for url in _text_list(raw or [], field, 5, 300)]
+
+
+def _clean_open_to(field: str, raw: Any) -> list[str]:
+    if not isinstance(raw, list):
+        raise Invalid(fields={field: _l("Give a list of values.")})
+    return [parse_enum(OpenTo, value, field).value for value in dict.fromkeys(map(str, raw))]
+
+
+def _clean_locale(field: str, raw: Any) -> str | None:
+    if raw not in (None, "", *current_app.config["LANGUAGES"]):
+        raise Invalid(fields={field: _l("Choose French or English.")})
+    return raw or None
+
+
+CLEANERS = {
+    "display_name": lambda field, raw: _check_name(raw),
+    **dict.fromkeys(TEXT_LIMITS, _clean_text),
+    "website": _clean_website,
+    "postcode": _clean_postcode,
+    "languages": _clean_languages,
+    "links": _clean_links,
+    "open_to": _clean_open_to,
+    "locale": _clean_locale,
+    **dict.fromkeys(
+        (f"vis_{g}" for g in PROFILE_GROUPS), lambda field, raw: parse_enum(Visibility, raw, field)
+    ),
+}
+
+
 def _clean_field(field: str, raw: Any) -> Any:
-    if field not in PROFILE_FIELDS:
+    if field not in CLEANERS:
         raise Invalid(fields={field: _l("Unknown field.")})
-    if field == "display_name":
-        return _check_name(raw)
-    if field in TEXT_LIMITS:
-        if not isinstance(raw, str) or len(raw) > TEXT_LIMITS[field]:
-            raise Invalid(fields={field: _l("At most %(n)s characters.", n=TEXT_LIMITS[field])})
-        return raw.strip() if field != "bio" else raw.replace("\r\n", "\n")
-    if field == "website":
-        return _check_url(raw, field) if isinstance(raw, str) and raw.strip() else ""
-    if field == "postcode":
-        value = str(raw or "").strip()
-        if value and not POSTCODE.match(value):
-            raise Invalid(fields={field: _l("Enter a postcode such as 69003.")})
-        return value
-    if field == "languages":
-        return _text_list(
-            raw.replace(",", "\n") if isinstance(raw, str) else raw or [], field, 10, 40
-        )
-    if field == "links":
-        return [_check_url(u, field) for u in _text_list(raw or [], field, 5, 300)]
-    if field == "open_to":
-        values = raw if isinstance(raw, list) else []
-        return [parse_enum(OpenTo, v, field).value for v in values]
-    if field == "locale":
-        if raw not in (None, "", *current_app.config["LANGUAGES"]):
-            raise Invalid(fields={field: _l("Choose French or English.")})
-        return raw or None
-    return parse_enum(Visibility, raw, field)
+    return CLEANERS[field](field, raw)
 
 
 def update_profile(actor: Member, member: Member, changes: dict[str, Any]) -> set[str]:
     """Apply profile `changes` (a member edits their own; staff may edit anyone's)."""
-    if actor.id != member.id and not is_staff(actor):
+    if not is_self_or_staff(actor, member):
         raise Forbidden()
     clean = _clean_profile(changes)
     changed = {field for field, value in clean.items() if getattr(member, field) != value}
@@ -487,7 +530,7 @@ def update_profile(actor: Member, member: Member, changes: dict[str, Any]) -> se
 
 def set_avatar(actor: Member, member: Member, data: bytes) -> None:
     """Validate, re-encode and store a new avatar; the old files go after commit."""
-    if actor.id != member.id and not is_staff(actor):
+    if not is_self_or_staff(actor, member):
         raise Forbidden()
     old_key = member.avatar_key
     try:
@@ -499,7 +542,7 @@ def set_avatar(actor: Member, member: Member, data: bytes) -> None:
 
 
 def remove_avatar(actor: Member, member: Member) -> None:
-    if actor.id != member.id and not is_staff(actor):
+    if not is_self_or_staff(actor, member):
         raise Forbidden()
     after_commit(db.session, images.delete_image, member.avatar_key, AVATAR_SIZES)
     member.avatar_key = None
@@ -543,7 +586,12 @@ def record_career_stage(
         )
     if previous and day < previous[-1].effective_on:
         raise Invalid(fields={"effective_on": _l("The date cannot be before the last stage.")})
-    reason_text = str(reason or "").strip()
+    reason_text = _require_text(reason, "reason").strip()
+    note_text = _require_text(note, "note")
+    if len(reason_text) > 200:
+        raise Invalid(fields={"reason": _l("At most %(n)s characters.", n=200)})
+    if len(note_text) > 5000:
+        raise Invalid(fields={"note": _l("At most %(n)s characters.", n=5000)})
     if kind == StageKind.EXIT and not reason_text:
         raise Invalid(fields={"reason": _l("Give the reason for the exit.")})
     settings = current_settings()
@@ -566,8 +614,8 @@ def record_career_stage(
         kind=kind,
         status=new_status,
         effective_on=day,
-        reason=reason_text[:200],
-        note=str(note or "")[:5000],
+        reason=reason_text,
+        note=note_text,
         recorded_by_id=actor.id,
     )
     db.session.add(stage)
@@ -617,7 +665,9 @@ def _refresh_deadline(member: Member) -> None:
 def refresh_all_deadlines() -> int:
     """Recompute every CESA member's deadline (after a settings change)."""
     members = db.session.scalars(
-        select(Member).where(Member.status == Status.EMPLOYEE_ENTREPRENEUR)
+        select(Member)
+        .where(Member.status == Status.EMPLOYEE_ENTREPRENEUR)
+        .options(selectinload(Member.stages))
     ).all()
     for member in members:
         _refresh_deadline(member)
@@ -643,26 +693,24 @@ def change_role(actor: Member, member: Member, role: Any) -> None:
 
 def deactivate_member(actor: Member, member: Member) -> None:
     """End every session and token of `member`; what they wrote stays."""
-    require_staff(actor)
+    _require_account_manager(actor, member)
     if member.id == actor.id:
         raise Conflict(_l("You cannot deactivate your own account."))
-    if member.role == Role.ADMIN:
-        require_admin(actor)
     if member.is_active:
         member.is_active = False
         member.deactivated_at = utcnow()
-        _revoke_sessions(member)
-        db.session.execute(
-            update(ApiToken)
-            .where(ApiToken.member_id == member.id, ApiToken.revoked_at.is_(None))
-            .values(revoked_at=utcnow())
-        )
+        _revoke_sessions(member, tokens_too=True)
         audit.record(db.session, "member_deactivated", actor_id=actor.id, subject_id=member.id)
         signals.member_deactivated.send(member, actor=actor)
 
 
+def _require_account_manager(actor: Member, member: Member) -> None:
+    if not can_manage_account(actor, member):
+        raise Forbidden(_l("Only administrators can manage an administrator's account."))
+
+
 def reactivate_member(actor: Member, member: Member) -> None:
-    require_staff(actor)
+    _require_account_manager(actor, member)
     if not member.is_active:
         member.is_active = True
         member.deactivated_at = None
@@ -716,21 +764,29 @@ def member_for_token(raw: str) -> tuple[Member, ApiToken] | None:
 
 
 def revoke_api_token(member: Member, token_id: Any) -> None:
-    token = db.session.get(ApiToken, token_id) if str(token_id).isdigit() else None
+    key = parse_id(token_id)
+    token = db.session.get(ApiToken, key) if key else None
     if token is None or token.member_id != member.id:
         raise NotFound()
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         audit.record(db.session, "api_token_revoked", actor_id=member.id, subject_id=member.id)
+        signals.token_revoked.send(member, token_id=token.id)
 
 
 def end_session(member: Member) -> None:
-    """Sign-out of the current session (the boundary clears the cookie)."""
+    """Sign out: every browser session of the member ends (a copied cookie stops working);
+    API tokens stay. The boundary clears the cookie."""
+    _revoke_sessions(member, tokens_too=False)
     audit.record(db.session, "logout", actor_id=member.id, subject_id=member.id)
 
 
-def _on_settings_changed(_cooperative, **_: Any) -> None:
-    refresh_all_deadlines()
+DEADLINE_SETTINGS = {"associate_deadline_years", "associate_deadline_deducts_cape"}
+
+
+def _on_settings_changed(_cooperative, changed: set[str], **_: Any) -> None:
+    if changed & DEADLINE_SETTINGS:
+        refresh_all_deadlines()
 
 
 signals.settings_changed.connect(_on_settings_changed)

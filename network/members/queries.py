@@ -4,6 +4,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 from sqlalchemy import Select, and_, or_, select
 
 from network.cooperative import cooperative_today, current_settings
@@ -54,6 +55,8 @@ def visible_profile(member: Member, viewer: Member) -> dict[str, Any]:
         if can_see_group(viewer, member, group):
             for field in GROUP_FIELDS[group]:
                 profile[field] = getattr(member, field)
+    if "bio_html" in profile:
+        profile["bio_html"] = Markup(profile["bio_html"])  # sanitised by render_markdown
     return profile
 
 
@@ -106,13 +109,13 @@ def list_members(
 ) -> Page[Member]:
     """One page of members ordered by name, with a cursor to the next page."""
     query = members_query(viewer, **filters)
-    after = decode_cursor(cursor, 2)
+    after = decode_cursor(cursor, (str, int))
     if after:
         name_key, member_id = after
         query = query.where(
             or_(
-                Member.name_key > str(name_key),
-                and_(Member.name_key == str(name_key), Member.id > int(member_id)),
+                Member.name_key > name_key,
+                and_(Member.name_key == name_key, Member.id > member_id),
             )
         )
     rows = db.session.scalars(query.order_by(Member.name_key, Member.id).limit(limit + 1)).all()

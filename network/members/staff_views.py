@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from network.core.errors import Conflict, Invalid
 from network.core.forms import invalid_form
 from network.core.pagination import parse_limit
-from network.core.permissions import Role, require_staff
+from network.core.permissions import Role, can_manage_account, require_staff
 from network.extensions import db
 from network.members import operations, queries
 from network.members.models import StageKind, Status
@@ -80,6 +80,7 @@ def revoke_invitation(invitation_id: int):
 def _member_context(member) -> dict:
     return {
         "member": member,
+        "can_manage": can_manage_account(current_user, member),
         "journey": queries.journey_summary(member),
         "stage_kinds": list(StageKind),
         "statuses": list(Status),

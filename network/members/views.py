@@ -1,5 +1,7 @@
 """Member-facing pages: sign in, join, reset a password, the members list and profiles."""
 
+from urllib.parse import urlsplit
+
 from flask import (
     Blueprint,
     abort,
@@ -17,9 +19,10 @@ from flask_login import current_user, login_required, login_user, logout_user
 from network.core.errors import Invalid, Unauthorized
 from network.core.forms import checked_values, invalid_form
 from network.core.pagination import parse_limit
-from network.core.permissions import is_staff
+from network.core.permissions import is_self_or_staff
 from network.extensions import db, limiter
 from network.members import operations, queries
+from network.members.auth import account_limit, login_email_key, login_limit, reset_limit
 from network.members.models import PROFILE_GROUPS, OpenTo, Status, Visibility
 
 bp = Blueprint("members", __name__)
@@ -39,16 +42,15 @@ PROFILE_FORM_FIELDS = (
 )
 
 
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-def _reset_limit() -> str:
-    return current_app.config["RESET_RATE_LIMIT"]
-
-
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
+    """A local path to go back to, never another site (browsers drop tabs and read "\\")."""
+    if (
+        target
+        and target.startswith("/")
+        and not any(c <= " " or c == "\\" for c in target)
+        and not urlsplit(target).netloc
+        and not target.startswith("//")
+    ):
         return target
     return url_for("members.home")
 
@@ -60,7 +62,8 @@ def home():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(login_limit, methods=["POST"])
+@limiter.limit(account_limit, key_func=login_email_key, methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("members.home"))
@@ -100,7 +103,7 @@ def choose_language():
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
-@limiter.limit(_reset_limit, methods=["POST"])
+@limiter.limit(reset_limit, methods=["POST"])
 def forgot_password():
     if request.method == "POST":
         operations.request_password_reset(
@@ -114,7 +117,7 @@ def forgot_password():
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
-@limiter.limit(_reset_limit, methods=["POST"])
+@limiter.limit(reset_limit, methods=["POST"])
 def reset_password(token: str):
     if request.method == "GET":
         return render_template("members/reset_password.html", token=token)
@@ -196,12 +199,11 @@ def members_list():
 @login_required
 def profile(member_id: int):
     member = queries.member_for_viewer(current_user, member_id)
-    own_or_staff = member.id == current_user.id or is_staff(current_user)
     return render_template(
         "members/profile.html",
         member=member,
         profile=queries.visible_profile(member, current_user),
-        journey=queries.journey_summary(member) if own_or_staff else None,
+        journey=queries.journey_summary(member) if is_self_or_staff(current_user, member) else None,
     )
 
 

@@ -21,8 +21,15 @@ def test_login_redirects_to_a_local_next_page_only(app, client, make_member):
     data = {"email": member.email, "password": PASSWORD}
     local = form_post(client, "/login?next=/members", data)
     assert local.headers["Location"].endswith("/members")
-    foreign = form_post(app.test_client(), "/login?next=//evil.example/x", data)
-    assert "evil.example" not in foreign.headers["Location"]
+    for target in (
+        "//evil.example/x",
+        "/%09/evil.example",
+        "/\\evil.example",
+        "https://evil.example",
+        "/%5Cevil.example",
+    ):
+        foreign = form_post(app.test_client(), f"/login?next={target}", data)
+        assert "evil.example" not in foreign.headers["Location"], target
 
 
 def test_unknown_email_and_wrong_password_get_the_same_answer(client, make_member):
@@ -76,10 +83,32 @@ def test_login_is_rate_limited(app, client, make_member):
     assert codes[3] == 429
 
 
-def test_logout_ends_the_session(client, login, make_member):
+def test_logout_ends_the_session_even_for_a_copied_cookie(app, client, login, make_member):
     login(make_member())
+    copied = client.get_cookie("session").value
     form_post(client, "/logout", page="/")
     assert client.get("/members").status_code == 302
+    thief = app.test_client()
+    thief.set_cookie("session", copied)
+    assert thief.get("/members").status_code == 302
+
+
+def test_logins_are_also_limited_per_account(app, make_member):
+    member = make_member()
+    app.config["LOGIN_ACCOUNT_RATE_LIMIT"] = "2 per minute"
+    try:
+        codes = [
+            form_post(
+                app.test_client(),
+                "/login",
+                {"email": member.email.upper(), "password": "bad-password!"},
+                environ_base={"REMOTE_ADDR": f"10.0.0.{i}"},
+            ).status_code
+            for i in range(3)
+        ]
+    finally:
+        app.config["LOGIN_ACCOUNT_RATE_LIMIT"] = "1000 per minute"
+    assert codes == [401, 401, 429]
 
 
 def test_remember_me_sets_a_remember_cookie(client, make_member):

@@ -109,3 +109,70 @@ def test_members_list_costs_a_bounded_number_of_queries(app, client, login, make
         make_member(display_name=f"Autre {i}", trade="Graphiste", city="Lyon")
     assert count_queries("/members") == few
     assert count_queries("/api/v1/members?limit=50") <= few
+
+
+def test_well_formed_cursors_with_wrong_values_are_refused(client, login, make_member):
+    import base64
+    import json
+
+    login(make_member())
+    for values in (["a", "x"], ["a", [1]], ["a", 1e30], ["a", 10**30], [1, 1], ["a", True]):
+        raw = base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+        assert client.get(f"/members?cursor={raw}").status_code == 422, values
+        assert client.get(f"/api/v1/members?cursor={raw}").status_code == 422, values
+
+
+def test_ids_beyond_the_database_range_are_404(client, login, make_member):
+    login(make_member(role="admin"))
+    for path in (
+        "/members/99999999999999999999",
+        "/members/2147483648",
+        "/api/v1/members/99999999999999999999",
+        "/staff/members/99999999999999999999",
+    ):
+        assert client.get(path).status_code == 404, path
+    for path in (
+        "/staff/members/99999999999999999999/role",
+        "/staff/invitations/99999999999999999999/revoke",
+        "/me/tokens/99999999999999999999/revoke",
+    ):
+        assert form_post(client, path, {"role": "staff"}, page="/members").status_code == 404
+
+
+def test_control_characters_and_broken_unicode_are_refused(client, login, make_member, token_for):
+    member = make_member()
+    login(member)
+    assert client.get("/members?q=%00").status_code == 422
+    assert client.get("/api/v1/members?trade=%00").status_code == 422
+    assert form_post(client, "/login", {"email": "a\x00@b.c", "password": "x"}).status_code in (
+        302,
+        422,
+    )  # already signed in: redirected, or refused
+    headers = token_for(member)
+    for body in ({"headline": "a\u0000b"}, {"display_name": "ab\ud800"}):
+        response = client.patch("/api/v1/me", headers=headers, json=body)
+        assert response.status_code == 422, body
+    raw = b'{"email": "a@b.c", "password": "\\ud800"}'
+    assert (
+        client.post("/api/v1/auth/token", data=raw, content_type="application/json").status_code
+        == 422
+    )
+
+
+def test_wrong_json_types_are_refused_not_stored(client, make_member, token_for):
+    member = make_member(display_name="Nom Correct")
+    headers = token_for(member)
+    for body in (
+        {"display_name": ["a", "b"]},
+        {"website": 5},
+        {"open_to": "coffee"},
+        {"headline": None if False else 12},
+        {"links": "http://[::1"},
+        {"website": "http://[::1"},
+        {"languages": [1, 2]},
+        {"display_name": "\u200b\u200b"},
+    ):
+        response = client.patch("/api/v1/me", headers=headers, json=body)
+        assert response.status_code == 422, body
+        assert response.mimetype == "application/problem+json"
+    assert client.get("/api/v1/me", headers=headers).get_json()["display_name"] == "Nom Correct"

@@ -245,3 +245,29 @@ def test_the_member_sees_the_own_journey_but_not_others(app, client, login, make
     own = client.get(f"/members/{member.id}", headers=EN).get_data(as_text=True)
     theirs = client.get(f"/members/{other.id}", headers=EN).get_data(as_text=True)
     assert "CAE journey" in own and "CAE journey" not in theirs
+
+
+def test_only_admins_manage_an_admins_account(app, client, login, make_member):
+    admin = make_member(role="admin")
+    other_admin = make_member(role="admin")
+    staff_client = login(make_member(role="staff"), c=app.test_client())
+    page = staff_client.get(f"/staff/members/{other_admin.id}", headers=EN).get_data(as_text=True)
+    assert "Only administrators can manage an administrator" in page
+    assert (
+        form_post(staff_client, f"/staff/members/{other_admin.id}/deactivate", page="/members")
+    ).status_code == 403
+    login(admin)
+    form_post(client, f"/staff/members/{other_admin.id}/deactivate", page="/members")
+    assert (
+        form_post(staff_client, f"/staff/members/{other_admin.id}/reactivate", page="/members")
+    ).status_code == 403
+
+
+def test_over_long_stage_texts_are_refused_not_cut(client, login, make_member):
+    member = make_member(status="candidate")
+    login(make_member(role="staff"))
+    response = _stage(
+        client, member.id, kind="exit", reason="r" * 201, effective_on=paris_today().isoformat()
+    )
+    assert response.status_code == 422
+    assert "At most 200 characters." in response.get_data(as_text=True)

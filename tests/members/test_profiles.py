@@ -153,7 +153,6 @@ def test_avatar_is_re_encoded_without_metadata_and_served_safely(client, login, 
     assert Image.open(io.BytesIO(served.data)).size == (512, 384)
     thumb = Image.open(io.BytesIO(client.get(me["avatar_url"]).data))
     assert thumb.size == (128, 128)
-    client.get("/logout")
     anonymous = client.application.test_client()
     assert anonymous.get(me["avatar_url"]).status_code == 302
 

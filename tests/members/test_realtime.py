@@ -27,9 +27,7 @@ def test_an_api_client_connects_with_its_token(app, client, make_member, token_f
     connection.disconnect()
 
 
-def test_a_password_change_tells_the_members_tabs_their_session_ended(
-    app, client, login, make_member
-):
+def test_a_password_change_ends_the_members_other_connections(app, client, login, make_member):
     member = make_member()
     login(member)
     other_tab = _connect(app, login(member, c=app.test_client()))
@@ -44,14 +42,35 @@ def test_a_password_change_tells_the_members_tabs_their_session_ended(
         },
         page="/me/settings",
     )
-    events = [event["name"] for event in other_tab.get_received()]
-    assert "session_ended" in events
+    assert not other_tab.is_connected()
 
 
-def test_deactivation_ends_the_members_connections(app, client, login, make_member):
+def test_logout_ends_browser_connections_but_not_api_ones(
+    app, client, login, make_member, token_for
+):
     member = make_member()
+    token = token_for(member)["Authorization"].removeprefix("Bearer ")
+    api_connection = _connect(app, auth={"token": token})
+    tab = _connect(app, login(member))
+    form_post(client, "/logout", page="/")
+    assert not tab.is_connected()
+    assert api_connection.is_connected()
+    assert not _connect(app, client).is_connected()
+
+
+def test_revoking_a_token_ends_its_connections(app, client, make_member, token_for):
+    headers = token_for(make_member())
+    connection = _connect(app, auth={"token": headers["Authorization"].removeprefix("Bearer ")})
+    assert client.delete("/api/v1/auth/token", headers=headers).status_code == 204
+    assert not connection.is_connected()
+
+
+def test_deactivation_ends_the_members_connections(app, client, login, make_member, token_for):
+    member = make_member()
+    token = token_for(member)["Authorization"].removeprefix("Bearer ")
+    api_connection = _connect(app, auth={"token": token})
     tab = _connect(app, login(member))
     staff_client = login(make_member(role="staff"), c=app.test_client())
     form_post(staff_client, f"/staff/members/{member.id}/deactivate", page="/staff/members")
-    assert "session_ended" in [event["name"] for event in tab.get_received()]
+    assert not tab.is_connected() and not api_connection.is_connected()
     assert not _connect(app, client).is_connected()

@@ -1,0 +1,24 @@
+"""Database ids from the outside world: bounded, so no backend ever overflows."""
+
+from typing import Any
+
+from werkzeug.routing import IntegerConverter
+
+MAX_ID = 2**31 - 1  # PostgreSQL INTEGER
+
+
+def parse_id(raw: Any) -> int | None:
+    """`raw` as a valid id, or None ("12" → 12; "-1", "1e3", "99999999999" → None)."""
+    text = str(raw)
+    if not text.isascii() or not text.isdigit() or len(text) > 10:
+        return None
+    value = int(text)
+    return value if 1 <= value <= MAX_ID else None
+
+
+class BoundedIntConverter(IntegerConverter):
+    """`<int:…>` in routes: an id beyond the database's range is a 404, not a 500."""
+
+    def __init__(self, map, *args: Any, **kwargs: Any) -> None:  # noqa: A002
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
