@@ -43,7 +43,7 @@ def _typed(values: Any, types: tuple[type, ...]) -> bool:
     for value, kind in zip(values, types, strict=True):
         if type(value) is not kind:  # bool is not an int here
             return False
-        if kind is int and not 0 <= value <= MAX_ID:
+        if isinstance(value, int) and not 0 <= value <= MAX_ID:
             return False
     return True
 

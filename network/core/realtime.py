@@ -48,7 +48,7 @@ class RedisRegistry:
         self._redis.hdel(KEY.format(member_id=member_id), sid)
 
     def sids(self, member_id: int) -> dict[str, int | None]:
-        stored = self._redis.hgetall(KEY.format(member_id=member_id))
+        stored: dict[str, str] = self._redis.hgetall(KEY.format(member_id=member_id))  # type: ignore[assignment]
         return {sid: int(token) if token else None for sid, token in stored.items()}
 
 

@@ -30,6 +30,10 @@ def _authenticate(auth: Any) -> tuple[Any, int | None]:
     return None, None
 
 
+def _sid() -> str:
+    return request.sid  # type: ignore[attr-defined]  # set by Flask-SocketIO
+
+
 def user_room(member_id: int) -> str:
     return f"user:{member_id}"
 
@@ -41,15 +45,15 @@ def register_socket_handlers() -> None:
         if member is None:
             raise ConnectionRefusedError("unauthorized")
         join_room(user_room(member.id))
-        _members_by_sid[request.sid] = member.id
-        realtime.registry().add(member.id, request.sid, token_id)
+        _members_by_sid[_sid()] = member.id
+        realtime.registry().add(member.id, _sid(), token_id)
         return True
 
     @socketio.on("disconnect")
     def _disconnect(*_: Any) -> None:
-        member_id = _members_by_sid.pop(request.sid, None)
+        member_id = _members_by_sid.pop(_sid(), None)
         if member_id is not None:
-            realtime.registry().remove(member_id, request.sid)
+            realtime.registry().remove(member_id, _sid())
 
 
 def _on_sessions_revoked(member, tokens_too: bool, **_: Any) -> None:
