@@ -17,7 +17,7 @@ reused as is (the bench login member must be in it).
 By default every request opens a new connection, as a reverse proxy does towards the app by
 default: `python -m network` (gevent's pywsgi) writes the headers and the body of a response in
 two sends without TCP_NODELAY, so on a kept-alive connection Nagle's algorithm and the client's
-delayed ACK add about 40 ms to every response. `--keep-alive` measures that case.
+delayed ACK add 40 ms or more to every response. `--keep-alive` measures that case.
 
 Run from the project root:
 
@@ -54,6 +54,7 @@ LOGIN_PASSWORD = "bench-password-2026"
 WARMUP = 20
 DEEP_PAGES = 100  # API pages of 100 followed to reach the deep cursor (about the middle)
 
+# fmt: off
 FIRST_NAMES = (
     "Marie", "Jean", "Camille", "Léa", "Lucas", "Chloé", "Hugo", "Manon", "Louis", "Inès",
     "Martin", "Margaux", "Marc", "Marion", "Martine", "Maxime", "Mathilde", "Amélie", "Thomas",
@@ -97,6 +98,7 @@ STATUS_WEIGHTS = (("candidate", 10), ("support_contract", 25), ("employee_entrep
                   ("associate", 20), ("alumnus", 10))
 LANGUAGES = (["fr"], ["fr", "en"], ["fr", "es"], ["fr", "de"], ["fr", "en", "ar"])
 OPEN_TO = ([], ["collaboration"], ["collaboration", "subcontracting"], ["mentoring", "coffee"])
+# fmt: on
 
 
 # --- data -------------------------------------------------------------------------------------
@@ -118,22 +120,46 @@ def member_rows(count: int, seed: int = 2) -> Iterator[dict]:
         bio = f"{trade} à {city}, membre de la coopérative depuis {joined.year}."
         yield {
             "email": f"{fold(name).replace(' ', '.')}.{index}@bench.terreau.example",
-            "password_hash": None, "display_name": name, "name_key": fold(name),
-            "role": "member", "status": status, "is_active": rng.random() > 0.02,
-            "session_version": 1, "locale": None, "avatar_key": None,
-            "associate_deadline": (joined.date() + timedelta(days=3 * 365)
-                                   if status == "employee_entrepreneur" else None),
-            "headline": f"{trade} — {city}", "bio": bio, "bio_html": f"<p>{bio}</p>",
+            "password_hash": None,
+            "display_name": name,
+            "name_key": fold(name),
+            "role": "member",
+            "status": status,
+            "is_active": rng.random() > 0.02,
+            "session_version": 1,
+            "locale": None,
+            "avatar_key": None,
+            "associate_deadline": (
+                joined.date() + timedelta(days=3 * 365)
+                if status == "employee_entrepreneur"
+                else None
+            ),
+            "headline": f"{trade} — {city}",
+            "bio": bio,
+            "bio_html": f"<p>{bio}</p>",
             "trading_name": f"{name.split()[-1]} {sector}" if rng.random() < 0.4 else "",
-            "trade": trade, "trade_key": fold(trade), "sector": sector,
-            "website": f"https://{fold(name).replace(' ', '-')}.example" if rng.random() < 0.3
+            "trade": trade,
+            "trade_key": fold(trade),
+            "sector": sector,
+            "website": f"https://{fold(name).replace(' ', '-')}.example"
+            if rng.random() < 0.3
             else "",
-            "city": city, "city_key": fold(city), "postcode": postcode,
-            "languages": rng.choice(LANGUAGES), "links": [], "open_to": rng.choice(OPEN_TO),
-            "vis_headline": "members", "vis_bio": "members", "vis_activity": "members",
+            "city": city,
+            "city_key": fold(city),
+            "postcode": postcode,
+            "languages": rng.choice(LANGUAGES),
+            "links": [],
+            "open_to": rng.choice(OPEN_TO),
+            "vis_headline": "members",
+            "vis_bio": "members",
+            "vis_activity": "members",
             "vis_location": "staff" if rng.random() < 0.1 else "members",
-            "vis_languages": "members", "vis_links": "members", "vis_open_to": "members",
-            "created_at": joined, "updated_at": joined, "last_login_at": None,
+            "vis_languages": "members",
+            "vis_links": "members",
+            "vis_open_to": "members",
+            "created_at": joined,
+            "updated_at": joined,
+            "last_login_at": None,
             "deactivated_at": None,
         }
 
@@ -147,13 +173,24 @@ def insert_members(db, count: int, batch: int = 2000) -> None:
     rows = member_rows(count)
     while chunk := [row for _, row in zip(range(batch), rows, strict=False)]:
         db.session.execute(insert(Member), chunk)
-    members = db.session.execute(select(Member.id, Member.status, Member.created_at)
-                                 .where(Member.email != LOGIN_EMAIL)).all()
-    stages = [{"member_id": mid, "kind": "entry", "status": status,
-               "effective_on": created.date(), "reason": "", "note": "",
-               "recorded_by_id": None, "created_at": created} for mid, status, created in members]
+    members = db.session.execute(
+        select(Member.id, Member.status, Member.created_at).where(Member.email != LOGIN_EMAIL)
+    ).all()
+    stages = [
+        {
+            "member_id": mid,
+            "kind": "entry",
+            "status": status,
+            "effective_on": created.date(),
+            "reason": "",
+            "note": "",
+            "recorded_by_id": None,
+            "created_at": created,
+        }
+        for mid, status, created in members
+    ]
     for start in range(0, len(stages), batch):
-        db.session.execute(insert(CareerStage), stages[start:start + batch])
+        db.session.execute(insert(CareerStage), stages[start : start + batch])
 
 
 def build_database(data_dir: Path, count: int) -> None:
@@ -170,8 +207,12 @@ def build_database(data_dir: Path, count: int) -> None:
     with app.app_context():
         upgrade()
         load_cooperative()
-        create_member(email=LOGIN_EMAIL, display_name="Camille Bench", status="associate",
-                      password=LOGIN_PASSWORD)
+        create_member(
+            email=LOGIN_EMAIL,
+            display_name="Camille Bench",
+            status="associate",
+            password=LOGIN_PASSWORD,
+        )
         insert_members(db, count - 1)
         db.session.commit()
 
@@ -215,7 +256,11 @@ def running_server(data_dir: Path) -> Iterator[int]:
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "network", "--host", HOST, "--port", str(port)],
-            cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
+            cwd=PROJECT_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
         wait_until_up(f"http://{HOST}:{port}", proc)
         yield port
@@ -248,13 +293,20 @@ def sign_in(base: str) -> Credentials:
         match = re.search(r'<meta name="csrf-token" content="([^"]+)"', page.text)
         if not match:
             raise RuntimeError("no CSRF token on /login")
-        answer = session.post(f"{base}/login", allow_redirects=False, timeout=30, data={
-            "csrf_token": match.group(1), "email": LOGIN_EMAIL, "password": LOGIN_PASSWORD})
+        answer = session.post(
+            f"{base}/login",
+            allow_redirects=False,
+            timeout=30,
+            data={"csrf_token": match.group(1), "email": LOGIN_EMAIL, "password": LOGIN_PASSWORD},
+        )
         if answer.status_code != 302:
             raise RuntimeError(f"login answered {answer.status_code}")
         cookies = session.cookies.get_dict()
-    answer = requests.post(f"{base}/api/v1/auth/token", timeout=30,
-                           json={"email": LOGIN_EMAIL, "password": LOGIN_PASSWORD})
+    answer = requests.post(
+        f"{base}/api/v1/auth/token",
+        timeout=30,
+        json={"email": LOGIN_EMAIL, "password": LOGIN_PASSWORD},
+    )
     if answer.status_code != 201:
         raise RuntimeError(f"token request answered {answer.status_code}")
     return Credentials(cookies, answer.json()["token"])
@@ -344,8 +396,9 @@ class Result:
 def scenarios(cursor: str) -> list[Scenario]:
     return [
         Scenario("(a) /members", "/members", api=False),
-        Scenario("(b) /members?q=mar&status=associate", "/members?q=mar&status=associate",
-                 api=False),
+        Scenario(
+            "(b) /members?q=mar&status=associate", "/members?q=mar&status=associate", api=False
+        ),
         Scenario("(c) /members?cursor=<deep>", f"/members?cursor={cursor}", api=False),
         Scenario("(d) /api/v1/members", "/api/v1/members", api=True),
         Scenario("(e) /api/v1/members?limit=100", "/api/v1/members?limit=100", api=True),
@@ -380,7 +433,7 @@ def concurrent(target: Target, scenario: Scenario, clients: int, total: int) -> 
                         return
                 try:
                     client.get(scenario.path)
-                except Exception as error:  # noqa: BLE001 - reported after the join
+                except Exception as error:  # reported after the join
                     errors.append(error)
 
     threads = [threading.Thread(target=work) for _ in range(clients)]
@@ -400,22 +453,38 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def print_table(results: list[Result], members: int, args: argparse.Namespace) -> None:
-    connections = "kept alive" if args.keep_alive else "one per request"
-    print(f"\nMembers: {members:,}; sequential: {args.requests} requests after {WARMUP} warm-up; "
-          f"concurrent: {args.concurrent_requests} requests over {args.clients} clients; "
-          f"connections: {connections}.\n")
-    header = (f"| {'Scenario':<38} | {'KiB':>5} | {'p50 ms':>7} | {'p95 ms':>7} | "
-              f"{'p99 ms':>7} | {'mean ms':>7} | {f'req/s ({args.clients} cl.)':>15} |")
-    print(header)
-    print("|" + "|".join(("-" * (len(cell) - 1) + ":") if i > 0 else "-" * len(cell)
-                         for i, cell in enumerate(header.strip("|").split("|"))) + "|")
+def table(results: list[Result], clients: int) -> list[str]:
+    """The results as a Markdown table (first column left-aligned, figures right-aligned)."""
+    heads = ["Scenario", "KiB", "p50 ms", "p95 ms", "p99 ms", "mean ms", f"req/s ({clients} cl.)"]
+    rows = [heads]
     for result in results:
         lat = result.latencies_ms
-        print(f"| {result.scenario.label:<38} | {result.size / 1024:>5.1f} | "
-              f"{percentile(lat, 0.50):>7.1f} | {percentile(lat, 0.95):>7.1f} | "
-              f"{percentile(lat, 0.99):>7.1f} | {statistics.fmean(lat):>7.1f} | "
-              f"{result.throughput:>15.0f} |")
+        figures = [percentile(lat, 0.50), percentile(lat, 0.95), percentile(lat, 0.99)]
+        rows.append(
+            [result.scenario.label, f"{result.size / 1024:.1f}"]
+            + [f"{value:.1f}" for value in [*figures, statistics.fmean(lat)]]
+            + [f"{result.throughput:.0f}"]
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(heads))]
+
+    def line(cells: list[str]) -> str:
+        first, *figures = cells
+        padded = [first.ljust(widths[0])]
+        padded += [c.rjust(w) for c, w in zip(figures, widths[1:], strict=True)]
+        return "| " + " | ".join(padded) + " |"
+
+    rule = "|" + "|".join(["-" * (widths[0] + 2)] + ["-" * (w + 1) + ":" for w in widths[1:]])
+    return [line(rows[0]), rule + "|"] + [line(row) for row in rows[1:]]
+
+
+def print_results(results: list[Result], members: int, args: argparse.Namespace) -> None:
+    connections = "kept alive" if args.keep_alive else "one per request"
+    print(
+        f"\nMembers: {members:,}; sequential: {args.requests} requests after {WARMUP} warm-up; "
+        f"concurrent: {args.concurrent_requests} requests over {args.clients} clients; "
+        f"connections: {connections}.\n"
+    )
+    print("\n".join(table(results, args.clients)))
 
 
 # --- main -------------------------------------------------------------------------------------
@@ -424,15 +493,27 @@ def print_table(results: list[Result], members: int, args: argparse.Namespace) -
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=20_000, help="members to generate")
-    parser.add_argument("--requests", type=int, default=300,
-                        help="sequential requests per scenario (latency percentiles)")
-    parser.add_argument("--concurrent-requests", type=int, default=2000,
-                        help="requests per scenario for the throughput measure")
+    parser.add_argument(
+        "--requests",
+        type=int,
+        default=300,
+        help="sequential requests per scenario (latency percentiles)",
+    )
+    parser.add_argument(
+        "--concurrent-requests",
+        type=int,
+        default=2000,
+        help="requests per scenario for the throughput measure",
+    )
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients")
-    parser.add_argument("--keep-alive", action="store_true",
-                        help="reuse connections (default: one connection per request)")
-    parser.add_argument("--data-dir", type=Path,
-                        help="data folder (kept; an existing database in it is reused)")
+    parser.add_argument(
+        "--keep-alive",
+        action="store_true",
+        help="reuse connections (default: one connection per request)",
+    )
+    parser.add_argument(
+        "--data-dir", type=Path, help="data folder (kept; an existing database in it is reused)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary data folder")
     args = parser.parse_args(argv)
     if args.members < 2 or args.requests < 1 or args.concurrent_requests < 1 or args.clients < 1:
@@ -462,7 +543,7 @@ def run(args: argparse.Namespace, data_dir: Path) -> None:
             latencies, size = sequential(target, scenario, args.requests)
             throughput = concurrent(target, scenario, args.clients, args.concurrent_requests)
             results.append(Result(scenario, size, latencies, throughput))
-    print_table(results, members, args)
+    print_results(results, members, args)
 
 
 def main(argv: list[str] | None = None) -> None:

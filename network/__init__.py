@@ -63,6 +63,7 @@ def _prepare_config(app: Flask) -> None:
             raise RuntimeError("Refusing to start in production with the default SECRET_KEY.")
         app.debug = False
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 def _init_extensions(app: Flask) -> None:
@@ -118,8 +119,9 @@ def _register_blueprints(app: Flask) -> None:
     from network.extensions import csrf
     from network.members.staff_views import bp as staff_bp
     from network.members.views import bp as members_bp
+    from network.skills.views import bp as skills_bp
 
-    for blueprint in (uploads_bp, members_bp, staff_bp, cooperative_bp):
+    for blueprint in (uploads_bp, members_bp, staff_bp, skills_bp, cooperative_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # the API checks CSRF itself for cookie sessions (network.api)
     app.register_blueprint(api_bp)

@@ -1,6 +1,7 @@
 """The demo cooperative: each module seeds its part, in dependency order."""
 
 from network.members.demo import demo_logins, seed_members
+from network.skills.demo import seed_skills
 
 DEMO_PASSWORD = "terreau-demo-2026"
 
@@ -8,6 +9,7 @@ DEMO_PASSWORD = "terreau-demo-2026"
 def seed_demo() -> None:
     """Seed every module (the caller commits)."""
     seed_members(DEMO_PASSWORD)
+    seed_skills()
 
 
 __all__ = ["DEMO_PASSWORD", "demo_logins", "seed_demo"]

@@ -41,9 +41,11 @@ def settings_page():
 @bp.post("/settings")
 def save_settings():
     form = request.form
+    # A checkbox is absent when unticked; any other setting left out keeps its value.
     values = {
-        key: form.get(key, "") if not isinstance(spec.default, bool) else bool(form.get(key))
+        key: bool(form.get(key)) if isinstance(spec.default, bool) else form[key]
         for key, spec in REGISTRY.items()
+        if isinstance(spec.default, bool) or key in form
     }
     try:
         update_settings(

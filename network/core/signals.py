@@ -24,3 +24,5 @@ sessions_revoked = _signals.signal("sessions-revoked")
 settings_changed = _signals.signal("settings-changed")
 #: sender=Member, token_id; an API token was revoked (its connections must end).
 token_revoked = _signals.signal("token-revoked")
+#: sender=Member, skill_ids, actor; the member's list of skills was replaced.
+skills_updated = _signals.signal("skills-updated")

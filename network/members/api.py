@@ -163,17 +163,21 @@ def patch_me():
     errors=(422,),
 )
 def list_members():
-    args = request.args
+    filters = queries.MemberFilters.from_args(request.args)
     page = queries.list_members(
         current_user,
-        cursor=args.get("cursor"),
-        limit=parse_limit(args.get("limit"), 30),
-        q=args.get("q", ""),
-        status=args.get("status", ""),
-        trade=args.get("trade", ""),
-        city=args.get("city", ""),
+        filters,
+        cursor=request.args.get("cursor"),
+        limit=parse_limit(request.args.get("limit"), 30),
     )
-    return {"items": [member_json(m, current_user) for m in page.items], "next": page.next_cursor}
+    reasons = queries.match_reasons(current_user, page.items, filters) if filters.extra else {}
+    items = []
+    for member in page.items:
+        item = member_json(member, current_user)
+        if filters.extra:
+            item["reasons"] = [str(r) for r in reasons.get(member.id, [])]
+        items.append(item)
+    return {"items": items, "next": page.next_cursor}
 
 
 @bp.get("/members/<int:member_id>")

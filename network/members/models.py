@@ -4,22 +4,11 @@ import enum
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Enum, ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from network.core.models import Base, utcnow
+from network.core.models import Base, db_enum, utcnow
 from network.core.permissions import Role
-
-
-def _enum(cls: type[enum.Enum]) -> Enum:
-    """Store enum values (not names) as plain strings, portable across backends."""
-    return Enum(
-        cls,
-        native_enum=False,
-        create_constraint=False,
-        length=32,
-        values_callable=lambda members: [m.value for m in members],
-    )
 
 
 class Status(enum.StrEnum):
@@ -98,6 +87,10 @@ class Visibility(enum.StrEnum):
 PROFILE_GROUPS = ("headline", "bio", "activity", "location", "languages", "links", "open_to")
 
 
+def _visibility_column():
+    return mapped_column(db_enum(Visibility), default=Visibility.MEMBERS)
+
+
 class Member(Base):
     __tablename__ = "members"
 
@@ -106,8 +99,8 @@ class Member(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     display_name: Mapped[str] = mapped_column(String(80))
     name_key: Mapped[str] = mapped_column(String(80), index=True)
-    role: Mapped[Role] = mapped_column(_enum(Role), default=Role.MEMBER)
-    status: Mapped[Status] = mapped_column(_enum(Status), default=Status.CANDIDATE, index=True)
+    role: Mapped[Role] = mapped_column(db_enum(Role), default=Role.MEMBER)
+    status: Mapped[Status] = mapped_column(db_enum(Status), default=Status.CANDIDATE, index=True)
     is_active: Mapped[bool] = mapped_column(default=True)
     session_version: Mapped[int] = mapped_column(default=1)
     locale: Mapped[str | None] = mapped_column(String(5))
@@ -126,16 +119,26 @@ class Member(Base):
     city_key: Mapped[str] = mapped_column(String(120), default="", index=True)
     postcode: Mapped[str] = mapped_column(String(10), default="")
     languages: Mapped[list[str]] = mapped_column(default=list)
+    languages_key: Mapped[str] = mapped_column(String(500), default="")  # "|francais|anglais|"
     links: Mapped[list[str]] = mapped_column(default=list)
     open_to: Mapped[list[str]] = mapped_column(default=list)
+    open_to_key: Mapped[str] = mapped_column(String(200), default="")  # "|coffee|mentoring|"
 
-    vis_headline: Mapped[Visibility] = mapped_column(_enum(Visibility), default=Visibility.MEMBERS)
-    vis_bio: Mapped[Visibility] = mapped_column(_enum(Visibility), default=Visibility.MEMBERS)
-    vis_activity: Mapped[Visibility] = mapped_column(_enum(Visibility), default=Visibility.MEMBERS)
-    vis_location: Mapped[Visibility] = mapped_column(_enum(Visibility), default=Visibility.MEMBERS)
-    vis_languages: Mapped[Visibility] = mapped_column(_enum(Visibility), default=Visibility.MEMBERS)
-    vis_links: Mapped[Visibility] = mapped_column(_enum(Visibility), default=Visibility.MEMBERS)
-    vis_open_to: Mapped[Visibility] = mapped_column(_enum(Visibility), default=Visibility.MEMBERS)
+    vis_headline: Mapped[Visibility] = mapped_column(
+        db_enum(Visibility), default=Visibility.MEMBERS
+    )
+    vis_bio: Mapped[Visibility] = _visibility_column()
+    vis_activity: Mapped[Visibility] = mapped_column(
+        db_enum(Visibility), default=Visibility.MEMBERS
+    )
+    vis_location: Mapped[Visibility] = mapped_column(
+        db_enum(Visibility), default=Visibility.MEMBERS
+    )
+    vis_languages: Mapped[Visibility] = mapped_column(
+        db_enum(Visibility), default=Visibility.MEMBERS
+    )
+    vis_links: Mapped[Visibility] = _visibility_column()
+    vis_open_to: Mapped[Visibility] = _visibility_column()
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -176,8 +179,8 @@ class CareerStage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[StageKind] = mapped_column(_enum(StageKind))
-    status: Mapped[Status] = mapped_column(_enum(Status))
+    kind: Mapped[StageKind] = mapped_column(db_enum(StageKind))
+    status: Mapped[Status] = mapped_column(db_enum(Status))
     effective_on: Mapped[date]
     reason: Mapped[str] = mapped_column(String(200), default="")
     note: Mapped[str] = mapped_column(Text, default="")
@@ -194,8 +197,8 @@ class Invitation(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), index=True)
     display_name: Mapped[str] = mapped_column(String(80), default="")
-    status: Mapped[Status] = mapped_column(_enum(Status))
-    role: Mapped[Role] = mapped_column(_enum(Role), default=Role.MEMBER)
+    status: Mapped[Status] = mapped_column(db_enum(Status))
+    role: Mapped[Role] = mapped_column(db_enum(Role), default=Role.MEMBER)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))

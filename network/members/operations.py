@@ -506,6 +506,11 @@ def _clean_field(field: str, raw: Any) -> Any:
     return CLEANERS[field](field, raw)
 
 
+def bar_key(values: list[str]) -> str:
+    """Values folded between bars, for filtering with LIKE: ["Français"] → "|francais|"."""
+    return "|" + "|".join(fold(value) for value in values) + "|" if values else ""
+
+
 def update_profile(actor: Member, member: Member, changes: dict[str, Any]) -> set[str]:
     """Apply profile `changes` (a member edits their own; staff may edit anyone's)."""
     if not is_self_or_staff(actor, member):
@@ -522,6 +527,10 @@ def update_profile(actor: Member, member: Member, changes: dict[str, Any]) -> se
         member.trade_key = fold(member.trade)
     if "city" in changed:
         member.city_key = fold(member.city)
+    if "languages" in changed:
+        member.languages_key = bar_key(member.languages)
+    if "open_to" in changed:
+        member.open_to_key = bar_key(member.open_to)
     if changed:
         db.session.flush()
         signals.profile_updated.send(member, fields=changed, actor=actor)

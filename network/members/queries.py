@@ -1,11 +1,13 @@
 """Reads: the members list, staff lists, and what of a profile a viewer may see."""
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 
 from network.cooperative import cooperative_today, current_settings
 from network.core.errors import Invalid, NotFound
@@ -20,6 +22,7 @@ from network.members.models import (
     ApiToken,
     Invitation,
     Member,
+    OpenTo,
     Status,
     Visibility,
 )
@@ -68,85 +71,235 @@ def member_for_viewer(viewer: Member, member_id: int) -> Member:
     return member
 
 
-def _visible_filter(viewer: Member, group: str, condition):
+def visible_to(viewer: Member, group: str, condition):
+    """`condition`, restricted to members whose `group` of fields the viewer may see."""
     if is_staff(viewer):
         return condition
     column = getattr(Member, f"vis_{group}")
     return and_(condition, or_(column == Visibility.MEMBERS, Member.id == viewer.id))
 
 
-def members_query(
-    viewer: Member,
-    *,
-    q: str = "",
-    status: str = "",
-    trade: str = "",
-    city: str = "",
-    include_inactive: bool = False,
-) -> Select:
+@dataclass(frozen=True)
+class FacetValue:
+    value: str  # as sent back in the query string
+    label: Any
+    count: int
+
+
+@dataclass(frozen=True)
+class MemberHooks:
+    """What another module adds to the members list under one query argument (e.g. `skill`)."""
+
+    label: Any
+    parse: Callable[[list[str]], list[Any]]  # raw query values → clean values, or `Invalid`
+    clause: Callable[[Member, list[Any]], Any]  # (viewer, values) → SQL condition
+    facet: Callable[[Member, Select], list[FacetValue]]  # (viewer, ids of the filtered set)
+    reasons: Callable[[Member, list[Member], list[Any]], dict[int, list[Any]]]
+
+
+FILTER_HOOKS: dict[str, MemberHooks] = {}
+#: (template, loader(member, viewer) → context) of the sections other modules add to profiles.
+PROFILE_SECTIONS: list[tuple[str, Callable[[Member, Member], dict[str, Any]]]] = []
+
+
+def register_profile_section(
+    template: str, loader: Callable[[Member, Member], dict[str, Any]]
+) -> None:
+    PROFILE_SECTIONS.append((template, loader))
+
+
+def profile_sections(member: Member, viewer: Member) -> list[tuple[str, dict[str, Any]]]:
+    return [(template, loader(member, viewer)) for template, loader in PROFILE_SECTIONS]
+
+
+def register_member_hooks(name: str, hooks: MemberHooks) -> None:
+    FILTER_HOOKS[name] = hooks
+
+
+TEXT_FILTERS = ("q", "status", "trade", "sector", "city", "postcode", "language")
+SORTS = ("name", "recent")
+
+
+@dataclass
+class MemberFilters:
+    q: str = ""
+    status: str = ""
+    trade: str = ""
+    sector: str = ""
+    city: str = ""
+    postcode: str = ""
+    language: str = ""
+    open_to: list[str] = field(default_factory=list)
+    extra: dict[str, list[Any]] = field(default_factory=dict)
+    sort: str = "name"
+    include_inactive: bool = False
+
+    @classmethod
+    def from_args(cls, args, sorts: tuple[str, ...] = SORTS) -> "MemberFilters":
+        """Parse query arguments; unknown values and over-long texts are `Invalid`."""
+        texts = {k: (args.get(k) or "").strip() for k in TEXT_FILTERS}
+        if any(len(v) > 120 for v in texts.values()):
+            raise Invalid(_l("This search is too long."))
+        if texts["status"] not in ("", *(s.value for s in Status)):
+            raise Invalid(fields={"status": _l("Unknown status.")})
+        open_to = [v for v in args.getlist("open_to") if v]
+        if any(v not in {o.value for o in OpenTo} for v in open_to):
+            raise Invalid(fields={"open_to": _l("Unknown value.")})
+        sort = args.get("sort") or "name"
+        if sort not in sorts:
+            raise Invalid(fields={"sort": _l("Unknown value.")})
+        extra = {
+            name: hook.parse([v for v in args.getlist(name) if v])
+            for name, hook in FILTER_HOOKS.items()
+            if args.getlist(name)
+        }
+        return cls(open_to=open_to, extra={k: v for k, v in extra.items() if v}, sort=sort, **texts)
+
+    def as_args(self) -> dict[str, Any]:
+        """The filters as query arguments, for links to other pages of the same list."""
+        data: dict[str, Any] = {k: getattr(self, k) for k in TEXT_FILTERS if getattr(self, k)}
+        if self.open_to:
+            data["open_to"] = self.open_to
+        if self.sort != "name":
+            data["sort"] = self.sort
+        return {**data, **self.extra}
+
+
+def members_query(viewer: Member, f: MemberFilters) -> Select:
     """Members matching the filters; filters never match a field hidden from `viewer`."""
     query = select(Member)
-    if not (include_inactive and is_staff(viewer)):
+    if not (f.include_inactive and is_staff(viewer)):
         query = query.where(Member.is_active.is_(True))
-    if len(q) > 100 or len(trade) > 120 or len(city) > 120:
-        raise Invalid(_l("This search is too long."))
-    if q.strip():
-        query = query.where(Member.name_key.contains(fold(q), autoescape=True))
-    if status:
-        try:
-            query = query.where(Member.status == Status(status))
-        except ValueError:
-            raise Invalid(fields={"status": _l("Unknown status.")}) from None
-    if trade.strip():
-        query = query.where(_visible_filter(viewer, "activity", Member.trade_key == fold(trade)))
-    if city.strip():
-        query = query.where(_visible_filter(viewer, "location", Member.city_key == fold(city)))
+    if f.q:
+        query = query.where(Member.name_key.contains(fold(f.q), autoescape=True))
+    if f.status:
+        query = query.where(Member.status == Status(f.status))
+    conditions = (
+        ("activity", f.trade, lambda v: Member.trade_key == fold(v)),
+        ("activity", f.sector, lambda v: func.lower(Member.sector) == v.lower()),
+        ("location", f.city, lambda v: Member.city_key == fold(v)),
+        ("location", f.postcode, lambda v: Member.postcode.startswith(v, autoescape=True)),
+        (
+            "languages",
+            f.language,
+            lambda v: Member.languages_key.contains(f"|{fold(v)}|", autoescape=True),
+        ),
+    )
+    for group, value, condition in conditions:
+        if value:
+            query = query.where(visible_to(viewer, group, condition(value)))
+    for value in f.open_to:
+        query = query.where(
+            visible_to(viewer, "open_to", Member.open_to_key.contains(f"|{value}|"))
+        )
+    for name, values in f.extra.items():
+        query = query.where(FILTER_HOOKS[name].clause(viewer, values))
     return query
 
 
 def list_members(
-    viewer: Member, *, cursor: str | None = None, limit: int = 30, **filters: Any
+    viewer: Member,
+    f: MemberFilters,
+    *,
+    cursor: str | None = None,
+    limit: int = 30,
+    order: tuple = (),
+    order_types: tuple[type, ...] = (),
 ) -> Page[Member]:
-    """One page of members ordered by name, with a cursor to the next page."""
-    query = members_query(viewer, **filters)
-    after = decode_cursor(cursor, (str, int))
+    """One page of members: by name, newest first, or in a given `order` (columns, descending
+    flags) whose values have `order_types`; with a cursor to the next page."""
+    if order:
+        columns, descending = order
+    elif f.sort == "recent":
+        columns, descending, order_types = (Member.id,), (True,), (int,)
+    else:
+        columns, descending, order_types = (Member.name_key, Member.id), (False, False), (str, int)
+    return keyset_page(members_query(viewer, f), columns, descending, order_types, cursor, limit)
+
+
+def keyset_page(
+    query: Select,
+    columns: tuple,
+    descending: tuple[bool, ...],
+    types: tuple[type, ...],
+    cursor: str | None,
+    limit: int,
+) -> Page[Member]:
+    after = decode_cursor(cursor, types)
     if after:
-        name_key, member_id = after
-        query = query.where(
-            or_(
-                Member.name_key > name_key,
-                and_(Member.name_key == name_key, Member.id > member_id),
-            )
-        )
-    rows = db.session.scalars(query.order_by(Member.name_key, Member.id).limit(limit + 1)).all()
-    items = list(rows[:limit])
-    next_cursor = encode_cursor([items[-1].name_key, items[-1].id]) if len(rows) > limit else None
+        query = query.where(_after(columns, descending, after))
+    order = [c.desc() if d else c.asc() for c, d in zip(columns, descending, strict=True)]
+    rows = db.session.execute(query.add_columns(*columns).order_by(*order).limit(limit + 1)).all()
+    items = [row[0] for row in rows[:limit]]
+    next_cursor = encode_cursor(list(rows[limit - 1][1:])) if len(rows) > limit else None
     return Page(items, next_cursor)
 
 
-def filter_choices() -> dict[str, list[str]]:
-    """Distinct trades and cities (visible to all members) for the list's filters."""
-    trades = db.session.scalars(
-        select(Member.trade)
-        .where(
-            Member.is_active.is_(True),
-            Member.trade != "",
-            Member.vis_activity == Visibility.MEMBERS,
+def _after(columns: tuple, descending: tuple[bool, ...], values: list[Any]):
+    """Rows strictly after `values` in the (mixed-direction) order of `columns`."""
+    clauses = []
+    for i, (column, desc) in enumerate(zip(columns, descending, strict=True)):
+        equal = [columns[j] == values[j] for j in range(i)]
+        clauses.append(and_(*equal, column < values[i] if desc else column > values[i]))
+    return or_(*clauses)
+
+
+def facets(viewer: Member, f: MemberFilters) -> dict[str, tuple[Any, list[FacetValue]]]:
+    """Counts over the filtered list, by facet: (label, values). Hidden fields are not counted."""
+    ids = members_query(viewer, f).with_only_columns(Member.id)
+    in_set = Member.id.in_(ids)
+
+    def top(column, group: str | None) -> list[FacetValue]:
+        query = select(column, func.count()).where(in_set, column != "")
+        if group:
+            query = query.where(visible_to(viewer, group, True))
+        rows = db.session.execute(
+            query.group_by(column).order_by(func.count().desc(), column).limit(12)
         )
-        .distinct()
-        .order_by(Member.trade)
-        .limit(300)
-    ).all()
-    cities = db.session.scalars(
-        select(Member.city)
-        .where(
-            Member.is_active.is_(True), Member.city != "", Member.vis_location == Visibility.MEMBERS
+        return [FacetValue(str(value), value, count) for value, count in rows]
+
+    open_to = [
+        FacetValue(
+            o.value,
+            o.label,
+            db.session.scalar(
+                select(func.count()).where(
+                    in_set,
+                    visible_to(viewer, "open_to", Member.open_to_key.contains(f"|{o.value}|")),
+                )
+            )
+            or 0,
         )
-        .distinct()
-        .order_by(Member.city)
-        .limit(300)
-    ).all()
-    return {"trades": list(trades), "cities": list(cities)}
+        for o in OpenTo
+    ]
+    statuses = [
+        FacetValue(v.value, v.label, n)
+        for v, n in db.session.execute(
+            select(Member.status, func.count())
+            .where(in_set)
+            .group_by(Member.status)
+            .order_by(func.count().desc())
+        )
+    ]
+    result = {name: (hooks.label, hooks.facet(viewer, ids)) for name, hooks in FILTER_HOOKS.items()}
+    result.update(
+        {
+            "status": (_l("Status"), statuses),
+            "trade": (_l("Trade"), top(Member.trade, "activity")),
+            "city": (_l("City"), top(Member.city, "location")),
+            "open_to": (_l("Open to"), [v for v in open_to if v.count]),
+        }
+    )
+    return result
+
+
+def match_reasons(viewer: Member, members: list[Member], f: MemberFilters) -> dict[int, list[Any]]:
+    """Why each member is in the filtered list (from other modules' filters, e.g. skills)."""
+    reasons: dict[int, list[Any]] = {m.id: [] for m in members}
+    for name, values in f.extra.items():
+        for member_id, found in FILTER_HOOKS[name].reasons(viewer, members, values).items():
+            reasons.setdefault(member_id, []).extend(found)
+    return reasons
 
 
 def members_nearing_deadline(today: date | None = None) -> list[Member]:

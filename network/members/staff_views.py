@@ -26,14 +26,13 @@ def _invite_link(token: str) -> str:
 
 
 def _overview_context() -> dict:
-    args = request.args
-    filters = {key: args.get(key, "").strip() for key in ("q", "status", "trade", "city")}
+    filters = queries.MemberFilters.from_args(request.args)
+    filters.include_inactive = True
     page = queries.list_members(
         current_user,
-        cursor=args.get("cursor"),
-        limit=parse_limit(args.get("limit"), 50),
-        include_inactive=True,
-        **filters,
+        filters,
+        cursor=request.args.get("cursor"),
+        limit=parse_limit(request.args.get("limit"), 50),
     )
     return {
         "page": page,

@@ -166,33 +166,65 @@ def join(token: str):
 @bp.get("/members")
 @login_required
 def members_list():
-    args = request.args
-    filters = {key: args.get(key, "").strip() for key in ("q", "status", "trade", "city")}
+    template = "members/_results.html" if request.args.get("partial") else "members/list.html"
     try:
+        filters = queries.MemberFilters.from_args(request.args)
         page = queries.list_members(
             current_user,
-            cursor=args.get("cursor"),
-            limit=parse_limit(args.get("limit"), 30),
-            **filters,
+            filters,
+            cursor=request.args.get("cursor"),
+            limit=parse_limit(request.args.get("limit"), 30),
         )
     except Invalid as error:
         return invalid_form(
-            "members/list.html",
+            template,
             error,
             page=None,
-            filters=filters,
+            filters=queries.MemberFilters(),
+            facets={},
+            reasons={},
             statuses=list(Status),
-            choices=queries.filter_choices(),
+            open_to_choices=list(OpenTo),
         )
-    profiles = {m.id: queries.visible_profile(m, current_user) for m in page.items}
     return render_template(
-        "members/list.html",
+        template,
         page=page,
+        profiles={m.id: queries.visible_profile(m, current_user) for m in page.items},
+        reasons=queries.match_reasons(current_user, page.items, filters),
+        facets=_facet_links(filters, queries.facets(current_user, filters)),
         filters=filters,
-        profiles=profiles,
         statuses=list(Status),
-        choices=queries.filter_choices(),
     )
+
+
+def _facet_links(filters: queries.MemberFilters, facets: dict) -> list:
+    """[(label, [(facet, url, chosen)])]: each link adds its value, or removes a chosen one."""
+    args = filters.as_args()
+    links = []
+    for name, (label, values) in facets.items():
+        current = args.get(name)
+        chosen_values = (
+            [str(v) for v in current]
+            if isinstance(current, list)
+            else ([current] if current else [])
+        )
+        multiple = name == "open_to" or name in queries.FILTER_HOOKS
+        items = []
+        for facet in values:
+            chosen = facet.value in chosen_values
+            if multiple:
+                value: object = (
+                    [v for v in chosen_values if v != facet.value]
+                    if chosen
+                    else [*chosen_values, facet.value]
+                )
+            else:
+                value = "" if chosen else facet.value
+            target = {k: v for k, v in {**args, name: value}.items() if v}
+            items.append((facet, url_for("members.members_list", **target), chosen))
+        if items:
+            links.append((label, items))
+    return links
 
 
 @bp.get("/members/<int:member_id>")
@@ -203,6 +235,7 @@ def profile(member_id: int):
         "members/profile.html",
         member=member,
         profile=queries.visible_profile(member, current_user),
+        sections=queries.profile_sections(member, current_user),
         journey=queries.journey_summary(member) if is_self_or_staff(current_user, member) else None,
     )
 

@@ -1,0 +1,146 @@
+"""Reads: the taxonomy, skill pages, members' skills, and the members list's skill filter."""
+
+from collections import defaultdict
+from typing import Any
+
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.orm import joinedload
+
+from network.core.errors import Invalid
+from network.core.ids import parse_id
+from network.extensions import db
+from network.members.models import Member
+from network.members.queries import (
+    FacetValue,
+    MemberHooks,
+    register_member_hooks,
+    register_profile_section,
+)
+from network.skills.models import Level, MemberSkill, Skill, SkillStatus
+
+LIVE = (SkillStatus.ACCEPTED, SkillStatus.PROPOSED)
+LEVEL_RANK = case(
+    (MemberSkill.level == Level.EXPERT, 3), (MemberSkill.level == Level.PRACTISED, 2), else_=1
+)
+
+
+def taxonomy(status: SkillStatus | None = None) -> list[tuple[Skill, int]]:
+    """Skills (live ones, or of one status) with their active holders, by category and name."""
+    holders = (
+        select(func.count())
+        .select_from(MemberSkill)
+        .join(Member)
+        .where(MemberSkill.skill_id == Skill.id, Member.is_active.is_(True))
+        .scalar_subquery()
+    )
+    query = select(Skill, holders).where(Skill.status.in_([status] if status else LIVE))
+    return [(s, n) for s, n in db.session.execute(query.order_by(Skill.category, Skill.name_fr))]
+
+
+def skill_holders(skill: Skill) -> list[MemberSkill]:
+    """Who has the skill, best level first, teachers first within a level."""
+    return list(
+        db.session.scalars(
+            select(MemberSkill)
+            .join(Member)
+            .options(joinedload(MemberSkill.member))
+            .where(MemberSkill.skill_id == skill.id, Member.is_active.is_(True))
+            .order_by(LEVEL_RANK.desc(), MemberSkill.can_teach.desc(), Member.name_key, Member.id)
+        )
+    )
+
+
+def skills_of(member_ids: list[int]) -> dict[int, list[MemberSkill]]:
+    """Batch: each member's skills with the skill loaded, best level first (one query)."""
+    found: dict[int, list[MemberSkill]] = defaultdict(list)
+    if member_ids:
+        rows = db.session.scalars(
+            select(MemberSkill)
+            .options(joinedload(MemberSkill.skill))
+            .where(MemberSkill.member_id.in_(member_ids))
+            .order_by(MemberSkill.member_id, LEVEL_RANK.desc(), MemberSkill.skill_id)
+        )
+        for row in rows:
+            found[row.member_id].append(row)
+    return found
+
+
+def skill_choices() -> list[Skill]:
+    return list(
+        db.session.scalars(select(Skill).where(Skill.status.in_(LIVE)).order_by(Skill.name_fr))
+    )
+
+
+# --- the members list's `skill` filter, facet and reasons -------------------------------------
+
+
+def _parse_skill_ids(values: list[str]) -> list[int]:
+    ids = [parse_id(v) for v in values]
+    if None in ids or len(ids) > 10:
+        raise Invalid(fields={"skill": _l("Unknown skill.")})
+    return list(dict.fromkeys(i for i in ids if i))
+
+
+def _holds_all(_viewer: Member, skill_ids: list[int]):
+    return Member.id.in_(
+        select(MemberSkill.member_id)
+        .where(MemberSkill.skill_id.in_(skill_ids))
+        .group_by(MemberSkill.member_id)
+        .having(func.count(MemberSkill.skill_id) == len(skill_ids))
+    )
+
+
+def _skill_facet(_viewer: Member, ids: Select) -> list[FacetValue]:
+    locale = str(get_locale() or "fr")
+    rows = db.session.execute(
+        select(Skill, func.count())
+        .join(MemberSkill, MemberSkill.skill_id == Skill.id)
+        .where(MemberSkill.member_id.in_(ids))
+        .group_by(Skill.id)
+        .order_by(func.count().desc(), Skill.name_fr)
+        .limit(12)
+    )
+    return [FacetValue(str(skill.id), skill.name(locale), count) for skill, count in rows]
+
+
+def _skill_reasons(
+    _viewer: Member, members: list[Member], skill_ids: list[int]
+) -> dict[int, list[Any]]:
+    """For each card: the filtered skills the member holds, with level and teaching."""
+    locale = str(get_locale() or "fr")
+    reasons: dict[int, list[Any]] = defaultdict(list)
+    for member_id, held in skills_of([m.id for m in members]).items():
+        for holding in held:
+            if holding.skill_id in skill_ids:
+                text = _l(
+                    "%(skill)s: %(level)s",
+                    skill=holding.skill.name(locale),
+                    level=holding.level.label,
+                )
+                if holding.can_teach:
+                    text = _l("%(reason)s, can teach it", reason=text)
+                reasons[member_id].append(text)
+    return reasons
+
+
+def _profile_skills(member: Member, _viewer: Member) -> dict[str, Any]:
+    return {
+        "skills": skills_of([member.id]).get(member.id, []),
+        "locale": str(get_locale() or "fr"),
+        "member": member,
+    }
+
+
+register_profile_section("skills/_profile_section.html", _profile_skills)
+register_member_hooks(
+    "skill",
+    MemberHooks(
+        label=_l("Skills"),
+        parse=_parse_skill_ids,
+        clause=_holds_all,
+        facet=_skill_facet,
+        reasons=_skill_reasons,
+    ),
+)
