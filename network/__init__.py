@@ -72,6 +72,7 @@ def _init_extensions(app: Flask) -> None:
     from network.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
     from network.members.auth import init_login
     from network.members.events import register_socket_handlers
+    from network.search.indexing import init_search
 
     db.init_app(app)
     migrate.init_app(
@@ -88,6 +89,7 @@ def _init_extensions(app: Flask) -> None:
         manage_session=False,
     )
     init_registry(app)
+    init_search(app)
     register_socket_handlers()
     with app.app_context():
         configure_engine(db.engine)
@@ -113,15 +115,18 @@ def _select_timezone() -> str:
 
 
 def _register_blueprints(app: Flask) -> None:
+    import network.members.searchable  # noqa: F401  (what each module indexes)
+    import network.skills.searchable  # noqa: F401
     from network.api import bp as api_bp
     from network.cooperative.views import bp as cooperative_bp
     from network.core.images import bp as uploads_bp
     from network.extensions import csrf
     from network.members.staff_views import bp as staff_bp
     from network.members.views import bp as members_bp
+    from network.search.views import bp as search_bp
     from network.skills.views import bp as skills_bp
 
-    for blueprint in (uploads_bp, members_bp, staff_bp, skills_bp, cooperative_bp):
+    for blueprint in (uploads_bp, members_bp, staff_bp, skills_bp, search_bp, cooperative_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # the API checks CSRF itself for cookie sessions (network.api)
     app.register_blueprint(api_bp)
@@ -197,6 +202,8 @@ def _register_hooks(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from network.members.cli import members_cli, seed_demo_command
+    from network.search.cli import search_cli
 
     app.cli.add_command(members_cli)
+    app.cli.add_command(search_cli)
     app.cli.add_command(seed_demo_command)

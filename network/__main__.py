@@ -11,6 +11,7 @@ import argparse  # noqa: E402
 
 from network import create_app  # noqa: E402
 from network.extensions import socketio  # noqa: E402
+from network.search.indexing import ensure_search_index  # noqa: E402
 
 
 def main() -> None:
@@ -19,6 +20,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=5000)
     args = parser.parse_args()
     app = create_app()
+    with app.app_context():
+        ensure_search_index()
     print(f" * Terreau on http://{args.host}:{args.port} ({socketio.async_mode} mode)", flush=True)
     socketio.run(
         app,

@@ -6,6 +6,7 @@ Backends: SQLite in a temporary folder by default; PostgreSQL when TERREAU_TEST_
 """
 
 import email
+import shutil
 import os
 import re
 from datetime import date, datetime
@@ -77,6 +78,9 @@ def db(app):
     yield _db
     with app.app_context():
         _db.session.remove()
+        search_backend = app.extensions["terreau_search"]
+        search_backend.forget()
+        shutil.rmtree(search_backend.folder, ignore_errors=True)
         tables = [t for t in reversed(_db.metadata.sorted_tables)]
         with _db.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
@@ -86,6 +90,16 @@ def db(app):
                 for table in tables:
                     conn.execute(table.delete())
     limiter.reset()
+
+
+@pytest.fixture
+def search_index(app):
+    """An empty, live search index: later writes are indexed as they commit."""
+    from network.search.indexing import rebuild
+
+    with app.app_context():
+        rebuild()
+    return app.extensions["terreau_search"]
 
 
 @pytest.fixture

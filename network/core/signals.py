@@ -26,3 +26,7 @@ settings_changed = _signals.signal("settings-changed")
 token_revoked = _signals.signal("token-revoked")
 #: sender=Member, skill_ids, actor; the member's list of skills was replaced.
 skills_updated = _signals.signal("skills-updated")
+#: sender=Member; a deactivated account was reactivated.
+member_reactivated = _signals.signal("member-reactivated")
+#: sender=Skill; a skill of the taxonomy was created, edited, accepted or merged.
+skill_changed = _signals.signal("skill-changed")

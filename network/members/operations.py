@@ -724,6 +724,7 @@ def reactivate_member(actor: Member, member: Member) -> None:
         member.is_active = True
         member.deactivated_at = None
         audit.record(db.session, "member_reactivated", actor_id=actor.id, subject_id=member.id)
+        signals.member_reactivated.send(member, actor=actor)
 
 
 # --- API tokens -----------------------------------------------------------------------------

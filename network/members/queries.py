@@ -137,7 +137,7 @@ class MemberFilters:
     @classmethod
     def from_args(cls, args, sorts: tuple[str, ...] = SORTS) -> "MemberFilters":
         """Parse query arguments; unknown values and over-long texts are `Invalid`."""
-        texts = {k: (args.get(k) or "").strip() for k in TEXT_FILTERS}
+        texts: dict[str, Any] = {k: (args.get(k) or "").strip() for k in TEXT_FILTERS}
         if any(len(v) > 120 for v in texts.values()):
             raise Invalid(_l("This search is too long."))
         if texts["status"] not in ("", *(s.value for s in Status)):

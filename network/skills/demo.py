@@ -93,8 +93,8 @@ GENERAL = [
 def seed_skills() -> None:
     rng = random.Random(3)
     admin = db.session.scalars(
-        select(Member).where(Member.role == Role.ADMIN).order_by(Member.id)
-    ).first()
+        select(Member).where(Member.role == Role.ADMIN).order_by(Member.id).limit(1)
+    ).one()
     skills = {}
     for category, name_fr, name_en, synonyms in TAXONOMY:
         skills[name_fr] = operations.create_skill(

@@ -83,6 +83,7 @@ def create_skill(
     skill = Skill(status=SkillStatus.ACCEPTED)
     _fill(skill, name_fr=name_fr, name_en=name_en, category=category, synonyms=synonyms)
     audit.record(db.session, "skill_created", actor_id=actor.id, skill=skill.name_fr)
+    signals.skill_changed.send(skill)
     return skill
 
 
@@ -103,6 +104,7 @@ def update_skill(
 ) -> Skill:
     require_staff(actor)
     _fill(skill, name_fr=name_fr, name_en=name_en, category=category, synonyms=synonyms)
+    signals.skill_changed.send(skill)
     return skill
 
 
@@ -118,6 +120,7 @@ def propose_skill(actor: Member, *, name: Any, category: Any = "") -> tuple[Skil
     skill = Skill(status=SkillStatus.PROPOSED, proposed_by_id=actor.id)
     _fill(skill, name_fr=clean, name_en=clean, category=category, synonyms=[])
     audit.record(db.session, "skill_proposed", actor_id=actor.id, skill=clean)
+    signals.skill_changed.send(skill)
     return skill, True
 
 
@@ -133,6 +136,7 @@ def accept_skill(actor: Member, skill: Skill) -> None:
         raise Conflict(_l("Only a proposed skill can be accepted."))
     skill.status = SkillStatus.ACCEPTED
     audit.record(db.session, "skill_accepted", actor_id=actor.id, skill=skill.name_fr)
+    signals.skill_changed.send(skill)
 
 
 def merge_skill(actor: Member, source: Skill, target: Skill) -> None:
@@ -163,6 +167,11 @@ def merge_skill(actor: Member, source: Skill, target: Skill) -> None:
     source.status = SkillStatus.MERGED
     source.merged_into_id = target.id
     db.session.flush()
+    signals.skill_changed.send(source)
+    signals.skill_changed.send(target)
+    for member_id, *_held in kept_rows:
+        holder = db.session.get(Member, member_id)
+        signals.skills_updated.send(holder, skill_ids=[target.id], actor=actor)
     audit.record(
         db.session, "skill_merged", actor_id=actor.id, source=source.name_fr, target=target.name_fr
     )

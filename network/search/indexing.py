@@ -1,0 +1,124 @@
+"""The one writer path: objects marked during a transaction are indexed after it commits.
+
+Documents are built before the commit (the session can still query) and written after it,
+so a rolled-back change is never indexed and a failing index never fails the user's write.
+"""
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+
+from flask import Flask, current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from network.core.events import after_commit
+from network.extensions import db
+from network.search.backend import WhooshBackend
+from network.search.registry import KINDS, Document
+
+log = logging.getLogger(__name__)
+_PENDING = "terreau_search_pending"
+_DOCS = "terreau_search_docs"
+
+
+def init_search(app: Flask) -> None:
+    folder = app.config.get("SEARCH_INDEX_DIR") or f"{app.config['DATA_DIR']}/search-index"
+    from pathlib import Path
+
+    app.extensions["terreau_search"] = WhooshBackend(Path(folder))
+
+
+def backend() -> WhooshBackend:
+    return current_app.extensions["terreau_search"]
+
+
+def index_later(kind: str, object_id: int) -> None:
+    """Re-index the object once the current transaction commits."""
+    db.session.info.setdefault(_PENDING, set()).add((kind, object_id))
+
+
+@event.listens_for(Session, "before_commit")
+def _build_documents(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    try:
+        docs = list(documents_for(sorted(pending)))
+    except Exception:  # indexing never fails the user's write
+        log.exception("could not build search documents for %s", sorted(pending))
+        return
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    after_commit(session, _write, app, sorted(pending), docs)
+
+
+def documents_for(refs: list[tuple[str, int]]) -> Iterator[Document]:
+    by_kind: dict[str, list[int]] = {}
+    for kind, object_id in refs:
+        by_kind.setdefault(kind, []).append(object_id)
+    for kind, ids in by_kind.items():
+        yield from KINDS[kind].documents(ids)
+
+
+def _write(app: Flask, refs: list[tuple[str, int]], docs: list[Document]) -> None:
+    try:
+        app.extensions["terreau_search"].update(refs, docs)
+    except Exception:
+        log.exception("search index update failed; `flask search reindex` repairs it")
+
+
+def all_documents(batch: int = 500) -> Iterator[Document]:
+    """Every document of every kind, loaded in batches (for a rebuild)."""
+    for kind in KINDS.values():
+        ids = list(kind.all_ids())
+        for start in range(0, len(ids), batch):
+            yield from kind.documents(ids[start : start + batch])
+            db.session.expunge_all()
+
+
+def rebuild(
+    progress: Callable[[int], None] | None = None, *, only_if_missing: bool = False
+) -> int | None:
+    """Rebuild the index from the database (one process at a time); None if skipped."""
+
+    def counted() -> Iterator[Document]:
+        for number, doc in enumerate(all_documents(), 1):
+            if progress and number % 100 == 0:
+                progress(100)
+            yield doc
+
+    with backend().rebuilding():
+        if only_if_missing and backend().exists():
+            return None  # another process built it while we waited
+        return backend().rebuild(counted())
+
+
+def ensure_search_index() -> None:
+    """Build the index at start-up when it is absent (a fresh install, a deleted folder)."""
+    if not backend().exists():
+        log.info("no search index: building it")
+        count = rebuild(only_if_missing=True)
+        if count is not None:
+            log.info("search index built: %s documents", count)
+
+
+_rebuilding = threading.Lock()
+
+
+def rebuild_in_background(app: Flask) -> bool:
+    """Start one rebuild in this process if none runs; True if started."""
+    if not _rebuilding.acquire(blocking=False):
+        return False
+
+    def run() -> None:
+        try:
+            with app.app_context():
+                count = rebuild()
+                log.info("search index rebuilt: %s documents", count)
+        except Exception:
+            log.exception("search index rebuild failed")
+        finally:
+            _rebuilding.release()
+
+    threading.Thread(target=run, daemon=True, name="search-rebuild").start()
+    return True

@@ -1,0 +1,133 @@
+"""Searching: the member's words become a safe query; every hit is re-checked before shown.
+
+Words are matched stemmed (French), by their root ("electricite" finds "électricienne") and,
+for the last word as you type, by prefix through an n-gram field: no open prefix expansion.
+Quoted text is a phrase. Query syntax is never passed to Whoosh, so no input can break it.
+"""
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
+from whoosh.query import And, Or, Phrase, Query, Term
+
+from network.core.errors import Invalid
+from network.core.pagination import decode_cursor, encode_cursor
+from network.core.text import fold
+from network.search.backend import FRENCH, PREFIX_MAX, ROOTS
+from network.search.indexing import backend
+from network.search.registry import KINDS, audiences_for
+
+MAX_QUERY = 200
+PER_PAGE = 20
+
+
+@dataclass
+class Hit:
+    kind: str
+    object_id: int
+    title: str
+    snippet: Markup
+    url: str
+    obj: Any
+
+
+@dataclass
+class SearchResults:
+    hits: list[Hit]
+    counts: dict[str, int]
+    next_cursor: str | None
+
+
+def _analyzed(analyzer, text: str) -> list[str]:
+    return [token.text for token in analyzer(text)]
+
+
+def _word_query(word: str, as_prefix: bool) -> Query | None:
+    options: list[Query] = []
+    for stem in _analyzed(FRENCH, word):
+        options += [Term("title", stem), Term("body", stem)]
+    options += [Term("roots", root) for root in _analyzed(ROOTS, word)]
+    folded = fold(word)
+    if as_prefix and len(folded) >= 2:
+        options.append(Term("prefix", folded[:PREFIX_MAX]))
+    return Or(options) if options else None
+
+
+def build_query(text: str) -> Query | None:
+    """And of every word (and quoted phrase); the last word also matches as a prefix."""
+    phrases = re.findall(r'"([^"]+)"', text)
+    rest = re.sub(r'"[^"]*"', " ", text).replace('"', " ")
+    words = re.findall(r"\w+", rest)
+    parts: list[Query] = []
+    for phrase in phrases:
+        stems = _analyzed(FRENCH, phrase)
+        if len(stems) > 1:
+            parts.append(Or([Phrase("body", stems), Phrase("title", stems)]))
+        elif stems:
+            parts.append(Or([Term("body", stems[0]), Term("title", stems[0])]))
+    typing = bool(words) and not text.endswith((" ", '"'))
+    for index, word in enumerate(words[:12]):
+        query = _word_query(word, as_prefix=typing and index == len(words) - 1)
+        if query is not None:
+            parts.append(query)
+    return And(parts) if parts else None
+
+
+def search(
+    viewer: Any, text: Any, *, kind: Any = None, cursor: str | None = None, per_page: int = PER_PAGE
+) -> SearchResults:
+    """Results the viewer may see, best first, one per object; `IndexUnavailable` if the
+    index cannot be read."""
+    if not isinstance(text, str) or not text.strip():
+        raise Invalid(fields={"q": _l("Type something to search for.")})
+    if len(text) > MAX_QUERY:
+        raise Invalid(fields={"q": _l("At most %(n)s characters.", n=MAX_QUERY)})
+    if kind not in (None, "", *KINDS):
+        raise Invalid(fields={"kind": _l("Unknown value.")})
+    query = build_query(text)
+    if query is None:
+        return SearchResults([], {}, None)
+    page = (decode_cursor(cursor, (int,)) or [1])[0]
+    audiences = audiences_for(viewer)
+    found = backend().search(query, audiences, [kind] if kind else None, max(page, 1), per_page)
+    hits = _checked(viewer, list(found))
+    counts = backend().counts(query, audiences)
+    more = found.pagenum < found.pagecount
+    return SearchResults(hits, counts, encode_cursor([page + 1]) if more else None)
+
+
+def _opening(text: str, size: int = 160) -> str:
+    """The start of a text, cut at a word, for hits matched by prefix only."""
+    text = " ".join(text.split())
+    return text if len(text) <= size else text[:size].rsplit(" ", 1)[0] + "…"
+
+
+def _checked(viewer: Any, results: list) -> list[Hit]:
+    """Hits whose objects exist and are visible to the viewer (the index is only a cache)."""
+    ids: dict[str, list[int]] = {}
+    for result in results:
+        ids.setdefault(result["kind"], []).append(result["object_id"])
+    loaded = {
+        kind: KINDS[kind].load(object_ids) for kind, object_ids in ids.items() if kind in KINDS
+    }
+    hits = []
+    for result in results:
+        kind = KINDS.get(result["kind"])
+        obj = loaded.get(result["kind"], {}).get(result["object_id"])
+        if kind is None or obj is None or not kind.visible(viewer, obj):
+            continue
+        snippet = result.highlights("body") or escape(_opening(result.get("body", "")))
+        hits.append(
+            Hit(
+                result["kind"],
+                result["object_id"],
+                result["title"],
+                Markup(snippet),
+                kind.url(obj),
+                obj,
+            )
+        )  # Whoosh escapes the text
+    return hits
