@@ -61,6 +61,13 @@ def home():
     return render_template("members/home.html", journey=queries.journey_summary(current_user))
 
 
+@bp.get("/ping")
+@login_required
+def ping():
+    """A constant page behind the login: the baseline the benchmarks compare pages with."""
+    return render_template("members/ping.html")
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(login_limit, methods=["POST"])
 @limiter.limit(account_limit, key_func=login_email_key, methods=["POST"])
@@ -194,6 +201,7 @@ def members_list():
         facets=_facet_links(filters, queries.facets(current_user, filters)),
         filters=filters,
         statuses=list(Status),
+        open_to_choices=list(OpenTo),
     )
 
 

@@ -35,7 +35,7 @@ from whoosh.writing import AsyncWriter
 from network.search.registry import Document
 
 log = logging.getLogger(__name__)
-PREFIX_MAX = 12
+PREFIX_MAX = 8
 
 
 class TruncateFilter(Filter):
@@ -63,7 +63,7 @@ SCHEMA = Schema(
     audience=ID(),
     title=TEXT(analyzer=FRENCH, stored=True, field_boost=3.0),
     body=TEXT(analyzer=FRENCH, stored=True),
-    roots=TEXT(analyzer=ROOTS, field_boost=0.5),
+    roots=TEXT(analyzer=ROOTS, phrase=False, field_boost=0.5),
     prefix=TEXT(analyzer=PREFIXES, phrase=False, field_boost=2.0),
     object_id=STORED(),
 )

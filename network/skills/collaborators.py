@@ -235,7 +235,7 @@ def explain(match: ranking.Match, names: dict[int, str], city: str) -> list[str]
                 total=match.needed,
             )
         )
-    if match.complements and len(match.complements) < match.needed + 1:
+    if match.complements and match.asker_overlaps:
         reasons.append(
             ngettext(
                 "brings %(num)s skill you do not have",
@@ -253,7 +253,7 @@ def explain(match: ranking.Match, names: dict[int, str], city: str) -> list[str]
                 "postcode": _("%(city)s, same postcode", city=place),
                 "departement": _("%(city)s, same département", city=place),
             }.get(kind)
-            or _("%(city)s, about %(km)s km", city=place, km=round(km or 0, -1) or 10)
+            or _("%(city)s, about %(km)s km", city=place, km=max(10, int(round(km or 0, -1))))
         )
     if match.open_to:
         reasons.append(

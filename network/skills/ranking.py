@@ -43,6 +43,7 @@ class Match:
     proximity: tuple[str, float | None] | None = None  # (kind, km)
     matched_terms: list[str] = field(default_factory=list)
     needed: int = 0
+    asker_overlaps: bool = False  # the asker holds some needed skills: complements matter
 
 
 def rank(need: Need, candidates: list[Candidate], limit: int) -> list[Match]:
@@ -68,6 +69,7 @@ def score(need: Need, candidate: Candidate) -> Match | None:
     if need.skill_ids:
         coverage = sum(candidate.levels[s][0].weight for s in held) / len(need.skill_ids)
         match.complements = [s for s in held if s not in need.asker_skill_ids]
+        match.asker_overlaps = bool(need.asker_skill_ids & set(need.skill_ids))
         total += 60 * coverage + 15 * len(match.complements) / len(need.skill_ids)
     if need.terms:
         total += 20 * len(match.matched_terms) / len(need.terms)
