@@ -113,6 +113,10 @@ class Member(Base):
     trading_name: Mapped[str] = mapped_column(String(120), default="")
     trade: Mapped[str] = mapped_column(String(120), default="")
     trade_key: Mapped[str] = mapped_column(String(120), default="", index=True)
+    activity_key: Mapped[str] = mapped_column(
+        String(400), default=""
+    )  # folded enseigne+trade+sector
+    headline_key: Mapped[str] = mapped_column(String(140), default="")
     sector: Mapped[str] = mapped_column(String(120), default="")
     website: Mapped[str] = mapped_column(String(300), default="")
     city: Mapped[str] = mapped_column(String(120), default="")

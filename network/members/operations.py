@@ -506,6 +506,11 @@ def _clean_field(field: str, raw: Any) -> Any:
     return CLEANERS[field](field, raw)
 
 
+def activity_key(trading_name: str, trade: str, sector: str) -> str:
+    """The folded words of an activity, for matching needs: "Bois Dupont menuisier batiment"."""
+    return fold(f"{trading_name} {trade} {sector}")[:400]
+
+
 def bar_key(values: list[str]) -> str:
     """Values folded between bars, for filtering with LIKE: ["Français"] → "|francais|"."""
     return "|" + "|".join(fold(value) for value in values) + "|" if values else ""
@@ -525,6 +530,10 @@ def update_profile(actor: Member, member: Member, changes: dict[str, Any]) -> se
         member.bio_html = render_markdown(member.bio)
     if "trade" in changed:
         member.trade_key = fold(member.trade)
+    if changed & {"trading_name", "trade", "sector"}:
+        member.activity_key = activity_key(member.trading_name, member.trade, member.sector)
+    if "headline" in changed:
+        member.headline_key = fold(member.headline)
     if "city" in changed:
         member.city_key = fold(member.city)
     if "languages" in changed:

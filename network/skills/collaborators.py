@@ -7,9 +7,9 @@ from typing import Any
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
-from network.core.errors import Invalid
+from network.core.errors import Invalid, NotFound
 from network.core.permissions import is_staff
 from network.core.text import fold
 from network.extensions import db
@@ -97,7 +97,10 @@ def _skill_id(item: Any) -> int:
         and not isinstance(item, bool)
         or (isinstance(item, str) and item.isdigit())
     ):
-        return get_skill(item).id
+        try:
+            return get_skill(item).id
+        except NotFound:
+            raise Invalid(fields={"skills": _l("Unknown skill.")}) from None
     if isinstance(item, str) and (skill := find_skill(item)) is not None:
         return skill.id
     raise Invalid(fields={"skills": _l("Unknown skill “%(name)s”.", name=str(item)[:80])})
@@ -137,19 +140,10 @@ def candidates_for(
     for term in need.terms:
         stem = term[:6]
         matches.append(
-            visible_to(
-                viewer,
-                "activity",
-                or_(
-                    Member.trade_key.contains(stem, autoescape=True),
-                    func.lower(Member.sector).contains(stem, autoescape=True),
-                ),
-            )
+            visible_to(viewer, "activity", Member.activity_key.contains(stem, autoescape=True))
         )
         matches.append(
-            visible_to(
-                viewer, "headline", func.lower(Member.headline).contains(stem, autoescape=True)
-            )
+            visible_to(viewer, "headline", Member.headline_key.contains(stem, autoescape=True))
         )
     members = list(
         db.session.scalars(
@@ -227,12 +221,16 @@ def explain(match: ranking.Match, names: dict[int, str], city: str) -> list[str]
             str(LEVEL_PHRASES[level]) % {"skills": _join([names[s] for s in ids])}
             for level, ids in sorted(match.by_level.items(), key=lambda i: -i[0].weight)
         ]
+        coverage = (
+            _("every skill you need")
+            if held == match.needed
+            else _("%(held)s of the %(total)s skills you need", held=held, total=match.needed)
+        )
         reasons.append(
             _(
-                "%(levels)s (%(held)s of your %(total)s skills)",
+                "%(levels)s (%(coverage)s)",
                 levels=", ".join(levels),
-                held=held,
-                total=match.needed,
+                coverage=coverage,
             )
         )
     if match.complements and match.asker_overlaps:

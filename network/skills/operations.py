@@ -48,20 +48,19 @@ def _clean_synonyms(raw: Any) -> list[str]:
     return list(dict.fromkeys(_clean_name(item, "synonyms") for item in items if str(item).strip()))
 
 
-def _claim_aliases(skill: Skill, spellings: list[str]) -> None:
-    """Point every spelling at `skill`; a spelling owned by another skill is a `Conflict`."""
-    keys = dict.fromkeys(fold(s) for s in spellings)
-    for key in keys:
-        owner = db.session.get(SkillAlias, key)
+def _claim_aliases(skill: Skill, spellings: list[tuple[str, str]]) -> None:
+    """Point every (field, spelling) at `skill`; one owned by another skill is a `Conflict`
+    on that field."""
+    keys = dict.fromkeys(fold(spelling) for _field, spelling in spellings)
+    for field, spelling in spellings:
+        owner = db.session.get(SkillAlias, fold(spelling))
         if owner is not None and owner.skill_id != skill.id:
-            raise Conflict(
-                _l(
-                    "“%(name)s” is already the skill “%(skill)s”.",
-                    name=key,
-                    skill=owner.skill.name_fr,
-                ),
-                fields={"name": _l("Already exists.")},
+            message = _l(
+                "“%(name)s” is already the skill “%(skill)s”.",
+                name=spelling,
+                skill=owner.skill.name_fr,
             )
+            raise Conflict(message, fields={field: message})
     for alias in list(skill.aliases):
         if alias.key not in keys:
             skill.aliases.remove(alias)
@@ -71,8 +70,12 @@ def _claim_aliases(skill: Skill, spellings: list[str]) -> None:
             skill.aliases.append(SkillAlias(key=key, skill_id=skill.id))
 
 
-def _spellings(skill: Skill) -> list[str]:
-    return [skill.name_fr, skill.name_en, *skill.synonyms]
+def _spellings(skill: Skill) -> list[tuple[str, str]]:
+    return [
+        ("name_fr", skill.name_fr),
+        ("name_en", skill.name_en),
+        *(("synonyms", synonym) for synonym in skill.synonyms),
+    ]
 
 
 def create_skill(
@@ -147,12 +150,15 @@ def merge_skill(actor: Member, source: Skill, target: Skill) -> None:
     holdings = db.session.scalars(
         select(MemberSkill).where(MemberSkill.skill_id.in_([source.id, target.id]))
     ).all()
-    best: dict[int, MemberSkill] = {}
-    for holding in holdings:
-        kept = best.get(holding.member_id)
-        if kept is None or _rank(holding) > _rank(kept):
-            best[holding.member_id] = holding
-    kept_rows = [(h.member_id, h.level, h.years, h.can_teach) for h in best.values()]
+    best: dict[int, tuple[Level, int, bool]] = {}
+    for holding in holdings:  # a member who had both keeps the best of each
+        level, years, teach = best.get(holding.member_id, (Level.NOTIONS, 0, False))
+        best[holding.member_id] = (
+            max(level, holding.level, key=lambda lv: lv.weight),
+            max(years, holding.years),
+            teach or holding.can_teach,
+        )
+    kept_rows = [(member_id, *kept) for member_id, kept in best.items()]
     db.session.execute(delete(MemberSkill).where(MemberSkill.skill_id.in_([source.id, target.id])))
     db.session.add_all(
         MemberSkill(member_id=m, skill_id=target.id, level=lv, years=y, can_teach=t)
@@ -161,7 +167,9 @@ def merge_skill(actor: Member, source: Skill, target: Skill) -> None:
     moved = [alias.key for alias in source.aliases]
     source.aliases.clear()
     db.session.flush()
-    target.synonyms = list(dict.fromkeys([*target.synonyms, source.name_fr, source.name_en]))
+    target.synonyms = list(
+        dict.fromkeys([*target.synonyms, source.name_fr, source.name_en, *source.synonyms])
+    )
     for key in moved:
         target.aliases.append(SkillAlias(key=key, skill_id=target.id))
     source.status = SkillStatus.MERGED
@@ -175,10 +183,6 @@ def merge_skill(actor: Member, source: Skill, target: Skill) -> None:
     audit.record(
         db.session, "skill_merged", actor_id=actor.id, source=source.name_fr, target=target.name_fr
     )
-
-
-def _rank(holding: MemberSkill) -> tuple[float, int, bool]:
-    return (holding.level.weight, holding.years, holding.can_teach)
 
 
 def set_member_skills(actor: Member, member: Member, items: Any) -> list[MemberSkill]:
@@ -216,7 +220,10 @@ def _clean_item(actor: Member, index: int, item: Any) -> tuple[Skill, Level, int
     if not isinstance(item, dict):
         raise Invalid(fields={field: _l("Give an object with a skill and a level.")})
     if item.get("skill_id") not in (None, ""):
-        skill = _live(get_skill(item["skill_id"], live=False))
+        try:
+            skill = _live(get_skill(item["skill_id"], live=False))
+        except NotFound:
+            raise Invalid(fields={field: _l("Unknown skill.")}) from None
     elif isinstance(item.get("name"), str):
         skill, _created = propose_skill(actor, name=item["name"])
     else:
