@@ -6,9 +6,9 @@ Backends: SQLite in a temporary folder by default; PostgreSQL when TERREAU_TEST_
 """
 
 import email
-import shutil
 import os
 import re
+import shutil
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo

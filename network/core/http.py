@@ -28,6 +28,7 @@ TITLES = {
     422: _l("Some fields are not valid"),
     429: _l("Too many attempts: please wait a moment and try again"),
     500: _l("Something went wrong on our side"),
+    503: _l("This service is briefly unavailable"),
 }
 
 

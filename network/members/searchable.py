@@ -42,20 +42,23 @@ def _member_documents(ids: list[int]) -> Iterator[Document]:
         for member_id, text in provider([m.id for m in members]).items():
             extra.setdefault(member_id, []).append(text)
     for member in members:
-        keywords = " ".join(extra.get(member.id, []))
-        for audience in (MEMBERS, STAFF):
-            body = [
-                text(member)
-                for group, text in GROUP_TEXT.items()
+        skills = " ".join(extra.get(member.id, []))
+        for audience, replaced_for in ((MEMBERS, (STAFF,)), (STAFF, ())):
+            shown = [
+                group
+                for group in GROUP_TEXT
                 if audience == STAFF or member.visibility(group) == Visibility.MEMBERS
             ]
+            body = "\n".join(t for t in (GROUP_TEXT[g](member) for g in shown) if t.strip())
+            activity = f"{member.trade} {member.trading_name}" if "activity" in shown else ""
             yield Document(
                 "member",
                 member.id,
                 audience,
                 member.display_name,
-                body="\n".join(b for b in body if b.strip()),
-                keywords=keywords,
+                body=body,
+                keywords=f"{skills} {activity}".strip(),
+                replaced_for=replaced_for,
             )
 
 

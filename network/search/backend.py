@@ -10,6 +10,7 @@ import fcntl
 import logging
 import shutil
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,10 +26,11 @@ from whoosh.analysis import (
     StemFilter,
     StopFilter,
 )
-from whoosh.fields import ID, STORED, TEXT, Schema
+from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.highlight import ContextFragmenter, HtmlFormatter
+from whoosh.index import EmptyIndexError
 from whoosh.lang.stopwords import stoplists
-from whoosh.query import And, Or, Query, Term
+from whoosh.query import And, Not, Or, Query, Term
 from whoosh.support.charset import accent_map
 from whoosh.writing import AsyncWriter
 
@@ -61,8 +63,10 @@ SCHEMA = Schema(
     ref=ID(stored=True),  # kind:id — results collapse on it
     kind=ID(stored=True),
     audience=ID(),
+    replaced_for=KEYWORD(),  # audiences that read a fuller document of the same object
     title=TEXT(analyzer=FRENCH, stored=True, field_boost=3.0),
     body=TEXT(analyzer=FRENCH, stored=True),
+    keywords=TEXT(analyzer=FRENCH, phrase=False, field_boost=1.5),  # no phrase across them
     roots=TEXT(analyzer=ROOTS, phrase=False, field_boost=0.5),
     prefix=TEXT(analyzer=PREFIXES, phrase=False, field_boost=2.0),
     object_id=STORED(),
@@ -76,8 +80,10 @@ def fields_of(doc: Document) -> dict[str, Any]:
         "ref": f"{doc.kind}:{doc.object_id}",
         "kind": doc.kind,
         "audience": doc.audience,
+        "replaced_for": " ".join(doc.replaced_for),
         "title": doc.title,
-        "body": f"{doc.keywords}\n{doc.body}".strip(),
+        "body": doc.body,
+        "keywords": doc.keywords,
         "roots": text,
         "prefix": f"{doc.title} {doc.keywords}",
         "object_id": doc.object_id,
@@ -88,28 +94,52 @@ class IndexUnavailable(Exception):
     """The index is missing or cannot be read (it is being rebuilt)."""
 
 
+RETRIES = 3  # a concurrent commit may delete the files a reader just listed
+
+
+def _retrying(action):
+    """Run `action`, retrying the transient errors of an index being committed meanwhile."""
+    for attempt in range(RETRIES):
+        try:
+            return action()
+        except (FileNotFoundError, EmptyIndexError):
+            if attempt == RETRIES - 1:
+                raise
+            time.sleep(0.05)
+    return None
+
+
 class WhooshBackend:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._lock = threading.Lock()
-        self._index: Any = None
         self._searcher: Any = None
 
     # --- reading ---------------------------------------------------------------------------
     def exists(self) -> bool:
-        return index.exists_in(str(self.folder))
+        """True if an index is there (whatever its state); never raises."""
+        try:
+            return index.exists_in(str(self.folder))
+        except Exception:  # a corrupt table of contents
+            return self.folder.exists() and any(self.folder.glob("_MAIN_*.toc"))
+
+    def readable(self) -> bool:
+        try:
+            self.searcher()
+        except IndexUnavailable:
+            return False
+        return True
 
     def searcher(self):
         """The shared searcher, refreshed if the index changed since it was opened."""
         with self._lock:
             try:
                 if self._searcher is None:
-                    self._index = index.open_dir(str(self.folder))
-                    self._searcher = self._index.searcher()
+                    self._searcher = _retrying(lambda: index.open_dir(str(self.folder)).searcher())
                 else:
-                    self._searcher = self._searcher.refresh()
+                    self._searcher = _retrying(self._searcher.refresh)
             except Exception as error:  # missing, corrupt, half-swapped
-                self._index = self._searcher = None
+                self._searcher = None
                 raise IndexUnavailable(str(error)) from error
             return self._searcher
 
@@ -117,48 +147,75 @@ class WhooshBackend:
         with self._lock:
             if self._searcher is not None:
                 self._searcher.close()
-            self._index = self._searcher = None
+            self._searcher = None
+
+    @staticmethod
+    def _readable_by(audiences: set[str], kinds: list[str] | None) -> Query:
+        """Documents of these audiences, except those replaced by a fuller one they also read
+        (staff read a member's complete document, not also the members' one)."""
+        names = sorted(audiences)
+        allowed: Query = And(
+            [
+                Or([Term("audience", a) for a in names]),
+                Not(Or([Term("replaced_for", a) for a in names])),
+            ]
+        )
+        if kinds:
+            allowed = And([allowed, Or([Term("kind", k) for k in kinds])])
+        return allowed
 
     def search(
         self, query: Query, audiences: set[str], kinds: list[str] | None, page: int, per_page: int
     ):
-        """(hits page, highlighter-ready results) for documents readable by `audiences`."""
-        allowed: Query = Or([Term("audience", a) for a in sorted(audiences)])
-        if kinds:
-            allowed = And([allowed, Or([Term("kind", k) for k in kinds])])
-        searcher = self.searcher()
-        results = searcher.search_page(
-            query,
-            page,
-            pagelen=per_page,
-            filter=allowed,
-            collapse="ref",
-            collapse_limit=1,
-            terms=True,
-        )
+        """One page of hits among the documents readable by `audiences`, each object once."""
+        restricted = And([query, self._readable_by(audiences, kinds)])
+        results = self.searcher().search_page(restricted, page, pagelen=per_page, terms=True)
         results.results.fragmenter = ContextFragmenter(maxchars=160, surround=40)
         results.results.formatter = HtmlFormatter(tagname="mark", classname="hit")
         return results
 
     def counts(self, query: Query, audiences: set[str]) -> dict[str, int]:
-        """Hits per kind (each object once), for the viewer's audiences only."""
-        allowed = Or([Term("audience", a) for a in sorted(audiences)])
-        results = self.searcher().search(
-            query, filter=allowed, limit=None, groupedby="kind", collapse="ref", collapse_limit=1
-        )
+        """Hits per kind, for the viewer's audiences only."""
+        restricted = And([query, self._readable_by(audiences, None)])
+        results = self.searcher().search(restricted, limit=None, groupedby="kind")
         return {kind: len(refs) for kind, refs in results.groups("kind").items()}
 
     # --- writing ---------------------------------------------------------------------------
     def update(self, refs: list[tuple[str, int]], docs: list[Document]) -> None:
-        """Replace every document of the objects `refs` by `docs` (none: delete them)."""
+        """Replace every document of the objects `refs` by `docs` (none: delete them).
+
+        During a rebuild the refs are also journaled, to be replayed into the new index."""
+        self._journal(refs)
         if not self.exists():
             return  # a rebuild will include them
-        writer = AsyncWriter(index.open_dir(str(self.folder)), delay=0.1)
+        writer = _retrying(lambda: AsyncWriter(index.open_dir(str(self.folder)), delay=0.1))
         for kind, object_id in refs:
             writer.delete_by_term("ref", f"{kind}:{object_id}")
         for doc in docs:
             writer.add_document(**fields_of(doc))
         writer.commit()
+
+    def _journal_path(self) -> Path:
+        return self.folder.with_name(self.folder.name + ".journal")
+
+    def _journal(self, refs: list[tuple[str, int]]) -> None:
+        if self.folder.with_name(self.folder.name + ".building").exists():
+            with self._journal_path().open("a") as journal:
+                journal.writelines(f"{kind}:{object_id}\n" for kind, object_id in refs)
+
+    def take_journal(self) -> list[tuple[str, int]]:
+        """The refs written during the last rebuild (the journal is emptied)."""
+        path = self._journal_path()
+        if not path.exists():
+            return []
+        lines = path.read_text().split()
+        path.unlink(missing_ok=True)
+        refs = []
+        for line in dict.fromkeys(lines):
+            kind, _, object_id = line.rpartition(":")
+            if object_id.isdigit():
+                refs.append((kind, int(object_id)))
+        return refs
 
     @contextmanager
     def rebuilding(self) -> Iterator[None]:
@@ -174,9 +231,10 @@ class WhooshBackend:
     def rebuild(self, docs: Iterable[Document], procs: int = 1) -> int:
         """Write a fresh index beside the live one, then swap it in. Returns the count.
 
-        The caller holds `rebuilding()`."""
+        The caller holds `rebuilding()` and then replays `take_journal()`."""
         building = self.folder.with_name(self.folder.name + ".building")
         shutil.rmtree(building, ignore_errors=True)
+        self._journal_path().unlink(missing_ok=True)
         building.mkdir(parents=True)
         ix = index.create_in(str(building), SCHEMA)
         writer = ix.writer(procs=procs, limitmb=256, multisegment=procs > 1)

@@ -21,7 +21,7 @@ def reindex_command() -> None:
 @search_cli.command("status")
 def status_command() -> None:
     """Say whether the index exists and how many documents it holds."""
-    if not backend().exists():
-        click.echo("No search index: run `flask search reindex`.")
+    if not backend().readable():
+        click.echo("No readable search index: run `flask search reindex`.")
         raise SystemExit(1)
     click.echo(f"Search index: {backend().searcher().doc_count()} documents in {backend().folder}.")

@@ -12,6 +12,7 @@ from flask import Flask, current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from network.core.database import write_intent
 from network.core.events import after_commit
 from network.extensions import db
 from network.search.backend import WhooshBackend
@@ -87,16 +88,22 @@ def rebuild(
                 progress(100)
             yield doc
 
-    with backend().rebuilding():
-        if only_if_missing and backend().exists():
+    with backend().rebuilding(), write_intent(False):  # reads only: never lock out writers
+        if only_if_missing and backend().readable():
             return None  # another process built it while we waited
-        return backend().rebuild(counted())
+        db.session.rollback()  # a fresh snapshot of the database
+        count = backend().rebuild(counted())
+        db.session.rollback()  # see what was committed during the rebuild
+        replay = backend().take_journal()  # written during the rebuild, maybe to the old index
+        if replay:
+            backend().update(replay, list(documents_for(replay)))
+        return count
 
 
 def ensure_search_index() -> None:
     """Build the index at start-up when it is absent (a fresh install, a deleted folder)."""
-    if not backend().exists():
-        log.info("no search index: building it")
+    if not backend().readable():
+        log.info("no readable search index: building it")
         count = rebuild(only_if_missing=True)
         if count is not None:
             log.info("search index built: %s documents", count)

@@ -48,7 +48,7 @@ def _analyzed(analyzer, text: str) -> list[str]:
 def _word_query(word: str, as_prefix: bool) -> Query | None:
     options: list[Query] = []
     for stem in _analyzed(FRENCH, word):
-        options += [Term("title", stem), Term("body", stem)]
+        options += [Term("title", stem), Term("body", stem), Term("keywords", stem)]
     options += [Term("roots", root) for root in _analyzed(ROOTS, word)]
     folded = fold(word)
     if as_prefix and len(folded) >= 2:
@@ -90,13 +90,21 @@ def search(
     query = build_query(text)
     if query is None:
         return SearchResults([], {}, None)
-    page = (decode_cursor(cursor, (int,)) or [1])[0]
+    page = max((decode_cursor(cursor, (int,)) or [1])[0], 1)
     audiences = audiences_for(viewer)
-    found = backend().search(query, audiences, [kind] if kind else None, max(page, 1), per_page)
-    hits = _checked(viewer, list(found))
+    found = backend().search(query, audiences, [kind] if kind else None, page, per_page)
+    if page > found.pagecount:  # past the end: Whoosh would repeat the last page
+        return SearchResults([], {}, None)
+    results = list(found)
+    hits = _checked(viewer, results)
     counts = backend().counts(query, audiences)
+    for result in results:  # what the re-check dropped is not counted either
+        if not any(h.kind == result["kind"] and h.object_id == result["object_id"] for h in hits):
+            counts[result["kind"]] = max(counts.get(result["kind"], 1) - 1, 0)
     more = found.pagenum < found.pagecount
-    return SearchResults(hits, counts, encode_cursor([page + 1]) if more else None)
+    return SearchResults(
+        hits, {k: n for k, n in counts.items() if n}, encode_cursor([page + 1]) if more else None
+    )
 
 
 def _opening(text: str, size: int = 160) -> str:

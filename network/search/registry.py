@@ -23,6 +23,7 @@ class Document:
     title: str
     body: str = ""
     keywords: str = ""  # names, tags: matched as you type
+    replaced_for: tuple[str, ...] = ()  # audiences that read a fuller version of the object
 
 
 @dataclass(frozen=True)
