@@ -1,9 +1,11 @@
 """Benchmark the members list at network scale (issue 2).
 
-Builds a cooperative of `--members` members (20,000 by default) in a SQLite database in a
-temporary folder, starts `python -m network` (gevent, one process) on a free loopback port,
-signs one ordinary member in (session cookie for the HTML page, bearer token for the API),
-and prints, for each scenario:
+Builds a cooperative of `--members` members (20,000 by default: realistic French names,
+trades, cities and languages, the demo skills taxonomy and skills by trade, 1 in 10 hiding
+their location from members, 2 % deactivated) in a SQLite database in a temporary folder,
+starts `python -m network` (gevent, one process) on a free loopback port, signs one ordinary
+member in (session cookie for the HTML page, bearer token for the API), and prints, for
+each scenario:
 
 - p50 / p95 / p99 latency in ms with one client sending `--requests` requests in sequence
   (after a warm-up), and
@@ -31,6 +33,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -51,6 +54,7 @@ DB_FILE = "terreau.sqlite3"
 HOST = "127.0.0.1"
 LOGIN_EMAIL = "camille.bench@bench.terreau.example"
 LOGIN_PASSWORD = "bench-password-2026"
+STAFF_EMAIL = "equipe.bench@bench.terreau.example"
 WARMUP = 20
 DEEP_PAGES = 100  # API pages of 100 followed to reach the deep cursor (about the middle)
 
@@ -72,17 +76,18 @@ LAST_NAMES = (
     "Lemarchand", "Marchal", "Chevalier", "Barbier", "Nguyen", "Benali", "Diallo", "Le Goff",
     "Kerjean", "Etcheverry", "Ménard", "Brémond", "Castagné",
 )
-TRADES = (
-    ("Électricienne", "Bâtiment"), ("Menuisier", "Bâtiment"), ("Plombier chauffagiste", "Bâtiment"),
+TRADES = (  # the trades of network.skills.demo.BY_TRADE, and a few without a skills profile
+    ("Électricienne", "Bâtiment"), ("Menuisier", "Bâtiment"), ("Plombier", "Bâtiment"),
     ("Peintre en bâtiment", "Bâtiment"), ("Paysagiste", "Environnement"),
     ("Graphiste", "Communication"), ("Développeuse web", "Numérique"),
     ("Développeur web", "Numérique"), ("Traductrice", "Services aux entreprises"),
     ("Photographe", "Culture"), ("Céramiste", "Artisanat d'art"), ("Couturière", "Artisanat d'art"),
-    ("Formatrice", "Formation"), ("Consultant RH", "Conseil"), ("Naturopathe", "Bien-être"),
+    ("Formatrice", "Formation"), ("Consultant RSE", "Conseil"), ("Naturopathe", "Bien-être"),
     ("Sophrologue", "Bien-être"), ("Traiteur", "Alimentation"), ("Boulangère", "Alimentation"),
     ("Rédactrice", "Communication"), ("Architecte d'intérieur", "Bâtiment"),
-    ("Ébéniste", "Artisanat d'art"), ("Comptable", "Services aux entreprises"),
-    ("Coach sportif", "Bien-être"), ("Vidéaste", "Culture"), ("Illustratrice", "Culture"),
+    ("Ébéniste", "Artisanat d'art"), ("Comptable indépendante", "Services aux entreprises"),
+    ("Coach professionnel", "Accompagnement"), ("Vidéaste", "Culture"),
+    ("Illustratrice", "Culture"),
 )
 CITIES = (
     ("Lyon", "69003"), ("Villeurbanne", "69100"), ("Saint-Étienne", "42000"),
@@ -96,8 +101,11 @@ CITIES = (
 )
 STATUS_WEIGHTS = (("candidate", 10), ("support_contract", 25), ("employee_entrepreneur", 35),
                   ("associate", 20), ("alumnus", 10))
-LANGUAGES = (["fr"], ["fr", "en"], ["fr", "es"], ["fr", "de"], ["fr", "en", "ar"])
-OPEN_TO = ([], ["collaboration"], ["collaboration", "subcontracting"], ["mentoring", "coffee"])
+LANGUAGES = (["français"], ["français", "anglais"], ["français", "espagnol"],
+             ["français", "allemand"], ["français", "anglais", "arabe"], ["français", "breton"])
+OPEN_TO = ([], ["collaboration"], ["collaboration", "subcontracting"], ["mentoring", "coffee"],
+           ["subcontracting"], ["coffee"])
+LEVELS = ("notions", "practised", "practised", "expert", "expert")
 # fmt: on
 
 
@@ -107,6 +115,7 @@ OPEN_TO = ([], ["collaboration"], ["collaboration", "subcontracting"], ["mentori
 def member_rows(count: int, seed: int = 2) -> Iterator[dict]:
     """`count` realistic member rows (every NOT NULL column of `members` filled)."""
     from network.core.text import fold
+    from network.members.operations import bar_key
 
     rng = random.Random(seed)
     statuses, weights = zip(*STATUS_WEIGHTS, strict=True)
@@ -118,6 +127,7 @@ def member_rows(count: int, seed: int = 2) -> Iterator[dict]:
         status = rng.choices(statuses, weights)[0]
         joined = now - timedelta(days=rng.randint(30, 3000))
         bio = f"{trade} à {city}, membre de la coopérative depuis {joined.year}."
+        languages, open_to = rng.choice(LANGUAGES), rng.choice(OPEN_TO)
         yield {
             "email": f"{fold(name).replace(' ', '.')}.{index}@bench.terreau.example",
             "password_hash": None,
@@ -147,9 +157,11 @@ def member_rows(count: int, seed: int = 2) -> Iterator[dict]:
             "city": city,
             "city_key": fold(city),
             "postcode": postcode,
-            "languages": rng.choice(LANGUAGES),
+            "languages": languages,
+            "languages_key": bar_key(languages),
             "links": [],
-            "open_to": rng.choice(OPEN_TO),
+            "open_to": open_to,
+            "open_to_key": bar_key(open_to),
             "vis_headline": "members",
             "vis_bio": "members",
             "vis_activity": "members",
@@ -164,44 +176,79 @@ def member_rows(count: int, seed: int = 2) -> Iterator[dict]:
         }
 
 
-def insert_members(db, count: int, batch: int = 2000) -> None:
-    """Bulk-insert `count` members and one entry career stage each (core inserts, no ORM)."""
-    from sqlalchemy import insert, select
+def insert_rows(db, model, rows: Iterator[dict] | list[dict], batch: int = 2000) -> None:
+    """Core INSERTs of `rows` into `model`'s table, `batch` rows at a time (no ORM objects)."""
+    from sqlalchemy import insert
 
-    from network.members.models import CareerStage, Member
-
-    rows = member_rows(count)
+    rows = iter(rows)
     while chunk := [row for _, row in zip(range(batch), rows, strict=False)]:
-        db.session.execute(insert(Member), chunk)
-    members = db.session.execute(
-        select(Member.id, Member.status, Member.created_at).where(Member.email != LOGIN_EMAIL)
-    ).all()
-    stages = [
-        {
-            "member_id": mid,
+        db.session.execute(insert(model), chunk)
+
+
+def entry_stages(members: list) -> Iterator[dict]:
+    """One entry career stage per member, on the day they joined."""
+    for member in members:
+        yield {
+            "member_id": member.id,
             "kind": "entry",
-            "status": status,
-            "effective_on": created.date(),
+            "status": member.status,
+            "effective_on": member.created_at.date(),
             "reason": "",
             "note": "",
             "recorded_by_id": None,
-            "created_at": created,
+            "created_at": member.created_at,
         }
-        for mid, status, created in members
+
+
+def create_taxonomy(staff) -> dict[str, int]:
+    """The demo skills taxonomy, created through operations: {French name: id}."""
+    from network.extensions import db
+    from network.skills.demo import TAXONOMY
+    from network.skills.operations import create_skill
+
+    skills = [
+        create_skill(staff, name_fr=name_fr, name_en=name_en, category=category, synonyms=synonyms)
+        for category, name_fr, name_en, synonyms in TAXONOMY
     ]
-    for start in range(0, len(stages), batch):
-        db.session.execute(insert(CareerStage), stages[start : start + batch])
+    db.session.flush()
+    return {skill.name_fr: skill.id for skill in skills}
+
+
+def member_skills(members: list, skills: dict[str, int], seed: int = 3) -> Iterator[dict]:
+    """Skills by trade (as the demo gives them) plus 0–2 general ones; none for alumni."""
+    from network.skills.demo import BY_TRADE, GENERAL
+
+    rng = random.Random(seed)
+    for member in members:
+        if member.status == "alumnus":
+            continue
+        names = BY_TRADE.get(member.trade, []) + rng.sample(GENERAL, rng.randint(0, 2))
+        for rank, name in enumerate(dict.fromkeys(names)):
+            yield {
+                "member_id": member.id,
+                "skill_id": skills[name],
+                "level": rng.choice(LEVELS[2:] if rank < 2 else LEVELS[:3]),
+                "years": rng.randint(1, 15) if rank < 2 else rng.randint(0, 4),
+                "can_teach": rank == 0 and rng.random() < 0.4,
+                "created_at": member.created_at,
+            }
 
 
 def build_database(data_dir: Path, count: int) -> None:
-    """Create the schema, the login member (through operations) and `count - 1` other members."""
+    """Schema, the login member and a staff member (through operations), the skills taxonomy,
+    then `count - 2` generated members with their entry stage and skills (bulk inserts), and
+    the search index."""
     os.environ["TERREAU_DATA_DIR"] = str(data_dir)
     from flask_migrate import upgrade
+    from sqlalchemy import select
 
     from network import create_app
     from network.cooperative.settings import load_cooperative
     from network.extensions import db
+    from network.members.models import CareerStage, Member
     from network.members.operations import create_member
+    from network.search.indexing import rebuild as rebuild_search_index
+    from network.skills.models import MemberSkill
 
     app = create_app()
     with app.app_context():
@@ -213,8 +260,21 @@ def build_database(data_dir: Path, count: int) -> None:
             status="associate",
             password=LOGIN_PASSWORD,
         )
-        insert_members(db, count - 1)
+        staff = create_member(
+            email=STAFF_EMAIL, display_name="Équipe Bench", status="associate", role="staff"
+        )
+        skills = create_taxonomy(staff)
+        insert_rows(db, Member, member_rows(count - 2))
+        generated = db.session.execute(
+            select(Member.id, Member.status, Member.trade, Member.created_at).where(
+                Member.email.not_in([LOGIN_EMAIL, STAFF_EMAIL])
+            )
+        ).all()
+        insert_rows(db, CareerStage, entry_stages(generated))
+        insert_rows(db, MemberSkill, member_skills(generated, skills))
         db.session.commit()
+        indexed = rebuild_search_index()  # as `flask search reindex`; else the server builds it
+        print(f"  search index: {indexed} documents", flush=True)
 
 
 def count_members(data_dir: Path) -> int:
@@ -233,7 +293,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_until_up(base: str, proc: subprocess.Popen, timeout: float = 30.0) -> None:
+def wait_until_up(base: str, proc: subprocess.Popen, timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -548,6 +608,7 @@ def run(args: argparse.Namespace, data_dir: Path) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # still stop the server, clean up
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="terreau-bench-"))
     data_dir.mkdir(parents=True, exist_ok=True)
     try:

@@ -1,0 +1,201 @@
+"""Benchmark skills, find collaborators and search at network scale (issue 3).
+
+1. Builds (or reuses, with `--data-dir`) a cooperative of `--members` members with ~5 skills
+   each, as `bench/members_bench.py` does.
+2. Index: rebuilds the search index from the database, plus generated French notes up to
+   `--documents` documents in all (300,000 by default), and reports the build time,
+   documents per second and index size.
+3. Search latency (p50/p99), in process, through the same function as the page and the API
+   (`network.search.queries.search`, permissions re-checked): one term, two terms, a prefix
+   as typed, and a find-collaborators query (`find_collaborators`), each with varied inputs.
+4. Directory throughput: `python -m network` serving the members directory filtered by a
+   skill (`/members?skill=…`, with facets) and a trivial authenticated page (`/ping`),
+   `--clients` concurrent clients each; the ratio isolates the directory's own cost.
+
+Run from the project root:
+
+    .venv/bin/python bench/search_bench.py --members 20000 --documents 300000
+"""
+
+import argparse
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import members_bench as mb  # noqa: E402
+
+WORDS = """
+atelier coopérative entrepreneur associée salariée projet formation accompagnement
+réseau vidéo photographie céramique couture paysage jardin traduction comptabilité
+stratégie commerciale rénovation énergétique isolation peinture plomberie
+électricité menuiserie graphisme illustration identité visuelle développement web
+application mobile marché public appel offres client devis facture chantier cuisine
+salle réunion bureau partage mutualisation entraide assemblée vote résolution
+trésorerie prêt banque subvention lyon grenoble villeurbanne annecy vienne bourg
+saint-étienne valence chambéry
+""".split()
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def notes(count: int, seed: int = 7):
+    """Generated notes (title + 40 words) standing for posts and messages of later modules."""
+    from network.search.registry import MEMBERS, Document
+
+    rng = random.Random(seed)
+    for number in range(1, count + 1):
+        yield Document(
+            "note",
+            number,
+            MEMBERS,
+            " ".join(rng.choices(WORDS, k=6)),
+            body=" ".join(rng.choices(WORDS, k=40)),
+        )
+
+
+def register_notes() -> None:
+    """Notes are visible to every member; loading one is free (they live only in the index)."""
+    from network.search.registry import SearchKind, register_kind
+
+    register_kind(
+        SearchKind(
+            "note",
+            "Notes",
+            lambda ids: iter(()),
+            lambda: [],
+            lambda ids: {i: i for i in ids},
+            lambda viewer, obj: True,
+            lambda obj: "/",
+        )
+    )
+
+
+def build_index(app, total: int) -> dict[str, float]:
+    from network.search.indexing import all_documents, backend
+
+    with app.app_context():
+        real = list(all_documents())
+        start = time.perf_counter()
+        with backend().rebuilding():
+            count = backend().rebuild(iter(real + list(notes(max(0, total - len(real))))))
+        seconds = time.perf_counter() - start
+        size = sum(p.stat().st_size for p in backend().folder.iterdir())
+    return {
+        "documents": count,
+        "seconds": seconds,
+        "per_second": count / seconds,
+        "megabytes": size / 1e6,
+        "real": len(real),
+    }
+
+
+def timed(call, inputs: list) -> list[float]:
+    latencies = []
+    for item in inputs:
+        start = time.perf_counter()
+        call(item)
+        latencies.append((time.perf_counter() - start) * 1000)
+    return latencies
+
+
+def search_latencies(app, count: int) -> dict[str, list[float]]:
+    from sqlalchemy import select
+
+    from network.extensions import db
+    from network.members.models import Member
+    from network.search.queries import search
+    from network.skills.collaborators import find_collaborators
+    from network.skills.models import Skill
+
+    rng = random.Random(11)
+    with app.test_request_context():
+        viewer = db.session.scalar(select(Member).where(Member.email == mb.LOGIN_EMAIL))
+        skill_names = list(db.session.scalars(select(Skill.name_fr)))
+        words = [w for w in WORDS if len(w) > 4]
+        cases = {
+            "one term": [rng.choice(words) for _ in range(count)],
+            "two terms": [f"{rng.choice(words)} {rng.choice(words)}" for _ in range(count)],
+            "prefix (as typed)": [rng.choice(words)[: rng.randint(3, 5)] for _ in range(count)],
+        }
+        results = {
+            label: timed(lambda q: search(viewer, q), queries) for label, queries in cases.items()
+        }
+        needs = [
+            {
+                "skills": rng.sample(skill_names, rng.randint(1, 3)),
+                "text": " ".join(rng.sample(words, 2)),
+                "postcode": rng.choice(["69003", "38000", "42000", "74000", ""]),
+            }
+            for _ in range(count)
+        ]
+        results["find collaborators"] = timed(
+            lambda need: find_collaborators(viewer, **need), needs
+        )
+    return results
+
+
+def directory_ratio(data_dir: Path, clients: int, total: int) -> dict[str, float]:
+    with mb.running_server(data_dir) as port:
+        target = mb.Target(port, mb.sign_in(f"http://{mb.HOST}:{port}"), keep_alive=False)
+        directory = mb.Scenario("directory", "/members?skill=1", api=False)
+        trivial = mb.Scenario("trivial", "/ping", api=False)
+        for scenario in (directory, trivial):
+            mb.sequential(target, scenario, 10)  # warm-up
+        return {
+            "directory": mb.concurrent(target, directory, clients, total),
+            "trivial": mb.concurrent(target, trivial, clients, total),
+        }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--members", type=int, default=20_000)
+    parser.add_argument("--documents", type=int, default=300_000)
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--data-dir", type=Path, help="reuse (or keep) this data folder")
+    args = parser.parse_args(argv)
+    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="terreau-search-bench-"))
+    try:
+        mb.prepare_data(data_dir, args.members)
+        from network import create_app
+
+        register_notes()
+        app = create_app()
+        print(f"Indexing up to {args.documents} documents…", flush=True)
+        built = build_index(app, args.documents)
+        print(
+            f"  {built['documents']:.0f} documents ({built['real']:.0f} from the database) "
+            f"in {built['seconds']:.1f} s: {built['per_second']:.0f} documents/s, "
+            f"{built['megabytes']:.0f} MB",
+            flush=True,
+        )
+        print(f"Search latency ({args.queries} varied queries each, ms):")
+        for label, values in search_latencies(app, args.queries).items():
+            print(
+                f"  {label:<20} p50 {statistics.median(values):7.1f}   "
+                f"p99 {percentile(values, 0.99):7.1f}"
+            )
+        rates = directory_ratio(data_dir, args.clients, args.requests)
+        print(
+            f"Directory /members?skill=1: {rates['directory']:.0f} req/s; trivial /ping: "
+            f"{rates['trivial']:.0f} req/s; ratio {rates['directory'] / rates['trivial']:.2f} "
+            f"({args.clients} clients)"
+        )
+    finally:
+        if not args.data_dir:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
