@@ -30,16 +30,73 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import members_bench as mb  # noqa: E402
 
-WORDS = """
-atelier coopérative entrepreneur associée salariée projet formation accompagnement
-réseau vidéo photographie céramique couture paysage jardin traduction comptabilité
-stratégie commerciale rénovation énergétique isolation peinture plomberie
-électricité menuiserie graphisme illustration identité visuelle développement web
-application mobile marché public appel offres client devis facture chantier cuisine
-salle réunion bureau partage mutualisation entraide assemblée vote résolution
-trésorerie prêt banque subvention lyon grenoble villeurbanne annecy vienne bourg
-saint-étienne valence chambéry
-""".split()
+WORDS = [
+    "atelier",
+    "coopérative",
+    "entrepreneur",
+    "associée",
+    "salariée",
+    "projet",
+    "formation",
+    "accompagnement",
+    "réseau",
+    "vidéo",
+    "photographie",
+    "céramique",
+    "couture",
+    "paysage",
+    "jardin",
+    "traduction",
+    "comptabilité",
+    "stratégie",
+    "commerciale",
+    "rénovation",
+    "énergétique",
+    "isolation",
+    "peinture",
+    "plomberie",
+    "électricité",
+    "menuiserie",
+    "graphisme",
+    "illustration",
+    "identité",
+    "visuelle",
+    "développement",
+    "web",
+    "application",
+    "mobile",
+    "marché",
+    "public",
+    "appel",
+    "offres",
+    "client",
+    "devis",
+    "facture",
+    "chantier",
+    "cuisine",
+    "salle",
+    "réunion",
+    "bureau",
+    "partage",
+    "mutualisation",
+    "entraide",
+    "assemblée",
+    "vote",
+    "résolution",
+    "trésorerie",
+    "prêt",
+    "banque",
+    "subvention",
+    "lyon",
+    "grenoble",
+    "villeurbanne",
+    "annecy",
+    "vienne",
+    "bourg",
+    "saint-étienne",
+    "valence",
+    "chambéry",
+]
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -47,19 +104,101 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
+SYLLABLES = [
+    "ba",
+    "be",
+    "bi",
+    "bo",
+    "bu",
+    "ca",
+    "ce",
+    "ci",
+    "co",
+    "cu",
+    "da",
+    "de",
+    "di",
+    "do",
+    "du",
+    "fa",
+    "fe",
+    "fi",
+    "fo",
+    "ga",
+    "ge",
+    "gi",
+    "go",
+    "la",
+    "le",
+    "li",
+    "lo",
+    "lu",
+    "ma",
+    "me",
+    "mi",
+    "mo",
+    "mu",
+    "na",
+    "ne",
+    "ni",
+    "no",
+    "nu",
+    "pa",
+    "pe",
+    "pi",
+    "po",
+    "pu",
+    "ra",
+    "re",
+    "ri",
+    "ro",
+    "ru",
+    "sa",
+    "se",
+    "si",
+    "so",
+    "su",
+    "ta",
+    "te",
+    "ti",
+    "to",
+    "tu",
+    "va",
+    "ve",
+    "vi",
+    "vo",
+    "tion",
+    "ment",
+    "eur",
+    "ette",
+    "ier",
+    "ière",
+    "age",
+    "ance",
+]
+
+
+def vocabulary(size: int = 8000, seed: int = 5) -> tuple[list[str], list[float]]:
+    """A French-like vocabulary with Zipf frequencies, our real words among the common ones."""
+    rng = random.Random(seed)
+    words = list(
+        dict.fromkeys("".join(rng.choices(SYLLABLES, k=rng.randint(2, 4))) for _ in range(size * 2))
+    )[:size]
+    for rank, word in enumerate(WORDS):
+        words.insert(50 + rank * 7, word)
+    weights = [1 / (rank + 1) ** 1.05 for rank in range(len(words))]
+    return words, weights
+
+
 def notes(count: int, seed: int = 7):
     """Generated notes (title + 40 words) standing for posts and messages of later modules."""
     from network.search.registry import MEMBERS, Document
 
     rng = random.Random(seed)
+    words, weights = vocabulary()
     for number in range(1, count + 1):
-        yield Document(
-            "note",
-            number,
-            MEMBERS,
-            " ".join(rng.choices(WORDS, k=6)),
-            body=" ".join(rng.choices(WORDS, k=40)),
-        )
+        text = rng.choices(words, weights=weights, k=46)
+        yield Document("note", number, MEMBERS, " ".join(text[:6]), body=" ".join(text[6:]))
 
 
 def register_notes() -> None:
@@ -120,7 +259,9 @@ def search_latencies(app, count: int) -> dict[str, list[float]]:
     with app.test_request_context():
         viewer = db.session.scalar(select(Member).where(Member.email == mb.LOGIN_EMAIL))
         skill_names = list(db.session.scalars(select(Skill.name_fr)))
-        words = [w for w in WORDS if len(w) > 4]
+        vocab, weights = vocabulary()
+        common = [w for w in vocab[:3000] if len(w) > 4]  # what people type: common words
+        words = rng.choices(common, weights=weights[: len(common)], k=count * 4)
         cases = {
             "one term": [rng.choice(words) for _ in range(count)],
             "two terms": [f"{rng.choice(words)} {rng.choice(words)}" for _ in range(count)],

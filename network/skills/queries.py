@@ -111,17 +111,24 @@ def _skill_reasons(
     """For each card: the filtered skills the member holds, with level and teaching."""
     locale = str(get_locale() or "fr")
     reasons: dict[int, list[Any]] = defaultdict(list)
-    for member_id, held in skills_of([m.id for m in members]).items():
-        for holding in held:
-            if holding.skill_id in skill_ids:
-                text = _l(
-                    "%(skill)s: %(level)s",
-                    skill=holding.skill.name(locale),
-                    level=holding.level.label,
-                )
-                if holding.can_teach:
-                    text = _l("%(reason)s, can teach it", reason=text)
-                reasons[member_id].append(text)
+    names = {
+        s.id: s.name(locale)
+        for s in db.session.scalars(select(Skill).where(Skill.id.in_(skill_ids)))
+    }
+    rows = db.session.execute(
+        select(
+            MemberSkill.member_id, MemberSkill.skill_id, MemberSkill.level, MemberSkill.can_teach
+        )
+        .where(
+            MemberSkill.member_id.in_([m.id for m in members]), MemberSkill.skill_id.in_(skill_ids)
+        )
+        .order_by(MemberSkill.member_id, MemberSkill.skill_id)
+    )
+    for member_id, skill_id, level, can_teach in rows:
+        text = _l("%(skill)s: %(level)s", skill=names[skill_id], level=level.label)
+        if can_teach:
+            text = _l("%(reason)s, can teach it", reason=text)
+        reasons[member_id].append(text)
     return reasons
 
 
