@@ -38,6 +38,7 @@ from network.search.registry import Document
 
 log = logging.getLogger(__name__)
 PREFIX_MAX = 8
+ROOT_SIZE = 6
 
 
 class TruncateFilter(Filter):
@@ -55,13 +56,13 @@ class TruncateFilter(Filter):
 STOP = frozenset(stoplists["fr"]) | frozenset(stoplists["en"])
 WORDS = RegexTokenizer(r"\w+") | LowercaseFilter() | CharsetFilter(accent_map)
 FRENCH = WORDS | StopFilter(stoplist=STOP, minsize=2) | StemFilter(lang="fr")
-ROOTS = WORDS | StopFilter(stoplist=STOP, minsize=4) | TruncateFilter(6)
+ROOTS = WORDS | StopFilter(stoplist=STOP, minsize=4) | TruncateFilter(ROOT_SIZE)
 PREFIXES = WORDS | NgramFilter(minsize=2, maxsize=PREFIX_MAX, at="start")
 
 SCHEMA = Schema(
     key=ID(unique=True, stored=True),  # kind:id:audience
     ref=ID(stored=True),  # kind:id — results collapse on it
-    kind=ID(stored=True),
+    kind=ID(stored=True, sortable=True),  # a column: counting by kind stays cheap
     audience=ID(),
     replaced_for=KEYWORD(),  # audiences that read a fuller document of the same object
     title=TEXT(analyzer=FRENCH, stored=True, field_boost=3.0),
@@ -169,7 +170,7 @@ class WhooshBackend:
     ):
         """One page of hits among the documents readable by `audiences`, each object once."""
         restricted = And([query, self._readable_by(audiences, kinds)])
-        results = self.searcher().search_page(restricted, page, pagelen=per_page, terms=True)
+        results = self.searcher().search_page(restricted, page, pagelen=per_page)
         results.results.fragmenter = ContextFragmenter(maxchars=160, surround=40)
         results.results.formatter = HtmlFormatter(tagname="mark", classname="hit")
         return results
@@ -177,7 +178,7 @@ class WhooshBackend:
     def counts(self, query: Query, audiences: set[str]) -> dict[str, int]:
         """Hits per kind, for the viewer's audiences only."""
         restricted = And([query, self._readable_by(audiences, None)])
-        results = self.searcher().search(restricted, limit=None, groupedby="kind", scored=False)
+        results = self.searcher().search(restricted, limit=None, groupedby="kind")
         return {kind: len(refs) for kind, refs in results.groups("kind").items()}
 
     # --- writing ---------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from whoosh.query import And, Or, Phrase, Query, Term
 from network.core.errors import Invalid
 from network.core.pagination import decode_cursor, encode_cursor
 from network.core.text import fold
-from network.search.backend import FRENCH, PREFIX_MAX, ROOTS
+from network.search.backend import FRENCH, PREFIX_MAX, ROOT_SIZE, ROOTS
 from network.search.indexing import backend
 from network.search.registry import KINDS, audiences_for
 
@@ -46,13 +46,16 @@ def _analyzed(analyzer, text: str) -> list[str]:
 
 
 def _word_query(word: str, as_prefix: bool) -> Query | None:
+    """A word's stems in every text field; its root when long (where stems part ways, as in
+    "électricité" and "électricienne"); and, as typed, its start in the n-gram field."""
     options: list[Query] = []
     for stem in _analyzed(FRENCH, word):
         options += [Term("title", stem), Term("body", stem), Term("keywords", stem)]
-    options += [Term("roots", root) for root in _analyzed(ROOTS, word)]
     folded = fold(word)
-    if as_prefix and len(folded) >= 2:
-        options.append(Term("prefix", folded[:PREFIX_MAX]))
+    if len(folded) > ROOT_SIZE:
+        options += [Term("roots", root) for root in _analyzed(ROOTS, word)]
+    if as_prefix and 2 <= len(folded) <= PREFIX_MAX:
+        options.append(Term("prefix", folded))
     return Or(options) if options else None
 
 

@@ -141,11 +141,6 @@ def test_a_corrupt_index_is_rebuilt_at_start(app, client, indexed):
     assert found(client, "éclairagiste", indexed["headers"]) == everything_of(indexed["lamp"])
 
 
-@pytest.mark.xfail(
-    reason="BUG: the search module's texts are not in the French catalogue: a French "
-    "member gets the 503 message (and the whole /search page) in English",
-    strict=True,
-)
 def test_the_unavailable_message_is_translated(app, client, login, indexed, rebuilds):
     break_index(app, "missing")
     api = client.get(
