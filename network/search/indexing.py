@@ -6,6 +6,7 @@ so a rolled-back change is never indexed and a failing index never fails the use
 
 import logging
 import threading
+from pathlib import Path
 from collections.abc import Callable, Iterator
 
 from flask import Flask, current_app
@@ -24,10 +25,7 @@ _DOCS = "terreau_search_docs"
 
 
 def init_search(app: Flask) -> None:
-    folder = app.config.get("SEARCH_INDEX_DIR") or f"{app.config['DATA_DIR']}/search-index"
-    from pathlib import Path
-
-    app.extensions["terreau_search"] = WhooshBackend(Path(folder))
+    app.extensions["terreau_search"] = WhooshBackend(Path(app.config["DATA_DIR"]) / "search-index")
 
 
 def backend() -> WhooshBackend:
