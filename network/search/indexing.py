@@ -6,8 +6,8 @@ so a rolled-back change is never indexed and a failing index never fails the use
 
 import logging
 import threading
-from pathlib import Path
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 from flask import Flask, current_app
 from sqlalchemy import event
