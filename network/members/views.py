@@ -20,6 +20,7 @@ from network.core.errors import Invalid, Unauthorized
 from network.core.forms import checked_values, invalid_form
 from network.core.pagination import parse_limit
 from network.core.permissions import is_self_or_staff
+from network.core.text import fold
 from network.extensions import db, limiter
 from network.members import operations, queries
 from network.members.auth import account_limit, login_email_key, login_limit, reset_limit
@@ -219,10 +220,11 @@ def _facet_links(filters: queries.MemberFilters, facets: dict) -> list:
         multiple = name == "open_to" or name in queries.FILTER_HOOKS
         items = []
         for facet in values:
-            chosen = facet.value in chosen_values
+            # filters ignore case and accents: so does knowing which facet is chosen
+            chosen = fold(facet.value) in {fold(v) for v in chosen_values}
             if multiple:
                 value: object = (
-                    [v for v in chosen_values if v != facet.value]
+                    [v for v in chosen_values if fold(v) != fold(facet.value)]
                     if chosen
                     else [*chosen_values, facet.value]
                 )
