@@ -313,7 +313,7 @@ def main(argv: list[str] | None = None) -> None:
         from network import create_app
 
         register_notes()
-        app = create_app()
+        app = create_app(DATA_DIR=str(data_dir))
         print(f"Indexing up to {args.documents} documents…", flush=True)
         built = build_index(app, args.documents)
         print(
