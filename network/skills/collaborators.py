@@ -7,7 +7,7 @@ from typing import Any
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import case, func, or_, select
 
 from network.core.errors import Invalid, NotFound
 from network.core.permissions import is_staff
@@ -18,7 +18,7 @@ from network.members.queries import visible_to
 from network.skills import ranking
 from network.skills.models import Level, MemberSkill, Skill, SkillAlias
 from network.skills.operations import find_skill, get_skill
-from network.skills.queries import LIVE, skills_of
+from network.skills.queries import LIVE
 
 STOPWORDS = {
     "avec",
@@ -59,8 +59,14 @@ def find_collaborators(
     need = parse_need(viewer, skills, text, postcode)
     if type(limit) is not int or not 1 <= limit <= 50:
         raise Invalid(fields={"limit": _l("Must be a number between 1 and %(max)s.", max=50)})
-    candidates, members = candidates_for(viewer, need)
+    candidates = candidates_for(viewer, need)
     matches = ranking.rank(need, candidates, limit)
+    members = {
+        m.id: m
+        for m in db.session.scalars(
+            select(Member).where(Member.id.in_([m.member_id for m in matches]))
+        )
+    }
     names = _skill_names([s for m in matches for ids in m.by_level.values() for s in ids])
     cities = {c.member_id: c.city for c in candidates}
     return [
@@ -126,15 +132,42 @@ def skills_in_text(text: str) -> list[int]:
     return list(dict.fromkeys(found[key] for key in keys if key in found))
 
 
-def candidates_for(
-    viewer: Member, need: ranking.Need, cap: int = 3000
-) -> tuple[list[ranking.Candidate], dict[int, Member]]:
-    """Active members (not the asker, not alumni) holding a needed skill or naming a term."""
+CANDIDATE_COLUMNS = (
+    Member.id,
+    Member.name_key,
+    Member.activity_key,
+    Member.headline_key,
+    Member.open_to,
+    Member.postcode,
+    Member.city,
+    Member.vis_activity,
+    Member.vis_headline,
+    Member.vis_open_to,
+    Member.vis_location,
+)
+
+
+def candidates_for(viewer: Member, need: ranking.Need, cap: int = 600) -> list[ranking.Candidate]:
+    """Active members (not the asker, not alumni) holding a needed skill or naming a term.
+
+    Plain columns, not ORM objects: thousands of candidates are scored for a few results."""
     matches = []
-    if need.skill_ids:
+    if need.skill_ids:  # the best-covering holders first: others could not outrank them
+        coverage = func.sum(
+            case(
+                (MemberSkill.level == Level.EXPERT, 1.0),
+                (MemberSkill.level == Level.PRACTISED, 0.75),
+                else_=0.4,
+            )
+        )
         matches.append(
             Member.id.in_(
-                select(MemberSkill.member_id).where(MemberSkill.skill_id.in_(need.skill_ids))
+                select(MemberSkill.member_id)
+                .join(Member)
+                .where(MemberSkill.skill_id.in_(need.skill_ids), Member.is_active.is_(True))
+                .group_by(MemberSkill.member_id)
+                .order_by(coverage.desc(), MemberSkill.member_id)
+                .limit(cap)
             )
         )
     for term in need.terms:
@@ -145,46 +178,46 @@ def candidates_for(
         matches.append(
             visible_to(viewer, "headline", Member.headline_key.contains(stem, autoescape=True))
         )
-    members = list(
-        db.session.scalars(
-            select(Member)
-            .where(
-                Member.is_active.is_(True),
-                Member.status != Status.ALUMNUS,
-                Member.id != viewer.id,
-                or_(*matches),
-            )
-            .order_by(Member.id)
-            .limit(cap)
+    rows = db.session.execute(
+        select(*CANDIDATE_COLUMNS)
+        .where(
+            Member.is_active.is_(True),
+            Member.status != Status.ALUMNUS,
+            Member.id != viewer.id,
+            or_(*matches),
         )
-    )
-    held = skills_of([m.id for m in members])
-    candidates = [_candidate(viewer, m, held.get(m.id, [])) for m in members]
-    return candidates, {m.id: m for m in members}
+        .order_by(Member.id)
+        .limit(cap)
+    ).all()
+    levels: dict[int, dict[int, tuple[Level, bool]]] = {row.id: {} for row in rows}
+    if rows:
+        for member_id, skill_id, level, can_teach in db.session.execute(
+            select(
+                MemberSkill.member_id,
+                MemberSkill.skill_id,
+                MemberSkill.level,
+                MemberSkill.can_teach,
+            ).where(MemberSkill.member_id.in_(list(levels)))
+        ):
+            levels[member_id][skill_id] = (level, can_teach)
+    staff = is_staff(viewer)
+    return [_candidate(row, levels[row.id], staff) for row in rows]
 
 
-def _candidate(viewer: Member, member: Member, held: list[MemberSkill]) -> ranking.Candidate:
-    def sees(group: str) -> bool:
-        return (
-            is_staff(viewer)
-            or member.id == viewer.id
-            or member.visibility(group) == Visibility.MEMBERS
-        )
+def _candidate(row: Any, levels: dict[int, tuple[Level, bool]], staff: bool) -> ranking.Candidate:
+    def sees(visibility: Visibility) -> bool:
+        return staff or visibility == Visibility.MEMBERS
 
-    parts = (
-        [member.trade_key, fold(member.sector), fold(member.trading_name)]
-        if sees("activity")
-        else []
-    )
-    if sees("headline"):
-        parts.append(fold(member.headline))
+    parts = [row.activity_key] if sees(row.vis_activity) else []
+    if sees(row.vis_headline):
+        parts.append(row.headline_key)
     return ranking.Candidate(
-        member_id=member.id,
-        name_key=member.name_key,
-        levels={h.skill_id: (h.level, h.can_teach) for h in held},
-        open_to=frozenset(member.open_to) if sees("open_to") else frozenset(),
-        postcode=member.postcode if sees("location") else "",
-        city=member.city if sees("location") else "",
+        member_id=row.id,
+        name_key=row.name_key,
+        levels=levels,
+        open_to=frozenset(row.open_to) if sees(row.vis_open_to) else frozenset(),
+        postcode=row.postcode if sees(row.vis_location) else "",
+        city=row.city if sees(row.vis_location) else "",
         text=" ".join(parts),
     )
 
