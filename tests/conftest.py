@@ -9,6 +9,7 @@ import email
 import os
 import re
 import shutil
+import threading
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -68,6 +69,15 @@ def app(tmp_path_factory):
     return application
 
 
+def _wait_for_index_writers() -> None:
+    """Let index writes buffered behind a lock land before the index folder goes."""
+    from whoosh.writing import AsyncWriter
+
+    for thread in threading.enumerate():
+        if isinstance(thread, AsyncWriter):
+            thread.join(timeout=10)
+
+
 @pytest.fixture(autouse=True)
 def db(app):
     """The database, emptied after each test (the schema stays).
@@ -76,6 +86,7 @@ def db(app):
     request, sharing `g` between requests. Query inside `with app.app_context():`.
     """
     yield _db
+    _wait_for_index_writers()
     with app.app_context():
         _db.session.remove()
         search_backend = app.extensions["terreau_search"]
