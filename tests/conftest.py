@@ -114,6 +114,27 @@ def search_index(app):
 
 
 @pytest.fixture
+def queries_of(app, client):
+    """queries_of(url) → (number of SQL statements, page text) of a GET answering 200."""
+    from sqlalchemy import event
+
+    def run(url, c=None):
+        statements = []
+        with app.app_context():
+            engine = _db.engine
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            response = (c or client).get(url, headers={"Accept-Language": "en"})
+            assert response.status_code == 200, url
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        return len(statements), response.get_data(as_text=True)
+
+    return run
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -185,43 +185,44 @@ def staff_index():
     return render_template("skills/staff.html", values={}, **_staff_context())
 
 
+def _skill_fields(form) -> dict:
+    return {
+        "name_fr": form.get("name_fr"),
+        "name_en": form.get("name_en"),
+        "category": form.get("category", ""),
+        "synonyms": form.get("synonyms", ""),
+    }
+
+
+def _save_skill(save, done: str, target: str):
+    """Run `save()` on the staff form; re-show it with the errors, or go to `target`."""
+    try:
+        skill = save()
+    except (Invalid, Conflict) as error:
+        return invalid_form("skills/staff.html", error, values=request.form, **_staff_context())
+    db.session.commit()
+    flash(done, "success")
+    return redirect(url_for(target, skill_id=skill.id))
+
+
 @bp.post("/staff/skills")
 def staff_create():
     require_staff(current_user)
-    form = request.form
-    try:
-        operations.create_skill(
-            current_user,
-            name_fr=form.get("name_fr"),
-            name_en=form.get("name_en"),
-            category=form.get("category", ""),
-            synonyms=form.get("synonyms", ""),
-        )
-    except (Invalid, Conflict) as error:
-        return invalid_form("skills/staff.html", error, values=form, **_staff_context())
-    db.session.commit()
-    flash(_("The skill was added."), "success")
-    return redirect(url_for("skills.staff_index"))
+    return _save_skill(
+        lambda: operations.create_skill(current_user, **_skill_fields(request.form)),
+        _("The skill was added."),
+        "skills.show",
+    )
 
 
 @bp.post("/staff/skills/<int:skill_id>")
 def staff_update(skill_id: int):
     skill = operations.get_skill(skill_id)
-    form = request.form
-    try:
-        operations.update_skill(
-            current_user,
-            skill,
-            name_fr=form.get("name_fr"),
-            name_en=form.get("name_en"),
-            category=form.get("category", ""),
-            synonyms=form.get("synonyms", ""),
-        )
-    except (Invalid, Conflict) as error:
-        return invalid_form("skills/staff.html", error, values=form, **_staff_context())
-    db.session.commit()
-    flash(_("The skill was saved."), "success")
-    return redirect(url_for("skills.show", skill_id=skill.id))
+    return _save_skill(
+        lambda: operations.update_skill(current_user, skill, **_skill_fields(request.form)),
+        _("The skill was saved."),
+        "skills.show",
+    )
 
 
 @bp.post("/staff/skills/<int:skill_id>/accept")

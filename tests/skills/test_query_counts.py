@@ -1,30 +1,15 @@
 """The members list filtered by skill costs the same number of queries for 5 or 25 members."""
 
-from sqlalchemy import event
-
-from network.extensions import db
-
 
 def test_the_skill_filtered_list_costs_a_constant_number_of_queries(
-    app, client, login, make_member, new_skill, give_skills
+    login, make_member, new_skill, give_skills, queries_of
 ):
     web = new_skill("Développement web", "Web development")
     graphisme = new_skill("Graphisme", "Graphic design")
     photo = new_skill("Photographie", "Photography")
     login(make_member(display_name="Zoé Visiteuse"))
 
-    def count_queries(url):
-        statements = []
-        with app.app_context():
-            engine = db.engine
-        listener = lambda *args: statements.append(args[2])  # noqa: E731
-        event.listen(engine, "before_cursor_execute", listener)
-        try:
-            response = client.get(url, headers={"Accept-Language": "en"})
-            assert response.status_code == 200
-        finally:
-            event.remove(engine, "before_cursor_execute", listener)
-        return len(statements), response.get_data(as_text=True)
+    count_queries = queries_of
 
     def add_holders(first, last):
         for i in range(first, last):
