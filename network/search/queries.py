@@ -100,7 +100,7 @@ def search(
         return SearchResults([], {}, None)
     results = list(found)
     hits = _checked(viewer, results)
-    counts = backend().counts(query, audiences)
+    counts = backend().counts(query, audiences) if kind else backend().groups_by_kind(found)
     for result in results:  # what the re-check dropped is not counted either
         if not any(h.kind == result["kind"] and h.object_id == result["object_id"] for h in hits):
             counts[result["kind"]] = max(counts.get(result["kind"], 1) - 1, 0)
