@@ -17,9 +17,9 @@ removed unless `--keep` or `--data-dir` is given. An existing database in `--dat
 reused as is (the bench login member must be in it).
 
 By default every request opens a new connection, as a reverse proxy does towards the app by
-default: `python -m network` (gevent's pywsgi) writes the headers and the body of a response in
-two sends without TCP_NODELAY, so on a kept-alive connection Nagle's algorithm and the client's
-delayed ACK add 40 ms or more to every response. `--keep-alive` measures that case.
+default; `--keep-alive` reuses one connection per client, as browsers do (it showed the 40 ms
+Nagle / delayed-ACK stall fixed in d1f5510). The environment is passed on to the server, so
+for example `TERREAU_FACETS_CACHE_SECONDS=0` measures the list without its facets cache.
 
 Run from the project root:
 

@@ -82,6 +82,14 @@ def visible_to(viewer: Member, group: str, condition):
     return and_(condition, or_(column == Visibility.MEMBERS, Member.id == viewer.id))
 
 
+def visible_to_everyone(viewer: Member, group: str, condition):
+    """Like `visible_to`, without the viewer's own hidden fields: for counts shared between
+    viewers (a cached count must not reveal one member's staff-only field to others)."""
+    if is_staff(viewer):
+        return condition
+    return and_(condition, getattr(Member, f"vis_{group}") == Visibility.MEMBERS)
+
+
 @dataclass(frozen=True)
 class FacetValue:
     value: str  # as sent back in the query string
@@ -250,7 +258,8 @@ def _after(columns: tuple, descending: tuple[bool, ...], values: list[Any]):
 def _open_to_counts(viewer: Member, base: Select) -> list[FacetValue]:
     """How many of the filtered members are open to each thing (one query)."""
     wanted = [
-        visible_to(viewer, "open_to", Member.open_to_key.contains(f"|{o.value}|")) for o in OpenTo
+        visible_to_everyone(viewer, "open_to", Member.open_to_key.contains(f"|{o.value}|"))
+        for o in OpenTo
     ]
     sums = db.session.execute(
         base.with_only_columns(*(func.sum(case((w, 1), else_=0)) for w in wanted))
@@ -269,8 +278,11 @@ def facets(viewer: Member, f: MemberFilters) -> dict[str, tuple[Any, list[FacetV
     ttl = current_app.config["FACETS_CACHE_SECONDS"]
     if ttl <= 0:
         return _count_facets(viewer, f)
+    # A filter on a guarded field matches the viewer's own hidden value: keep those apart.
+    guarded = any((f.trade, f.sector, f.city, f.postcode, f.language, f.open_to))
     key = (
         is_staff(viewer),
+        viewer.id if guarded else None,
         str(get_locale()),
         repr(sorted(f.as_args().items())),
         f.include_inactive,
@@ -292,7 +304,7 @@ def _count_facets(viewer: Member, f: MemberFilters) -> dict[str, tuple[Any, list
     def top(column, group: str) -> list[FacetValue]:
         rows = db.session.execute(
             base.with_only_columns(column, func.count())
-            .where(column != "", visible_to(viewer, group, True))
+            .where(column != "", visible_to_everyone(viewer, group, True))
             .group_by(column)
             .order_by(func.count().desc(), column)
             .limit(12)
