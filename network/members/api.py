@@ -8,7 +8,6 @@ from flask_login import current_user
 
 from network.api.core import bp, doc, json_body, query_param
 from network.core.errors import Invalid
-from network.core.pagination import parse_limit
 from network.extensions import db, limiter
 from network.members import operations, queries
 from network.members.auth import account_limit, login_email_key, login_limit
@@ -163,13 +162,7 @@ def patch_me():
     errors=(422,),
 )
 def list_members():
-    filters = queries.MemberFilters.from_args(request.args)
-    page = queries.list_members(
-        current_user,
-        filters,
-        cursor=request.args.get("cursor"),
-        limit=parse_limit(request.args.get("limit"), 30),
-    )
+    filters, page = queries.page_from_args(current_user, request.args)
     reasons = queries.match_reasons(current_user, page.items, filters) if filters.extra else {}
     items = []
     for member in page.items:

@@ -15,7 +15,7 @@ from sqlalchemy import Select, and_, case, func, or_, select
 from network.cooperative import cooperative_today, current_settings
 from network.core.errors import Invalid, NotFound
 from network.core.images import image_url
-from network.core.pagination import Page, decode_cursor, encode_cursor
+from network.core.pagination import Page, decode_cursor, encode_cursor, parse_limit
 from network.core.permissions import is_staff
 from network.core.text import fold
 from network.extensions import db
@@ -226,6 +226,18 @@ def list_members(
     else:
         columns, descending, order_types = (Member.name_key, Member.id), (False, False), (str, int)
     return keyset_page(members_query(viewer, f), columns, descending, order_types, cursor, limit)
+
+
+def page_from_args(
+    viewer: Member, args, *, per_page: int = 30, include_inactive: bool = False
+) -> tuple[MemberFilters, Page[Member]]:
+    """The filters, cursor and limit of a query string, and the page they select."""
+    filters = MemberFilters.from_args(args)
+    filters.include_inactive = include_inactive
+    page = list_members(
+        viewer, filters, cursor=args.get("cursor"), limit=parse_limit(args.get("limit"), per_page)
+    )
+    return filters, page
 
 
 def keyset_page(

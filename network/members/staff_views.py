@@ -6,7 +6,6 @@ from flask_login import current_user, login_required
 
 from network.core.errors import Conflict, Invalid
 from network.core.forms import invalid_form
-from network.core.pagination import parse_limit
 from network.core.permissions import Role, can_manage_account, require_staff
 from network.extensions import db
 from network.members import operations, queries
@@ -26,13 +25,8 @@ def _invite_link(token: str) -> str:
 
 
 def _overview_context() -> dict:
-    filters = queries.MemberFilters.from_args(request.args)
-    filters.include_inactive = True
-    page = queries.list_members(
-        current_user,
-        filters,
-        cursor=request.args.get("cursor"),
-        limit=parse_limit(request.args.get("limit"), 50),
+    filters, page = queries.page_from_args(
+        current_user, request.args, per_page=50, include_inactive=True
     )
     return {
         "page": page,

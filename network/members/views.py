@@ -18,7 +18,6 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from network.core.errors import Invalid, Unauthorized
 from network.core.forms import checked_values, invalid_form
-from network.core.pagination import parse_limit
 from network.core.permissions import is_self_or_staff
 from network.core.text import fold
 from network.extensions import db, limiter
@@ -176,13 +175,7 @@ def join(token: str):
 def members_list():
     template = "members/_results.html" if request.args.get("partial") else "members/list.html"
     try:
-        filters = queries.MemberFilters.from_args(request.args)
-        page = queries.list_members(
-            current_user,
-            filters,
-            cursor=request.args.get("cursor"),
-            limit=parse_limit(request.args.get("limit"), 30),
-        )
+        filters, page = queries.page_from_args(current_user, request.args)
     except Invalid as error:
         return invalid_form(
             template,
