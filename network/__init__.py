@@ -71,6 +71,8 @@ def _init_extensions(app: Flask) -> None:
     from network.core.realtime import init_registry
     from network.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
     from network.members.auth import init_login
+    from network.chat.events import register_chat_handlers
+    from network.chat.presence import init_presence
     from network.members.events import register_socket_handlers
     from network.search.indexing import init_search
 
@@ -89,8 +91,10 @@ def _init_extensions(app: Flask) -> None:
         manage_session=False,
     )
     init_registry(app)
+    init_presence(app)
     init_search(app)
     register_socket_handlers()
+    register_chat_handlers()
     with app.app_context():
         configure_engine(db.engine)
 
@@ -115,9 +119,11 @@ def _select_timezone() -> str:
 
 
 def _register_blueprints(app: Flask) -> None:
+    import network.chat.searchable  # noqa: F401
     import network.members.searchable  # noqa: F401  (what each module indexes)
     import network.skills.searchable  # noqa: F401
     from network.api import bp as api_bp
+    from network.chat.views import bp as chat_bp
     from network.cooperative.views import bp as cooperative_bp
     from network.core.images import bp as uploads_bp
     from network.extensions import csrf
@@ -126,7 +132,8 @@ def _register_blueprints(app: Flask) -> None:
     from network.search.views import bp as search_bp
     from network.skills.views import bp as skills_bp
 
-    for blueprint in (uploads_bp, members_bp, staff_bp, skills_bp, search_bp, cooperative_bp):
+    blueprints = (uploads_bp, members_bp, staff_bp, skills_bp, chat_bp, search_bp, cooperative_bp)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # the API checks CSRF itself for cookie sessions (network.api)
     app.register_blueprint(api_bp)

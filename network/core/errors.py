@@ -46,3 +46,8 @@ class Unauthorized(DomainError):
 class Gone(DomainError):
     status = 410
     title = _l("This link is no longer valid")
+
+
+class TooManyRequests(DomainError):
+    status = 429
+    title = _l("Too many requests")

@@ -30,3 +30,10 @@ skills_updated = _signals.signal("skills-updated")
 member_reactivated = _signals.signal("member-reactivated")
 #: sender=Skill; a skill of the taxonomy was created, edited, accepted or merged.
 skill_changed = _signals.signal("skill-changed")
+#: sender=member id, sid; a Socket.IO connection of the member was accepted (outside any
+#: transaction: receivers may emit directly).
+socket_connected = _signals.signal("socket-connected")
+#: sender=member id, sid; one of the member's connections closed.
+socket_disconnected = _signals.signal("socket-disconnected")
+#: sender=Channel, actor; a public channel was created.
+channel_created = _signals.signal("channel-created")

@@ -34,6 +34,11 @@ def _sid() -> str:
     return request.sid  # type: ignore[attr-defined]  # set by Flask-SocketIO
 
 
+def connected_member_id(sid: str) -> int | None:
+    """The member who opened this process's connection `sid`."""
+    return _members_by_sid.get(sid)
+
+
 def user_room(member_id: int) -> str:
     return f"user:{member_id}"
 
@@ -47,6 +52,7 @@ def register_socket_handlers() -> None:
         join_room(user_room(member.id))
         _members_by_sid[_sid()] = member.id
         realtime.registry().add(member.id, _sid(), token_id)
+        signals.socket_connected.send(member.id, sid=_sid())
         return True
 
     @socketio.on("disconnect")
@@ -54,6 +60,7 @@ def register_socket_handlers() -> None:
         member_id = _members_by_sid.pop(_sid(), None)
         if member_id is not None:
             realtime.registry().remove(member_id, _sid())
+            signals.socket_disconnected.send(member_id, sid=_sid())
 
 
 def _on_sessions_revoked(member, tokens_too: bool, **_: Any) -> None:

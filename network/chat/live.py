@@ -1,0 +1,106 @@
+"""What the chat tells connected clients, sent only once the change is committed.
+
+Payloads are built when the change is made (the objects are fresh then); the emit waits for
+the commit. Rooms: `channel:<id>` for everyone listening to a channel, `user:<id>` for one
+member's tabs.
+"""
+
+from typing import Any
+
+from network.core import realtime
+from network.core.events import after_commit
+from network.extensions import db, socketio
+
+
+def channel_room(channel_id: int) -> str:
+    return f"channel:{channel_id}"
+
+
+def user_room(member_id: int) -> str:
+    return f"user:{member_id}"
+
+
+def _emit_later(event: str, payload: dict[str, Any], room: str) -> None:
+    after_commit(db.session, socketio.emit, event, payload, to=room)
+
+
+def message_payload(message: Any, reactions: list[dict] | None = None) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "channel_id": message.channel_id,
+        "author": {"id": message.author_id, "name": message.author.display_name},
+        "body": message.body,
+        "body_html": message.body_html,
+        "created_at": message.created_at.isoformat(),
+        "edited_at": message.edited_at.isoformat() if message.edited_at else None,
+        "deleted": message.deleted_at is not None,
+        "client_id": message.client_id,
+        "thread_id": message.thread_id,
+        "reply_count": message.reply_count or 0,
+        "reactions": reactions or [],
+    }
+
+
+def message_posted(message: Any, mentioned: list[int], everyone: bool) -> None:
+    payload = message_payload(message) | {"mentions": mentioned, "everyone": everyone}
+    _emit_later("message", payload, channel_room(message.channel_id))
+
+
+def message_edited(message: Any) -> None:
+    _emit_later("message_edited", message_payload(message), channel_room(message.channel_id))
+
+
+def message_deleted(message: Any) -> None:
+    payload = {"id": message.id, "channel_id": message.channel_id, "thread_id": message.thread_id}
+    _emit_later("message_deleted", payload, channel_room(message.channel_id))
+
+
+def reaction_changed(message: Any, member_id: int, emoji: str, added: bool, count: int) -> None:
+    payload = {
+        "message_id": message.id,
+        "channel_id": message.channel_id,
+        "member_id": member_id,
+        "emoji": emoji,
+        "added": added,
+        "count": count,
+    }
+    _emit_later("reaction", payload, channel_room(message.channel_id))
+
+
+def read_moved(member_id: int, channel_id: int) -> None:
+    """Tell the member's other tabs their unread counts for the channel changed."""
+    from network.chat.queries import unread_counts
+
+    unread, mentions, last_read = unread_counts(member_id, [channel_id]).get(channel_id, (0, 0, 0))
+    payload = {
+        "channel_id": channel_id,
+        "unread": unread,
+        "mentions": mentions,
+        "last_read_id": last_read,
+    }
+    _emit_later("unread", payload, user_room(member_id))
+
+
+def channel_added(member_id: int, channel_id: int) -> None:
+    _emit_later("channel_added", {"channel_id": channel_id}, user_room(member_id))
+
+
+def channel_changed(channel: Any) -> None:
+    payload = {
+        "channel_id": channel.id,
+        "name": channel.name,
+        "topic": channel.topic,
+        "archived": channel.archived_at is not None,
+    }
+    _emit_later("channel_changed", payload, channel_room(channel.id))
+
+
+def channel_removed(member_id: int, channel_id: int) -> None:
+    """The member stops hearing the channel at once, on every process, then is told."""
+    after_commit(db.session, _leave_everywhere, member_id, channel_id)
+
+
+def _leave_everywhere(member_id: int, channel_id: int) -> None:
+    for sid in realtime.registry().sids(member_id):
+        socketio.server.leave_room(sid, channel_room(channel_id), namespace="/")
+    socketio.emit("channel_removed", {"channel_id": channel_id}, to=user_room(member_id))

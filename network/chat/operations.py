@@ -1,0 +1,436 @@
+"""Chat operations: channels, membership, messages, reactions, read markers.
+
+Operations check permissions, change the session and queue live events after commit; the
+boundary (view, API route, socket handler) commits once.
+"""
+
+import re
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from limits import RateLimitItemPerMinute
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from network.chat import live
+from network.chat.models import (
+    Channel,
+    ChannelKind,
+    ChannelMember,
+    ChannelRole,
+    Mention,
+    Message,
+    MessageEdit,
+    Reaction,
+)
+from network.chat.permissions import may_manage, may_post, may_read
+from network.cooperative import current_settings
+from network.core import signals
+from network.core.errors import Conflict, Forbidden, Gone, Invalid, NotFound, TooManyRequests
+from network.core.markup import render_markdown
+from network.core.models import utcnow
+from network.core.permissions import require_staff
+from network.core.text import fold
+from network.extensions import db, limiter
+from network.members.models import Member
+from network.search import index_later
+
+MAX_BODY = 4000
+MAX_DIRECT_OTHERS = 8
+CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+#: The reactions members can add: a small set, as in the feed.
+EMOJI = ("👍", "❤️", "😄", "🎉", "🙏", "👀", "✅", "🤔")
+CHANNEL_MENTION = "@channel"
+
+CHANNEL_NOT_FOUND = _l("This channel does not exist or you cannot see it.")
+MESSAGE_NOT_FOUND = _l("This message does not exist or you cannot see it.")
+
+
+# --- lookups -------------------------------------------------------------------------------
+
+
+def membership_of(channel_id: int, member_id: int) -> ChannelMember | None:
+    return db.session.get(ChannelMember, (channel_id, member_id))
+
+
+def readable_channel(viewer: Any, channel_id: Any) -> tuple[Channel, ChannelMember | None]:
+    """The channel and the viewer's membership; a forbidden channel is answered as missing."""
+    channel = db.session.get(Channel, channel_id) if _is_id(channel_id) else None
+    membership = membership_of(channel.id, viewer.id) if channel else None
+    if channel is None or not may_read(viewer, channel, membership):
+        raise NotFound(CHANNEL_NOT_FOUND)
+    return channel, membership
+
+
+def readable_message(viewer: Any, message_id: Any) -> tuple[Message, Channel, ChannelMember | None]:
+    message = db.session.get(Message, message_id) if _is_id(message_id) else None
+    if message is None:
+        raise NotFound(MESSAGE_NOT_FOUND)
+    try:
+        channel, membership = readable_channel(viewer, message.channel_id)
+    except NotFound:
+        raise NotFound(MESSAGE_NOT_FOUND) from None
+    return message, channel, membership
+
+
+def _is_id(value: Any) -> bool:
+    return type(value) is int and 0 < value < 2**63
+
+
+def _active_members(ids: Any) -> list[Member]:
+    if not isinstance(ids, list) or not all(_is_id(i) for i in ids):
+        raise Invalid(fields={"member_ids": _l("Give a list of member ids.")})
+    found = list(
+        db.session.scalars(select(Member).where(Member.id.in_(ids), Member.is_active.is_(True)))
+    )
+    if len(found) != len(set(ids)):
+        raise Invalid(fields={"member_ids": _l("Some of these members do not exist.")})
+    return found
+
+
+# --- channels ------------------------------------------------------------------------------
+
+
+def _channel_fields(data: dict[str, Any], *, partial: bool) -> dict[str, str]:
+    limits = {"name": 80, "topic": 250, "description": 2000}
+    fields, errors = {}, {}
+    for key, maximum in limits.items():
+        if key not in data:
+            continue
+        value = data[key]
+        if not isinstance(value, str):
+            errors[key] = _l("Must be text.")
+            continue
+        value = " ".join(value.split()) if key != "description" else value.strip()
+        if len(value) > maximum:
+            errors[key] = _l("At most %(max)s characters.", max=maximum)
+        fields[key] = value
+    if not partial and not fields.get("name"):
+        errors["name"] = _l("Give the channel a name.")
+    if partial and "name" in fields and not fields["name"]:
+        errors["name"] = _l("Give the channel a name.")
+    if errors:
+        raise Invalid(fields=errors)
+    return fields
+
+
+def _check_name_free(name: str, except_id: int | None = None) -> str:
+    key = fold(name)
+    clash = db.session.scalar(
+        select(Channel).where(
+            Channel.name_key == key, Channel.kind != ChannelKind.DIRECT, Channel.id != except_id
+        )
+    )
+    if clash:
+        raise Conflict(
+            _l("A channel is already called “%(name)s”.", name=clash.name),
+            fields={"name": _l("Choose another name.")},
+        )
+    return key
+
+
+def create_channel(actor: Member, data: dict[str, Any]) -> Channel:
+    kind = data.get("kind", "public")
+    if kind not in (ChannelKind.PUBLIC, ChannelKind.PRIVATE):
+        raise Invalid(fields={"kind": _l("Choose public or private.")})
+    fields = _channel_fields(data, partial=False)
+    announcement = data.get("announcement", False) in (True, "1", "on", "true")
+    if announcement:
+        require_staff(actor)
+    invited = _active_members(data.get("member_ids") or [])
+    channel = Channel(
+        kind=ChannelKind(kind),
+        name_key=_check_name_free(fields["name"]),
+        announcement=announcement,
+        created_by_id=actor.id,
+        **fields,
+    )
+    db.session.add(channel)
+    db.session.flush()
+    db.session.add(ChannelMember(channel=channel, member_id=actor.id, role=ChannelRole.OWNER))
+    for member in invited:
+        if member.id != actor.id:
+            db.session.add(ChannelMember(channel=channel, member_id=member.id))
+    db.session.flush()
+    if channel.kind == ChannelKind.PUBLIC:
+        signals.channel_created.send(channel, actor=actor)
+    for member in invited:
+        live.channel_added(member.id, channel.id)
+    return channel
+
+
+def update_channel(actor: Member, channel: Channel, data: dict[str, Any]) -> Channel:
+    if not may_manage(actor, channel, membership_of(channel.id, actor.id)):
+        raise Forbidden(_l("Only the channel's owners and the support team can change it."))
+    fields = _channel_fields(data, partial=True)
+    if "name" in fields:
+        channel.name_key = _check_name_free(fields["name"], except_id=channel.id)
+    for key, value in fields.items():
+        setattr(channel, key, value)
+    if "archived" in data:
+        archived = data["archived"]
+        if not isinstance(archived, bool):
+            raise Invalid(fields={"archived": _l("Must be true or false.")})
+        channel.archived_at = (channel.archived_at or utcnow()) if archived else None
+    live.channel_changed(channel)
+    return channel
+
+
+def add_member(actor: Member, channel: Channel, member_id: Any) -> ChannelMember:
+    """Join a public channel yourself; owners and staff invite members to theirs."""
+    if channel.is_direct:
+        raise Conflict(_l("Start a new conversation to talk with more people."))
+    if channel.is_archived:
+        raise Conflict(_l("This channel is archived: it is read-only."))
+    (member,) = _active_members([member_id])
+    joining_public = member.id == actor.id and channel.kind == ChannelKind.PUBLIC
+    if not joining_public and not may_manage(actor, channel, membership_of(channel.id, actor.id)):
+        raise Forbidden(_l("Only the channel's owners and the support team can invite members."))
+    existing = membership_of(channel.id, member.id)
+    if existing:
+        return existing
+    membership = ChannelMember(channel_id=channel.id, member_id=member.id)
+    db.session.add(membership)
+    db.session.flush()
+    live.channel_added(member.id, channel.id)
+    return membership
+
+
+def remove_member(actor: Member, channel: Channel, member_id: Any) -> None:
+    """Leave a channel, or (owners and staff) remove someone: they stop hearing it at once."""
+    membership = membership_of(channel.id, member_id) if _is_id(member_id) else None
+    if membership is None:
+        raise NotFound(_l("This member is not in the channel."))
+    if member_id != actor.id and not may_manage(actor, channel, membership_of(channel.id, actor.id)):
+        raise Forbidden(_l("Only the channel's owners and the support team can remove members."))
+    db.session.delete(membership)
+    db.session.flush()
+    live.channel_removed(member_id, channel.id)
+
+
+def open_direct(actor: Member, member_ids: Any) -> tuple[Channel, bool]:
+    """The direct conversation between the actor and these members, created when new."""
+    others = [m for m in _active_members(member_ids) if m.id != actor.id]
+    if not others:
+        raise Invalid(fields={"member_ids": _l("Choose at least one other member.")})
+    if len(others) > MAX_DIRECT_OTHERS:
+        raise Invalid(
+            fields={"member_ids": _l("At most %(max)s people; create a channel for more.", max=MAX_DIRECT_OTHERS)}
+        )
+    ids = sorted({actor.id, *(m.id for m in others)})
+    key = ",".join(map(str, ids))
+    existing = db.session.scalar(select(Channel).where(Channel.direct_key == key))
+    if existing:
+        if membership_of(existing.id, actor.id) is None:  # the actor had left it: back in
+            db.session.add(ChannelMember(channel_id=existing.id, member_id=actor.id))
+        return existing, False
+    channel = Channel(kind=ChannelKind.DIRECT, direct_key=key, created_by_id=actor.id)
+    db.session.add(channel)
+    db.session.flush()
+    for member_id in ids:
+        db.session.add(ChannelMember(channel_id=channel.id, member_id=member_id))
+    db.session.flush()
+    for member in others:
+        live.channel_added(member.id, channel.id)
+    return channel, True
+
+
+# --- messages ------------------------------------------------------------------------------
+
+
+def _body(raw: Any) -> str:
+    if not isinstance(raw, str) or not raw.strip():
+        raise Invalid(fields={"body": _l("Write a message.")})
+    body = raw.strip()
+    if len(body) > MAX_BODY:
+        raise Invalid(fields={"body": _l("At most %(max)s characters.", max=MAX_BODY)})
+    return body
+
+
+def _check_rate(actor: Member) -> None:
+    per_minute = current_settings()["chat_messages_per_minute"]
+    if not limiter.limiter.hit(RateLimitItemPerMinute(per_minute), "chat-send", str(actor.id)):
+        raise TooManyRequests(_l("You are sending messages too fast: wait a moment and try again."))
+
+
+def _mentioned(channel: Channel, body: str) -> tuple[set[int], bool]:
+    """Members named with `@name` among the channel's members, and whether `@channel` is."""
+    if "@" not in body:
+        return set(), False
+    folded = fold(body)
+    everyone = CHANNEL_MENTION in folded
+    names = db.session.execute(
+        select(Member.id, Member.name_key)
+        .join(ChannelMember, ChannelMember.member_id == Member.id)
+        .where(ChannelMember.channel_id == channel.id)
+    )
+    found = {
+        member_id
+        for member_id, key in names
+        if key and re.search(rf"@{re.escape(key)}(?![\w])", folded)
+    }
+    return found, everyone
+
+
+def _render(body: str) -> str:
+    return render_markdown(body)
+
+
+def _thread_root(channel: Channel, thread_id: Any) -> Message | None:
+    if thread_id in (None, ""):
+        return None
+    root = db.session.get(Message, thread_id) if _is_id(thread_id) else None
+    if root is None or root.channel_id != channel.id:
+        raise Invalid(fields={"thread_id": _l("This message is not in the channel.")})
+    if root.thread_id:
+        root = db.session.get(Message, root.thread_id)
+    return root
+
+
+def post_message(
+    actor: Member, channel: Channel, body: Any, client_id: Any, thread_id: Any = None
+) -> tuple[Message, bool]:
+    """Post, or return the message already sent with this `client_id` (never twice)."""
+    if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
+        raise Invalid(fields={"client_id": _l("Give a unique id of 1 to 64 letters or digits.")})
+    previous = db.session.scalar(
+        select(Message).where(Message.author_id == actor.id, Message.client_id == client_id)
+    )
+    if previous is not None:
+        if previous.channel_id != channel.id:
+            raise Conflict(fields={"client_id": _l("This id was used for another message.")})
+        return previous, False
+    membership = membership_of(channel.id, actor.id)
+    if channel.is_archived:
+        raise Conflict(_l("This channel is archived: it is read-only."))
+    if not may_post(actor, channel, membership):
+        if membership is None:
+            raise Forbidden(_l("Join the channel to post in it."))
+        raise Forbidden(_l("Only some members can post in this announcement channel."))
+    text = _body(body)
+    root = _thread_root(channel, thread_id)
+    mentioned, everyone = _mentioned(channel, text)
+    if everyone and not may_manage(actor, channel, membership):
+        raise Forbidden(_l("Only the channel's owners and the support team can notify everyone with @channel."))
+    _check_rate(actor)
+    message = Message(
+        channel_id=channel.id,
+        author_id=actor.id,
+        author=actor,
+        client_id=client_id,
+        thread_id=root.id if root else None,
+        body=text,
+        body_html=_render(text),
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(message)
+    except IntegrityError:  # the same client id, sent twice at once
+        previous = db.session.scalar(
+            select(Message).where(Message.author_id == actor.id, Message.client_id == client_id)
+        )
+        if previous is None:
+            raise
+        return previous, False
+    if root:
+        root.reply_count = (root.reply_count or 0) + 1
+    channel.last_message_id = message.id
+    channel.last_message_at = message.created_at
+    membership.last_read_id = message.id  # type: ignore[union-attr]
+    _record_mentions(channel, message, mentioned, everyone, actor)
+    index_later("message", message.id)
+    live.message_posted(message, sorted(mentioned), everyone)
+    return message, True
+
+
+def _record_mentions(
+    channel: Channel, message: Message, mentioned: set[int], everyone: bool, actor: Member
+) -> None:
+    if everyone:
+        mentioned = set(
+            db.session.scalars(
+                select(ChannelMember.member_id).where(ChannelMember.channel_id == channel.id)
+            )
+        )
+    for member_id in mentioned - {actor.id}:
+        db.session.merge(Mention(message_id=message.id, member_id=member_id, channel_id=channel.id))
+
+
+def _own_live_message(actor: Member, message_id: Any) -> tuple[Message, Channel, ChannelMember | None]:
+    message, channel, membership = readable_message(actor, message_id)
+    if message.is_deleted:
+        raise Gone(_l("This message was deleted."))
+    if channel.is_archived:
+        raise Conflict(_l("This channel is archived: it is read-only."))
+    return message, channel, membership
+
+
+def edit_message(actor: Member, message_id: Any, body: Any) -> Message:
+    message, channel, _membership = _own_live_message(actor, message_id)
+    if message.author_id != actor.id:
+        raise Forbidden(_l("Only its author can edit a message."))
+    text = _body(body)
+    if text == message.body:
+        return message
+    db.session.add(
+        MessageEdit(
+            message_id=message.id,
+            body=message.body,
+            written_at=message.edited_at or message.created_at,
+        )
+    )
+    mentioned, everyone = _mentioned(channel, text)
+    if everyone and not may_manage(actor, channel, _membership):
+        raise Forbidden(_l("Only the channel's owners and the support team can notify everyone with @channel."))
+    message.body, message.body_html, message.edited_at = text, _render(text), utcnow()
+    _record_mentions(channel, message, mentioned, everyone, actor)
+    index_later("message", message.id)
+    live.message_edited(message)
+    return message
+
+
+def delete_message(actor: Member, message_id: Any) -> Message:
+    """Leave a tombstone: the text, its versions and reactions go; the place stays."""
+    message, channel, membership = _own_live_message(actor, message_id)
+    if message.author_id != actor.id and not may_manage(actor, channel, membership):
+        raise Forbidden(_l("Only its author, the channel's owners or the support team can delete a message."))
+    message.body, message.body_html, message.deleted_at = "", "", utcnow()
+    for model in (MessageEdit, Reaction, Mention):
+        db.session.execute(model.__table__.delete().where(model.message_id == message.id))
+    index_later("message", message.id)
+    live.message_deleted(message)
+    return message
+
+
+def set_reaction(actor: Member, message_id: Any, emoji: Any, present: bool) -> int:
+    """Add or remove the actor's reaction (idempotent); return the emoji's new count."""
+    message, channel, membership = _own_live_message(actor, message_id)
+    if emoji not in EMOJI:
+        raise Invalid(fields={"emoji": _l("Choose one of: %(emoji)s", emoji=" ".join(EMOJI))})
+    if membership is None:
+        raise Forbidden(_l("Join the channel to react in it."))
+    existing = db.session.get(Reaction, (message.id, actor.id, emoji))
+    if present and existing is None:
+        db.session.add(Reaction(message_id=message.id, member_id=actor.id, emoji=emoji))
+    elif not present and existing is not None:
+        db.session.delete(existing)
+    db.session.flush()
+    count = db.session.scalar(
+        select(func.count()).where(Reaction.message_id == message.id, Reaction.emoji == emoji)
+    )
+    live.reaction_changed(message, actor.id, emoji, present, count or 0)
+    return count or 0
+
+
+def mark_read(actor: Member, channel: Channel, message_id: Any) -> ChannelMember:
+    """Move the actor's last-read marker forward (never back) to `message_id`."""
+    membership = membership_of(channel.id, actor.id)
+    if membership is None:
+        raise NotFound(CHANNEL_NOT_FOUND)
+    if not _is_id(message_id) and message_id != 0:
+        raise Invalid(fields={"message_id": _l("Give a message id.")})
+    upto = min(message_id, channel.last_message_id)
+    if upto > membership.last_read_id:
+        membership.last_read_id = upto
+        live.read_moved(actor.id, channel.id)
+    return membership

@@ -1,0 +1,75 @@
+"""Presence: online while a tab is connected and in use, away when every tab is idle.
+
+A member's connections come from the socket registry (shared through Redis when set); this
+store only remembers which of those connections said they are away.
+"""
+
+from typing import Protocol
+
+from flask import Flask, current_app
+
+from network.core import realtime
+
+ONLINE, AWAY, OFFLINE = "online", "away", "offline"
+KEY = "terreau:away:{member_id}"
+
+
+class AwayStore(Protocol):
+    def set_away(self, member_id: int, sid: str, away: bool) -> None: ...
+    def away_sids(self, member_id: int) -> set[str]: ...
+
+
+class MemoryAwayStore:
+    def __init__(self) -> None:
+        self._away: dict[int, set[str]] = {}
+
+    def set_away(self, member_id: int, sid: str, away: bool) -> None:
+        sids = self._away.setdefault(member_id, set())
+        (sids.add if away else sids.discard)(sid)
+
+    def away_sids(self, member_id: int) -> set[str]:
+        return set(self._away.get(member_id, ()))
+
+
+class RedisAwayStore:
+    def __init__(self, url: str) -> None:
+        import redis
+
+        self._redis = redis.Redis.from_url(url, decode_responses=True)
+
+    def set_away(self, member_id: int, sid: str, away: bool) -> None:
+        key = KEY.format(member_id=member_id)
+        (self._redis.sadd if away else self._redis.srem)(key, sid)
+
+    def away_sids(self, member_id: int) -> set[str]:
+        return set(self._redis.smembers(KEY.format(member_id=member_id)))  # type: ignore[arg-type]
+
+
+def init_presence(app: Flask) -> None:
+    url = app.config["REDIS_URL"]
+    app.extensions["terreau_away"] = RedisAwayStore(url) if url else MemoryAwayStore()
+
+
+def _store() -> AwayStore:
+    return current_app.extensions["terreau_away"]
+
+
+def status_of(member_id: int) -> str:
+    sids = set(realtime.registry().sids(member_id))
+    if not sids:
+        return OFFLINE
+    return AWAY if sids <= _store().away_sids(member_id) else ONLINE
+
+
+def statuses(member_ids: list[int]) -> dict[int, str]:
+    """member id → status, for members who are not offline."""
+    found = {member_id: status_of(member_id) for member_id in member_ids}
+    return {member_id: status for member_id, status in found.items() if status != OFFLINE}
+
+
+def set_away(member_id: int, sid: str, away: bool) -> None:
+    _store().set_away(member_id, sid, away)
+
+
+def forget(member_id: int, sid: str) -> None:
+    _store().set_away(member_id, sid, False)

@@ -1,0 +1,81 @@
+"""What of the chat the search finds: messages, readable by the channel's audience.
+
+A public channel's messages are for every member; a private channel's or a direct
+conversation's only for its members (audience "channel:<id>"), and every hit is re-checked.
+"""
+
+from collections.abc import Iterator
+from typing import Any
+
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from network.chat.models import Channel, ChannelKind, ChannelMember, Message
+from network.chat.permissions import may_read
+from network.extensions import db
+from network.search import Document, SearchKind, register_kind
+from network.search.registry import AUDIENCE_PROVIDERS, MEMBERS
+
+
+def channel_audience(channel: Channel) -> str:
+    return MEMBERS if channel.kind == ChannelKind.PUBLIC else f"channel:{channel.id}"
+
+
+def _load(ids: list[int]) -> dict[int, Message]:
+    query = (
+        select(Message)
+        .where(Message.id.in_(ids))
+        .options(joinedload(Message.author), joinedload(Message.channel))
+    )
+    return {m.id: m for m in db.session.scalars(query)}
+
+
+def _documents(ids: list[int]) -> Iterator[Document]:
+    for message in _load(ids).values():
+        if message.is_deleted:
+            continue
+        channel = message.channel
+        place = channel.name or str(_l("Direct conversation"))
+        yield Document(
+            "message",
+            message.id,
+            channel_audience(channel),
+            f"{message.author.display_name} · {place}",
+            body=message.body,
+        )
+
+
+def _all_ids() -> list[int]:
+    return list(db.session.scalars(select(Message.id).where(Message.deleted_at.is_(None))))
+
+
+def _visible(viewer: Any, message: Message) -> bool:
+    if message.is_deleted:
+        return False
+    membership = db.session.get(ChannelMember, (message.channel_id, viewer.id))
+    return may_read(viewer, message.channel, membership)
+
+
+def _channels_of(viewer: Any) -> set[str]:
+    rows = db.session.scalars(
+        select(ChannelMember.channel_id)
+        .join(Channel, Channel.id == ChannelMember.channel_id)
+        .where(ChannelMember.member_id == viewer.id, Channel.kind != ChannelKind.PUBLIC)
+    )
+    return {f"channel:{channel_id}" for channel_id in rows}
+
+
+register_kind(
+    SearchKind(
+        "message",
+        _l("Messages"),
+        _documents,
+        _all_ids,
+        _load,
+        _visible,
+        lambda message: url_for("chat.permalink", message_id=message.id),
+    )
+)
+AUDIENCE_PROVIDERS.append(_channels_of)

@@ -1,0 +1,307 @@
+// Live chat: messages, typing, presence, unread counts, and sending that survives a dropped
+// connection. The page works without this script (plain forms); this makes it live.
+(function () {
+  "use strict";
+  const root = document.getElementById("chat");
+  if (!root || typeof io !== "function") return;
+
+  const me = Number(root.dataset.me);
+  const channelId = Number(root.dataset.channelId) || null;
+  const threadId = Number(root.dataset.threadId) || null;
+  const live = root.dataset.live === "1";
+  const text = root.dataset;
+  const history = document.getElementById("chat-history");
+  const composer = document.getElementById("chat-composer");
+  const typingLine = root.querySelector(".chat-typing");
+  const statusLine = root.querySelector(".chat-status");
+  let lastSeenId = Number(root.dataset.lastId) || 0;
+  const pending = new Map(); // client_id → {body, element, threadId}
+  const typers = new Map(); // member id → {name, timer}
+  let connectedOnce = false;
+
+  const socket = io({ transports: ["websocket", "polling"], withCredentials: true });
+
+  // --- channel list: join every channel to hear it, keep unread counts live -------------
+  function sidebarLinks() {
+    return Array.from(document.querySelectorAll(".chat-channel-link[data-channel-id]"));
+  }
+  function badge(id, cls, value) {
+    const link = document.querySelector(`.chat-channel-link[data-channel-id="${id}"]`);
+    if (!link) return;
+    const el = link.querySelector(cls);
+    el.querySelector(".n").textContent = String(value);
+    el.dataset[cls === ".chat-unread" ? "unread" : "mentions"] = String(value);
+    el.hidden = value <= 0;
+  }
+  function bump(id, cls) {
+    const link = document.querySelector(`.chat-channel-link[data-channel-id="${id}"]`);
+    if (!link) return;
+    const current = Number(link.querySelector(cls + " .n").textContent) || 0;
+    badge(id, cls, current + 1);
+  }
+
+  function joinAll() {
+    const ids = new Set(sidebarLinks().map((a) => Number(a.dataset.channelId)));
+    ids.forEach((id) => {
+      if (id !== channelId) socket.emit("join", { channel_id: id }, () => {});
+    });
+    if (!channelId) return Promise.resolve();
+    return new Promise((resolve) => {
+      const payload = { channel_id: channelId };
+      if (live && connectedOnce) payload.after = lastSeenId; // catch up what we missed
+      socket.emit("join", payload, (answer) => {
+        if (answer && answer.ok) {
+          (answer.messages || []).forEach(showMessage);
+          Object.entries(answer.presence || {}).forEach(([id, status]) => setPresence(id, status));
+          if (answer.more) window.location.reload(); // too much missed: start from the page
+        }
+        resolve();
+      });
+    });
+  }
+
+  // --- rendering -------------------------------------------------------------------------
+  function el(tag, cls, content) {
+    const node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (content !== undefined) node.textContent = content;
+    return node;
+  }
+
+  function belongsHere(message) {
+    if (message.channel_id !== channelId) return false;
+    return threadId ? message.thread_id === threadId : !message.thread_id;
+  }
+
+  function messageElement(message) {
+    const item = el("li", "chat-message");
+    item.id = "m" + message.id;
+    item.dataset.messageId = String(message.id);
+    item.dataset.authorId = String(message.author.id);
+    const meta = el("div", "chat-meta");
+    const author = el("a", "chat-author", message.author.name);
+    author.href = "/members/" + message.author.id;
+    const time = el("a", "chat-time");
+    time.href = "/chat/messages/" + message.id;
+    const stamp = el("time", "", new Date(message.created_at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }));
+    stamp.dateTime = message.created_at;
+    time.appendChild(stamp);
+    meta.append(author, " ", time);
+    const body = el("div", "chat-body prose");
+    body.innerHTML = message.body_html; // sanitised by the server (Markdown + allow-list)
+    item.append(meta, body);
+    if (!threadId && !message.thread_id) {
+      const replies = el("p", "chat-replies");
+      const link = el("a", "", text.textReply);
+      link.href = `/chat/${message.channel_id}/threads/${message.id}`;
+      replies.appendChild(link);
+      item.appendChild(replies);
+    }
+    return item;
+  }
+
+  function showMessage(message) {
+    lastSeenId = Math.max(lastSeenId, message.id);
+    if (message.thread_id && !threadId) updateReplies(message.thread_id);
+    if (!history || !belongsHere(message)) return;
+    if (document.getElementById("m" + message.id)) return; // already shown
+    const waiting = message.author.id === me && pending.get(message.client_id);
+    const item = messageElement(message);
+    if (waiting) {
+      waiting.element.replaceWith(item);
+      pending.delete(message.client_id);
+    } else {
+      history.appendChild(item);
+    }
+    const empty = root.querySelector(".chat-empty");
+    if (empty) empty.remove();
+    clearTyping(message.author.id);
+    item.scrollIntoView({ block: "end" });
+  }
+
+  function updateReplies(rootId) {
+    const item = document.getElementById("m" + rootId);
+    const line = item && item.querySelector(".chat-replies");
+    if (line) line.hidden = false;
+  }
+
+  // --- sending: idempotent by client id, queued while offline, never silently lost --------
+  function newClientId() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return Date.now().toString(36) + Math.random().toString(36).slice(2);
+  }
+
+  function sendPending(clientId) {
+    const entry = pending.get(clientId);
+    if (!entry) return;
+    entry.element.classList.remove("failed");
+    entry.state.textContent = text.textSending;
+    if (!socket.connected) return; // sent again on reconnection
+    socket.timeout(10000).emit(
+      "send",
+      { channel_id: channelId, body: entry.body, client_id: clientId, thread_id: entry.threadId },
+      (err, answer) => {
+        if (err) return markFailed(clientId, text.textNotSent);
+        if (answer.ok) return showMessage(answer.message);
+        markFailed(clientId, answer.error);
+      }
+    );
+  }
+
+  function markFailed(clientId, reason) {
+    const entry = pending.get(clientId);
+    if (!entry) return;
+    entry.element.classList.add("failed");
+    entry.state.textContent = reason + " ";
+    const retry = el("button", "link-button", text.textRetry);
+    retry.type = "button";
+    retry.addEventListener("click", () => sendPending(clientId));
+    entry.state.appendChild(retry);
+  }
+
+  if (composer && history) {
+    const input = composer.querySelector("textarea");
+    composer.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const body = input.value.trim();
+      if (!body) return;
+      const clientId = newClientId();
+      const item = el("li", "chat-message pending");
+      const meta = el("div", "chat-meta");
+      const state = el("span", "chat-state muted", text.textSending);
+      meta.appendChild(state);
+      const content = el("div", "chat-body prose");
+      content.textContent = body;
+      item.append(meta, content);
+      history.appendChild(item);
+      pending.set(clientId, { body, element: item, state, threadId });
+      input.value = "";
+      sendPending(clientId);
+    });
+    input.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        composer.requestSubmit();
+      }
+    });
+    let lastTyping = 0;
+    input.addEventListener("input", () => {
+      const now = Date.now();
+      if (now - lastTyping < 3000 || !socket.connected) return;
+      lastTyping = now;
+      socket.emit("typing", { channel_id: channelId, thread_id: threadId }, () => {});
+    });
+  }
+
+  // --- typing, presence, read markers ---------------------------------------------------
+  function renderTyping() {
+    if (!typingLine) return;
+    const names = Array.from(typers.values()).map((t) => t.name);
+    if (!names.length) typingLine.textContent = "";
+    else if (names.length === 1) typingLine.textContent = text.textTyping.replace("%(names)s", names[0]);
+    else typingLine.textContent = text.textTypingMany;
+  }
+  function clearTyping(memberId) {
+    const entry = typers.get(memberId);
+    if (entry) clearTimeout(entry.timer);
+    typers.delete(memberId);
+    renderTyping();
+  }
+
+  function setPresence(memberId, status) {
+    document.querySelectorAll(`[data-presence-member="${memberId}"]`).forEach((node) => {
+      node.dataset.presence = status;
+      const label = node.querySelector(".presence-label");
+      if (label) label.textContent = label.dataset[status] || status;
+    });
+  }
+
+  let readTimer = null;
+  function markRead() {
+    if (!channelId || !live || root.dataset.member !== "1" || document.hidden) return;
+    clearTimeout(readTimer);
+    readTimer = setTimeout(() => {
+      socket.emit("read", { channel_id: channelId, message_id: lastSeenId }, () => {});
+      badge(channelId, ".chat-unread", 0);
+      badge(channelId, ".chat-mentions", 0);
+    }, 500);
+  }
+
+  function setStatus(message) {
+    if (!statusLine) return;
+    statusLine.textContent = message;
+    statusLine.hidden = !message;
+  }
+
+  // --- server events --------------------------------------------------------------------
+  socket.on("connect", async () => {
+    setStatus("");
+    await joinAll();
+    connectedOnce = true;
+    pending.forEach((_entry, clientId) => sendPending(clientId));
+    socket.emit("presence", { status: document.hidden ? "away" : "online" }, () => {});
+    markRead();
+  });
+  socket.on("disconnect", () => setStatus(text.textOffline));
+  socket.on("session_ended", () => window.location.reload());
+
+  socket.on("message", (message) => {
+    if (message.channel_id === channelId && live) {
+      showMessage(message);
+      markRead();
+    } else if (message.author.id !== me) {
+      bump(message.channel_id, ".chat-unread");
+      if (message.everyone || (message.mentions || []).includes(me)) bump(message.channel_id, ".chat-mentions");
+    }
+  });
+  socket.on("message_edited", (message) => {
+    const item = document.getElementById("m" + message.id);
+    if (!item) return;
+    item.querySelector(".chat-body").innerHTML = message.body_html;
+    if (!item.querySelector(".chat-edited")) item.querySelector(".chat-meta").appendChild(el("span", "chat-edited muted", " " + text.textEdited));
+  });
+  socket.on("message_deleted", (data) => {
+    const item = document.getElementById("m" + data.id);
+    if (!item) return;
+    item.classList.add("deleted");
+    item.querySelectorAll(".chat-body, .chat-reactions, .chat-actions").forEach((n) => n.remove());
+    item.appendChild(el("p", "chat-body muted", text.textDeleted));
+  });
+  socket.on("reaction", (data) => {
+    const item = document.getElementById("m" + data.message_id);
+    if (!item) return;
+    let button = item.querySelector(`.reaction[data-emoji="${data.emoji}"]`);
+    if (!button) {
+      const box = item.querySelector(".chat-reactions") || item.appendChild(el("div", "chat-reactions"));
+      button = el("span", "reaction");
+      button.dataset.emoji = data.emoji;
+      button.append(data.emoji + " ", el("span", "n", "0"));
+      box.appendChild(button);
+    }
+    button.querySelector(".n").textContent = String(data.count);
+    button.hidden = data.count === 0;
+  });
+  socket.on("typing", (data) => {
+    if (data.channel_id !== channelId || (data.thread_id || null) !== threadId) return;
+    clearTyping(data.member.id);
+    typers.set(data.member.id, { name: data.member.name, timer: setTimeout(() => clearTyping(data.member.id), 5000) });
+    renderTyping();
+  });
+  socket.on("presence", (data) => setPresence(data.member_id, data.status));
+  socket.on("unread", (data) => {
+    badge(data.channel_id, ".chat-unread", data.unread);
+    badge(data.channel_id, ".chat-mentions", data.mentions);
+  });
+  socket.on("channel_added", () => window.location.pathname === "/chat" && window.location.reload());
+  socket.on("channel_removed", (data) => {
+    if (data.channel_id === channelId) window.location.reload();
+    const link = document.querySelector(`.chat-channel-link[data-channel-id="${data.channel_id}"]`);
+    if (link) link.parentElement.remove();
+  });
+
+  document.addEventListener("visibilitychange", () => {
+    if (!socket.connected) return;
+    socket.emit("presence", { status: document.hidden ? "away" : "online" }, () => {});
+    if (!document.hidden) markRead();
+  });
+})();
