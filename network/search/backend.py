@@ -8,6 +8,7 @@ it in. The searcher is kept open and refreshed (cheaply) when the index changes.
 
 import fcntl
 import logging
+import re
 import shutil
 import threading
 import time
@@ -17,18 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from whoosh import index
-from whoosh.analysis import (
-    CharsetFilter,
-    Filter,
-    LowercaseFilter,
-    NgramFilter,
-    RegexTokenizer,
-    StemFilter,
-    StopFilter,
-)
+from whoosh.analysis import Analyzer, Token
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.highlight import ContextFragmenter, HtmlFormatter
 from whoosh.index import EmptyIndexError
+from whoosh.lang import stemmer_for_language
 from whoosh.lang.stopwords import stoplists
 from whoosh.query import And, Not, Or, Query, Term
 from whoosh.support.charset import accent_map
@@ -37,27 +31,113 @@ from whoosh.writing import AsyncWriter
 from network.search.registry import Document
 
 log = logging.getLogger(__name__)
+PREFIX_MIN = 2
 PREFIX_MAX = 8
 ROOT_SIZE = 6
 
 
-class TruncateFilter(Filter):
-    """Keep the first `size` characters: "développeuse", "développeur" → "develo"."""
+_WORD = re.compile(r"\w+")
+_CACHE_LIMIT = 200_000  # distinct words per analyser; vocabularies are Zipfian
 
-    def __init__(self, size: int = 6) -> None:
-        self.size = size
 
-    def __call__(self, tokens):
-        for token in tokens:
-            token.text = token.text[: self.size]
-            yield token
+class WordAnalyzer(Analyzer):
+    """Words (`\\w+`), lower-cased and accent-folded, each turned into its index terms.
+
+    One pass and one cache per analyser: a word seen before costs a dictionary look-up
+    instead of a chain of filters and a Snowball stemmer (most words of a text repeat)."""
+
+    def terms(self, folded: str) -> tuple[str, ...]:
+        """The terms of a folded word, all at its position (none: a stop word)."""
+        raise NotImplementedError
+
+    def analyse(self, word: str) -> tuple[str, ...]:
+        cache = _CACHES.setdefault(repr(self), {})
+        terms = cache.get(word)
+        if terms is None:
+            if len(cache) >= _CACHE_LIMIT:
+                cache.clear()
+            terms = cache[word] = self.terms(word.lower().translate(accent_map))
+        return terms
+
+    def __call__(
+        self,
+        value,
+        positions=False,
+        chars=False,
+        keeporiginal=False,
+        removestops=True,
+        start_pos=0,
+        start_char=0,
+        tokenize=True,
+        mode="",
+        **kwargs,
+    ):
+        cache = _CACHES.setdefault(repr(self), {})
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        pos = start_pos
+        for match in _WORD.finditer(value):
+            word = match.group()
+            terms = cache.get(word)
+            if terms is None:
+                terms = self.analyse(word)
+            if not terms:
+                if removestops:
+                    continue
+                terms, token.stopped = (folded(word),), True  # kept for highlighting
+            else:
+                token.stopped = False
+            if chars:
+                token.startchar = start_char + match.start()
+                token.endchar = start_char + match.end()
+            if positions:
+                token.pos = pos
+            for text in terms:
+                token.text = text
+                yield token
+            if not token.stopped:
+                pos += 1
+
+
+_CACHES: dict[str, dict[str, tuple[str, ...]]] = {}
+_stem = stemmer_for_language("fr")
+
+
+class FrenchAnalyzer(WordAnalyzer):
+    """Stop words (French and English) dropped, the rest stemmed by Snowball French."""
+
+    def terms(self, folded):
+        if len(folded) < 2 or folded in STOP:
+            return ()
+        return (_stem(folded),)
+
+
+class RootAnalyzer(WordAnalyzer):
+    """The first `ROOT_SIZE` letters of words of 4 letters or more, stop words dropped:
+    "développeuse", "développeur" → "develo"."""
+
+    def terms(self, folded):
+        if len(folded) < 4 or folded in STOP:
+            return ()
+        return (folded[:ROOT_SIZE],)
+
+
+class PrefixAnalyzer(WordAnalyzer):
+    """The starts of every word, from PREFIX_MIN to PREFIX_MAX letters (as you type)."""
+
+    def terms(self, folded):
+        return tuple(folded[:size] for size in range(PREFIX_MIN, min(len(folded), PREFIX_MAX) + 1))
 
 
 STOP = frozenset(stoplists["fr"]) | frozenset(stoplists["en"])
-WORDS = RegexTokenizer(r"\w+") | LowercaseFilter() | CharsetFilter(accent_map)
-FRENCH = WORDS | StopFilter(stoplist=STOP, minsize=2) | StemFilter(lang="fr")
-ROOTS = WORDS | StopFilter(stoplist=STOP, minsize=4) | TruncateFilter(ROOT_SIZE)
-PREFIXES = WORDS | NgramFilter(minsize=2, maxsize=PREFIX_MAX, at="start")
+FRENCH = FrenchAnalyzer()
+ROOTS = RootAnalyzer()
+PREFIXES = PrefixAnalyzer()
+
+
+def folded(word: str) -> str:
+    """A word as the analysers see it (lower-case, accents folded)."""
+    return word.lower().translate(accent_map)
+
 
 SCHEMA = Schema(
     key=ID(unique=True, stored=True),  # kind:id:audience
