@@ -201,7 +201,9 @@ def remove_member(actor: Member, channel: Channel, member_id: Any) -> None:
     membership = membership_of(channel.id, member_id) if _is_id(member_id) else None
     if membership is None:
         raise NotFound(_l("This member is not in the channel."))
-    if member_id != actor.id and not may_manage(actor, channel, membership_of(channel.id, actor.id)):
+    if member_id != actor.id and not may_manage(
+        actor, channel, membership_of(channel.id, actor.id)
+    ):
         raise Forbidden(_l("Only the channel's owners and the support team can remove members."))
     db.session.delete(membership)
     db.session.flush()
@@ -215,7 +217,11 @@ def open_direct(actor: Member, member_ids: Any) -> tuple[Channel, bool]:
         raise Invalid(fields={"member_ids": _l("Choose at least one other member.")})
     if len(others) > MAX_DIRECT_OTHERS:
         raise Invalid(
-            fields={"member_ids": _l("At most %(max)s people; create a channel for more.", max=MAX_DIRECT_OTHERS)}
+            fields={
+                "member_ids": _l(
+                    "At most %(max)s people; create a channel for more.", max=MAX_DIRECT_OTHERS
+                )
+            }
         )
     ids = sorted({actor.id, *(m.id for m in others)})
     key = ",".join(map(str, ids))
@@ -311,7 +317,9 @@ def post_message(
     root = _thread_root(channel, thread_id)
     mentioned, everyone = _mentioned(channel, text)
     if everyone and not may_manage(actor, channel, membership):
-        raise Forbidden(_l("Only the channel's owners and the support team can notify everyone with @channel."))
+        raise Forbidden(
+            _l("Only the channel's owners and the support team can notify everyone with @channel.")
+        )
     _check_rate(actor)
     message = Message(
         channel_id=channel.id,
@@ -356,7 +364,9 @@ def _record_mentions(
         db.session.merge(Mention(message_id=message.id, member_id=member_id, channel_id=channel.id))
 
 
-def _own_live_message(actor: Member, message_id: Any) -> tuple[Message, Channel, ChannelMember | None]:
+def _own_live_message(
+    actor: Member, message_id: Any
+) -> tuple[Message, Channel, ChannelMember | None]:
     message, channel, membership = readable_message(actor, message_id)
     if message.is_deleted:
         raise Gone(_l("This message was deleted."))
@@ -381,7 +391,9 @@ def edit_message(actor: Member, message_id: Any, body: Any) -> Message:
     )
     mentioned, everyone = _mentioned(channel, text)
     if everyone and not may_manage(actor, channel, _membership):
-        raise Forbidden(_l("Only the channel's owners and the support team can notify everyone with @channel."))
+        raise Forbidden(
+            _l("Only the channel's owners and the support team can notify everyone with @channel.")
+        )
     message.body, message.body_html, message.edited_at = text, _render(text), utcnow()
     _record_mentions(channel, message, mentioned, everyone, actor)
     index_later("message", message.id)
@@ -393,7 +405,9 @@ def delete_message(actor: Member, message_id: Any) -> Message:
     """Leave a tombstone: the text, its versions and reactions go; the place stays."""
     message, channel, membership = _own_live_message(actor, message_id)
     if message.author_id != actor.id and not may_manage(actor, channel, membership):
-        raise Forbidden(_l("Only its author, the channel's owners or the support team can delete a message."))
+        raise Forbidden(
+            _l("Only its author, the channel's owners or the support team can delete a message.")
+        )
     message.body, message.body_html, message.deleted_at = "", "", utcnow()
     for model in (MessageEdit, Reaction, Mention):
         db.session.execute(model.__table__.delete().where(model.message_id == message.id))

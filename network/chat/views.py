@@ -53,7 +53,9 @@ def create():
 
 @bp.post("/direct")
 def direct():
-    chosen = [request.form["only"]] if request.form.get("only") else request.form.getlist("member_ids")
+    chosen = (
+        [request.form["only"]] if request.form.get("only") else request.form.getlist("member_ids")
+    )
     ids = [int(v) for v in chosen if v.isdigit() and len(v) < 19]
     try:
         channel, _created = operations.open_direct(current_user, ids)
@@ -239,7 +241,9 @@ def remove(channel_id: int, member_id: int):
 @bp.post("/<int:channel_id>/settings")
 def settings(channel_id: int):
     found, _membership = operations.readable_channel(current_user, channel_id)
-    data: dict[str, Any] = {k: request.form[k] for k in ("name", "topic", "description") if k in request.form}
+    data: dict[str, Any] = {
+        k: request.form[k] for k in ("name", "topic", "description") if k in request.form
+    }
     if "archived" in request.form:
         data["archived"] = request.form["archived"] == "1"
     try:

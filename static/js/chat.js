@@ -198,7 +198,7 @@
     if (!typingLine) return;
     const names = Array.from(typers.values()).map((t) => t.name);
     if (!names.length) typingLine.textContent = "";
-    else if (names.length === 1) typingLine.textContent = text.textTyping.replace("%(names)s", names[0]);
+    else if (names.length === 1) typingLine.textContent = text.textTyping.replace("{name}", names[0]);
     else typingLine.textContent = text.textTypingMany;
   }
   function clearTyping(memberId) {

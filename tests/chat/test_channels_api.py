@@ -75,9 +75,7 @@ def test_a_private_channel_is_answered_as_missing_to_outsiders(
     assert missing == unknown
 
 
-def test_owners_invite_to_private_channels_and_others_cannot(
-    client, member_api, make_channel
-):
+def test_owners_invite_to_private_channels_and_others_cannot(client, member_api, make_channel):
     _alice, alice = member_api()
     bob, bob_headers = member_api()
     carol, _carol_headers = member_api()
