@@ -49,6 +49,7 @@ def can_see_group(viewer: Member, member: Member, group: str) -> bool:
 
 def visible_profile(member: Member, viewer: Member) -> dict[str, Any]:
     """The profile fields `viewer` may see; hidden groups are simply absent."""
+    viewer = getattr(viewer, "_get_current_object", lambda: viewer)()  # once, not per field
     profile: dict[str, Any] = {
         "id": member.id,
         "display_name": member.display_name,
@@ -57,8 +58,9 @@ def visible_profile(member: Member, viewer: Member) -> dict[str, Any]:
         "avatar_url": image_url(member.avatar_key, "thumb"),
         "avatar_full_url": image_url(member.avatar_key, "full"),
     }
+    sees_all = viewer.id == member.id or is_staff(viewer)
     for group in PROFILE_GROUPS:
-        if can_see_group(viewer, member, group):
+        if sees_all or member.visibility(group) == Visibility.MEMBERS:
             for field in GROUP_FIELDS[group]:
                 profile[field] = getattr(member, field)
     if "bio_html" in profile:
