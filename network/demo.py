@@ -1,5 +1,6 @@
 """The demo cooperative: each module seeds its part, in dependency order."""
 
+from network.chat.demo import seed_chat
 from network.members.demo import demo_logins, seed_members
 from network.skills.demo import seed_skills
 
@@ -10,6 +11,7 @@ def seed_demo() -> None:
     """Seed every module (the caller commits)."""
     seed_members(DEMO_PASSWORD)
     seed_skills()
+    seed_chat()
 
 
 __all__ = ["DEMO_PASSWORD", "demo_logins", "seed_demo"]

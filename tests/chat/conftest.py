@@ -15,11 +15,12 @@ def new_client_id() -> str:
 
 @pytest.fixture
 def member_api(app, make_member, token_for):
-    """member_api(**fields) → (member, headers) of a new member with a bearer token."""
+    """member_api(**fields) → (member, headers) of a new member with a bearer token (the
+    answers in English)."""
 
     def make(**fields):
         member = make_member(**fields)
-        return member, token_for(member)
+        return member, {**token_for(member), "Accept-Language": "en"}
 
     return make
 

@@ -146,3 +146,17 @@ def test_joining_and_leaving_a_public_channel(client, login, make_member, app):
 
 def test_the_chat_pages_need_a_login(client):
     assert client.get("/chat").status_code == 302
+
+
+def test_the_demo_cooperative_has_channels_with_history(app, client, login):
+    from network.demo import DEMO_PASSWORD
+
+    assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
+    member = type("Login", (), {"email": "admin@terreau.coop"})
+    login(member, password=DEMO_PASSWORD)
+    channels = client.get("/api/v1/channels").get_json()["items"]
+    names = {c["name"] for c in channels}
+    assert {"Général", "Entraide", "Annonces", "Comité de pilotage"} <= names
+    general = next(c for c in channels if c["name"] == "Général")
+    page = client.get(f"/chat/{general['id']}").get_data(as_text=True)
+    assert "déjeuner partagé" in page
