@@ -110,7 +110,7 @@ def test_directory_filters_live_then_by_skill_facet_and_works_without_javascript
     assert console_errors == []
 
 
-def test_asker_finds_the_nearby_expert_and_opens_the_profile(
+def test_asker_finds_the_nearby_expert_writes_to_her_and_opens_the_profile(
     make_member, client, token_for, browser_page, sign_in, console_errors, live_server
 ):
     # Names in the opposite order of the expected ranking: ties would break by name.
@@ -151,7 +151,11 @@ def test_asker_finds_the_nearby_expert_and_opens_the_profile(
         "Villeurbanne, même département"
     )
 
-    results.first.get_by_role("link", name="Voir le profil et prendre contact").click()
+    results.first.get_by_role("button", name="Envoyer un message").click()
+    expect(page).to_have_url(re.compile(rf"{live_server}/chat/\d+$"))
+    expect(page.locator("h1")).to_have_text("Zoé Lyonnaise")  # a direct conversation with her
+    page.go_back()
+    page.locator("ol.collaborators > li").first.locator("h3 a").click()
     expect(page).to_have_url(f"{live_server}/members/{zoe.id}")
     expect(page.locator("h1")).to_have_text("Zoé Lyonnaise")
     skills = page.locator("section[aria-labelledby=skills-title]")

@@ -160,3 +160,25 @@ def test_the_demo_cooperative_has_channels_with_history(app, client, login):
     general = next(c for c in channels if c["name"] == "Général")
     page = client.get(f"/chat/{general['id']}").get_data(as_text=True)
     assert "déjeuner partagé" in page
+
+
+def test_find_collaborators_results_start_a_group_conversation(client, login, make_member):
+    login(make_member())
+    bob, carol = make_member(display_name="Bob Durand"), make_member(display_name="Carol Petit")
+    response = form_post(
+        client, "/chat/direct", {"member_ids": [str(bob.id), str(carol.id)]}, page="/chat"
+    )
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Bob Durand, Carol Petit" in page
+    single = form_post(
+        client,
+        "/chat/direct",
+        {"member_ids": [str(bob.id)], "only": str(carol.id)},
+        page="/chat",
+    )
+    assert single.headers["Location"] != response.headers["Location"]
+    empty = form_post(client, "/chat/direct", {}, page="/chat", headers={"Accept-Language": "en"})
+    assert empty.status_code == 302
+    assert "Choose at least one other member." in client.get(
+        "/chat", headers={"Accept-Language": "en"}
+    ).get_data(as_text=True)
