@@ -67,12 +67,12 @@ def _prepare_config(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
+    from network.chat.events import register_chat_handlers
+    from network.chat.presence import init_presence
     from network.core.database import configure_engine
     from network.core.realtime import init_registry
     from network.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
     from network.members.auth import init_login
-    from network.chat.events import register_chat_handlers
-    from network.chat.presence import init_presence
     from network.members.events import register_socket_handlers
     from network.search.indexing import init_search
 

@@ -231,6 +231,25 @@ def remove_channel_member(channel_id: int, member_id: int):
     return "", 204
 
 
+@bp.patch("/channels/<int:channel_id>/members/<int:member_id>")
+@doc(
+    "Change a member's role in the channel: owner, poster (may post in an announcement "
+    "channel) or member (owners and staff)",
+    request_schema={
+        "type": "object",
+        "required": ["role"],
+        "properties": {"role": {"type": "string", "enum": ["owner", "poster", "member"]}},
+    },
+    response={"type": "object", "properties": {"member_id": INTEGER, "role": STRING}},
+    errors=(403, 404, 422),
+)
+def set_channel_member_role(channel_id: int, member_id: int):
+    channel, _membership = operations.readable_channel(current_user, channel_id)
+    membership = operations.set_role(current_user, channel, member_id, json_body().get("role"))
+    db.session.commit()
+    return {"member_id": membership.member_id, "role": membership.role.value}
+
+
 @bp.post("/direct")
 @doc(
     "Open the direct conversation with these members (created when new)",

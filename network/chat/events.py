@@ -5,7 +5,9 @@ Every client event is answered by an acknowledgement `{ok: true, ...}` or
 """
 
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from typing import Any
 
@@ -39,19 +41,45 @@ def _failure(error: DomainError) -> dict[str, Any]:
     return answer
 
 
+_writers = threading.RLock()  # a greenlet lock once gevent has patched threading
+
+
+@contextmanager
+def _writer_turn(writes: bool) -> Iterator[None]:
+    """On SQLite, one write event at a time per process, until its transaction ends.
+
+    A write event holds SQLite's write lock from its first query (BEGIN IMMEDIATE) to its
+    commit, and may yield to other greenlets meanwhile (the rate limit's storage, Redis). A
+    greenlet then starting BEGIN IMMEDIATE would wait in SQLite's busy handler, which sleeps
+    without yielding: the whole process stalled until the busy timeout (5 s) and the send
+    failed with "database is locked". Waiting here yields instead."""
+    if not writes or db.engine.dialect.name != "sqlite":
+        yield
+        return
+    with _writers:
+        try:
+            yield
+        finally:
+            db.session.rollback()  # end an early answer's transaction here, not at teardown
+
+
 def acknowledged(name: str, *, writes: bool = False) -> Callable:
     """Register a handler(member, data) → dict answered as an acknowledgement."""
 
     def decorate(handler: Callable[[Member, dict], dict | None]) -> Callable:
         @wraps(handler)
         def run(data: Any = None) -> dict[str, Any]:
+            set_write_intent(writes)  # before the first query: it opens the transaction
+            with _writer_turn(writes):
+                return answer(data)
+
+        def answer(data: Any) -> dict[str, Any]:
             member_id = connected_member_id(_sid())
             member = db.session.get(Member, member_id) if member_id else None
             if member is None or not member.is_active:
                 return {"ok": False, "error": _("Please sign in"), "status": 401}
             if not isinstance(data, dict):
                 return {"ok": False, "error": _("Send an object with the event."), "status": 422}
-            set_write_intent(writes)
             try:
                 result = handler(member, data) or {}
                 db.session.commit()

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from limits import RateLimitItemPerMinute
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from network.chat import live
@@ -210,6 +210,19 @@ def remove_member(actor: Member, channel: Channel, member_id: Any) -> None:
     live.channel_removed(member_id, channel.id)
 
 
+def set_role(actor: Member, channel: Channel, member_id: Any, role: Any) -> ChannelMember:
+    """Owners and staff make a member an owner, a poster (announcement channels) or plain."""
+    if not may_manage(actor, channel, membership_of(channel.id, actor.id)):
+        raise Forbidden(_l("Only the channel's owners and the support team can change roles."))
+    membership = membership_of(channel.id, member_id) if _is_id(member_id) else None
+    if membership is None:
+        raise NotFound(_l("This member is not in the channel."))
+    if role not in set(ChannelRole):
+        raise Invalid(fields={"role": _l("Choose owner, poster or member.")})
+    membership.role = ChannelRole(role)
+    return membership
+
+
 def open_direct(actor: Member, member_ids: Any) -> tuple[Channel, bool]:
     """The direct conversation between the actor and these members, created when new."""
     others = [m for m in _active_members(member_ids) if m.id != actor.id]
@@ -348,6 +361,13 @@ def post_message(
     _record_mentions(channel, message, mentioned, everyone, actor)
     index_later("message", message.id)
     live.message_posted(message, sorted(mentioned), everyone)
+    signals.message_posted.send(
+        message,
+        channel=channel,
+        mentioned=sorted(mentioned - {actor.id}),
+        everyone=everyone,
+        actor=actor,
+    )
     return message, True
 
 
@@ -410,7 +430,7 @@ def delete_message(actor: Member, message_id: Any) -> Message:
         )
     message.body, message.body_html, message.deleted_at = "", "", utcnow()
     for model in (MessageEdit, Reaction, Mention):
-        db.session.execute(model.__table__.delete().where(model.message_id == message.id))
+        db.session.execute(delete(model).where(model.message_id == message.id))
     index_later("message", message.id)
     live.message_deleted(message)
     return message

@@ -238,6 +238,14 @@ def remove(channel_id: int, member_id: int):
     return redirect(url_for("chat.channel", channel_id=found.id))
 
 
+@bp.post("/<int:channel_id>/members/<int:member_id>/role")
+def role(channel_id: int, member_id: int):
+    found, _membership = operations.readable_channel(current_user, channel_id)
+    operations.set_role(current_user, found, member_id, request.form.get("role"))
+    db.session.commit()
+    return redirect(url_for("chat.channel", channel_id=found.id))
+
+
 @bp.post("/<int:channel_id>/settings")
 def settings(channel_id: int):
     found, _membership = operations.readable_channel(current_user, channel_id)

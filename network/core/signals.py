@@ -37,3 +37,6 @@ socket_connected = _signals.signal("socket-connected")
 socket_disconnected = _signals.signal("socket-disconnected")
 #: sender=Channel, actor; a public channel was created.
 channel_created = _signals.signal("channel-created")
+#: sender=Message, channel, mentioned (member ids, without the author), everyone, actor; a
+#: message was posted in a channel (the notification centre listens for mentions).
+message_posted = _signals.signal("message-posted")

@@ -199,3 +199,18 @@ def test_private_messages_stay_private_through_the_api(client, member_api, make_
         client.put(f"/api/v1/messages/{message['id']}/reactions/👍", headers=eve).status_code == 404
     )
     assert client.delete(f"/api/v1/messages/{message['id']}", headers=eve).status_code == 404
+
+
+def test_owners_let_chosen_members_post_in_an_announcement_channel(
+    client, member_api, make_channel, post
+):
+    _staff, staff = member_api(role="staff")
+    bob, bob_headers = member_api()
+    channel = make_channel(staff, "Annonces", announcement=True, member_ids=[bob.id])
+    url = f"/api/v1/channels/{channel['id']}/members/{bob.id}"
+    assert client.patch(url, json={"role": "owner"}, headers=bob_headers).status_code == 403
+    assert client.patch(url, json={"role": "boss"}, headers=staff).status_code == 422
+    assert client.patch(url, json={"role": "poster"}, headers=staff).get_json()["role"] == "poster"
+    assert post(bob_headers, channel["id"], "Permanence comptable mardi").status_code == 201
+    missing = f"/api/v1/channels/{channel['id']}/members/999999"
+    assert client.patch(missing, json={"role": "poster"}, headers=staff).status_code == 404
