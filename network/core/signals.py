@@ -40,3 +40,7 @@ channel_created = _signals.signal("channel-created")
 #: sender=Message, channel, mentioned (member ids, without the author), everyone, actor; a
 #: message was posted in a channel (the notification centre listens for mentions).
 message_posted = _signals.signal("message-posted")
+#: sender=recipient member id, kind (e.g. "booking_confirmed"), text (a translatable lazy
+#: string, already formatted), url, actor (Member or None); a module asks the notification
+#: centre to tell a member something (stored, delivered live, e-mailed per their choice).
+notification_requested = _signals.signal("notification-requested")
