@@ -11,6 +11,10 @@ from network.skills import geo
 from network.skills.models import Level
 
 OPEN_FOR_WORK = {"collaboration", "subcontracting"}
+# The score's parts, at most (the SQL that picks candidates adds up the same parts).
+COVERAGE, COMPLEMENTS, OPENNESS, MENTORING, PROXIMITY, WORDS = 60, 15, 10, 5, 15, 20
+#: The most a member holding none of the needed skills can score: words, openness, proximity.
+WORDS_ONLY_MAX = WORDS + OPENNESS + PROXIMITY
 
 
 @dataclass(frozen=True)
@@ -70,23 +74,44 @@ def score(need: Need, candidate: Candidate) -> Match | None:
         coverage = sum(candidate.levels[s][0].weight for s in held) / len(need.skill_ids)
         match.complements = [s for s in held if s not in need.asker_skill_ids]
         match.asker_overlaps = bool(need.asker_skill_ids & set(need.skill_ids))
-        total += 60 * coverage + 15 * len(match.complements) / len(need.skill_ids)
+        total += COVERAGE * coverage + COMPLEMENTS * len(match.complements) / len(need.skill_ids)
     if need.terms:
-        total += 20 * len(match.matched_terms) / len(need.terms)
+        total += WORDS * len(match.matched_terms) / len(need.terms)
     match.open_to = sorted(candidate.open_to & OPEN_FOR_WORK)
-    total += 10 if match.open_to else 0
-    total += 5 if match.teaches and "mentoring" in candidate.open_to else 0
+    total += OPENNESS if match.open_to else 0
+    total += MENTORING if match.teaches and "mentoring" in candidate.open_to else 0
     nearby = geo.proximity(need.postcode, candidate.postcode)
     if nearby is not None:
         closeness, kind = nearby
-        total += 15 * closeness
+        total += PROXIMITY * closeness
         km = geo.distance_km(need.postcode, candidate.postcode) if kind == "distance" else None
         match.proximity = (kind, km)
     match.score = round(total, 2)
     return match
 
 
+def stem(term: str) -> str:
+    """What a word must start with to mention `term`."""
+    return term[: max(4, min(len(term), 6))]
+
+
 def _mentions(text: str, term: str) -> bool:
     """Does a word of `text` start like `term`? ("menuiserie" finds "menuisier")."""
-    stem = term[: max(4, min(len(term), 6))]
-    return any(word.startswith(stem) for word in text.split())
+    start = stem(term)
+    return any(word.startswith(start) for word in text.split())
+
+
+def proximity_points(postcode: str) -> dict[str, float]:
+    """Proximity points to `postcode` of a different postcode, by its département: they depend
+    on the département only (the same postcode earns all `PROXIMITY` points). Empty when
+    `postcode` has no known département."""
+    if geo.departement(postcode) is None:
+        return {}
+    points = {}
+    for key in geo.DEPARTEMENTS:
+        other = {"2A": "20000", "2B": "20200"}.get(key, key.ljust(5, "0"))
+        if other == postcode.strip():
+            other = other[:-1] + "1"
+        nearby = geo.proximity(postcode, other)
+        points[key] = PROXIMITY * nearby[0] if nearby else 0.0
+    return points
