@@ -75,6 +75,7 @@ def _init_extensions(app: Flask) -> None:
     from network.members.auth import init_login
     from network.members.events import register_socket_handlers
     from network.search.indexing import init_search
+    from network.workspaces.events import register_workspaces_handlers
 
     db.init_app(app)
     migrate.init_app(
@@ -95,6 +96,7 @@ def _init_extensions(app: Flask) -> None:
     init_search(app)
     register_socket_handlers()
     register_chat_handlers()
+    register_workspaces_handlers()
     with app.app_context():
         configure_engine(db.engine)
 
@@ -131,10 +133,12 @@ def _register_blueprints(app: Flask) -> None:
     from network.members.views import bp as members_bp
     from network.search.views import bp as search_bp
     from network.skills.views import bp as skills_bp
+    from network.workspaces.views import bp as workspaces_bp
 
     blueprints = (uploads_bp, members_bp, staff_bp, skills_bp, chat_bp, search_bp, cooperative_bp)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
+    app.register_blueprint(workspaces_bp)
     csrf.exempt(api_bp)  # the API checks CSRF itself for cookie sessions (network.api)
     app.register_blueprint(api_bp)
 
@@ -210,7 +214,9 @@ def _register_hooks(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from network.members.cli import members_cli, seed_demo_command
     from network.search.cli import search_cli
+    from network.workspaces.cli import workspaces_cli
 
     app.cli.add_command(members_cli)
     app.cli.add_command(search_cli)
+    app.cli.add_command(workspaces_cli)
     app.cli.add_command(seed_demo_command)

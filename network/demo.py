@@ -3,6 +3,7 @@
 from network.chat.demo import seed_chat
 from network.members.demo import demo_logins, seed_members
 from network.skills.demo import seed_skills
+from network.workspaces.demo import seed_workspaces
 
 DEMO_PASSWORD = "terreau-demo-2026"
 
@@ -12,6 +13,7 @@ def seed_demo() -> None:
     seed_members(DEMO_PASSWORD)
     seed_skills()
     seed_chat()
+    seed_workspaces()
 
 
 __all__ = ["DEMO_PASSWORD", "demo_logins", "seed_demo"]

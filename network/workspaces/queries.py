@@ -1,0 +1,324 @@
+"""Reads: seats held over a time range, availability grids, a member's bookings, who is here.
+
+A booking holds its seats while its status is pending, confirmed or offered and its
+`lapses_at` (an unclaimed desk, an offer not confirmed) has not passed. Lapsed bookings are
+already free here, before the release command or the next write settles them: reading never
+writes.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from network.core.models import utcnow
+from network.extensions import db
+from network.members.models import Member
+from network.workspaces.models import (
+    HOLDING,
+    Booking,
+    BookingStatus,
+    Granularity,
+    Site,
+    Space,
+    WaitlistEntry,
+    WaitStatus,
+    WorkspacePreference,
+)
+from network.workspaces.times import at_minutes, local_zone
+
+#: No booking lasts longer (even set by staff): it bounds the index range of overlap queries.
+MAX_SPAN = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class Held:
+    booking_id: int
+    member_id: int
+    start_at: datetime
+    end_at: datetime
+    seats: int
+
+
+def holding_clause(now: datetime) -> Any:
+    return and_(
+        Booking.status.in_(HOLDING),
+        or_(Booking.lapses_at.is_(None), Booking.lapses_at > now),
+    )
+
+
+def held(
+    space_ids: Sequence[int], start: datetime, end: datetime, now: datetime | None = None
+) -> dict[int, list[Held]]:
+    """Holding bookings overlapping [start, end) per space, in one indexed range query."""
+    now = now or utcnow()
+    rows = db.session.execute(
+        select(
+            Booking.space_id,
+            Booking.id,
+            Booking.member_id,
+            Booking.start_at,
+            Booking.end_at,
+            Booking.seats,
+        ).where(
+            Booking.space_id.in_(list(space_ids)),
+            Booking.start_at < end,
+            Booking.start_at > start - MAX_SPAN,
+            Booking.end_at > start,
+            holding_clause(now),
+        )
+    )
+    found: dict[int, list[Held]] = {space_id: [] for space_id in space_ids}
+    for space_id, *values in rows:
+        found[space_id].append(Held(*values))
+    return found
+
+
+def peak(holdings: Iterable[Held], start: datetime, end: datetime) -> int:
+    """The most seats held at any instant of [start, end) (back-to-back bookings don't meet)."""
+    changes: list[tuple[datetime, int]] = []
+    for h in holdings:
+        if h.start_at < end and h.end_at > start:
+            changes.append((max(h.start_at, start), h.seats))
+            changes.append((min(h.end_at, end), -h.seats))
+    changes.sort(key=lambda change: (change[0], change[1]))  # ends before starts at one instant
+    highest = current = 0
+    for _moment, delta in changes:
+        current += delta
+        highest = max(highest, current)
+    return highest
+
+
+def opening_of(space: Space, day: date) -> tuple[int, int] | None:
+    hours = (space.opening_hours or {}).get(str(day.weekday()))
+    if not hours:
+        return None
+    return int(hours[0]), int(hours[1])
+
+
+def closure_on(space: Space, day: date) -> Any:
+    for closure in space.closures:
+        if closure.starts_on <= day <= closure.ends_on:
+            return closure
+    return None
+
+
+def units_of_day(space: Space, day: date) -> list[tuple[int, int]]:
+    """The bookable units of `day` in wall-clock minutes: slots, half days or the whole day."""
+    opening = opening_of(space, day)
+    if opening is None or closure_on(space, day) is not None:
+        return []
+    begin, finish = opening
+    if space.granularity == Granularity.DAYS:
+        return [(begin, finish)]
+    if space.granularity == Granularity.HALF_DAYS:
+        midday = space.midday_minutes
+        if begin < midday < finish:
+            return [(begin, midday), (midday, finish)]
+        return [(begin, finish)]
+    step = space.slot_minutes
+    first = begin + (-begin) % step
+    return [(m, m + step) for m in range(first, finish - step + 1, step)]
+
+
+@dataclass
+class Slot:
+    start_at: datetime
+    end_at: datetime
+    free: int
+    past: bool
+
+
+@dataclass
+class DayColumn:
+    day: date
+    slots: list[Slot] = field(default_factory=list)
+    closure: Any = None
+    open: bool = True
+
+
+def availability(
+    spaces: Sequence[Space], first_day: date, days: int, now: datetime | None = None
+) -> dict[int, list[DayColumn]]:
+    """Per space, per local day, each bookable unit with its free seats (one query)."""
+    now = now or utcnow()
+    start = at_minutes(first_day, 0)
+    end = at_minutes(first_day + timedelta(days=days), 0)
+    holdings = held([s.id for s in spaces], start, end, now)
+    grid: dict[int, list[DayColumn]] = {}
+    for space in spaces:
+        mine = sorted(holdings[space.id], key=lambda h: h.start_at)
+        columns = []
+        for offset in range(days):
+            day = first_day + timedelta(days=offset)
+            column = DayColumn(day, closure=closure_on(space, day))
+            column.open = opening_of(space, day) is not None and column.closure is None
+            for begin, finish in units_of_day(space, day):
+                slot_start, slot_end = at_minutes(day, begin), at_minutes(day, finish)
+                taken = peak(mine, slot_start, slot_end)
+                column.slots.append(
+                    Slot(slot_start, slot_end, max(space.capacity - taken, 0), slot_start < now)
+                )
+            columns.append(column)
+        grid[space.id] = columns
+    return grid
+
+
+def active_spaces(site_id: int | None = None) -> list[Space]:
+    query = (
+        select(Space)
+        .join(Site)
+        .where(Space.is_active.is_(True))
+        .options(selectinload(Space.closures))
+    )
+    if site_id:
+        query = query.where(Space.site_id == site_id)
+    return list(db.session.scalars(query.order_by(Site.name, Space.name)))
+
+
+def sites() -> list[Site]:
+    return list(db.session.scalars(select(Site).order_by(Site.name)))
+
+
+def bookings_of(
+    member_id: int | None,
+    start: datetime | None,
+    end: datetime | None,
+    *,
+    space_id: int | None = None,
+    after: tuple[datetime, int] | None = None,
+    limit: int = 100,
+    statuses: Sequence[BookingStatus] | None = None,
+) -> list[Booking]:
+    """Bookings by start (and id), overlapping [start, end) when given; keyset after `after`."""
+    query = select(Booking)
+    if member_id is not None:
+        query = query.where(Booking.member_id == member_id)
+    if space_id is not None:
+        query = query.where(Booking.space_id == space_id)
+    if start is not None:
+        query = query.where(Booking.end_at > start)
+    if end is not None:
+        query = query.where(Booking.start_at < end)
+    if statuses:
+        query = query.where(Booking.status.in_(list(statuses)))
+    if after is not None:
+        query = query.where(
+            or_(
+                Booking.start_at > after[0],
+                and_(Booking.start_at == after[0], Booking.id > after[1]),
+            )
+        )
+    query = query.order_by(Booking.start_at, Booking.id).limit(limit)
+    bookings = list(db.session.scalars(query))
+    _load_spaces(bookings)
+    return bookings
+
+
+def _load_spaces(bookings: list[Booking]) -> None:
+    """Load the bookings' spaces and sites in one query (no N+1 on list pages)."""
+    ids = {b.space_id for b in bookings}
+    if ids:
+        list(db.session.scalars(select(Space).where(Space.id.in_(ids))))
+        site_ids = {db.session.get(Space, i).site_id for i in ids}  # type: ignore[union-attr]
+        list(db.session.scalars(select(Site).where(Site.id.in_(site_ids))))
+
+
+def waitlist_of(member_id: int, now: datetime | None = None) -> list[WaitlistEntry]:
+    now = now or utcnow()
+    query = (
+        select(WaitlistEntry)
+        .where(
+            WaitlistEntry.member_id == member_id,
+            WaitlistEntry.status == WaitStatus.WAITING,
+            WaitlistEntry.end_at > now,
+        )
+        .order_by(WaitlistEntry.start_at)
+    )
+    return list(db.session.scalars(query))
+
+
+def weekly_hours(member_id: int, start: datetime, end: datetime, now: datetime) -> float:
+    """Hours of holding bookings of the member starting in [start, end)."""
+    rows = db.session.execute(
+        select(Booking.start_at, Booking.end_at).where(
+            Booking.member_id == member_id,
+            Booking.start_at >= start,
+            Booking.start_at < end,
+            holding_clause(now),
+        )
+    )
+    return sum((e - s).total_seconds() for s, e in rows) / 3600
+
+
+def open_booking_count(member_id: int, now: datetime) -> int:
+    """Open (not yet ended, holding) bookings; a series counts once."""
+    base = (
+        Booking.member_id == member_id,
+        Booking.end_at > now,
+        holding_clause(now),
+    )
+    singles = db.session.scalar(
+        select(func.count()).select_from(Booking).where(*base, Booking.series_id.is_(None))
+    )
+    series = db.session.scalar(
+        select(func.count(func.distinct(Booking.series_id))).where(
+            *base, Booking.series_id.is_not(None)
+        )
+    )
+    return int(singles or 0) + int(series or 0)
+
+
+def here_today(site_id: int, day: date, now: datetime | None = None) -> list[Member]:
+    """Members who opted in and hold a booking on `day` at the site, by name."""
+    now = now or utcnow()
+    start, end = at_minutes(day, 0), at_minutes(day + timedelta(days=1), 0)
+    query = (
+        select(Member)
+        .join(Booking, Booking.member_id == Member.id)
+        .join(Space, Space.id == Booking.space_id)
+        .join(WorkspacePreference, WorkspacePreference.member_id == Member.id)
+        .where(
+            Space.site_id == site_id,
+            WorkspacePreference.show_presence.is_(True),
+            Member.is_active.is_(True),
+            Booking.start_at < end,
+            Booking.start_at > start - MAX_SPAN,
+            Booking.end_at > start,
+            Booking.status == BookingStatus.CONFIRMED,
+            or_(Booking.lapses_at.is_(None), Booking.lapses_at > now),
+        )
+        .distinct()
+        .order_by(Member.display_name)
+    )
+    return list(db.session.scalars(query))
+
+
+def preference_of(member_id: int) -> WorkspacePreference | None:
+    return db.session.get(WorkspacePreference, member_id)
+
+
+def pending_approvals(limit: int = 200) -> list[Booking]:
+    query = (
+        select(Booking)
+        .where(Booking.status == BookingStatus.PENDING, Booking.end_at > utcnow())
+        .order_by(Booking.start_at)
+        .limit(limit)
+    )
+    bookings = list(db.session.scalars(query))
+    _load_spaces(bookings)
+    members = {b.member_id for b in bookings}
+    if members:
+        list(db.session.scalars(select(Member).where(Member.id.in_(members))))
+    return bookings
+
+
+def week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def zone_name() -> str:
+    return str(local_zone())
