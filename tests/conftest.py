@@ -206,6 +206,18 @@ def token_for(client):
 
 
 @pytest.fixture
+def member_api(app, make_member, token_for):
+    """member_api(**fields) → (member, headers) of a new member with a bearer token (the
+    answers in English)."""
+
+    def make(**fields):
+        member = make_member(**fields)
+        return member, {**token_for(member), "Accept-Language": "en"}
+
+    return make
+
+
+@pytest.fixture
 def outbox(app):
     """Messages written to the mail outbox, oldest first."""
     folder = Path(app.config["DATA_DIR"]) / "outbox"

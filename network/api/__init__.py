@@ -3,6 +3,7 @@
 from network.api import openapi  # noqa: F401  (registers /openapi.json)
 from network.api.core import bp, doc, json_body, query_param
 from network.chat import api as chat_api  # noqa: F401
+from network.feed import api as feed_api  # noqa: F401
 from network.members import api as members_api  # noqa: F401  (registers its routes)
 from network.search import api as search_api  # noqa: F401
 from network.skills import api as skills_api  # noqa: F401

@@ -9,8 +9,11 @@ import threading
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
+from typing import Any
 
 from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from network.core.events import after_commit
 from network.core.models import AnySession, utcnow
@@ -18,21 +21,42 @@ from network.core.models import AnySession, utcnow
 log = logging.getLogger(__name__)
 
 
+_QUEUE = "terreau_mail_queue"
+
+
 def queue_mail(session: AnySession, to: str, subject: str, body: str) -> None:
-    """Send a plain-text e-mail once `session` commits."""
+    """Send a plain-text e-mail once `session` commits (all of a transaction's mail goes
+    in one background thread, in order)."""
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = to
     message["Subject"] = subject
     message["Message-ID"] = make_msgid(domain="terreau.local")
     message.set_content(body)
-    config = dict(current_app.config)
-    after_commit(session, _send_in_background if config["MAIL_ASYNC"] else deliver, message, config)
+    queued = session.info.get(_QUEUE)
+    if queued is None:
+        queued = session.info[_QUEUE] = []
+        config = dict(current_app.config)
+        send = _send_in_background if config["MAIL_ASYNC"] else _deliver_all
+        after_commit(session, session.info.pop, _QUEUE, None)  # the next transaction starts anew
+        after_commit(session, send, queued, config)
+    queued.append(message)
 
 
-def _send_in_background(message: EmailMessage, config: dict) -> None:
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_queue(session: AnySession, previous_transaction: Any) -> None:
+    if previous_transaction.parent is None:
+        session.info.pop(_QUEUE, None)
+
+
+def _send_in_background(messages: list[EmailMessage], config: dict) -> None:
     """The request answers at once: an SMTP round trip neither slows nor reveals anything."""
-    threading.Thread(target=_deliver_logged, args=(message, config), daemon=True).start()
+    threading.Thread(target=_deliver_all, args=(messages, config), daemon=True).start()
+
+
+def _deliver_all(messages: list[EmailMessage], config: dict) -> None:
+    for message in messages:
+        _deliver_logged(message, config)
 
 
 def _deliver_logged(message: EmailMessage, config: dict) -> None:

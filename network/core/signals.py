@@ -44,3 +44,10 @@ message_posted = _signals.signal("message-posted")
 #: string, already formatted), url, actor (Member or None); a module asks the notification
 #: centre to tell a member something (stored, delivered live, e-mailed per their choice).
 notification_requested = _signals.signal("notification-requested")
+#: sender=kind name, object_id, actor_id, once_a_day; a module adds an item to the feed
+#: (once_a_day: not if the same object already has one from the last 24 hours).
+feed_item_published = _signals.signal("feed-item-published")
+#: sender=kind name, object_ids; the items of these objects leave the feed.
+feed_item_withdrawn = _signals.signal("feed-item-withdrawn")
+#: sender=Post, actor; a post or an official notice was published in the feed.
+post_published = _signals.signal("post-published")

@@ -3,7 +3,8 @@
 (function () {
   "use strict";
   const root = document.getElementById("chat");
-  if (!root || typeof io !== "function") return;
+  const socket = window.terreauSocket; // the tab's one connection (live.js)
+  if (!root || !socket) return;
 
   const me = Number(root.dataset.me);
   const channelId = Number(root.dataset.channelId) || null;
@@ -18,8 +19,6 @@
   const pending = new Map(); // client_id → {body, element, threadId}
   const typers = new Map(); // member id → {name, timer}
   let connectedOnce = false;
-
-  const socket = io({ transports: ["websocket", "polling"], withCredentials: true });
 
   // --- channel list: join every channel to hear it, keep unread counts live -------------
   function sidebarLinks() {
@@ -243,7 +242,6 @@
     markRead();
   });
   socket.on("disconnect", () => setStatus(text.textOffline));
-  socket.on("session_ended", () => window.location.reload());
 
   socket.on("message", (message) => {
     if (message.channel_id === channelId && live) {

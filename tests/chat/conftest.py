@@ -14,18 +14,6 @@ def new_client_id() -> str:
 
 
 @pytest.fixture
-def member_api(app, make_member, token_for):
-    """member_api(**fields) → (member, headers) of a new member with a bearer token (the
-    answers in English)."""
-
-    def make(**fields):
-        member = make_member(**fields)
-        return member, {**token_for(member), "Accept-Language": "en"}
-
-    return make
-
-
-@pytest.fixture
 def make_channel(client):
     def make(headers, name="Entraide", kind="public", **fields):
         response = client.post(

@@ -1,0 +1,378 @@
+"""/api/v1 routes of the feed: the feed, posts, comments, reactions, notices, reports and
+notifications."""
+
+from typing import Any
+
+from flask import request
+from flask_login import current_user
+
+from network.api.core import bp, doc, json_body, query_param
+from network.core.errors import Invalid
+from network.extensions import db
+from network.feed import notifications, operations, queries
+from network.feed.feedable import post_json
+from network.feed.models import Comment
+
+INTEGER = {"type": "integer"}
+STRING = {"type": "string"}
+PERSON = {"type": ["object", "null"], "properties": {"id": INTEGER, "name": STRING}}
+POST_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "id": INTEGER,
+        "kind": {"type": "string", "enum": ["post", "notice"]},
+        "author": PERSON,
+        "body": STRING,
+        "body_html": STRING,
+        "images": {"type": "array", "items": STRING},
+        "created_at": {"type": "string", "format": "date-time"},
+        "edited_at": {"type": ["string", "null"], "format": "date-time"},
+        "pinned": {"type": "boolean"},
+        "reactions": {"type": "array", "items": {"type": "object"}},
+        "topics": {"type": "array", "items": STRING},
+        "comment_count": INTEGER,
+        "acknowledged": {"type": "boolean"},
+        "acknowledgements": INTEGER,
+        "url": STRING,
+    },
+}
+COMMENT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "id": INTEGER,
+        "post_id": INTEGER,
+        "parent_id": {"type": ["integer", "null"]},
+        "author": PERSON,
+        "body": STRING,
+        "body_html": STRING,
+        "created_at": {"type": "string", "format": "date-time"},
+    },
+}
+POST_BODY = {
+    "type": "object",
+    "required": ["body"],
+    "properties": {
+        "body": {"type": "string", "maxLength": operations.MAX_POST},
+        "notice": {"type": "boolean", "description": "an official notice (staff only)"},
+    },
+}
+
+
+def _post(post_id: int) -> dict[str, Any]:
+    view = queries.load_posts([post_id], current_user)[post_id]
+    return post_json(view, current_user)
+
+
+def comment_json(comment: Comment) -> dict[str, Any]:
+    return {
+        "id": comment.id,
+        "post_id": comment.post_id,
+        "parent_id": comment.parent_id,
+        "author": {"id": comment.author_id, "name": comment.author.display_name},
+        "body": comment.body,
+        "body_html": comment.body_html,
+        "created_at": comment.created_at.isoformat(),
+        "hidden": comment.hidden_at is not None,
+    }
+
+
+@bp.get("/feed")
+@doc(
+    "The feed, newest first: items of every kind, each with its module's data",
+    params=[
+        query_param("before", "the `next` cursor of the previous page"),
+        query_param("kind", "only items of this kind (post, notice, member_joined, …)"),
+        query_param("topic", "only posts tagged with this topic"),
+        query_param("limit", "1 to 50 (default 20)", INTEGER),
+    ],
+    response={
+        "type": "object",
+        "properties": {
+            "items": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "kind": STRING,
+                        "id": INTEGER,
+                        "created_at": {"type": "string", "format": "date-time"},
+                        "actor": PERSON,
+                        "data": {"type": "object"},
+                    },
+                },
+            },
+            "next": {"type": ["string", "null"]},
+        },
+    },
+    errors=(422,),
+)
+def get_feed():
+    entries, next_cursor = queries.feed_page(
+        current_user,
+        before=request.args.get("before"),
+        kind=request.args.get("kind"),
+        topic=request.args.get("topic"),
+        limit=request.args.get("limit"),
+    )
+    return {
+        "items": [
+            {
+                "kind": e.item.kind,
+                "id": e.item.id,
+                "created_at": e.item.created_at.isoformat(),
+                "actor": {"id": e.actor.id, "name": e.actor.display_name} if e.actor else None,
+                "data": e.kind.data(e.obj, current_user),
+            }
+            for e in entries
+        ],
+        "next": next_cursor,
+    }
+
+
+def _post_input() -> tuple[Any, list[bytes], bool]:
+    """A JSON body, or a multipart form with images."""
+    if request.mimetype == "multipart/form-data":
+        uploads = [f.read() for f in request.files.getlist("images") if f and f.filename]
+        return request.form.get("body"), uploads, request.form.get("notice") in ("1", "true")
+    body = json_body()
+    notice = body.get("notice", False)
+    if not isinstance(notice, bool):
+        raise Invalid(fields={"notice": "true | false"})
+    return body.get("body"), [], notice
+
+
+@bp.post("/posts")
+@doc(
+    "Publish a post or, for staff, an official notice (JSON, or multipart with `images`)",
+    status=201,
+    request_schema=POST_BODY,
+    response=POST_SCHEMA,
+    errors=(403, 422, 429),
+)
+def create_post():
+    body, uploads, notice = _post_input()
+    post = operations.create_post(current_user, body, uploads, notice=notice)
+    db.session.commit()
+    return _post(post.id), 201
+
+
+@bp.get("/posts/<int:post_id>")
+@doc(
+    "A post with its comments",
+    response={
+        "allOf": [
+            POST_SCHEMA,
+            {
+                "type": "object",
+                "properties": {"comments": {"type": "array", "items": COMMENT_SCHEMA}},
+            },
+        ]
+    },
+    errors=(404,),
+)
+def get_post(post_id: int):
+    post = operations.get_post(current_user, post_id)
+    comments = []
+    for comment, replies in queries.comments_of(post, current_user):
+        comments.append(comment_json(comment))
+        comments.extend(comment_json(r) for r in replies)
+    return _post(post.id) | {"comments": comments}
+
+
+@bp.patch("/posts/<int:post_id>")
+@doc(
+    "Edit your post (the earlier version is kept); staff pin or unpin with `pinned`",
+    request_schema={
+        "type": "object",
+        "properties": {"body": STRING, "pinned": {"type": "boolean"}},
+    },
+    response=POST_SCHEMA,
+    errors=(403, 404, 422),
+)
+def update_post(post_id: int):
+    data = json_body()
+    if "body" not in data and "pinned" not in data:
+        raise Invalid(fields={"body": "body | pinned"})
+    if "body" in data:
+        operations.edit_post(current_user, post_id, data["body"])
+    if "pinned" in data:
+        operations.set_pinned(current_user, post_id, data["pinned"])
+    db.session.commit()
+    return _post(post_id)
+
+
+@bp.delete("/posts/<int:post_id>")
+@doc("Delete your post (staff: any post)", status=204, errors=(403, 404))
+def delete_post(post_id: int):
+    operations.delete_post(current_user, post_id)
+    db.session.commit()
+    return "", 204
+
+
+@bp.post("/posts/<int:post_id>/comments")
+@doc(
+    "Comment on a post, or reply to a comment with `parent_id` (one level)",
+    status=201,
+    request_schema={
+        "type": "object",
+        "required": ["body"],
+        "properties": {
+            "body": {"type": "string", "maxLength": operations.MAX_COMMENT},
+            "parent_id": INTEGER,
+        },
+    },
+    response=COMMENT_SCHEMA,
+    errors=(404, 409, 422, 429),
+)
+def create_comment(post_id: int):
+    data = json_body()
+    comment = operations.add_comment(current_user, post_id, data.get("body"), data.get("parent_id"))
+    db.session.commit()
+    return comment_json(comment), 201
+
+
+@bp.patch("/comments/<int:comment_id>")
+@doc(
+    "Edit your comment",
+    request_schema={"type": "object", "required": ["body"], "properties": {"body": STRING}},
+    response=COMMENT_SCHEMA,
+    errors=(403, 404, 422),
+)
+def update_comment(comment_id: int):
+    comment = operations.edit_comment(current_user, comment_id, json_body().get("body"))
+    db.session.commit()
+    return comment_json(comment)
+
+
+@bp.delete("/comments/<int:comment_id>")
+@doc("Delete your comment (staff: any comment)", status=204, errors=(403, 404))
+def delete_comment(comment_id: int):
+    operations.delete_comment(current_user, comment_id)
+    db.session.commit()
+    return "", 204
+
+
+REACTION_RESPONSE = {"type": "object", "properties": {"emoji": STRING, "count": INTEGER}}
+
+
+@bp.put("/posts/<int:post_id>/reactions/<emoji>")
+@doc("React to a post (idempotent)", response=REACTION_RESPONSE, errors=(404, 422))
+def add_post_reaction(post_id: int, emoji: str):
+    count = operations.set_reaction(current_user, post_id, emoji, True)
+    db.session.commit()
+    return {"emoji": emoji, "count": count}
+
+
+@bp.delete("/posts/<int:post_id>/reactions/<emoji>")
+@doc("Take your reaction back (idempotent)", response=REACTION_RESPONSE, errors=(404, 422))
+def remove_post_reaction(post_id: int, emoji: str):
+    count = operations.set_reaction(current_user, post_id, emoji, False)
+    db.session.commit()
+    return {"emoji": emoji, "count": count}
+
+
+@bp.post("/notices/<int:post_id>/acknowledge")
+@doc(
+    "Acknowledge an official notice (« j'ai lu »; idempotent)",
+    response={
+        "type": "object",
+        "properties": {
+            "post_id": INTEGER,
+            "acknowledged_at": {"type": "string", "format": "date-time"},
+        },
+    },
+    errors=(404,),
+)
+def acknowledge_notice(post_id: int):
+    ack = operations.acknowledge(current_user, post_id)
+    db.session.commit()
+    return {"post_id": ack.post_id, "acknowledged_at": ack.acknowledged_at.isoformat()}
+
+
+@bp.post("/reports")
+@doc(
+    "Report a post or a comment to the support team",
+    status=201,
+    request_schema={
+        "type": "object",
+        "required": ["reason"],
+        "properties": {"post_id": INTEGER, "comment_id": INTEGER, "reason": STRING},
+    },
+    response={"type": "object", "properties": {"id": INTEGER, "status": STRING}},
+    errors=(404, 422),
+)
+def create_report():
+    data = json_body()
+    found = operations.report(
+        current_user, data.get("reason"), data.get("post_id"), data.get("comment_id")
+    )
+    db.session.commit()
+    return {"id": found.id, "status": found.status.value}, 201
+
+
+NOTIFICATION_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "id": INTEGER,
+        "kind": STRING,
+        "text": STRING,
+        "url": STRING,
+        "created_at": {"type": "string", "format": "date-time"},
+        "read": {"type": "boolean"},
+    },
+}
+
+
+@bp.get("/notifications")
+@doc(
+    "Your notifications, newest first, and how many are unread",
+    params=[
+        query_param("cursor", "the `next` cursor of the previous page"),
+        query_param("limit", "1 to 100 (default 30)", INTEGER),
+    ],
+    response={
+        "type": "object",
+        "properties": {
+            "items": {"type": "array", "items": NOTIFICATION_SCHEMA},
+            "unread": INTEGER,
+            "next": {"type": ["string", "null"]},
+        },
+    },
+    errors=(422,),
+)
+def list_notifications():
+    page = notifications.page_for(
+        current_user.id, request.args.get("cursor"), request.args.get("limit")
+    )
+    return {
+        "items": [
+            {
+                "id": n.id,
+                "kind": n.kind,
+                "text": notifications.render_text(n),
+                "url": n.url,
+                "created_at": n.created_at.isoformat(),
+                "read": n.read_at is not None,
+            }
+            for n in page.items
+        ],
+        "unread": notifications.unread_count(current_user.id),
+        "next": page.next_cursor,
+    }
+
+
+@bp.post("/notifications/read")
+@doc(
+    "Mark notifications read: those of `ids`, or all of them without `ids`",
+    request_schema={
+        "type": "object",
+        "properties": {"ids": {"type": "array", "items": INTEGER, "maxItems": 500}},
+    },
+    response={"type": "object", "properties": {"marked": INTEGER, "unread": INTEGER}},
+    errors=(422,),
+)
+def read_notifications():
+    ids = json_body().get("ids") if request.content_length else None
+    marked = notifications.mark_read(current_user.id, ids)
+    db.session.commit()
+    return {"marked": marked, "unread": notifications.unread_count(current_user.id)}

@@ -1,0 +1,242 @@
+"""The notification centre: stored, delivered live to the member's tabs (`user:<id>`), and
+e-mailed as each member chooses per kind (at once, in a daily digest, or never).
+
+Modules ask for a notification with `signals.notification_requested`; the feed's own
+happenings (mentions, replies, reactions, notices, moderation) call `notify` directly.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app, has_request_context, render_template, request
+from flask_babel import force_locale, gettext
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+
+from network.core import signals
+from network.core.errors import Invalid
+from network.core.events import after_commit
+from network.core.mail import queue_mail
+from network.core.models import utcnow
+from network.core.pagination import Page, decode_cursor, encode_cursor, parse_limit
+from network.extensions import db, socketio
+from network.feed.models import (
+    DELIVERY_LABELS,
+    Delivery,
+    EmailState,
+    Notification,
+    NotificationPreference,
+)
+from network.members.models import Member
+
+
+@dataclass(frozen=True)
+class NotificationKind:
+    name: str
+    label: Any  # shown in the e-mail preferences
+    default: Delivery
+
+
+KINDS: dict[str, NotificationKind] = {}
+OTHER = "other"
+
+
+def register_notification_kind(name: str, label: Any, default: Delivery) -> None:
+    KINDS[name] = NotificationKind(name, label, default)
+
+
+for _name, _label, _default in (
+    ("mention", _l("Someone mentions you"), Delivery.IMMEDIATELY),
+    ("reply", _l("Comments and replies to what you wrote"), Delivery.DAILY),
+    ("reaction", _l("Reactions to your posts"), Delivery.NEVER),
+    ("notice", _l("Official notices of the cooperative"), Delivery.IMMEDIATELY),
+    ("moderation", _l("Moderation of what you wrote"), Delivery.IMMEDIATELY),
+    (OTHER, _l("Everything else (bookings, services…)"), Delivery.DAILY),
+):
+    register_notification_kind(_name, _label, _default)
+
+
+def _text_parts(text: Any) -> tuple[str, dict[str, Any]]:
+    """A lazy translatable string → (message id, values) to translate for the reader."""
+    args, kwargs = getattr(text, "_args", None), getattr(text, "_kwargs", None)
+    if args and len(args) == 1 and isinstance(args[0], str):
+        return args[0], {k: v if isinstance(v, int) else str(v) for k, v in (kwargs or {}).items()}
+    return str(text), {}
+
+
+def render_text(notification: Notification) -> str:
+    try:
+        return gettext(notification.msgid, **notification.params)
+    except (KeyError, ValueError, TypeError):
+        return notification.msgid
+
+
+def delivery_for(member_id: int, kind: str) -> Delivery:
+    group = kind if kind in KINDS else OTHER
+    chosen = db.session.get(NotificationPreference, (member_id, group))
+    return chosen.delivery if chosen else KINDS[group].default
+
+
+def notify(
+    member_id: int, kind: str, text: Any, url: str = "", actor_id: int | None = None
+) -> Notification | None:
+    """Tell a member something; nothing for the actor themselves or an inactive member."""
+    member = db.session.get(Member, member_id)
+    if member is None or not member.is_active or member_id == actor_id:
+        return None
+    msgid, params = _text_parts(text)
+    delivery = delivery_for(member_id, kind)
+    notification = Notification(
+        member_id=member_id,
+        kind=kind,
+        actor_id=actor_id,
+        msgid=msgid,
+        params=params,
+        url=url,
+        email_state=EmailState.PENDING if delivery == Delivery.DAILY else EmailState.NONE,
+    )
+    db.session.add(notification)
+    db.session.flush()
+    after_commit(db.session, _deliver_live, notification.id, member_id)
+    if delivery == Delivery.IMMEDIATELY:
+        _mail_now(member, notification)
+    return notification
+
+
+def notify_many(
+    member_ids: Iterable[int], kind: str, text: Any, url: str = "", actor_id: int | None = None
+) -> None:
+    for member_id in sorted(set(member_ids)):
+        notify(member_id, kind, text, url, actor_id)
+
+
+def _deliver_live(notification_id: int, member_id: int) -> None:
+    from network.members.events import user_room
+
+    socketio.emit("notification", {"id": notification_id}, to=user_room(member_id))
+
+
+def absolute(url: str) -> str:
+    base = current_app.config.get("PUBLIC_URL") or (
+        request.host_url if has_request_context() else "http://127.0.0.1:5000/"
+    )
+    return base.rstrip("/") + url if url.startswith("/") else url
+
+
+def _mail_now(member: Member, notification: Notification) -> None:
+    with force_locale(member.locale or "fr"):
+        text = render_text(notification)
+        body = render_template(
+            "mail/notifications.txt", member=member, lines=[(text, absolute(notification.url))]
+        )
+        queue_mail(db.session, member.email, f"Terreau — {text}"[:200], body)
+    notification.email_state = EmailState.SENT
+
+
+def send_digests() -> int:
+    """E-mail each member their pending notifications in one message; return how many."""
+    pending = db.session.scalars(
+        select(Notification)
+        .where(Notification.email_state == EmailState.PENDING)
+        .order_by(Notification.member_id, Notification.id)
+    ).all()
+    by_member: dict[int, list[Notification]] = {}
+    for notification in pending:
+        by_member.setdefault(notification.member_id, []).append(notification)
+    sent = 0
+    for member_id, notifications in by_member.items():
+        member = db.session.get(Member, member_id)
+        for notification in notifications:
+            notification.email_state = EmailState.SENT
+        if member is None or not member.is_active:
+            continue
+        with force_locale(member.locale or "fr"):
+            lines = [(render_text(n), absolute(n.url)) for n in notifications if n.read_at is None]
+            if not lines:
+                continue
+            subject = str(_l("Terreau — your daily digest (%(count)s)", count=len(lines)))
+            body = render_template("mail/notifications.txt", member=member, lines=lines)
+        queue_mail(db.session, member.email, subject, body)
+        sent += 1
+    return sent
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def unread_count(member_id: int) -> int:
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.member_id == member_id, Notification.read_at.is_(None))
+        )
+        or 0
+    )
+
+
+def page_for(member_id: int, cursor: str | None, limit: Any) -> Page[Notification]:
+    size = parse_limit(limit, 30)
+    query = select(Notification).where(Notification.member_id == member_id)
+    after = decode_cursor(cursor, (int,))
+    if after:
+        query = query.where(Notification.id < after[0])
+    found = list(db.session.scalars(query.order_by(Notification.id.desc()).limit(size + 1)))
+    more = len(found) > size
+    items = found[:size]
+    return Page(items, encode_cursor([items[-1].id]) if more and items else None)
+
+
+def mark_read(member_id: int, ids: Any = None) -> int:
+    """Mark the given notifications (or all) read; return how many changed."""
+    query = update(Notification).where(
+        Notification.member_id == member_id, Notification.read_at.is_(None)
+    )
+    if ids is not None:
+        if not isinstance(ids, list) or not all(type(i) is int for i in ids) or len(ids) > 500:
+            raise Invalid(fields={"ids": _l("Give a list of notification ids.")})
+        query = query.where(Notification.id.in_(ids))
+    changed = db.session.execute(query.values(read_at=utcnow())).rowcount
+    after_commit(db.session, _announce_count, member_id)
+    return changed or 0
+
+
+def _announce_count(member_id: int) -> None:
+    from network.members.events import user_room
+
+    socketio.emit("notifications_read", {}, to=user_room(member_id))
+
+
+def preferences(member_id: int) -> dict[str, Delivery]:
+    chosen = {
+        p.kind: p.delivery
+        for p in db.session.scalars(
+            select(NotificationPreference).where(NotificationPreference.member_id == member_id)
+        )
+    }
+    return {name: chosen.get(name, kind.default) for name, kind in KINDS.items()}
+
+
+def set_preferences(member_id: int, values: dict[str, Any]) -> None:
+    errors = {}
+    for name, value in values.items():
+        if name not in KINDS or value not in set(Delivery):
+            errors[name] = _l("Choose at once, daily or never.")
+            continue
+        db.session.merge(
+            NotificationPreference(member_id=member_id, kind=name, delivery=Delivery(value))
+        )
+    if errors:
+        raise Invalid(fields=errors)
+
+
+def _on_requested(
+    member_id: int, kind: str, text: Any, url: str = "", actor: Any = None, **_: Any
+) -> None:
+    notify(member_id, kind, text, url, getattr(actor, "id", None))
+
+
+signals.notification_requested.connect(_on_requested)
+
+__all__ = ["DELIVERY_LABELS", "KINDS", "notify", "notify_many", "register_notification_kind"]

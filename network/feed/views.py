@@ -1,0 +1,307 @@
+"""Feed pages: the feed and its topics, a post with its comments, the notification centre,
+and staff moderation. Everything works with plain forms; feed.js makes it live."""
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from network.core.errors import DomainError, Invalid
+from network.core.forms import invalid_form
+from network.core.permissions import is_staff, require_staff
+from network.extensions import db
+from network.feed import notifications, operations, queries
+from network.feed.models import DELIVERY_LABELS, Delivery, Post, PostEdit
+from network.feed.operations import EMOJI
+from network.feed.registry import KINDS
+
+bp = Blueprint("feed", __name__)
+
+
+@bp.before_request
+@login_required
+def _members_only():
+    return None
+
+
+@bp.app_context_processor
+def _notification_badge() -> dict[str, Any]:
+    def unread() -> int:
+        if not getattr(current_user, "is_authenticated", False):
+            return 0
+        return notifications.unread_count(current_user.id)
+
+    return {"unread_notifications": unread}
+
+
+def _feed_context(topic: Any = None, values: Any = None) -> dict[str, Any]:
+    entries, next_cursor = queries.feed_page(
+        current_user,
+        before=request.args.get("before"),
+        kind=request.args.get("kind"),
+        topic=topic,
+    )
+    first_page = not request.args.get("before") and not request.args.get("kind") and not topic
+    return {
+        "entries": entries,
+        "next_cursor": next_cursor,
+        "pinned": queries.pinned_posts(current_user) if first_page else [],
+        "kinds": KINDS,
+        "current_kind": request.args.get("kind", ""),
+        "topics": queries.popular_topics(),
+        "emoji": EMOJI,
+        "values": values or {},
+    }
+
+
+@bp.get("/feed")
+def index():
+    return render_template("feed/index.html", topic=None, **_feed_context())
+
+
+@bp.get("/topics/<key>")
+def topic(key: str):
+    found = queries.topic_by_key(key)
+    if found is None:
+        abort(404)
+    return render_template("feed/index.html", topic=found, **_feed_context(topic=found.key))
+
+
+def _uploads() -> list[bytes]:
+    return [f.read() for f in request.files.getlist("images") if f and f.filename]
+
+
+@bp.post("/feed/posts")
+def create_post():
+    try:
+        post = operations.create_post(
+            current_user,
+            request.form.get("body"),
+            _uploads(),
+            notice=request.form.get("notice") == "1",
+        )
+    except DomainError as error:
+        return invalid_form(
+            "feed/index.html", error, topic=None, **_feed_context(values=request.form)
+        )
+    db.session.commit()
+    return redirect(url_for("feed.post", post_id=post.id))
+
+
+def _post_context(post: Post) -> dict[str, Any]:
+    view = queries.load_posts([post.id], current_user)[post.id]
+    context: dict[str, Any] = {
+        "view": view,
+        "post": post,
+        "comments": queries.comments_of(post, current_user),
+        "emoji": EMOJI,
+        "errors": {},
+        "values": {},
+    }
+    if post.is_notice and is_staff(current_user):
+        context["acks"], context["active_members"] = queries.acknowledgements(post)
+    return context
+
+
+@bp.get("/feed/posts/<int:post_id>")
+def post(post_id: int):
+    found = operations.get_post(current_user, post_id)
+    return render_template("feed/post.html", **_post_context(found))
+
+
+def _local_next() -> str | None:
+    """The form's `next` page when it is one of ours (never another site)."""
+    target = request.form.get("next") or ""
+    return target if target.startswith("/") and not target.startswith("//") else None
+
+
+def _back(post_id: int, anchor: str | None = None):
+    return redirect(url_for("feed.post", post_id=post_id, _anchor=anchor))
+
+
+@bp.route("/feed/posts/<int:post_id>/edit", methods=["GET", "POST"])
+def edit_post(post_id: int):
+    found = operations.get_post(current_user, post_id)
+    if found.author_id != current_user.id:
+        abort(403)
+    if request.method == "POST":
+        try:
+            operations.edit_post(current_user, post_id, request.form.get("body"))
+        except Invalid as error:
+            return invalid_form("feed/edit.html", error, post=found, values=request.form)
+        db.session.commit()
+        return _back(post_id)
+    return render_template("feed/edit.html", post=found, values={"body": found.body}, errors={})
+
+
+@bp.get("/feed/posts/<int:post_id>/edits")
+def post_edits(post_id: int):
+    found = operations.get_post(current_user, post_id)
+    edits = db.session.scalars(
+        db.select(PostEdit).where(PostEdit.post_id == found.id).order_by(PostEdit.id.desc())
+    ).all()
+    return render_template("feed/edits.html", post=found, edits=edits)
+
+
+@bp.post("/feed/posts/<int:post_id>/delete")
+def delete_post(post_id: int):
+    operations.delete_post(current_user, post_id)
+    db.session.commit()
+    flash(_("The post was deleted."), "success")
+    return redirect(url_for("feed.index"))
+
+
+@bp.post("/feed/posts/<int:post_id>/react")
+def react(post_id: int):
+    present = request.form.get("present", "1") == "1"
+    operations.set_reaction(current_user, post_id, request.form.get("emoji"), present)
+    db.session.commit()
+    return redirect(_local_next() or url_for("feed.post", post_id=post_id))
+
+
+@bp.post("/feed/posts/<int:post_id>/acknowledge")
+def acknowledge(post_id: int):
+    operations.acknowledge(current_user, post_id)
+    db.session.commit()
+    return redirect(_local_next() or url_for("feed.post", post_id=post_id))
+
+
+@bp.post("/feed/posts/<int:post_id>/pin")
+def pin(post_id: int):
+    operations.set_pinned(current_user, post_id, request.form.get("pinned") == "1")
+    db.session.commit()
+    return _back(post_id)
+
+
+@bp.post("/feed/posts/<int:post_id>/comments")
+def comment(post_id: int):
+    try:
+        created = operations.add_comment(
+            current_user, post_id, request.form.get("body"), _form_int("parent_id")
+        )
+    except Invalid as error:
+        found = operations.get_post(current_user, post_id)
+        context = _post_context(found) | {"values": request.form}
+        context.pop("errors")
+        return invalid_form("feed/post.html", error, **context)
+    db.session.commit()
+    return _back(post_id, f"c{created.id}")
+
+
+def _form_int(name: str) -> int | None:
+    raw = request.form.get(name, "")
+    return int(raw) if raw.isdigit() and len(raw) < 19 else None
+
+
+@bp.post("/feed/comments/<int:comment_id>/edit")
+def edit_comment(comment_id: int):
+    found = operations.edit_comment(current_user, comment_id, request.form.get("body"))
+    db.session.commit()
+    return _back(found.post_id, f"c{found.id}")
+
+
+@bp.post("/feed/comments/<int:comment_id>/delete")
+def delete_comment(comment_id: int):
+    found = operations.get_comment(current_user, comment_id)
+    operations.delete_comment(current_user, comment_id)
+    db.session.commit()
+    return _back(found.post_id)
+
+
+@bp.post("/feed/report")
+def report():
+    post_id, comment_id = _form_int("post_id"), _form_int("comment_id")
+    try:
+        operations.report(current_user, request.form.get("reason"), post_id, comment_id)
+    except Invalid as error:
+        flash(str(next(iter(error.fields.values()), error.message)), "error")
+        return redirect(request.referrer or url_for("feed.index"))
+    db.session.commit()
+    flash(_("Thank you: the support team will look at it."), "success")
+    return redirect(request.referrer or url_for("feed.index"))
+
+
+@bp.get("/staff/reports")
+def reports():
+    require_staff(current_user)
+    return render_template("feed/reports.html", reports=queries.open_reports())
+
+
+@bp.post("/staff/moderation/hide")
+def hide():
+    try:
+        operations.hide(
+            current_user, request.form.get("reason"), _form_int("post_id"), _form_int("comment_id")
+        )
+    except Invalid as error:
+        flash(str(next(iter(error.fields.values()), error.message)), "error")
+        return redirect(request.referrer or url_for("feed.reports"))
+    db.session.commit()
+    flash(_("The content is hidden and its author was told."), "success")
+    return redirect(request.referrer or url_for("feed.reports"))
+
+
+@bp.post("/staff/moderation/restore")
+def restore():
+    operations.restore(current_user, _form_int("post_id"), _form_int("comment_id"))
+    db.session.commit()
+    return redirect(request.referrer or url_for("feed.reports"))
+
+
+@bp.post("/staff/reports/<int:report_id>/dismiss")
+def dismiss(report_id: int):
+    operations.dismiss(current_user, report_id)
+    db.session.commit()
+    return redirect(url_for("feed.reports"))
+
+
+# --- notifications -------------------------------------------------------------------------
+
+
+@bp.get("/notifications")
+def notifications_page():
+    page = notifications.page_for(current_user.id, request.args.get("cursor"), None)
+    return render_template(
+        "feed/notifications.html", page=page, render_text=notifications.render_text
+    )
+
+
+@bp.post("/notifications/read")
+def notifications_read():
+    one = _form_int("id")
+    notifications.mark_read(current_user.id, [one] if one else None)
+    db.session.commit()
+    target = request.form.get("url") or ""
+    if one and target.startswith("/") and not target.startswith("//"):
+        return redirect(target)
+    return redirect(url_for("feed.notifications_page"))
+
+
+@bp.route("/notifications/settings", methods=["GET", "POST"])
+def notification_settings():
+    errors: dict[str, Any] = {}
+    if request.method == "POST":
+        chosen = {name: request.form.get(name, "") for name in notifications.KINDS}
+        try:
+            notifications.set_preferences(current_user.id, chosen)
+        except Invalid as error:
+            return invalid_form(
+                "feed/notification_settings.html",
+                error,
+                kinds=notifications.KINDS,
+                chosen=chosen,
+                DELIVERY_LABELS=DELIVERY_LABELS,
+                deliveries=list(Delivery),
+            )
+        db.session.commit()
+        flash(_("Your e-mail preferences are saved."), "success")
+        return redirect(url_for("feed.notification_settings"))
+    return render_template(
+        "feed/notification_settings.html",
+        kinds=notifications.KINDS,
+        chosen=notifications.preferences(current_user.id),
+        DELIVERY_LABELS=DELIVERY_LABELS,
+        deliveries=list(Delivery),
+        errors=errors,
+    )

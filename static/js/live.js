@@ -1,0 +1,23 @@
+// The tab's one Socket.IO connection, shared by the page scripts (chat.js, feed.js), and the
+// notification badge kept live. Pages work without it.
+(function () {
+  "use strict";
+  if (typeof io !== "function") return;
+  const socket = io({ transports: ["websocket", "polling"] });
+  window.terreauSocket = socket;
+
+  const link = document.getElementById("notification-link");
+  const badge = link && link.querySelector(".notification-badge");
+  function show(count) {
+    if (!badge) return;
+    link.dataset.unread = String(count);
+    badge.textContent = String(count);
+    badge.hidden = count <= 0;
+  }
+  socket.on("notification", () => show((Number(link && link.dataset.unread) || 0) + 1));
+  socket.on("notifications_read", async () => {
+    const response = await fetch("/api/v1/notifications?limit=1", { credentials: "same-origin" });
+    if (response.ok) show((await response.json()).unread);
+  });
+  socket.on("session_ended", () => window.location.reload());
+})();
