@@ -121,21 +121,36 @@ def _select_timezone() -> str:
 
 
 def _register_blueprints(app: Flask) -> None:
+    import network.chat.feedable  # noqa: F401  (what each module brings to the feed)
     import network.chat.searchable  # noqa: F401
+    import network.feed.events  # noqa: F401
+    import network.feed.feedable  # noqa: F401
+    import network.members.feedable  # noqa: F401
     import network.members.searchable  # noqa: F401  (what each module indexes)
+    import network.skills.feedable  # noqa: F401
     import network.skills.searchable  # noqa: F401
     from network.api import bp as api_bp
     from network.chat.views import bp as chat_bp
     from network.cooperative.views import bp as cooperative_bp
     from network.core.images import bp as uploads_bp
     from network.extensions import csrf
+    from network.feed.views import bp as feed_bp
     from network.members.staff_views import bp as staff_bp
     from network.members.views import bp as members_bp
     from network.search.views import bp as search_bp
     from network.skills.views import bp as skills_bp
     from network.workspaces.views import bp as workspaces_bp
 
-    blueprints = (uploads_bp, members_bp, staff_bp, skills_bp, chat_bp, search_bp, cooperative_bp)
+    blueprints = (
+        uploads_bp,
+        members_bp,
+        staff_bp,
+        skills_bp,
+        chat_bp,
+        feed_bp,
+        search_bp,
+        cooperative_bp,
+    )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     app.register_blueprint(workspaces_bp)
@@ -212,11 +227,13 @@ def _register_hooks(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
+    from network.feed.cli import notifications_cli
     from network.members.cli import members_cli, seed_demo_command
     from network.search.cli import search_cli
     from network.workspaces.cli import workspaces_cli
 
     app.cli.add_command(members_cli)
+    app.cli.add_command(notifications_cli)
     app.cli.add_command(search_cli)
     app.cli.add_command(workspaces_cli)
     app.cli.add_command(seed_demo_command)
