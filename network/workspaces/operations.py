@@ -118,6 +118,8 @@ def _booking_url(booking: Booking) -> str:
 
 
 def _notify(booking: Booking, kind: str, text: Any, actor: Member | None) -> None:
+    if actor is not None and hasattr(actor, "_get_current_object"):
+        actor = actor._get_current_object()  # the member, not the request-bound proxy
     signals.notification_requested.send(
         booking.member_id, kind=kind, text=text, url=_booking_url(booking), actor=actor
     )
@@ -353,7 +355,7 @@ def _request(actor: Member, data: dict[str, Any], now: datetime, *, lock: bool) 
     if not _is_id(space_id):
         raise Invalid(fields={"space_id": _l("Choose a space.")})
     try:
-        space = _lock_space(space_id) if lock else get_space(space_id)
+        space = _lock_space(space_id) if lock else get_space(space_id)  # type: ignore[arg-type]
     except NotFound:
         raise NotFound(SPACE_NOT_FOUND, fields={"space_id": SPACE_NOT_FOUND}) from None
     if not space.is_active:

@@ -72,8 +72,8 @@ def held(
         )
     )
     found: dict[int, list[Held]] = {space_id: [] for space_id in space_ids}
-    for space_id, *values in rows:
-        found[space_id].append(Held(*values))
+    for space_id, booking_id, member_id, start_at, end_at, seats in rows:
+        found[space_id].append(Held(booking_id, member_id, start_at, end_at, seats))
     return found
 
 
