@@ -154,7 +154,7 @@ def _form_data(space: Space) -> dict[str, Any]:
 
 
 def _book_context(space: Space, values: Any, **extra: Any) -> dict[str, Any]:
-    return {"space": space, "values": values, "errors": {}, **_common(), **extra}
+    return {"space": space, "values": values, **_common(), **extra}
 
 
 @bp.get("/spaces/<int:space_id>/book")
@@ -165,7 +165,7 @@ def book(space_id: int):
         "end": request.args.get("end", "")[:16],
         "seats": "1",
     }
-    return render_template("workspaces/book.html", **_book_context(found, values))
+    return render_template("workspaces/book.html", errors={}, **_book_context(found, values))
 
 
 @bp.post("/spaces/<int:space_id>/book")
@@ -178,6 +178,7 @@ def book_post(space_id: int):
             db.session.rollback()
             return render_template(
                 "workspaces/preview.html",
+                errors={},
                 plan=plan,
                 form=request.form,
                 **_book_context(found, request.form),
@@ -189,6 +190,7 @@ def book_post(space_id: int):
         return (
             render_template(
                 "workspaces/book.html",
+                errors={},
                 conflicts=error.conflicts,
                 suggestions=error.suggestions,
                 **_book_context(found, request.form),
