@@ -1,6 +1,7 @@
 """The demo cooperative: each module seeds its part, in dependency order."""
 
 from network.chat.demo import seed_chat
+from network.feed.demo import seed_feed
 from network.members.demo import demo_logins, seed_members
 from network.skills.demo import seed_skills
 from network.workspaces.demo import seed_workspaces
@@ -13,6 +14,7 @@ def seed_demo() -> None:
     seed_members(DEMO_PASSWORD)
     seed_skills()
     seed_chat()
+    seed_feed()
     seed_workspaces()
 
 

@@ -25,13 +25,13 @@ from network.chat.models import (
 )
 from network.chat.permissions import may_manage, may_post, may_read
 from network.cooperative import current_settings
-from network.core import signals
+from network.core import ratelimit, signals
 from network.core.errors import Conflict, Forbidden, Gone, Invalid, NotFound, TooManyRequests
 from network.core.markup import render_markdown
 from network.core.models import utcnow
 from network.core.permissions import require_staff
 from network.core.text import fold
-from network.extensions import db, limiter
+from network.extensions import db
 from network.members.models import Member
 from network.search import index_later
 
@@ -268,7 +268,7 @@ def _body(raw: Any) -> str:
 
 def _check_rate(actor: Member) -> None:
     per_minute = current_settings()["chat_messages_per_minute"]
-    if not limiter.limiter.hit(RateLimitItemPerMinute(per_minute), "chat-send", str(actor.id)):
+    if not ratelimit.allow(RateLimitItemPerMinute(per_minute), "chat-send", actor.id):
         raise TooManyRequests(_l("You are sending messages too fast: wait a moment and try again."))
 
 

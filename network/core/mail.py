@@ -51,7 +51,8 @@ def _drop_queue(session: AnySession, previous_transaction: Any) -> None:
 
 def _send_in_background(messages: list[EmailMessage], config: dict) -> None:
     """The request answers at once: an SMTP round trip neither slows nor reveals anything."""
-    threading.Thread(target=_deliver_all, args=(messages, config), daemon=True).start()
+    # Not a daemon: a command (digests, demo) waits for its mail before it exits.
+    threading.Thread(target=_deliver_all, args=(messages, config), daemon=False).start()
 
 
 def _deliver_all(messages: list[EmailMessage], config: dict) -> None:

@@ -11,14 +11,14 @@ from sqlalchemy import delete, event, func, select
 from sqlalchemy.orm import Session
 
 from network.cooperative import current_settings
-from network.core import images, signals
+from network.core import images, ratelimit, signals
 from network.core.errors import Conflict, Forbidden, Invalid, NotFound, TooManyRequests
 from network.core.events import after_commit
 from network.core.markup import render_markdown
 from network.core.models import utcnow
 from network.core.permissions import is_staff, require_staff
 from network.core.text import fold
-from network.extensions import db, limiter
+from network.extensions import db
 from network.feed import items, notifications
 from network.feed.models import (
     Comment,
@@ -168,7 +168,7 @@ def _notify_mentions(mentions: dict[str, Member], actor: Member, url: str, where
 
 def _check_rate(actor: Member) -> None:
     per_hour = current_settings()["feed_posts_per_hour"]
-    if not limiter.limiter.hit(RateLimitItemPerHour(per_hour), "feed-post", str(actor.id)):
+    if not ratelimit.allow(RateLimitItemPerHour(per_hour), "feed-post", actor.id):
         raise TooManyRequests(_l("You are posting too fast: wait a moment and try again."))
 
 

@@ -98,9 +98,12 @@ def seed_demo_command(force: bool) -> None:
     if db.session.scalar(select(Member.id).limit(1)) is not None and not force:
         click.echo("The database already has members: nothing seeded.")
     else:
-        logging.getLogger("terreau.audit").setLevel(logging.WARNING)
-        seed_demo()
-        db.session.commit()
+        for noisy in ("terreau.audit", "network.core.mail"):  # the demo's own mail and audit
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+        base_url = current_app.config["PUBLIC_URL"] or "http://127.0.0.1:5000"
+        with current_app.test_request_context(base_url=base_url):  # links in the content
+            seed_demo()
+            db.session.commit()
         click.echo("Demo cooperative seeded.")
     logins = demo_logins()
     if logins:
