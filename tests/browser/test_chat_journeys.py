@@ -44,3 +44,44 @@ def test_two_members_talk_live(
         "data-presence", "offline"
     )
     assert console_errors == []
+
+
+def test_a_dropped_connection_catches_up_and_sends_once(
+    client, make_member, token_for, new_browser_page, sign_in, console_errors
+):
+    alice = make_member(display_name="Alice Martin")
+    bob = make_member(display_name="Bob Durand")
+    bob_headers = token_for(bob)
+    channel_id = client.post(
+        "/api/v1/channels",
+        json={"name": "Atelier", "kind": "private", "member_ids": [alice.id]},
+        headers=bob_headers,
+    ).get_json()["id"]
+    page = new_browser_page()
+    sign_in(page, alice.email)
+    page.goto(f"/chat/{channel_id}")
+    expect(page.locator(f'[data-presence-member="{alice.id}"]')).to_have_attribute(
+        "data-presence", "online"
+    )
+
+    page.evaluate("window.terreauSocket.disconnect()")
+    expect(page.locator(".chat-status")).to_be_visible()
+    for n in range(2):
+        response = client.post(
+            f"/api/v1/channels/{channel_id}/messages",
+            json={"body": f"Pendant ta coupure {n}", "client_id": f"offline-{n}"},
+            headers=bob_headers,
+        )
+        assert response.status_code == 201
+    page.locator("#chat-body").fill("Écrit hors connexion")
+    page.locator("#chat-body").press("Enter")
+    expect(page.locator("#chat-history .chat-message.pending")).to_have_count(1)
+
+    page.evaluate("window.terreauSocket.connect()")
+    history = page.locator("#chat-history .chat-message")
+    expect(history.filter(has_text="Pendant ta coupure")).to_have_count(2)
+    expect(history.filter(has_text="Écrit hors connexion")).to_have_count(1)
+    expect(page.locator("#chat-history .chat-message.pending")).to_have_count(0)
+    sent = client.get(f"/api/v1/channels/{channel_id}/messages", headers=bob_headers).get_json()
+    assert [m["body"] for m in sent["items"]].count("Écrit hors connexion") == 1
+    assert console_errors == []
