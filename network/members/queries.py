@@ -47,21 +47,28 @@ def can_see_group(viewer: Member, member: Member, group: str) -> bool:
     )
 
 
+#: (visibility column, fields) of each group of profile fields.
+_GROUP_COLUMNS = tuple((f"vis_{group}", GROUP_FIELDS[group]) for group in PROFILE_GROUPS)
+
+
 def visible_profile(member: Member, viewer: Member) -> dict[str, Any]:
-    """The profile fields `viewer` may see; hidden groups are simply absent."""
-    viewer = getattr(viewer, "_get_current_object", lambda: viewer)()  # once, not per field
+    """The profile fields `viewer` may see; hidden groups are simply absent.
+
+    Called for every card of a list: the viewer is resolved once, not at every field."""
+    viewer = getattr(viewer, "_get_current_object", lambda: viewer)()
+    avatar = member.avatar_key
     profile: dict[str, Any] = {
         "id": member.id,
         "display_name": member.display_name,
         "status": member.status.value,
         "is_active": member.is_active,
-        "avatar_url": image_url(member.avatar_key, "thumb"),
-        "avatar_full_url": image_url(member.avatar_key, "full"),
+        "avatar_url": image_url(avatar, "thumb") if avatar else None,
+        "avatar_full_url": image_url(avatar, "full") if avatar else None,
     }
     sees_all = viewer.id == member.id or is_staff(viewer)
-    for group in PROFILE_GROUPS:
-        if sees_all or member.visibility(group) == Visibility.MEMBERS:
-            for field in GROUP_FIELDS[group]:
+    for column, fields in _GROUP_COLUMNS:
+        if sees_all or getattr(member, column) == Visibility.MEMBERS:
+            for field in fields:
                 profile[field] = getattr(member, field)
     if "bio_html" in profile:
         profile["bio_html"] = Markup(profile["bio_html"])  # sanitised by render_markdown

@@ -158,3 +158,23 @@ def test_wrong_json_types_are_refused_not_stored(client, make_member, token_for)
         assert response.status_code == 422, body
         assert response.mimetype == "application/problem+json"
     assert client.get("/api/v1/me", headers=headers).get_json()["display_name"] == "Nom Correct"
+
+
+def test_a_card_links_to_the_profile_and_shows_only_visible_fields(client, login, make_member):
+    ana = make_member(
+        display_name="Ana <Lopez>",
+        status="associate",
+        trade="Menuisière",
+        trading_name="Bois & Co",
+        city="Lyon",
+    )
+    make_member(display_name="Bea Discrète", trade="Plombière", city="Vienne", vis_location="staff")
+    login(make_member(display_name="Zoé Viewer"))
+    page = client.get("/members", headers=EN).get_data(as_text=True)
+    card = page.split(f'href="/members/{ana.id}"', 1)[1].split("</li>", 1)[0]
+    assert "Ana &lt;Lopez&gt;" in card and "<Lopez>" not in card  # escaped
+    assert '<span class="badge status-associate">Entrepreneur salarié associé</span>' in card
+    assert "Menuisière · Bois &amp; Co" in card and "Lyon" in card
+    assert client.get(f"/members/{ana.id}").status_code == 200
+    bea = page.split("Bea Discrète", 1)[1].split("</li>", 1)[0]
+    assert "Plombière" in bea and "Vienne" not in bea  # a staff-only city stays hidden
