@@ -7,7 +7,7 @@ from typing import Any
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Select, and_, bindparam, case, func, select
 from sqlalchemy.orm import joinedload
 
 from network.core.errors import Invalid
@@ -143,6 +143,24 @@ def _skill_facet(_viewer: Member, ids: Select) -> list[FacetValue]:
     return [FacetValue(str(skill.id), skill.name(locale), count) for skill, count in rows]
 
 
+#: The filtered skills some members hold: built once (it runs for every page of the list).
+_HELD = (
+    select(
+        MemberSkill.member_id,
+        Skill.name_fr,
+        Skill.name_en,
+        MemberSkill.level,
+        MemberSkill.can_teach,
+    )
+    .join(Skill, Skill.id == MemberSkill.skill_id)
+    .where(
+        MemberSkill.member_id.in_(bindparam("members", expanding=True)),
+        MemberSkill.skill_id.in_(bindparam("skills", expanding=True)),
+    )
+    .order_by(MemberSkill.member_id, MemberSkill.skill_id)
+)
+
+
 def _skill_reasons(
     _viewer: Member, members: list[Member], skill_ids: list[int]
 ) -> dict[int, list[Any]]:
@@ -150,24 +168,12 @@ def _skill_reasons(
     query; texts translated here, once, rather than lazily on every card)."""
     english = str(get_locale() or "fr") == "en"
     levels = {level: str(level.label) for level in Level}
-    reasons: dict[int, list[Any]] = defaultdict(list)
-    rows = db.session.execute(
-        select(
-            MemberSkill.member_id,
-            Skill.name_en if english else Skill.name_fr,
-            Skill.name_fr,
-            MemberSkill.level,
-            MemberSkill.can_teach,
-        )
-        .join(Skill, Skill.id == MemberSkill.skill_id)
-        .where(
-            MemberSkill.member_id.in_([m.id for m in members]), MemberSkill.skill_id.in_(skill_ids)
-        )
-        .order_by(MemberSkill.member_id, MemberSkill.skill_id)
-    )
     held, teaches = _("%(skill)s: %(level)s"), _("%(reason)s, can teach it")
-    for member_id, name, name_fr, level, can_teach in rows:
-        text = held % {"skill": name or name_fr, "level": levels[level]}
+    reasons: dict[int, list[Any]] = defaultdict(list)
+    rows = db.session.execute(_HELD, {"members": [m.id for m in members], "skills": skill_ids})
+    for member_id, name_fr, name_en, level, can_teach in rows:
+        name = name_en if english and name_en else name_fr
+        text = held % {"skill": name, "level": levels[level]}
         reasons[member_id].append(teaches % {"reason": text} if can_teach else text)
     return reasons
 
