@@ -7,6 +7,7 @@ boundary (view, API route, socket handler) commits once.
 import re
 from typing import Any
 
+from flask import url_for
 from flask_babel import lazy_gettext as _l
 from limits import RateLimitItemPerMinute
 from sqlalchemy import delete, func, select
@@ -28,6 +29,7 @@ from network.cooperative import current_settings
 from network.core import ratelimit, signals
 from network.core.errors import Conflict, Forbidden, Gone, Invalid, NotFound, TooManyRequests
 from network.core.markup import render_markdown
+from network.core.mentions import link_mentions, resolve
 from network.core.models import utcnow
 from network.core.permissions import require_staff
 from network.core.text import fold
@@ -272,27 +274,25 @@ def _check_rate(actor: Member) -> None:
         raise TooManyRequests(_l("You are sending messages too fast: wait a moment and try again."))
 
 
-def _mentioned(channel: Channel, body: str) -> tuple[set[int], bool]:
-    """Members named with `@name` among the channel's members, and whether `@channel` is."""
-    if "@" not in body:
-        return set(), False
-    folded = fold(body)
-    everyone = CHANNEL_MENTION in folded
-    names = db.session.execute(
-        select(Member.id, Member.name_key)
-        .join(ChannelMember, ChannelMember.member_id == Member.id)
-        .where(ChannelMember.channel_id == channel.id)
-    )
-    found = {
-        member_id
-        for member_id, key in names
-        if key and re.search(rf"@{re.escape(key)}(?![\w])", folded)
-    }
-    return found, everyone
+def _mentioned(channel: Channel, body: str) -> tuple[dict[str, int], bool]:
+    """`@Name` of the channel's members (name as written → member id), and whether
+    `@channel` is used."""
+    everyone = CHANNEL_MENTION in fold(body)
+
+    def lookup(keys: list[str]) -> dict[str, int]:
+        rows = db.session.execute(
+            select(Member.name_key, Member.id)
+            .join(ChannelMember, ChannelMember.member_id == Member.id)
+            .where(ChannelMember.channel_id == channel.id, Member.name_key.in_(keys))
+        )
+        return {key: member_id for key, member_id in rows}
+
+    return resolve(body, lookup), everyone  # type: ignore[return-value]
 
 
-def _render(body: str) -> str:
-    return render_markdown(body)
+def _render(body: str, mentioned: dict[str, int]) -> str:
+    urls = {name: url_for("members.profile", member_id=i) for name, i in mentioned.items()}
+    return render_markdown(link_mentions(body, urls))
 
 
 def _thread_root(channel: Channel, thread_id: Any) -> Message | None:
@@ -328,7 +328,8 @@ def post_message(
         raise Forbidden(_l("Only some members can post in this announcement channel."))
     text = _body(body)
     root = _thread_root(channel, thread_id)
-    mentioned, everyone = _mentioned(channel, text)
+    named, everyone = _mentioned(channel, text)
+    mentioned = set(named.values())
     if everyone and not may_manage(actor, channel, membership):
         raise Forbidden(
             _l("Only the channel's owners and the support team can notify everyone with @channel.")
@@ -341,7 +342,7 @@ def post_message(
         client_id=client_id,
         thread_id=root.id if root else None,
         body=text,
-        body_html=_render(text),
+        body_html=_render(text, named),
     )
     try:
         with db.session.begin_nested():
@@ -409,13 +410,13 @@ def edit_message(actor: Member, message_id: Any, body: Any) -> Message:
             written_at=message.edited_at or message.created_at,
         )
     )
-    mentioned, everyone = _mentioned(channel, text)
+    named, everyone = _mentioned(channel, text)
     if everyone and not may_manage(actor, channel, _membership):
         raise Forbidden(
             _l("Only the channel's owners and the support team can notify everyone with @channel.")
         )
-    message.body, message.body_html, message.edited_at = text, _render(text), utcnow()
-    _record_mentions(channel, message, mentioned, everyone, actor)
+    message.body, message.body_html, message.edited_at = text, _render(text, named), utcnow()
+    _record_mentions(channel, message, set(named.values()), everyone, actor)
     index_later("message", message.id)
     live.message_edited(message)
     return message

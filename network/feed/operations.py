@@ -15,6 +15,7 @@ from network.core import images, ratelimit, signals
 from network.core.errors import Conflict, Forbidden, Invalid, NotFound, TooManyRequests
 from network.core.events import after_commit
 from network.core.markup import render_markdown
+from network.core.mentions import link_mentions, resolve
 from network.core.models import utcnow
 from network.core.permissions import is_staff, require_staff
 from network.core.text import fold
@@ -40,7 +41,6 @@ MAX_IMAGES = 4
 IMAGE_SIZES = {"full": 1600, "thumb": 400}
 #: The reactions members can add: a small set, not only "like".
 EMOJI = ("👍", "❤️", "😄", "🎉", "🙏", "💡")
-MENTION = re.compile(r"(?<![\w@/])@([^\W\d_][\w'’-]*(?:[ \t][^\W\d_][\w'’-]*){0,3})")
 TOPIC = re.compile(r"(?<![\w&#/])#([^\W_][\w-]{1,39})")
 
 POST_NOT_FOUND = _l("This post does not exist or you cannot see it.")
@@ -94,39 +94,28 @@ def mentioned_members(text: str) -> dict[str, Member]:
     """`@Name` → the active member of that name (up to four words, the longest wins).
 
     A name that matches nobody stays plain text."""
-    candidates: dict[str, str] = {}
-    for match in MENTION.finditer(text):
-        words = match.group(1).split()
-        for size in range(1, len(words) + 1):
-            phrase = " ".join(words[:size])
-            candidates[fold(phrase)] = phrase
-    if not candidates:
-        return {}
-    found = db.session.scalars(
-        select(Member).where(Member.name_key.in_(candidates), Member.is_active.is_(True))
-    ).all()
-    by_key: dict[str, Member] = {}
-    for member in found:
-        by_key.setdefault(member.name_key, member)  # homonyms: the first account
-    return {candidates[key]: member for key, member in by_key.items()}
+
+    def lookup(keys: list[str]) -> dict[str, Member]:
+        found: dict[str, Member] = {}
+        for member in db.session.scalars(
+            select(Member)
+            .where(Member.name_key.in_(keys), Member.is_active.is_(True))
+            .order_by(Member.id)
+        ):
+            found.setdefault(member.name_key, member)  # homonyms: the first account
+        return found
+
+    return resolve(text, lookup)  # type: ignore[return-value]
 
 
 def _linked(text: str, mentions: dict[str, Member]) -> str:
     """The Markdown with mentions and topics turned into links."""
-    names = sorted(mentions, key=len, reverse=True)
-
-    def mention(match: re.Match) -> str:
-        for name in names:
-            if match.group(1).startswith(name):
-                rest = match.group(1)[len(name) :]
-                url = url_for("members.profile", member_id=mentions[name].id)
-                return f"[@{name}]({url}){rest}"
-        return match.group(0)
+    urls = {name: url_for("members.profile", member_id=m.id) for name, m in mentions.items()}
 
     def topic(match: re.Match) -> str:
         return f"[#{match.group(1)}]({url_for('feed.topic', key=fold(match.group(1)))})"
 
-    return TOPIC.sub(topic, MENTION.sub(mention, text) if names else text)
+    return TOPIC.sub(topic, link_mentions(text, urls))
 
 
 def _render(text: str, mentions: dict[str, Member]) -> str:

@@ -168,6 +168,7 @@ def test_unread_and_mention_counts_follow_the_read_marker(client, room, post):
     channel_id, alice, bob, bob_member = room
     post(alice, channel_id, "Bonjour")
     last = post(alice, channel_id, "@Bob Durand tu peux regarder ?").get_json()
+    assert f'<a href="/members/{bob_member.id}"' in last["body_html"]  # the mention is a link
     (summary,) = client.get("/api/v1/channels", headers=bob).get_json()["items"]
     assert (summary["unread"], summary["mentions"]) == (2, 1)
     read = client.post(
