@@ -90,18 +90,23 @@ def _page_args() -> dict[str, Any]:
     return {key: request.args.get(key) for key in ("before", "after", "around")}
 
 
-@bp.get("/<int:channel_id>")
-def channel(channel_id: int):
-    found, membership = operations.readable_channel(current_user, channel_id)
-    page = queries.history(found, **_page_args())
-    reactions = queries.reactions_for([m.id for m in page.messages], current_user.id)
+def _history_page(found: Channel, membership: ChannelMember | None, thread: Message | None):
+    """The channel's history, or a thread's replies under their first message."""
+    page = queries.history(found, thread_id=thread.id if thread else None, **_page_args())
+    shown = [m.id for m in page.messages] + ([thread.id] if thread else [])
     return render_template(
         "chat/channel.html",
         page=page,
-        reactions=reactions,
-        thread=None,
+        reactions=queries.reactions_for(shown, current_user.id),
+        thread=thread,
         **_channel_context(found, membership),
     )
+
+
+@bp.get("/<int:channel_id>")
+def channel(channel_id: int):
+    found, membership = operations.readable_channel(current_user, channel_id)
+    return _history_page(found, membership, None)
 
 
 @bp.get("/<int:channel_id>/threads/<int:message_id>")
@@ -109,15 +114,7 @@ def thread(channel_id: int, message_id: int):
     root, found, membership = operations.readable_message(current_user, message_id)
     if found.id != channel_id or root.thread_id is not None:
         abort(404)
-    page = queries.history(found, thread_id=root.id, **_page_args())
-    reactions = queries.reactions_for([root.id, *(m.id for m in page.messages)], current_user.id)
-    return render_template(
-        "chat/channel.html",
-        page=page,
-        reactions=reactions,
-        thread=root,
-        **_channel_context(found, membership),
-    )
+    return _history_page(found, membership, root)
 
 
 @bp.get("/messages/<int:message_id>")
