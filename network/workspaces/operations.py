@@ -413,7 +413,7 @@ def _check_shape(space: Space, start: datetime, end: datetime, override: bool) -
     if end == start:
         raise Invalid(fields={"end": _l("The booking has no duration: the end equals the start.")})
     if end - start > queries.MAX_SPAN:
-        raise Invalid(fields={"end": _l("A booking lasts at most seven days.")})
+        raise Invalid(fields={"end": _l("A booking lasts at most a day.")})
     if override:
         return
     minutes = int((end - start).total_seconds() // 60)

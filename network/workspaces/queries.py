@@ -31,7 +31,7 @@ from network.workspaces.models import (
 from network.workspaces.times import at_minutes, local_zone
 
 #: No booking lasts longer (even set by staff): it bounds the index range of overlap queries.
-MAX_SPAN = timedelta(days=7)
+MAX_SPAN = timedelta(hours=25)  # a day, and the hour a DST change adds
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def held(
         ).where(
             Booking.space_id.in_(list(space_ids)),
             Booking.start_at < end,
-            Booking.start_at > start - MAX_SPAN,
+            Booking.start_at > start - MAX_SPAN,  # bounds the index range
             Booking.end_at > start,
             holding_clause(now),
         )
@@ -148,6 +148,15 @@ def availability(
     start = at_minutes(first_day, 0)
     end = at_minutes(first_day + timedelta(days=days), 0)
     holdings = held([s.id for s in spaces], start, end, now)
+    zone = local_zone()
+    instants: dict[tuple[date, int], datetime] = {}  # spaces share their opening hours
+
+    def instant(day: date, minutes: int) -> datetime:
+        key = (day, minutes)
+        if key not in instants:
+            instants[key] = at_minutes(day, minutes, zone)
+        return instants[key]
+
     grid: dict[int, list[DayColumn]] = {}
     for space in spaces:
         mine = sorted(holdings[space.id], key=lambda h: h.start_at)
@@ -157,7 +166,7 @@ def availability(
             column = DayColumn(day, closure=closure_on(space, day))
             column.open = opening_of(space, day) is not None and column.closure is None
             for begin, finish in units_of_day(space, day):
-                slot_start, slot_end = at_minutes(day, begin), at_minutes(day, finish)
+                slot_start, slot_end = instant(day, begin), instant(day, finish)
                 taken = peak(mine, slot_start, slot_end)
                 column.slots.append(
                     Slot(slot_start, slot_end, max(space.capacity - taken, 0), slot_start < now)
@@ -286,7 +295,7 @@ def here_today(site_id: int, day: date, now: datetime | None = None) -> list[Mem
             WorkspacePreference.show_presence.is_(True),
             Member.is_active.is_(True),
             Booking.start_at < end,
-            Booking.start_at > start - MAX_SPAN,
+            Booking.start_at > start - MAX_SPAN,  # bounds the index range
             Booking.end_at > start,
             Booking.status == BookingStatus.CONFIRMED,
             or_(Booking.lapses_at.is_(None), Booking.lapses_at > now),

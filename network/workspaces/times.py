@@ -53,11 +53,11 @@ def local_to_utc(day: date, at: time, field: str = "start") -> datetime:
     return candidate.astimezone(UTC)
 
 
-def at_minutes(day: date, minutes: int) -> datetime:
+def at_minutes(day: date, minutes: int, zone: ZoneInfo | None = None) -> datetime:
     """The UTC instant `minutes` after local midnight of `day` (24:00 is the next midnight).
 
     Wall-clock minutes: on the day clocks go forward, 03:00 is 180 minutes after midnight."""
-    zone = local_zone()
+    zone = zone or local_zone()
     if minutes >= 24 * 60:
         day, minutes = day + timedelta(days=1), minutes - 24 * 60
     local = datetime.combine(day, time(minutes // 60, minutes % 60), tzinfo=zone)
