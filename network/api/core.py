@@ -95,3 +95,20 @@ def query_param(name: str, description: str, schema: dict | None = None) -> dict
         "description": description,
         "schema": schema or {"type": "string"},
     }
+
+
+# Small builders for the JSON schemas of the OpenAPI document.
+INTEGER: dict[str, Any] = {"type": "integer"}
+STRING: dict[str, Any] = {"type": "string"}
+BOOLEAN: dict[str, Any] = {"type": "boolean"}
+DATE_TIME: dict[str, Any] = {"type": "string", "format": "date-time"}
+
+
+def obj(**properties: Any) -> dict[str, Any]:
+    """An object schema with these properties."""
+    return {"type": "object", "properties": properties}
+
+
+def items_of(schema: dict[str, Any], **more: Any) -> dict[str, Any]:
+    """`{items: [schema…], **more}`: the shape of our list answers."""
+    return obj(items={"type": "array", "items": schema}, **more)

@@ -5,14 +5,23 @@ from typing import Any
 from flask import request, url_for
 from flask_login import current_user
 
-from network.api.core import bp, doc, json_body, query_param
+from network.api.core import (
+    BOOLEAN,
+    DATE_TIME,
+    INTEGER,
+    STRING,
+    bp,
+    doc,
+    items_of,
+    json_body,
+    obj,
+    query_param,
+)
 from network.chat import live, operations, queries
 from network.chat.models import Channel, ChannelMember
 from network.chat.permissions import may_manage, may_post
 from network.extensions import db
 
-INTEGER = {"type": "integer"}
-STRING = {"type": "string"}
 CHANNEL_SCHEMA = {
     "type": "object",
     "properties": {
@@ -23,7 +32,7 @@ CHANNEL_SCHEMA = {
         "topic": STRING,
         "description": STRING,
         "announcement": {"type": "boolean"},
-        "archived": {"type": "boolean"},
+        "archived": BOOLEAN,
         "member": {"type": "boolean"},
         "role": {"type": ["string", "null"]},
         "can_post": {"type": "boolean"},
@@ -43,7 +52,7 @@ MESSAGE_SCHEMA = {
         "author": {"type": "object", "properties": {"id": INTEGER, "name": STRING}},
         "body": STRING,
         "body_html": STRING,
-        "created_at": {"type": "string", "format": "date-time"},
+        "created_at": DATE_TIME,
         "edited_at": {"type": ["string", "null"], "format": "date-time"},
         "deleted": {"type": "boolean"},
         "client_id": STRING,
@@ -58,10 +67,7 @@ MESSAGE_SCHEMA = {
         },
     },
 }
-ITEMS_OF_CHANNELS = {
-    "type": "object",
-    "properties": {"items": {"type": "array", "items": CHANNEL_SCHEMA}},
-}
+ITEMS_OF_CHANNELS = items_of(CHANNEL_SCHEMA)
 
 
 def channel_json(
@@ -186,7 +192,7 @@ def get_channel(channel_id: int):
             "name": STRING,
             "topic": STRING,
             "description": STRING,
-            "archived": {"type": "boolean"},
+            "archived": BOOLEAN,
         },
     },
     response=CHANNEL_SCHEMA,
@@ -208,7 +214,7 @@ def update_channel(channel_id: int):
         "required": ["member_id"],
         "properties": {"member_id": INTEGER},
     },
-    response={"type": "object", "properties": {"member_id": INTEGER, "role": STRING}},
+    response=obj(member_id=INTEGER, role=STRING),
     errors=(403, 404, 409, 422),
 )
 def add_channel_member(channel_id: int):
@@ -240,7 +246,7 @@ def remove_channel_member(channel_id: int, member_id: int):
         "required": ["role"],
         "properties": {"role": {"type": "string", "enum": ["owner", "poster", "member"]}},
     },
-    response={"type": "object", "properties": {"member_id": INTEGER, "role": STRING}},
+    response=obj(member_id=INTEGER, role=STRING),
     errors=(403, 404, 422),
 )
 def set_channel_member_role(channel_id: int, member_id: int):
@@ -370,21 +376,7 @@ def delete_message(message_id: int):
 @bp.get("/messages/<int:message_id>/edits")
 @doc(
     "The earlier versions of a message, newest first",
-    response={
-        "type": "object",
-        "properties": {
-            "items": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "body": STRING,
-                        "written_at": {"type": "string", "format": "date-time"},
-                    },
-                },
-            }
-        },
-    },
+    response=items_of(obj(body=STRING, written_at=DATE_TIME)),
     errors=(404,),
 )
 def message_edits(message_id: int):
@@ -400,7 +392,7 @@ def message_edits(message_id: int):
 @bp.put("/messages/<int:message_id>/reactions/<emoji>")
 @doc(
     "React to a message (idempotent)",
-    response={"type": "object", "properties": {"emoji": STRING, "count": INTEGER}},
+    response=obj(emoji=STRING, count=INTEGER),
     errors=(403, 404, 410, 422),
 )
 def add_reaction(message_id: int, emoji: str):
@@ -412,7 +404,7 @@ def add_reaction(message_id: int, emoji: str):
 @bp.delete("/messages/<int:message_id>/reactions/<emoji>")
 @doc(
     "Take your reaction back (idempotent)",
-    response={"type": "object", "properties": {"emoji": STRING, "count": INTEGER}},
+    response=obj(emoji=STRING, count=INTEGER),
     errors=(403, 404, 410, 422),
 )
 def remove_reaction(message_id: int, emoji: str):

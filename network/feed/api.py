@@ -6,15 +6,24 @@ from typing import Any
 from flask import request
 from flask_login import current_user
 
-from network.api.core import bp, doc, json_body, query_param
+from network.api.core import (
+    BOOLEAN,
+    DATE_TIME,
+    INTEGER,
+    STRING,
+    bp,
+    doc,
+    items_of,
+    json_body,
+    obj,
+    query_param,
+)
 from network.core.errors import Invalid
 from network.extensions import db
 from network.feed import notifications, operations, queries
 from network.feed.feedable import post_json
 from network.feed.models import Comment
 
-INTEGER = {"type": "integer"}
-STRING = {"type": "string"}
 PERSON = {"type": ["object", "null"], "properties": {"id": INTEGER, "name": STRING}}
 POST_SCHEMA = {
     "type": "object",
@@ -25,9 +34,9 @@ POST_SCHEMA = {
         "body": STRING,
         "body_html": STRING,
         "images": {"type": "array", "items": STRING},
-        "created_at": {"type": "string", "format": "date-time"},
+        "created_at": DATE_TIME,
         "edited_at": {"type": ["string", "null"], "format": "date-time"},
-        "pinned": {"type": "boolean"},
+        "pinned": BOOLEAN,
         "reactions": {"type": "array", "items": {"type": "object"}},
         "topics": {"type": "array", "items": STRING},
         "comment_count": INTEGER,
@@ -45,7 +54,7 @@ COMMENT_SCHEMA = {
         "author": PERSON,
         "body": STRING,
         "body_html": STRING,
-        "created_at": {"type": "string", "format": "date-time"},
+        "created_at": DATE_TIME,
     },
 }
 POST_BODY = {
@@ -95,7 +104,7 @@ def comment_json(comment: Comment) -> dict[str, Any]:
                     "properties": {
                         "kind": STRING,
                         "id": INTEGER,
-                        "created_at": {"type": "string", "format": "date-time"},
+                        "created_at": DATE_TIME,
                         "actor": PERSON,
                         "data": {"type": "object"},
                     },
@@ -252,7 +261,7 @@ def delete_comment(comment_id: int):
     return "", 204
 
 
-REACTION_RESPONSE = {"type": "object", "properties": {"emoji": STRING, "count": INTEGER}}
+REACTION_RESPONSE = obj(emoji=STRING, count=INTEGER)
 
 
 @bp.put("/posts/<int:post_id>/reactions/<emoji>")
@@ -274,13 +283,7 @@ def remove_post_reaction(post_id: int, emoji: str):
 @bp.post("/notices/<int:post_id>/acknowledge")
 @doc(
     "Acknowledge an official notice (« j'ai lu »; idempotent)",
-    response={
-        "type": "object",
-        "properties": {
-            "post_id": INTEGER,
-            "acknowledged_at": {"type": "string", "format": "date-time"},
-        },
-    },
+    response=obj(post_id=INTEGER, acknowledged_at=DATE_TIME),
     errors=(404,),
 )
 def acknowledge_notice(post_id: int):
@@ -298,7 +301,7 @@ def acknowledge_notice(post_id: int):
         "required": ["reason"],
         "properties": {"post_id": INTEGER, "comment_id": INTEGER, "reason": STRING},
     },
-    response={"type": "object", "properties": {"id": INTEGER, "status": STRING}},
+    response=obj(id=INTEGER, status=STRING),
     errors=(404, 422),
 )
 def create_report():
@@ -317,8 +320,8 @@ NOTIFICATION_SCHEMA = {
         "kind": STRING,
         "text": STRING,
         "url": STRING,
-        "created_at": {"type": "string", "format": "date-time"},
-        "read": {"type": "boolean"},
+        "created_at": DATE_TIME,
+        "read": BOOLEAN,
     },
 }
 
@@ -330,14 +333,7 @@ NOTIFICATION_SCHEMA = {
         query_param("cursor", "the `next` cursor of the previous page"),
         query_param("limit", "1 to 100 (default 30)", INTEGER),
     ],
-    response={
-        "type": "object",
-        "properties": {
-            "items": {"type": "array", "items": NOTIFICATION_SCHEMA},
-            "unread": INTEGER,
-            "next": {"type": ["string", "null"]},
-        },
-    },
+    response=items_of(NOTIFICATION_SCHEMA, unread=INTEGER, next={"type": ["string", "null"]}),
     errors=(422,),
 )
 def list_notifications():
@@ -368,7 +364,7 @@ def list_notifications():
         "type": "object",
         "properties": {"ids": {"type": "array", "items": INTEGER, "maxItems": 500}},
     },
-    response={"type": "object", "properties": {"marked": INTEGER, "unread": INTEGER}},
+    response=obj(marked=INTEGER, unread=INTEGER),
     errors=(422,),
 )
 def read_notifications():

@@ -57,17 +57,36 @@ for _name, _label, _default in (
     register_notification_kind(_name, _label, _default)
 
 
+def _lazy_msgid(value: Any) -> str | None:
+    """The message id of a lazy translatable string without values, else None."""
+    args, kwargs = getattr(value, "_args", None), getattr(value, "_kwargs", None)
+    if args and len(args) == 1 and isinstance(args[0], str) and not kwargs:
+        return args[0]
+    return None
+
+
 def _text_parts(text: Any) -> tuple[str, dict[str, Any]]:
-    """A lazy translatable string → (message id, values) to translate for the reader."""
+    """A lazy translatable string → (message id, values), translated later for the reader.
+
+    A value that is itself translatable ("a post") is kept as `{"msgid": …}`."""
     args, kwargs = getattr(text, "_args", None), getattr(text, "_kwargs", None)
-    if args and len(args) == 1 and isinstance(args[0], str):
-        return args[0], {k: v if isinstance(v, int) else str(v) for k, v in (kwargs or {}).items()}
-    return str(text), {}
+    if not (args and len(args) == 1 and isinstance(args[0], str)):
+        return str(text), {}
+    params: dict[str, Any] = {}
+    for key, value in (kwargs or {}).items():
+        msgid = _lazy_msgid(value)
+        params[key] = {"msgid": msgid} if msgid else value if isinstance(value, int) else str(value)
+    return args[0], params
 
 
 def render_text(notification: Notification) -> str:
+    """The notification's text in the current language."""
+    values = {
+        key: gettext(value["msgid"]) if isinstance(value, dict) else value
+        for key, value in notification.params.items()
+    }
     try:
-        return gettext(notification.msgid, **notification.params)
+        return gettext(notification.msgid, **values)
     except (KeyError, ValueError, TypeError):
         return notification.msgid
 

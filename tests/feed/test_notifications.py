@@ -1,6 +1,8 @@
 """The notification centre: stored, live in the member's `user:<id>` room, read markers, and
 e-mail as each member chooses (at once, daily digest, never)."""
 
+from email.header import decode_header, make_header
+
 from network.extensions import socketio
 from tests.conftest import form_post
 
@@ -26,7 +28,10 @@ def test_a_mention_is_stored_delivered_live_and_mailed_at_once(
     assert answer["unread"] == 1
     assert answer["items"][0]["text"] == "Alice Martin mentioned you in a post"
     (mail,) = [m for m in outbox() if m["To"] == bob.email]
-    assert "Alice Martin" in mail["Subject"]
+    subject = str(make_header(decode_header(mail["Subject"])))
+    assert (
+        subject == "Terreau — Alice Martin vous mentionne dans une publication"
+    )  # Bob's language
     tab.disconnect()
 
 
@@ -59,7 +64,7 @@ def test_daily_digests_gather_pending_notifications(app, client, member_api, pub
     assert result.exit_code == 0 and "1 digest(s) sent." in result.output
     (digest,) = [m for m in outbox() if m["To"] == bob.email]
     body = digest.get_payload(decode=True).decode()
-    assert body.count("Alice Martin commented on your post") == 2
+    assert body.count("Alice Martin a commenté votre publication") == 2  # in Bob's language
     again = app.test_cli_runner().invoke(args=["notifications", "send-digests"])
     assert "0 digest(s) sent." in again.output
 
