@@ -70,7 +70,7 @@ def running_servers(count: int, env: dict[str, str]):
             process.wait(timeout=10)
 
 
-def _wait_until_up(url: str, attempts: int = 100) -> None:
+def _wait_until_up(url: str, attempts: int = 300) -> None:  # 30 s on a busy machine
     for _ in range(attempts):
         try:
             requests.get(f"{url}/login", timeout=1)
