@@ -239,6 +239,7 @@ def test_pages_need_a_login_and_staff_pages_need_staff(
         "/workspaces/manage/spaces/new",
         {"name": "", "kind": "meeting_room", "capacity": "0", "hours_0": "19:00-08:00"},
         page="/workspaces/manage",
+        headers={"Accept-Language": "en"},
     )
     assert created.status_code == 422
     assert "Give the space a name" in created.get_data(as_text=True)
