@@ -430,16 +430,13 @@ def hide(actor: Member, reason: Any, post_id: Any = None, comment_id: Any = None
         target.pinned_at = None  # type: ignore[union-attr]
     _resolve_reports(actor, target, ReportStatus.HIDDEN)
     post_id = target.id if is_post else target.post_id  # type: ignore[union-attr]
+    text_for = (
+        _l("The support team hid your post: %(reason)s", reason=text)
+        if is_post
+        else _l("The support team hid your comment: %(reason)s", reason=text)
+    )
     notifications.notify(
-        target.author_id,
-        "moderation",
-        _l(
-            "The support team hid your %(what)s: %(reason)s",
-            what=_l("post") if is_post else _l("comment"),
-            reason=text,
-        ),
-        url_for("feed.post", post_id=post_id),
-        actor.id,
+        target.author_id, "moderation", text_for, url_for("feed.post", post_id=post_id), actor.id
     )
 
 
