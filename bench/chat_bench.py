@@ -1,0 +1,768 @@
+"""Benchmark live channels (issue 4): fan-out latency and deliveries per second, history pages.
+
+Builds a bench database in a temporary folder under /tmp: receiver members (500 by default)
+and a pool of sender members, each with an API token (inserted directly, no password
+hashing), one public channel per scenario holding every receiver and that scenario's senders,
+and a history channel of 1,000,000 messages inserted with SQL. The cooperative's
+`chat_messages_per_minute` is raised to its maximum (600) and each scenario sends from its
+own `--senders` members, so the per-member limit never refuses a message (with Redis the
+limit's counters are shared and outlive a server).
+
+Fan-out: for each scenario, servers are started (the app: `python -m network`; or a bare
+Flask-SocketIO server with no app logic whose `send` handler does
+`emit("message", data, to=room)`, same async mode and server), the receivers connect with
+python-socketio `AsyncClient`s (websocket transport) from `--receiver-procs` separate client
+processes, split across the servers, and join the channel; the sender (this process, other
+connections, always to the first server) then
+- sends `--latency-messages` messages one at a time, one every `--interval` ms: latency is
+  the time from the `send` emit to the last receiver's `message` event (time.monotonic, a
+  system-wide clock on Linux, compared across processes), and
+- sends `--deliveries` / clients messages as fast as the server acknowledges them
+  (`--in-flight` outstanding per sender connection): deliveries/s = deliveries received /
+  (last receipt − first send).
+With two processes, the servers share Redis (`--redis`, message queue, rate limits and
+socket registry); with one, neither server uses Redis.
+
+History: `GET /api/v1/channels/<id>/messages` (the latest page, and pages `before=` a random
+id) and the page `/chat/<id>`, one keep-alive client in sequence after a warm-up.
+
+It is not a test: it prints figures (and the load average beside them). Run from the
+project root:
+
+    .venv/bin/python bench/chat_bench.py
+"""
+
+import argparse
+import asyncio
+import hashlib
+import json
+import os
+import random
+import secrets
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+BENCH_DIR = Path(__file__).resolve().parent
+DB_FILE = "terreau.sqlite3"
+HOST = "127.0.0.1"
+SECRET_KEY = "chat-bench-secret-key"
+PER_MINUTE = 600  # the setting's maximum
+HISTORY_AUTHORS = 40
+BODIES = (
+    "Bonjour à tous, le point de 10 h est déplacé à 11 h.",
+    "Quelqu'un a un contact de plombier sur Villeurbanne ? Merci !",
+    "J'ai mis le compte rendu de la réunion dans le dossier partagé.",
+    "**Rappel** : l'assemblée générale a lieu jeudi à 18 h, salle du rez-de-chaussée.",
+    "Merci pour le coup de main hier, c'était parfait.",
+    "Je cherche une traductrice anglais-français pour un devis de 12 pages.",
+    "Qui vient au café des entrepreneurs vendredi ?",
+    "Le nouveau modèle de facture est en ligne : https://example.org/modele",
+)
+
+
+# --- data --------------------------------------------------------------------------------------
+
+
+@dataclass
+class BenchData:
+    receivers: list[str]  # tokens
+    senders: list[list[str]]  # tokens, one list per slot
+    channels: list[int]  # fan-out channel of each slot
+    history_channel: int
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.__dict__))
+
+    @classmethod
+    def load(cls, path: Path) -> "BenchData":
+        return cls(**json.loads(path.read_text()))
+
+
+def build_database(data_dir: Path, receivers: int, slots: int, senders: int, messages: int) -> None:
+    os.environ["TERREAU_DATA_DIR"] = str(data_dir)
+    os.environ.pop("REDIS_URL", None)
+    sys.path.insert(0, str(BENCH_DIR))
+    import members_bench
+    from flask_migrate import upgrade
+    from members_bench import insert_rows, member_rows
+    from sqlalchemy import select
+
+    from network import create_app
+    from network.chat.models import Channel, ChannelKind, ChannelMember
+    from network.cooperative.settings import load_cooperative
+    from network.extensions import db
+    from network.members.models import ApiToken, Member
+    from network.members.operations import create_member
+    from network.search.indexing import rebuild as rebuild_search_index
+
+    app = create_app()
+    total = receivers + slots * senders + HISTORY_AUTHORS
+    with app.app_context():
+        upgrade()
+        cooperative = load_cooperative()
+        cooperative.values = {**cooperative.values, "chat_messages_per_minute": PER_MINUTE}
+        reader = create_member(  # the history reader signs in with a password (one hash)
+            email=members_bench.LOGIN_EMAIL,
+            display_name="Camille Bench",
+            status="associate",
+            password=members_bench.LOGIN_PASSWORD,
+        )
+        rows = []
+        for row in member_rows(total, seed=4):
+            row["is_active"] = True
+            row["email"] = "chat." + row["email"]
+            rows.append(row)
+        insert_rows(db, Member, rows)
+        ids = list(db.session.scalars(
+            select(Member.id).where(Member.id != reader.id).order_by(Member.id)))
+        raw = {member_id: f"chat-bench-{member_id}-{secrets.token_hex(8)}" for member_id in ids}
+        now = datetime.now(UTC)
+        insert_rows(
+            db,
+            ApiToken,
+            (
+                {
+                    "member_id": member_id,
+                    "name": "chat bench",
+                    "token_hash": hashlib.sha256(token.encode()).hexdigest(),
+                    "is_personal": False,
+                    "created_at": now,
+                    "expires_at": None,
+                    "revoked_at": None,
+                }
+                for member_id, token in raw.items()
+            ),
+        )
+        receiver_ids = ids[:receivers]
+        sender_ids = [
+            ids[receivers + s * senders : receivers + (s + 1) * senders] for s in range(slots)
+        ]
+        author_ids = ids[receivers + slots * senders :]
+        channels = []
+        for slot in range(slots + 1):
+            name = f"Bench {slot}" if slot < slots else "Histoire"
+            channel = Channel(kind=ChannelKind.PUBLIC, name=name, name_key=name.lower())
+            db.session.add(channel)
+            db.session.flush()
+            channels.append(channel.id)
+            members = receiver_ids + sender_ids[slot] if slot < slots else author_ids + [reader.id]
+            insert_rows(
+                db,
+                ChannelMember,
+                ({"channel_id": channel.id, "member_id": m, "role": "member",
+                  "last_read_id": 0, "joined_at": now} for m in members),
+            )
+        db.session.commit()
+        indexed = rebuild_search_index()  # before the history: the server must not rebuild it
+        print(f"  search index: {indexed} documents", flush=True)
+    data = BenchData(
+        receivers=[raw[m] for m in receiver_ids],
+        senders=[[raw[m] for m in slot] for slot in sender_ids],
+        channels=channels[:-1],
+        history_channel=channels[-1],
+    )
+    insert_history(data_dir / DB_FILE, data.history_channel, author_ids, messages)
+    data.save(data_dir / "bench.json")
+
+
+def insert_history(db_path: Path, channel_id: int, authors: list[int], count: int) -> None:
+    """`count` messages in the channel over a year, 1 in 20 a reply in a thread (SQL, bulk)."""
+    rng = random.Random(5)
+    start = datetime.now(UTC).replace(tzinfo=None) - timedelta(days=365)
+    step = timedelta(days=365) / max(count, 1)
+    connection = sqlite3.connect(db_path)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=OFF")
+    first = (connection.execute("SELECT coalesce(max(id), 0) FROM messages").fetchone()[0]) + 1
+    roots: list[int] = []
+
+    def rows():
+        for n in range(count):
+            message_id = first + n
+            body = rng.choice(BODIES)
+            thread = rng.choice(roots[-50:]) if roots and rng.random() < 0.05 else None
+            if thread is None:
+                roots.append(message_id)
+            at = (start + step * n).isoformat(sep=" ")
+            yield (message_id, channel_id, rng.choice(authors), f"h{n}", thread, body,
+                   f"<p>{body}</p>", 0, at)
+
+    connection.executemany(
+        "INSERT INTO messages (id, channel_id, author_id, client_id, thread_id, body, body_html,"
+        " reply_count, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows(),
+    )
+    last = first + count - 1
+    connection.execute(
+        "UPDATE channels SET last_message_id = ?, last_message_at = ? WHERE id = ?",
+        (last, datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" "), channel_id),
+    )
+    connection.commit()
+    connection.execute("ANALYZE")
+    connection.close()
+
+
+# --- servers -----------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 120.0) -> None:
+    import requests
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"a server exited with code {proc.returncode}")
+        try:
+            requests.get(url, timeout=2)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
+
+
+class Servers:
+    """`count` server processes (the app or the bare server), stopped on exit."""
+
+    def __init__(self, kind: str, count: int, mode: str, data_dir: Path, redis: str) -> None:
+        self.kind, self.count, self.mode, self.data_dir = kind, count, mode, data_dir
+        self.redis = redis if count > 1 else ""
+        self.procs: list[subprocess.Popen] = []
+        self.urls: list[str] = []
+
+    def __enter__(self) -> "Servers":
+        env = {**os.environ, "TERREAU_DATA_DIR": str(self.data_dir), "SECRET_KEY": SECRET_KEY,
+               "TERREAU_ASYNC_MODE": self.mode}
+        env.pop("REDIS_URL", None)
+        if self.redis:
+            env["REDIS_URL"] = self.redis
+        channel = f"chat-bench-{os.getpid()}-{secrets.token_hex(4)}"
+        try:
+            for n in range(self.count):
+                port = free_port()
+                if self.kind == "app":
+                    command = [sys.executable, "-m", "network", "--host", HOST, "--port", str(port)]
+                elif self.kind == "app-noindex":
+                    command = [sys.executable, __file__, "--role", "app-noindex", "--port",
+                               str(port)]
+                else:
+                    command = [sys.executable, __file__, "--role", "bare-server", "--port",
+                               str(port), "--mode", self.mode, "--redis", self.redis,
+                               "--channel", channel]
+                log = open(self.data_dir / f"server-{self.kind}-{n}.log", "wb")
+                self.procs.append(subprocess.Popen(command, cwd=PROJECT_DIR, env=env, stdout=log,
+                                                   stderr=subprocess.STDOUT))
+                self.urls.append(f"http://{HOST}:{port}")
+            for url, proc in zip(self.urls, self.procs, strict=True):
+                probe = "/socket.io/?EIO=4&transport=polling" if self.kind == "bare" else "/login"
+                wait_until_up(url + probe, proc)
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def bare_server(port: int, mode: str, redis: str, channel: str) -> None:
+    """A Flask-SocketIO broadcast server with no app logic, served as the app is."""
+    if mode == "gevent":
+        from gevent import monkey
+
+        monkey.patch_all()
+    from flask import Flask
+    from flask_socketio import SocketIO, emit, join_room
+
+    app = Flask(__name__)
+    sio = SocketIO(app, async_mode=mode, message_queue=redis or None, channel=channel)
+
+    @sio.on("connect")
+    def _connect(auth=None):
+        return True
+
+    @sio.on("join")
+    def _join(data):
+        join_room(f"channel:{data['channel_id']}")
+        return {"ok": True, "channel_id": data["channel_id"]}
+
+    @sio.on("send")
+    def _send(data):
+        emit("message", data, to=f"channel:{data['channel_id']}")
+        return {"ok": True}
+
+    print(f" * bare server on {port} ({sio.async_mode} mode)", flush=True)
+    if mode == "gevent":
+        import logging
+
+        from gevent import pywsgi
+        from geventwebsocket.handler import WebSocketHandler
+
+        logging.getLogger("geventwebsocket.handler").setLevel(logging.WARNING)
+        listener = socket.create_server((HOST, port), reuse_port=False, backlog=1024)
+        listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        pywsgi.WSGIServer(listener, app, handler_class=WebSocketHandler, log=None).serve_forever()
+    else:
+        sio.run(app, host=HOST, port=port, debug=False, use_reloader=False, log_output=False,
+                allow_unsafe_werkzeug=True)
+
+
+def app_without_index(port: int) -> None:
+    """Diagnostic: the app with messages left out of the search index (as `python -m network`
+    otherwise), to show what the index update costs the send path."""
+    if os.environ.get("TERREAU_ASYNC_MODE", "gevent") == "gevent":
+        from gevent import monkey
+
+        monkey.patch_all()
+    import network.chat.operations
+
+    network.chat.operations.index_later = lambda kind, object_id: None
+    sys.argv = ["network", "--host", HOST, "--port", str(port)]
+    from network.__main__ import main as serve
+
+    serve()
+
+
+# --- receivers (separate processes) ------------------------------------------------------------
+
+
+async def receivers_main(spec: dict) -> None:
+    """Connect, join, print `ready`; record every `message`; on `report`, wait until quiet,
+    print what was received (id → [count, first, last receipt]) and disconnect."""
+    import socketio
+
+    prefix = spec["prefix"]
+    got: dict[str, list] = {}
+    last_receipt = [time.monotonic()]
+
+    def on_message(data):
+        now = time.monotonic()
+        last_receipt[0] = now
+        cid = data.get("client_id", "") if isinstance(data, dict) else ""
+        if not cid.startswith(prefix):
+            return
+        seen = got.get(cid)
+        if seen is None:
+            got[cid] = [1, now, now]
+        else:
+            seen[0] += 1
+            seen[2] = now
+
+    clients = []
+    # One connection at a time: the app's connect handler keeps SQLite's write lock across
+    # its Redis calls, so overlapping connects to one process stall it (see the report).
+    gate = asyncio.Semaphore(1)
+
+    async def open_one(url: str, token: str):
+        client = socketio.AsyncClient(reconnection=False)
+        client.on("message", on_message)
+        async with gate:
+            await client.connect(url, transports=["websocket"], auth={"token": token},
+                                 wait_timeout=60)
+            ack = await client.call("join", {"channel_id": spec["channel_id"]}, timeout=120)
+        if not ack.get("ok"):
+            raise RuntimeError(f"join refused: {ack}")
+        clients.append(client)
+
+    started = time.monotonic()
+    await asyncio.gather(*(open_one(url, token) for url, token in spec["clients"]))
+    print(f"ready {time.monotonic() - started:.2f}", flush=True)
+    loop = asyncio.get_running_loop()
+    cpu_at = time.process_time()
+    while (line := await loop.run_in_executor(None, sys.stdin.readline)) and line.strip() == "mark":
+        cpu_at = time.process_time()
+    # "report": wait until nothing arrived for 3 s (or 120 s)
+    deadline = time.monotonic() + 120
+    while time.monotonic() - last_receipt[0] < 3.0 and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+    cpu = time.process_time() - cpu_at  # CPU since the mark (waiting costs next to nothing)
+    print(json.dumps({"got": got, "cpu": cpu}), flush=True)
+    await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
+
+
+# --- fan-out -----------------------------------------------------------------------------------
+
+
+@dataclass
+class FanOut:
+    label: str
+    clients: int
+    latencies_ms: list[float]
+    ack_ms: list[float]
+    deliveries_per_s: float
+    sends_per_s: float
+    lost: int
+    ready_s: float
+    receiver_cpu: float  # receiver CPU seconds / wall seconds during the throughput phase
+    load: str
+    loaded_latencies_ms: list[float] = field(default_factory=list)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def load_average() -> str:
+    return " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def start_receivers(urls: list[str], tokens: list[str], channel_id: int, procs: int,
+                    prefix: str) -> list[subprocess.Popen]:
+    """Clients spread over the servers round-robin, then over the client processes."""
+    assigned = [(urls[n % len(urls)], token) for n, token in enumerate(tokens)]
+    started = []
+    for p in range(procs):  # one after the other: never two connects at once
+        spec = {"clients": assigned[p::procs], "channel_id": channel_id, "prefix": prefix}
+        proc = subprocess.Popen(
+            [sys.executable, __file__, "--role", "receivers", "--spec", json.dumps(spec)],
+            cwd=PROJECT_DIR, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )
+        started.append(proc)
+        line = proc.stdout.readline()
+        if not line.startswith("ready"):
+            for other in started:
+                other.kill()
+            raise RuntimeError(f"receivers failed: {line!r}")
+        proc.ready = float(line.split()[1])  # type: ignore[attr-defined]
+    return started
+
+
+async def send_phase(senders: list, channel_id: int, prefix: str, count: int, interval: float,
+                     in_flight: int, sent_at: dict[str, float], acks: list[float],
+                     max_seconds: float = float("inf")) -> tuple[float, int]:
+    """Send `count` messages: one every `interval` s (latency), or as fast as acknowledged with
+    `in_flight` outstanding per sender connection (interval 0), for `max_seconds` at most.
+    Returns the elapsed time and the messages sent."""
+    numbers = iter(range(count))
+    start = time.monotonic()
+
+    async def one(client, n: int) -> None:
+        cid = f"{prefix}{n}"
+        body = f"{BODIES[n % len(BODIES)]} ({n})"
+        sent_at[cid] = begin = time.monotonic()
+        ack = await client.call("send", {"channel_id": channel_id, "body": body,
+                                         "client_id": cid}, timeout=120)
+        acks.append((time.monotonic() - begin) * 1000)
+        if not ack.get("ok"):
+            raise RuntimeError(f"send refused: {ack}")
+
+    if interval:
+        for n in numbers:
+            await one(senders[n % len(senders)], n)
+            await asyncio.sleep(max(0.0, start + (n + 1) * interval - time.monotonic()))
+    else:
+        async def worker(client) -> None:
+            for n in numbers:
+                if time.monotonic() - start > max_seconds:
+                    return
+                await one(client, n)
+
+        await asyncio.gather(*(worker(c) for c in senders for _ in range(in_flight)))
+    return time.monotonic() - start, len([c for c in sent_at if c.startswith(prefix)])
+
+
+async def fan_out(label: str, urls: list[str], data: BenchData, slot: int, clients: int,
+                  args: argparse.Namespace) -> FanOut:
+    import socketio
+
+    channel_id = data.channels[slot]
+    run = secrets.token_hex(3)
+    lat_prefix, put_prefix = f"{run}L-", f"{run}T-"
+    receivers = start_receivers(urls, data.receivers[:clients], channel_id, args.receiver_procs,
+                                run)
+    senders = []
+    try:
+        ready = sum(proc.ready for proc in receivers)
+        for token in data.senders[slot]:
+            client = socketio.AsyncClient(reconnection=False)
+            await client.connect(urls[0], transports=["websocket"], auth={"token": token},
+                                 wait_timeout=60)
+            senders.append(client)
+        await asyncio.sleep(1.0)  # let the connections' presence events pass
+        sent_at: dict[str, float] = {}
+        acks: list[float] = []
+        await send_phase(senders, channel_id, lat_prefix, args.latency_messages,
+                         args.interval / 1000, 1, sent_at, acks)
+        await asyncio.sleep(1.0)
+        for proc in receivers:
+            proc.stdin.write("mark\n")
+            proc.stdin.flush()
+        load = load_average()
+        put_count = max(50, args.deliveries // clients)
+        elapsed, put_count = await send_phase(senders, channel_id, put_prefix, put_count, 0,
+                                              args.in_flight, sent_at, [], args.max_seconds)
+        got: dict[str, list[float]] = {}
+        cpu = 0.0
+        for proc in receivers:
+            proc.stdin.write("report\n")
+            proc.stdin.flush()
+        for proc in receivers:
+            answer = json.loads(proc.stdout.readline())
+            cpu += answer["cpu"]
+            for cid, (count, first, last) in answer["got"].items():
+                seen = got.setdefault(cid, [0, first, last])
+                seen[0] += count
+                seen[1], seen[2] = min(seen[1], first), max(seen[2], last)
+    finally:
+        await asyncio.gather(*(c.disconnect() for c in senders), return_exceptions=True)
+        for proc in receivers:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    def delivered(prefix: str) -> list[tuple[str, list[float]]]:
+        return [(cid, seen) for cid, seen in got.items() if cid.startswith(prefix)]
+
+    latencies = [(seen[2] - sent_at[cid]) * 1000 for cid, seen in delivered(lat_prefix)
+                 if seen[0] == clients]
+    loaded = [(seen[2] - sent_at[cid]) * 1000 for cid, seen in delivered(put_prefix)]
+    put = delivered(put_prefix)
+    put_starts = [t for cid, t in sent_at.items() if cid.startswith(put_prefix)]
+    total = sum(seen[0] for _cid, seen in put)
+    span = max(seen[2] for _cid, seen in put) - min(put_starts) if put else float("inf")
+    expected = (args.latency_messages + put_count) * clients
+    lost = expected - sum(seen[0] for seen in got.values())
+    return FanOut(
+        label=label, clients=clients, latencies_ms=latencies, ack_ms=acks,
+        deliveries_per_s=total / span, sends_per_s=put_count / elapsed, lost=lost, ready_s=ready,
+        receiver_cpu=cpu / span, load=load, loaded_latencies_ms=loaded,
+    )
+
+
+def fan_out_table(results: list[FanOut]) -> list[str]:
+    heads = ["Server", "clients", "p50 ms", "p99 ms", "ack p50 ms", "deliveries/s", "sends/s",
+             "p50 / p99 ms under load", "lost", "rcv CPU", "join s", "load (1/5/15)"]
+    rows = [heads]
+    for r in results:
+        rows.append([
+            r.label, str(r.clients), f"{percentile(r.latencies_ms, .5):.1f}",
+            f"{percentile(r.latencies_ms, .99):.1f}", f"{percentile(r.ack_ms, .5):.1f}",
+            f"{r.deliveries_per_s:,.0f}", f"{r.sends_per_s:,.0f}",
+            f"{percentile(r.loaded_latencies_ms, .5):,.0f} / "
+            f"{percentile(r.loaded_latencies_ms, .99):,.0f}",
+            str(r.lost), f"{r.receiver_cpu:.2f}", f"{r.ready_s:.1f}", r.load,
+        ])
+    return markdown(rows)
+
+
+def markdown(rows: list[list[str]]) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+
+    def line(cells: list[str]) -> str:
+        first, *rest = cells
+        return "| " + " | ".join([first.ljust(widths[0])] + [
+            c.rjust(w) for c, w in zip(rest, widths[1:], strict=True)]) + " |"
+
+    rule = "|" + "|".join(["-" * (widths[0] + 2)] + ["-" * (w + 1) + ":" for w in widths[1:]])
+    return [line(rows[0]), rule + "|"] + [line(row) for row in rows[1:]]
+
+
+# --- history -----------------------------------------------------------------------------------
+
+
+def history_bench(data_dir: Path, data: BenchData, count: int) -> list[str]:
+    import http.client
+
+    sys.path.insert(0, str(BENCH_DIR))
+    import members_bench
+
+    connection = sqlite3.connect(data_dir / DB_FILE)
+    low, high = connection.execute(
+        "SELECT min(id), max(id) FROM messages WHERE channel_id = ?", (data.history_channel,)
+    ).fetchone()
+    total = connection.execute(
+        "SELECT count(*) FROM messages WHERE channel_id = ?", (data.history_channel,)
+    ).fetchone()[0]
+    connection.close()
+    rng = random.Random(6)
+    with sqlite3.connect(data_dir / DB_FILE) as db:  # as built: the reader never read it
+        db.execute("UPDATE channel_members SET last_read_id = 0 WHERE channel_id = ?",
+                   (data.history_channel,))
+    rows = [["Request", "KiB", "p50 ms", "p95 ms", "p99 ms", "mean ms", "load (1/5/15)"]]
+    with Servers("app", 1, "gevent", data_dir, "") as servers:
+        base = servers.urls[0]
+        credentials = members_bench.sign_in(base)  # the login form, then the token API
+        cookies = {"Cookie": "; ".join(f"{k}={v}" for k, v in credentials.cookies.items())}
+        api = {"Authorization": f"Bearer {credentials.token}"}
+        channel = data.history_channel
+        cases = [
+            ("API latest page", lambda: f"/api/v1/channels/{channel}/messages", api),
+            ("API page before= a random id",
+             lambda: f"/api/v1/channels/{channel}/messages?before={rng.randint(low, high)}", api),
+            ("HTML /chat/<id>, reader never read it (last_read_id 0)", lambda: f"/chat/{channel}",
+             cookies),
+            ("HTML /chat/<id>, reader 20 messages behind", lambda: f"/chat/{channel}", cookies),
+        ]
+        port = int(base.rsplit(":", 1)[1])
+        for label, path, headers in cases:
+            if "behind" in label:
+                with sqlite3.connect(data_dir / DB_FILE) as db:
+                    db.execute("UPDATE channel_members SET last_read_id = ? WHERE channel_id = ?"
+                               " AND member_id = (SELECT id FROM members WHERE email = ?)",
+                               (high - 20, channel, members_bench.LOGIN_EMAIL))
+            conn = http.client.HTTPConnection(HOST, port, timeout=30)
+            times = []
+            for n in range(members_bench.WARMUP + count):
+                begin = time.perf_counter()
+                conn.request("GET", path(), headers=headers)
+                response = conn.getresponse()
+                body = response.read()
+                if response.status != 200:
+                    raise RuntimeError(f"{label}: {response.status} {body[:300]!r}")
+                if n >= members_bench.WARMUP:
+                    times.append((time.perf_counter() - begin) * 1000)
+            conn.close()
+            rows.append([label, f"{len(body) / 1024:.1f}"] + [
+                f"{percentile(times, f):.1f}" for f in (.5, .95, .99)
+            ] + [f"{statistics.fmean(times):.1f}", load_average()])
+    print(f"\nHistory: {total:,} messages in the channel; {count} requests each, in sequence, "
+          f"one kept-alive connection, after {members_bench.WARMUP} warm-up.\n")
+    return markdown(rows)
+
+
+# --- main --------------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--role", default="main", help=argparse.SUPPRESS,
+                        choices=["main", "receivers", "bare-server", "app-noindex"])
+    parser.add_argument("--spec", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--channel", default="flask-socketio", help=argparse.SUPPRESS)
+    parser.add_argument("--mode", default="gevent", help=argparse.SUPPRESS)
+    parser.add_argument("--clients", default="50,200,500", help="fan-out sizes")
+    parser.add_argument("--senders", type=int, default=16, help="sender members per scenario")
+    parser.add_argument("--in-flight", type=int, default=4, help="outstanding sends per sender")
+    parser.add_argument("--latency-messages", type=int, default=100)
+    parser.add_argument("--interval", type=float, default=100.0, help="ms between latency sends")
+    parser.add_argument("--deliveries", type=int, default=200_000,
+                        help="deliveries aimed at in the throughput phase (messages × clients)")
+    parser.add_argument("--max-seconds", type=float, default=8.0,
+                        help="at most this long sending in the throughput phase")
+    parser.add_argument("--receiver-procs", type=int, default=2, help="client processes")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of every fan-out scenario")
+    parser.add_argument("--history-messages", type=int, default=1_000_000)
+    parser.add_argument("--history-requests", type=int, default=300)
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/13",
+                        help="Redis for two processes (a database of its own)")
+    parser.add_argument("--only", default="fanout,modes,history",
+                        help="parts to run: fanout (1 and 2 processes), modes, history")
+    parser.add_argument("--data-dir", type=Path, help="data folder (kept; reused if built)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary data folder")
+    return parser.parse_args(argv)
+
+
+def scenarios(args: argparse.Namespace) -> list[tuple[str, str, int, str, int]]:
+    """(label, kind, processes, mode, clients), the app beside the bare server."""
+    parts = args.only.split(",")
+    found = []
+    for _ in range(args.repeat):
+        if "fanout" in parts:
+            for processes in (1, 2):
+                for clients in map(int, args.clients.split(",")):
+                    for kind in ("bare", "app"):
+                        found.append((f"{kind} gevent ×{processes}", kind, processes, "gevent",
+                                      clients))
+                    if processes == 1:
+                        found.append(("app, no search index ×1", "app-noindex", 1, "gevent",
+                                      clients))
+        if "modes" in parts:
+            for mode in ("gevent", "threading"):
+                for kind in ("bare", "app"):
+                    found.append((f"{kind} {mode} ×1", kind, 1, mode, 200))
+    return found
+
+
+def run(args: argparse.Namespace, data_dir: Path) -> None:
+    planned = scenarios(args)
+    slots = max(len(planned), 1)
+    os.environ["TERREAU_DATA_DIR"] = str(data_dir)
+    if not (data_dir / "bench.json").exists():
+        print(f"Building the bench database in {data_dir} …", flush=True)
+        begin = time.perf_counter()
+        build_database(data_dir, max(map(int, args.clients.split(","))), max(slots, 40),
+                       args.senders, args.history_messages)
+        print(f"  built in {time.perf_counter() - begin:.1f} s", flush=True)
+    else:  # the code may have new migrations since the database was built
+        subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "network:create_app", "db", "upgrade"],
+            cwd=PROJECT_DIR, env={**os.environ, "TERREAU_DATA_DIR": str(data_dir)},
+            check=True, capture_output=True,
+        )
+    data = BenchData.load(data_dir / "bench.json")
+    if len(data.channels) < slots:
+        raise SystemExit(f"the database has {len(data.channels)} slots, {slots} needed")
+    print(f"{time.strftime('%Y-%m-%d %H:%M %Z')}, {os.cpu_count()} cores, load {load_average()}",
+          flush=True)
+    results = []
+    for slot, (label, kind, processes, mode, clients) in enumerate(planned):
+        print(f"  {label}, {clients} clients …", flush=True)
+        with Servers(kind, processes, mode, data_dir, args.redis) as servers:
+            result = asyncio.run(fan_out(label, servers.urls, data, slot, clients, args))
+        results.append(result)
+        print("    " + fan_out_table([result])[-1], flush=True)
+    if results:
+        print(f"\nFan-out: {args.latency_messages} messages one every {args.interval:.0f} ms "
+              f"(latency: send → last of the clients), then about {args.deliveries:,} deliveries "
+              f"(at most {args.max_seconds:.0f} s of sending) sent with {args.senders} senders × "
+              f"{args.in_flight} in flight (deliveries/s); "
+              f"{args.receiver_procs} client processes.\n")
+        print("\n".join(fan_out_table(results)))
+    if "history" in args.only.split(","):
+        print("\n".join(history_bench(data_dir, data, args.history_requests)))
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    if args.role == "bare-server":
+        bare_server(args.port, args.mode, args.redis, args.channel)
+        return
+    if args.role == "app-noindex":
+        app_without_index(args.port)
+        return
+    if args.role == "receivers":
+        asyncio.run(receivers_main(json.loads(args.spec)))
+        return
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="terreau-chat-bench-", dir="/tmp"))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        run(args, data_dir)
+    finally:
+        if args.keep or args.data_dir:
+            print(f"Data kept in {data_dir}")
+        else:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
