@@ -233,7 +233,7 @@
   }
 
   // --- server events --------------------------------------------------------------------
-  socket.on("connect", async () => {
+  window.terreauOnConnect(async () => {
     setStatus("");
     await joinAll();
     connectedOnce = true;

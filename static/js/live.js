@@ -5,6 +5,11 @@
   if (typeof io !== "function") return;
   const socket = io({ transports: ["websocket", "polling"] });
   window.terreauSocket = socket;
+  // Run `handler` on every (re)connection, and now if already connected.
+  window.terreauOnConnect = (handler) => {
+    socket.on("connect", handler);
+    if (socket.connected) handler();
+  };
 
   const link = document.getElementById("notification-link");
   const badge = link && link.querySelector(".notification-badge");

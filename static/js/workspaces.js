@@ -4,7 +4,8 @@
 (function () {
   "use strict";
   const grids = Array.from(document.querySelectorAll("[data-live-grid]"));
-  if (!grids.length || typeof io !== "function") return;
+  const socket = window.terreauSocket; // the tab's one connection (live.js)
+  if (!grids.length || !socket) return;
   const status = document.querySelector(".ws-live-status");
   const spaces = new Map(); // space id → {element, from, days}
   grids.forEach((grid) => {
@@ -17,8 +18,7 @@
     });
   });
 
-  const socket = io({ transports: ["websocket", "polling"], withCredentials: true });
-  socket.on("connect", () => {
+  window.terreauOnConnect(() => {
     spaces.forEach((_info, id) => socket.emit("watch_space", { space_id: id }, () => {}));
   });
   socket.on("availability_changed", (event) => {
