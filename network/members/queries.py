@@ -115,6 +115,8 @@ class MemberHooks:
     clause: Callable[[Member, list[Any]], Any]  # (viewer, values) → SQL condition
     facet: Callable[[Member, Select], list[FacetValue]]  # (viewer, ids of the filtered set)
     reasons: Callable[[Member, list[Member], list[Any]], dict[int, list[Any]]]
+    #: `clause` phrased for counting every match (facets) rather than finding a first page
+    count_clause: Callable[[Member, list[Any]], Any] | None = None
 
 
 FILTER_HOOKS: dict[str, MemberHooks] = {}
@@ -185,8 +187,9 @@ class MemberFilters:
         return {**data, **self.extra}
 
 
-def members_query(viewer: Member, f: MemberFilters) -> Select:
-    """Members matching the filters; filters never match a field hidden from `viewer`."""
+def members_query(viewer: Member, f: MemberFilters, counting: bool = False) -> Select:
+    """Members matching the filters; filters never match a field hidden from `viewer`.
+    `counting`: to count them all (facets), not to read a page in order."""
     query = select(Member)
     if not (f.include_inactive and is_staff(viewer)):
         query = query.where(Member.is_active.is_(True))
@@ -213,7 +216,9 @@ def members_query(viewer: Member, f: MemberFilters) -> Select:
             visible_to(viewer, "open_to", Member.open_to_key.contains(f"|{value}|"))
         )
     for name, values in f.extra.items():
-        query = query.where(FILTER_HOOKS[name].clause(viewer, values))
+        hooks = FILTER_HOOKS[name]
+        clause = hooks.count_clause if counting and hooks.count_clause else hooks.clause
+        query = query.where(clause(viewer, values))
     return query
 
 
@@ -320,7 +325,7 @@ def facets(viewer: Member, f: MemberFilters) -> dict[str, tuple[Any, list[FacetV
 
 
 def _count_facets(viewer: Member, f: MemberFilters) -> dict[str, tuple[Any, list[FacetValue]]]:
-    base = members_query(viewer, f)
+    base = members_query(viewer, f, counting=True)
 
     def top(column, group: str) -> list[FacetValue]:
         rows = db.session.execute(

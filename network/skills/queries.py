@@ -126,8 +126,18 @@ def _holds_all(_viewer: Member, skill_ids: list[int]):
 
     if counts[rarest] >= RARE_SKILL_HOLDERS:
         return and_(*(holds(i) for i in skill_ids))
-    rare = Member.id.in_(select(MemberSkill.member_id).where(MemberSkill.skill_id == rarest))
-    return and_(rare, *(holds(i) for i in skill_ids if i != rarest))
+    return _holders_of_all(_viewer, skill_ids)
+
+
+def _holders_of_all(_viewer: Member, skill_ids: list[int]):
+    """Members holding every skill, their ids collected first: to count them all (facets),
+    where walking every member with a probe each is twice as slow."""
+    holders = select(MemberSkill.member_id).where(MemberSkill.skill_id.in_(skill_ids))
+    if len(skill_ids) > 1:
+        holders = holders.group_by(MemberSkill.member_id).having(
+            func.count(MemberSkill.skill_id) == len(skill_ids)
+        )
+    return Member.id.in_(holders)
 
 
 def _skill_facet(_viewer: Member, ids: Select) -> list[FacetValue]:
@@ -193,6 +203,7 @@ register_member_hooks(
         label=_l("Skills"),
         parse=_parse_skill_ids,
         clause=_holds_all,
+        count_clause=_holders_of_all,
         facet=_skill_facet,
         reasons=_skill_reasons,
     ),
