@@ -161,7 +161,7 @@ def _register_blueprints(app: Flask) -> None:
 def _register_hooks(app: Flask) -> None:
     from network.cooperative import current_settings
     from network.core import audit
-    from network.core.database import set_write_intent
+    from network.core.database import give_writer_turn, set_write_intent, take_writer_turn
     from network.core.http import register_error_handlers
     from network.core.images import image_url
     from network.core.inputs import check_request_text
@@ -171,9 +171,18 @@ def _register_hooks(app: Flask) -> None:
 
     @app.before_request
     def _prepare_request() -> None:
-        set_write_intent(request.method not in SAFE_METHODS)
+        writes = request.method not in SAFE_METHODS
+        set_write_intent(writes)
+        # On the request, not on `g`: a socket handler run inside this request shares `g`.
+        request.environ["terreau.writer_turn"] = writes and take_writer_turn(db.engine)
         audit.set_request_ip(request.remote_addr)
         check_request_text(request)
+
+    @app.teardown_request
+    def _end_writer_turn(_exc) -> None:
+        if request.environ.pop("terreau.writer_turn", False):
+            db.session.remove()  # the transaction ends before another writer may begin
+            give_writer_turn()
 
     @app.after_request
     def _security_headers(response):

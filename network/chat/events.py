@@ -5,9 +5,7 @@ Every client event is answered by an acknowledgement `{ok: true, ...}` or
 """
 
 import logging
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
@@ -20,7 +18,7 @@ from network.chat import live, operations, presence, queries
 from network.chat.models import ChannelKind
 from network.chat.permissions import may_post
 from network.core import signals
-from network.core.database import set_write_intent
+from network.core.database import set_write_intent, writer_turn
 from network.core.errors import DomainError, Invalid
 from network.extensions import db, socketio
 from network.members.events import connected_member_id
@@ -41,28 +39,6 @@ def _failure(error: DomainError) -> dict[str, Any]:
     return answer
 
 
-_writers = threading.RLock()  # a greenlet lock once gevent has patched threading
-
-
-@contextmanager
-def _writer_turn(writes: bool) -> Iterator[None]:
-    """On SQLite, one write event at a time per process, until its transaction ends.
-
-    A write event holds SQLite's write lock from its first query (BEGIN IMMEDIATE) to its
-    commit, and may yield to other greenlets meanwhile (the rate limit's storage, Redis). A
-    greenlet then starting BEGIN IMMEDIATE would wait in SQLite's busy handler, which sleeps
-    without yielding: the whole process stalled until the busy timeout (5 s) and the send
-    failed with "database is locked". Waiting here yields instead."""
-    if not writes or db.engine.dialect.name != "sqlite":
-        yield
-        return
-    with _writers:
-        try:
-            yield
-        finally:
-            db.session.rollback()  # end an early answer's transaction here, not at teardown
-
-
 def acknowledged(name: str, *, writes: bool = False) -> Callable:
     """Register a handler(member, data) → dict answered as an acknowledgement."""
 
@@ -70,7 +46,7 @@ def acknowledged(name: str, *, writes: bool = False) -> Callable:
         @wraps(handler)
         def run(data: Any = None) -> dict[str, Any]:
             set_write_intent(writes)  # before the first query: it opens the transaction
-            with _writer_turn(writes):
+            with writer_turn(db.engine, db.session, writes):
                 return answer(data)
 
         def answer(data: Any) -> dict[str, Any]:

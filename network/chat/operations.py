@@ -191,7 +191,10 @@ def add_member(actor: Member, channel: Channel, member_id: Any) -> ChannelMember
     existing = membership_of(channel.id, member.id)
     if existing:
         return existing
-    membership = ChannelMember(channel_id=channel.id, member_id=member.id)
+    # History from before one joined counts as read: unread counts only what comes next.
+    membership = ChannelMember(
+        channel_id=channel.id, member_id=member.id, last_read_id=channel.last_message_id
+    )
     db.session.add(membership)
     db.session.flush()
     live.channel_added(member.id, channel.id)
@@ -243,7 +246,13 @@ def open_direct(actor: Member, member_ids: Any) -> tuple[Channel, bool]:
     existing = db.session.scalar(select(Channel).where(Channel.direct_key == key))
     if existing:
         if membership_of(existing.id, actor.id) is None:  # the actor had left it: back in
-            db.session.add(ChannelMember(channel_id=existing.id, member_id=actor.id))
+            db.session.add(
+                ChannelMember(
+                    channel_id=existing.id,
+                    member_id=actor.id,
+                    last_read_id=existing.last_message_id,
+                )
+            )
         return existing, False
     channel = Channel(kind=ChannelKind.DIRECT, direct_key=key, created_by_id=actor.id)
     db.session.add(channel)

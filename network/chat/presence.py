@@ -17,6 +17,7 @@ KEY = "terreau:away:{member_id}"
 class AwayStore(Protocol):
     def set_away(self, member_id: int, sid: str, away: bool) -> None: ...
     def away_sids(self, member_id: int) -> set[str]: ...
+    def away_many(self, member_ids: list[int]) -> dict[int, set[str]]: ...
 
 
 class MemoryAwayStore:
@@ -29,6 +30,9 @@ class MemoryAwayStore:
 
     def away_sids(self, member_id: int) -> set[str]:
         return set(self._away.get(member_id, ()))
+
+    def away_many(self, member_ids: list[int]) -> dict[int, set[str]]:
+        return {member_id: self.away_sids(member_id) for member_id in member_ids}
 
 
 class RedisAwayStore:
@@ -43,6 +47,12 @@ class RedisAwayStore:
 
     def away_sids(self, member_id: int) -> set[str]:
         return set(self._redis.smembers(KEY.format(member_id=member_id)))  # type: ignore[arg-type]
+
+    def away_many(self, member_ids: list[int]) -> dict[int, set[str]]:
+        pipe = self._redis.pipeline(transaction=False)
+        for member_id in member_ids:
+            pipe.smembers(KEY.format(member_id=member_id))
+        return dict(zip(member_ids, (set(found) for found in pipe.execute()), strict=True))
 
 
 def init_presence(app: Flask) -> None:
@@ -62,9 +72,13 @@ def status_of(member_id: int) -> str:
 
 
 def statuses(member_ids: list[int]) -> dict[int, str]:
-    """member id → status, for members who are not offline."""
-    found = {member_id: status_of(member_id) for member_id in member_ids}
-    return {member_id: status for member_id, status in found.items() if status != OFFLINE}
+    """member id → status, for members who are not offline (two round trips in all)."""
+    connected = realtime.registry().connected(member_ids)
+    away = _store().away_many(list(connected)) if connected else {}
+    return {
+        member_id: AWAY if sids <= away.get(member_id, set()) else ONLINE
+        for member_id, sids in connected.items()
+    }
 
 
 def set_away(member_id: int, sid: str, away: bool) -> None:

@@ -192,8 +192,13 @@ def delete(message_id: int):
 
 @bp.post("/messages/<int:message_id>/react")
 def react(message_id: int):
-    present = request.form.get("present", "1") == "1"
-    operations.set_reaction(current_user, message_id, request.form.get("emoji"), present)
+    """`reaction` is "+🎉" (add) or "-🎉" (take back); or `emoji` with `present`."""
+    choice = request.form.get("reaction", "")
+    if choice[:1] in ("+", "-"):
+        present, emoji = choice[0] == "+", choice[1:]
+    else:
+        present, emoji = request.form.get("present", "1") == "1", request.form.get("emoji")
+    operations.set_reaction(current_user, message_id, emoji, present)
     db.session.commit()
     return redirect(url_for("chat.permalink", message_id=message_id))
 

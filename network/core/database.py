@@ -5,6 +5,7 @@ writers even with a busy timeout; BEGIN IMMEDIATE does not. Boundaries declare t
 with `write_intent`; reads keep a deferred BEGIN so they never wait for writers (WAL).
 """
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -48,3 +49,39 @@ def configure_engine(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+
+
+#: One writer at a time per process on SQLite (a greenlet lock once gevent patched threading).
+_sqlite_writers = threading.RLock()
+
+
+def take_writer_turn(engine: Engine) -> bool:
+    """On SQLite, wait (yielding to other greenlets) until no other request or event of this
+    process is writing; True when the turn was taken and must be given back.
+
+    A write transaction holds SQLite's lock from its BEGIN IMMEDIATE to its end and may yield
+    meanwhile (Redis, the rate limits' storage, a socket emit). Another greenlet's BEGIN
+    IMMEDIATE would then wait in SQLite's busy handler, which sleeps without yielding: the
+    whole process stalled until the busy timeout and the write failed ("database is
+    locked"). Waiting here yields instead."""
+    if engine.dialect.name != "sqlite":
+        return False
+    _sqlite_writers.acquire()
+    return True
+
+
+def give_writer_turn() -> None:
+    _sqlite_writers.release()
+
+
+@contextmanager
+def writer_turn(engine: Engine, session: Any, writes: bool = True) -> Iterator[None]:
+    """`take_writer_turn` for a block; the session's transaction ends before the turn goes."""
+    if not writes or not take_writer_turn(engine):
+        yield
+        return
+    try:
+        yield
+    finally:
+        session.rollback()  # an uncommitted transaction must not outlive the turn
+        give_writer_turn()

@@ -19,6 +19,7 @@ class Registry(Protocol):
     def add(self, member_id: int, sid: str, token_id: int | None) -> None: ...
     def remove(self, member_id: int, sid: str) -> None: ...
     def sids(self, member_id: int) -> dict[str, int | None]: ...
+    def connected(self, member_ids: list[int]) -> dict[int, set[str]]: ...
 
 
 class MemoryRegistry:
@@ -33,6 +34,11 @@ class MemoryRegistry:
 
     def sids(self, member_id: int) -> dict[str, int | None]:
         return dict(self._by_member.get(member_id, {}))
+
+    def connected(self, member_ids: list[int]) -> dict[int, set[str]]:
+        """member id → its connections, for those of `member_ids` who have any."""
+        found = {i: set(self._by_member.get(i, {})) for i in member_ids}
+        return {i: sids for i, sids in found.items() if sids}
 
 
 class RedisRegistry:
@@ -50,6 +56,14 @@ class RedisRegistry:
     def sids(self, member_id: int) -> dict[str, int | None]:
         stored: dict[str, str] = self._redis.hgetall(KEY.format(member_id=member_id))  # type: ignore[assignment]
         return {sid: int(token) if token else None for sid, token in stored.items()}
+
+    def connected(self, member_ids: list[int]) -> dict[int, set[str]]:
+        """member id → its connections, in one round trip."""
+        pipe = self._redis.pipeline(transaction=False)
+        for member_id in member_ids:
+            pipe.hkeys(KEY.format(member_id=member_id))
+        found = zip(member_ids, pipe.execute(), strict=True)
+        return {member_id: set(sids) for member_id, sids in found if sids}
 
 
 def init_registry(app: Flask) -> None:

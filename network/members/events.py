@@ -12,6 +12,7 @@ from flask_login import current_user
 from flask_socketio import join_room
 
 from network.core import realtime, signals
+from network.core.database import set_write_intent
 from network.core.events import after_commit
 from network.extensions import db, socketio
 
@@ -46,6 +47,7 @@ def user_room(member_id: int) -> str:
 def register_socket_handlers() -> None:
     @socketio.on("connect")
     def _connect(auth: Any = None):
+        set_write_intent(False)  # reads only: never hold SQLite's write lock across Redis calls
         member, token_id = _authenticate(auth)
         if member is None:
             raise ConnectionRefusedError("unauthorized")
@@ -57,6 +59,7 @@ def register_socket_handlers() -> None:
 
     @socketio.on("disconnect")
     def _disconnect(*_: Any) -> None:
+        set_write_intent(False)
         member_id = _members_by_sid.pop(_sid(), None)
         if member_id is not None:
             realtime.registry().remove(member_id, _sid())
