@@ -40,6 +40,7 @@ def upgrade():
     with op.batch_alter_table('feed_items', schema=None) as batch_op:
         batch_op.create_index('ix_feed_items_hidden_id', ['hidden', 'id'], unique=False)
         batch_op.create_index('ix_feed_items_kind_object', ['kind', 'object_id'], unique=False)
+        batch_op.create_index('ix_feed_items_kind_hidden_id', ['kind', 'hidden', 'id'], unique=False)
 
     op.create_table('notification_preferences',
     sa.Column('member_id', sa.Integer(), nullable=False),
@@ -204,6 +205,7 @@ def downgrade():
     op.drop_table('notifications')
     op.drop_table('notification_preferences')
     with op.batch_alter_table('feed_items', schema=None) as batch_op:
+        batch_op.drop_index('ix_feed_items_kind_hidden_id')
         batch_op.drop_index('ix_feed_items_kind_object')
         batch_op.drop_index('ix_feed_items_hidden_id')
 

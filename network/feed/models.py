@@ -28,6 +28,7 @@ class FeedItem(Base):
     __table_args__ = (
         Index("ix_feed_items_hidden_id", "hidden", "id"),
         Index("ix_feed_items_kind_object", "kind", "object_id"),
+        Index("ix_feed_items_kind_hidden_id", "kind", "hidden", "id"),  # the feed of one kind
     )
 
 
