@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from network.skills import queries as skill_queries
 from tests.conftest import form_post
 from tests.skills.conftest import EN
 
@@ -40,6 +41,13 @@ def facet(client, query, title):
     }
 
 
+@pytest.fixture(params=["holders first", "each member probed"])
+def skill_plan(request, monkeypatch):
+    """The skill filter's two phrasings (by how many hold the rarest skill): same results."""
+    rare = 10**9 if request.param == "holders first" else 0
+    monkeypatch.setattr(skill_queries, "RARE_SKILL_HOLDERS", rare)
+
+
 @pytest.fixture
 def skills(new_skill):
     return {
@@ -50,7 +58,7 @@ def skills(new_skill):
 
 
 def test_the_skill_filter_lists_holders_and_repeated_skills_must_all_be_held(
-    client, login, make_member, skills, give_skills
+    client, login, make_member, skills, give_skills, skill_plan
 ):
     ana, bea, cyr = (make_member(display_name=n) for n in NAMES[:3])
     give_skills(ana, (skills["graphisme"], "expert", True), (skills["web"], "notions"))
@@ -93,7 +101,7 @@ def test_cards_say_why_each_member_matched(client, login, make_member, skills, g
 
 
 def test_the_skills_facet_counts_holders_in_the_filtered_list(
-    app, client, login, make_member, skills, give_skills, staff_client
+    app, client, login, make_member, skills, give_skills, staff_client, skill_plan
 ):
     ana, bea, cyr, gone = (make_member(display_name=n) for n in NAMES[:4])
     give_skills(ana, (skills["graphisme"], "expert"), (skills["web"], "notions"))
@@ -201,7 +209,9 @@ def test_sort_recent_lists_the_newest_members_first(
     assert '<option value="recent" selected>' in page
 
 
-def test_the_skill_filter_is_kept_across_pages(client, login, make_member, skills, give_skills):
+def test_the_skill_filter_is_kept_across_pages(
+    client, login, make_member, skills, give_skills, skill_plan
+):
     for name in ("Ana", "Bea", "Cyr", "Dan", "Eve"):
         give_skills(make_member(display_name=name), (skills["web"], "practised"))
     make_member(display_name="Aaron Sans Compétence")
