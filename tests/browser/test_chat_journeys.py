@@ -4,6 +4,8 @@ presence, typing and messages without reloading."""
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import TIMEOUT_MS
+
 pytestmark = pytest.mark.browser
 
 
@@ -79,8 +81,9 @@ def test_a_dropped_connection_catches_up_and_sends_once(
 
     page.evaluate("window.terreauSocket.connect()")
     history = page.locator("#chat-history .chat-message")
-    expect(history.filter(has_text="Pendant ta coupure")).to_have_count(2)
-    expect(history.filter(has_text="Écrit hors connexion")).to_have_count(1)
+    caught_up = history.filter(has_text="Pendant ta coupure")
+    expect(caught_up).to_have_count(2, timeout=TIMEOUT_MS)  # a reconnection on a busy machine
+    expect(history.filter(has_text="Écrit hors connexion")).to_have_count(1, timeout=TIMEOUT_MS)
     expect(page.locator("#chat-history .chat-message.pending")).to_have_count(0)
     sent = client.get(f"/api/v1/channels/{channel_id}/messages", headers=bob_headers).get_json()
     assert [m["body"] for m in sent["items"]].count("Écrit hors connexion") == 1
