@@ -15,8 +15,7 @@ from whoosh.query import And, Or, Phrase, Query, Term
 
 from network.core.errors import Invalid
 from network.core.pagination import decode_cursor, encode_cursor
-from network.core.text import fold
-from network.search.backend import FRENCH, PREFIX_MAX, ROOT_SIZE, ROOTS
+from network.search.backend import FRENCH, PREFIX_MAX, PREFIX_MIN, ROOTS, folded
 from network.search.indexing import backend
 from network.search.registry import KINDS, audiences_for
 
@@ -47,15 +46,15 @@ def _analyzed(analyzer, text: str) -> list[str]:
 
 def _word_query(word: str, as_prefix: bool) -> Query | None:
     """A word's stems in every text field; its root when long (where stems part ways, as in
-    "électricité" and "électricienne"); and, as typed, its start in the n-gram field."""
+    "électricité" and "électricienne"); and, as typed, its start in the n-gram field (a plain
+    term: no prefix expansion)."""
     options: list[Query] = []
     for stem in _analyzed(FRENCH, word):
         options += [Term("title", stem), Term("body", stem), Term("keywords", stem)]
-    folded = fold(word)
-    if len(folded) > ROOT_SIZE:
-        options += [Term("roots", root) for root in _analyzed(ROOTS, word)]
-    if as_prefix and 2 <= len(folded) <= PREFIX_MAX:
-        options.append(Term("prefix", folded))
+    options += [Term("roots", root) for root in ROOTS.analyse(word)]
+    start = folded(word)
+    if as_prefix and PREFIX_MIN <= len(start) <= PREFIX_MAX:
+        options.append(Term("prefix", start))  # longer starts are matched by their root
     return Or(options) if options else None
 
 
@@ -96,17 +95,17 @@ def search(
     page = max((decode_cursor(cursor, (int,)) or [1])[0], 1)
     audiences = audiences_for(viewer)
     found = backend().search(query, audiences, [kind] if kind else None, page, per_page)
-    if page > found.pagecount:  # past the end: Whoosh would repeat the last page
+    if not found.hits and page > 1:  # past the end
         return SearchResults([], {}, None)
-    results = list(found)
-    hits = _checked(viewer, results)
-    counts = backend().counts(query, audiences) if kind else backend().groups_by_kind(found)
-    for result in results:  # what the re-check dropped is not counted either
+    hits = _checked(viewer, found.hits)
+    counts = dict(found.counts)
+    for result in found.hits:  # what the re-check dropped is not counted either
         if not any(h.kind == result["kind"] and h.object_id == result["object_id"] for h in hits):
             counts[result["kind"]] = max(counts.get(result["kind"], 1) - 1, 0)
-    more = found.pagenum < found.pagecount
     return SearchResults(
-        hits, {k: n for k, n in counts.items() if n}, encode_cursor([page + 1]) if more else None
+        hits,
+        {k: n for k, n in counts.items() if n},
+        encode_cursor([page + 1]) if found.more else None,
     )
 
 

@@ -5,6 +5,8 @@ the index is rebuilt (in the background, at start, or by `flask search reindex`)
 import shutil
 
 import pytest
+from whoosh import index
+from whoosh.fields import TEXT, Schema
 
 from network.search.indexing import ensure_search_index
 from tests.search.conftest import api_search, eventually, found
@@ -26,18 +28,24 @@ def everything_of(member) -> set[tuple[str, int]]:
 
 
 def break_index(app, how: str) -> None:
-    """Delete the index folder or overwrite its files with garbage (its searcher closed first,
-    as a restarted process would have it)."""
+    """Delete the index folder, overwrite its files with garbage, or replace it by an index of
+    another schema, as an older version built it (its searcher closed first, as a restarted
+    process would have it)."""
     backend = app.extensions["terreau_search"]
     backend.forget()
     if how == "missing":
         shutil.rmtree(backend.folder)
+    elif how == "outdated":
+        shutil.rmtree(backend.folder)
+        backend.folder.mkdir()
+        with index.create_in(str(backend.folder), Schema(title=TEXT(stored=True))).writer() as w:
+            w.add_document(title="Éclairagiste")
     else:
         for path in backend.folder.iterdir():
             path.write_bytes(b"\x00garbage\xff" * 64)
 
 
-@pytest.mark.parametrize("how", ["missing", "corrupt"])
+@pytest.mark.parametrize("how", ["missing", "corrupt", "outdated"])
 def test_the_api_answers_503_problem_json(app, client, indexed, rebuilds, how):
     break_index(app, how)
     response = client.get("/api/v1/search?q=eclairagiste", headers=indexed["headers"])
@@ -50,7 +58,7 @@ def test_the_api_answers_503_problem_json(app, client, indexed, rebuilds, how):
     assert len(rebuilds) == 1  # a rebuild was asked for
 
 
-@pytest.mark.parametrize("how", ["missing", "corrupt"])
+@pytest.mark.parametrize("how", ["missing", "corrupt", "outdated"])
 def test_the_search_page_says_so_and_the_app_keeps_working(
     app, client, login, indexed, rebuilds, how
 ):
@@ -68,7 +76,7 @@ def test_the_search_page_says_so_and_the_app_keeps_working(
     assert edit.status_code == 200  # writes do not need the index
 
 
-@pytest.mark.parametrize("how", ["missing", "corrupt"])
+@pytest.mark.parametrize("how", ["missing", "corrupt", "outdated"])
 def test_reindex_rebuilds_it_and_prints_the_count(app, client, cli, indexed, rebuilds, how):
     break_index(app, how)
     result = cli("search", "reindex")
