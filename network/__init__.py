@@ -1,11 +1,12 @@
 """Terreau: the internal network of a Coopérative d'Activité et d'Emploi."""
 
 import logging
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, g, has_request_context, redirect, request, session, url_for
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date, format_datetime, get_locale, get_timezone
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -223,7 +224,7 @@ def _register_hooks(app: Flask) -> None:
         format_date(value, fmt) if value else ""
     )
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": (
-        format_datetime(value, fmt) if value else ""
+        _datetime_text(value, fmt, str(get_locale()), str(get_timezone())) if value else ""
     )
 
     @app.get("/favicon.ico")
@@ -233,6 +234,12 @@ def _register_hooks(app: Flask) -> None:
     @app.teardown_appcontext
     def _forget_request_state(_exc) -> None:
         g.pop("terreau_settings", None)
+
+
+@lru_cache(maxsize=8192)
+def _datetime_text(value: Any, fmt: str, locale: str, timezone: str) -> str:
+    """A date and time for the reader, remembered: pages show the same recent ones often."""
+    return format_datetime(value, fmt)
 
 
 def _register_cli(app: Flask) -> None:

@@ -13,7 +13,7 @@ from network.chat.models import KIND_LABELS, Channel, ChannelMember, Message
 from network.chat.operations import EMOJI
 from network.chat.permissions import may_manage, may_post
 from network.core.errors import DomainError, Invalid
-from network.core.forms import invalid_form
+from network.core.forms import invalid_form, reaction_choice
 from network.extensions import db
 
 bp = Blueprint("chat", __name__, url_prefix="/chat")
@@ -192,12 +192,7 @@ def delete(message_id: int):
 
 @bp.post("/messages/<int:message_id>/react")
 def react(message_id: int):
-    """`reaction` is "+🎉" (add) or "-🎉" (take back); or `emoji` with `present`."""
-    choice = request.form.get("reaction", "")
-    if choice[:1] in ("+", "-"):
-        present, emoji = choice[0] == "+", choice[1:]
-    else:
-        present, emoji = request.form.get("present", "1") == "1", request.form.get("emoji")
+    emoji, present = reaction_choice(request.form)
     operations.set_reaction(current_user, message_id, emoji, present)
     db.session.commit()
     return redirect(url_for("chat.permalink", message_id=message_id))

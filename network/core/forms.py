@@ -18,3 +18,12 @@ def invalid_form(template: str, error: DomainError, **context: Any):
 
 def checked_values(form, name: str) -> list[str]:
     return [v for v in form.getlist(name) if v]
+
+
+def reaction_choice(form) -> tuple[str | None, bool]:
+    """(emoji, add?) from a reaction form: `reaction` is "+🎉" (add) or "-🎉" (take back),
+    one button per emoji in one form; or the fields `emoji` and `present`."""
+    choice = form.get("reaction", "")
+    if choice[:1] in ("+", "-"):
+        return choice[1:], choice[0] == "+"
+    return form.get("emoji"), form.get("present", "1") == "1"

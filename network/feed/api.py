@@ -116,7 +116,7 @@ def comment_json(comment: Comment) -> dict[str, Any]:
     errors=(422,),
 )
 def get_feed():
-    entries, next_cursor = queries.feed_page(
+    page = queries.feed_page(
         current_user,
         before=request.args.get("before"),
         kind=request.args.get("kind"),
@@ -132,9 +132,9 @@ def get_feed():
                 "actor": {"id": e.actor.id, "name": e.actor.display_name} if e.actor else None,
                 "data": e.kind.data(e.obj, current_user),
             }
-            for e in entries
+            for e in page.entries
         ],
-        "next": next_cursor,
+        "next": page.next_cursor,
     }
 
 

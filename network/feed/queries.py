@@ -2,6 +2,7 @@
 posts with their reactions, topics and acknowledgements, comments, topics, reports."""
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,7 +61,9 @@ def load_posts(ids: list[int], viewer: Any) -> dict[int, PostView]:
     if not ids:
         return {}
     posts = db.session.scalars(
-        select(Post).where(Post.id.in_(ids)).options(joinedload(Post.author))
+        select(Post)
+        .where(Post.id.in_(ids))
+        .options(joinedload(Post.author).load_only(Member.id, Member.display_name))
     ).all()
     views = {p.id: PostView(p) for p in posts}
     for post_id, emoji, count, mine in db.session.execute(
@@ -113,10 +116,24 @@ def topic_by_key(key: Any) -> Topic | None:
     return db.session.scalar(select(Topic).where(Topic.key == fold(key)))
 
 
+@dataclass
+class FeedPage:
+    entries: list[Entry]
+    next_cursor: str | None
+    pinned: list[PostView] = field(default_factory=list)
+
+
 def feed_page(
-    viewer: Any, *, before: Any = None, kind: Any = None, topic: Any = None, limit: Any = None
-) -> tuple[list[Entry], str | None]:
-    """A page of the feed, newest first, and the cursor of the next page."""
+    viewer: Any,
+    *,
+    before: Any = None,
+    kind: Any = None,
+    topic: Any = None,
+    limit: Any = None,
+    with_pinned: bool = False,
+) -> FeedPage:
+    """A page of the feed, newest first, the cursor of the next page, and (`with_pinned`)
+    the pinned posts, loaded with the page's own posts."""
     size = parse_limit(limit, 20, maximum=50)
     kind = _kind(kind)
     cursor = decode_cursor(before, (int,))
@@ -128,22 +145,31 @@ def feed_page(
     if topic is not None:
         found = topic_by_key(topic)
         if found is None:
-            return [], None
+            return FeedPage([], None)
         tagged = select(PostTopic.post_id).where(PostTopic.topic_id == found.id)
         query = query.where(FeedItem.kind.in_(POST_KINDS), FeedItem.object_id.in_(tagged))
     rows = list(db.session.scalars(query.order_by(FeedItem.id.desc()).limit(size + 1)))
     more = len(rows) > size
     rows = rows[:size]
-    entries = entries_for(rows, viewer)
-    return entries, encode_cursor([rows[-1].id]) if more and rows else None
+    pinned_ids = _pinned_ids() if with_pinned else []
+    entries, loaded = entries_for(rows, viewer, {load_posts: pinned_ids})
+    posts = loaded.get(load_posts, {})
+    pinned = [posts[i] for i in pinned_ids if i in posts]
+    return FeedPage(entries, encode_cursor([rows[-1].id]) if more and rows else None, pinned)
 
 
-def entries_for(rows: list[FeedItem], viewer: Any) -> list[Entry]:
-    """Load each kind's objects in one batch, and the actors in one query."""
-    by_kind: dict[str, list[int]] = {}
+Loader = Callable[[list[int], Any], dict[int, Any]]
+
+
+def entries_for(
+    rows: list[FeedItem], viewer: Any, extra: dict[Loader, list[int]] | None = None
+) -> tuple[list[Entry], dict[Loader, dict[int, Any]]]:
+    """Load the objects of every kind sharing a loader in one batch (posts and notices
+    together, with `extra` ids), and the actors in one query."""
+    wanted: dict[Loader, set[int]] = {loader: set(ids) for loader, ids in (extra or {}).items()}
     for row in rows:
-        by_kind.setdefault(row.kind, []).append(row.object_id)
-    objects = {name: KINDS[name].load(ids, viewer) for name, ids in by_kind.items()}
+        wanted.setdefault(KINDS[row.kind].load, set()).add(row.object_id)
+    loaded = {loader: loader(sorted(ids), viewer) for loader, ids in wanted.items() if ids}
     actor_ids = {row.actor_id for row in rows if row.actor_id}
     actors = (
         {m.id: m for m in db.session.scalars(select(Member).where(Member.id.in_(actor_ids)))}
@@ -153,14 +179,14 @@ def entries_for(rows: list[FeedItem], viewer: Any) -> list[Entry]:
     entries = []
     for row in rows:
         kind = KINDS[row.kind]
-        obj = objects[row.kind].get(row.object_id)
+        obj = loaded.get(kind.load, {}).get(row.object_id)
         if obj is not None and kind.visible(viewer, obj):
             entries.append(Entry(row, kind, obj, actors.get(row.actor_id or 0)))
-    return entries
+    return entries, loaded
 
 
-def pinned_posts(viewer: Any) -> list[PostView]:
-    ids = list(
+def _pinned_ids() -> list[int]:
+    return list(
         db.session.scalars(
             select(Post.id)
             .where(Post.pinned_at.is_not(None), Post.deleted_at.is_(None), Post.hidden_at.is_(None))
@@ -168,8 +194,6 @@ def pinned_posts(viewer: Any) -> list[PostView]:
             .limit(PINNED_SHOWN)
         )
     )
-    views = load_posts(ids, viewer)
-    return [views[i] for i in ids if i in views]
 
 
 def comments_of(post: Post, viewer: Any) -> list[tuple[Comment, list[Comment]]]:

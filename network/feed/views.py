@@ -6,9 +6,11 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 
 from network.core.errors import DomainError, Invalid
-from network.core.forms import invalid_form
+from network.core.forms import invalid_form, reaction_choice
 from network.core.permissions import is_staff, require_staff
 from network.extensions import db
 from network.feed import notifications, operations, queries
@@ -17,6 +19,7 @@ from network.feed.operations import EMOJI
 from network.feed.registry import KINDS
 
 bp = Blueprint("feed", __name__)
+PAGE_SIZE = 12  # items per page of the feed (the API's default is 20)
 
 
 @bp.before_request
@@ -35,22 +38,40 @@ def _notification_badge() -> dict[str, Any]:
     return {"unread_notifications": unread}
 
 
+def _card() -> dict[str, Any]:
+    """What every post card of a page shares, rendered once per page."""
+    hidden = Markup(
+        '<input type="hidden" name="csrf_token" value="{}">'
+        '<input type="hidden" name="next" value="{}">'
+    ).format(generate_csrf(), request.full_path)
+    picker = Markup("").join(
+        Markup(
+            '<button type="submit" name="reaction" value="+{0}" class="link-button" '
+            'title="{1}">{0}</button>'
+        ).format(e, _("React with %(emoji)s", emoji=e))
+        for e in EMOJI
+    )
+    return {"hidden": hidden, "react": _("React"), "picker": picker}
+
+
 def _feed_context(topic: Any = None, values: Any = None) -> dict[str, Any]:
-    entries, next_cursor = queries.feed_page(
+    first_page = not request.args.get("before") and not request.args.get("kind") and not topic
+    page = queries.feed_page(
         current_user,
         before=request.args.get("before"),
         kind=request.args.get("kind"),
         topic=topic,
+        limit=PAGE_SIZE,
+        with_pinned=first_page,
     )
-    first_page = not request.args.get("before") and not request.args.get("kind") and not topic
     return {
-        "entries": entries,
-        "next_cursor": next_cursor,
-        "pinned": queries.pinned_posts(current_user) if first_page else [],
+        "entries": page.entries,
+        "next_cursor": page.next_cursor,
+        "pinned": page.pinned,
         "kinds": KINDS,
         "current_kind": request.args.get("kind", ""),
         "topics": queries.popular_topics(),
-        "emoji": EMOJI,
+        "card": _card(),
         "values": values or {},
     }
 
@@ -95,7 +116,7 @@ def _post_context(post: Post) -> dict[str, Any]:
         "view": view,
         "post": post,
         "comments": queries.comments_of(post, current_user),
-        "emoji": EMOJI,
+        "card": _card(),
         "errors": {},
         "values": {},
     }
@@ -154,8 +175,8 @@ def delete_post(post_id: int):
 
 @bp.post("/feed/posts/<int:post_id>/react")
 def react(post_id: int):
-    present = request.form.get("present", "1") == "1"
-    operations.set_reaction(current_user, post_id, request.form.get("emoji"), present)
+    emoji, present = reaction_choice(request.form)
+    operations.set_reaction(current_user, post_id, emoji, present)
     db.session.commit()
     return redirect(_local_next() or url_for("feed.post", post_id=post_id))
 
