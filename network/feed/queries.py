@@ -170,12 +170,7 @@ def entries_for(
     for row in rows:
         wanted.setdefault(KINDS[row.kind].load, set()).add(row.object_id)
     loaded = {loader: loader(sorted(ids), viewer) for loader, ids in wanted.items() if ids}
-    actor_ids = {row.actor_id for row in rows if row.actor_id}
-    actors = (
-        {m.id: m for m in db.session.scalars(select(Member).where(Member.id.in_(actor_ids)))}
-        if actor_ids
-        else {}
-    )
+    actors = _members({row.actor_id for row in rows if row.actor_id})
     entries = []
     for row in rows:
         kind = KINDS[row.kind]
@@ -183,6 +178,22 @@ def entries_for(
         if obj is not None and kind.visible(viewer, obj):
             entries.append(Entry(row, kind, obj, actors.get(row.actor_id or 0)))
     return entries, loaded
+
+
+def _members(ids: set[int]) -> dict[int, Member]:
+    """Members by id: those the loaders already brought (authors, members shown) without
+    asking the database again, the others in one query."""
+    known: dict[int, Member] = {}
+    for member_id in ids:
+        found = db.session.identity_map.get(db.session.identity_key(Member, member_id))
+        if found is not None:
+            known[member_id] = found  # type: ignore[assignment]
+    missing = ids - set(known)
+    if missing:
+        known.update(
+            (m.id, m) for m in db.session.scalars(select(Member).where(Member.id.in_(missing)))
+        )
+    return known
 
 
 def _pinned_ids() -> list[int]:
