@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -263,10 +264,10 @@ def _posting_docs(reader, fieldname: str, text: str) -> list[int]:
     if type(matcher) is not W3LeafMatcher:  # e.g. deletions filtered out
         return list(matcher.all_ids())
     docs: list[int] = []
-    while matcher.is_active():  # a block (up to 128 postings) at a time
-        if matcher._ids is None:
-            matcher._read_ids()
-        docs.extend(matcher._ids[matcher._i :])
+    while matcher.is_active():  # a block (up to 128 postings) at a time, decoded in C
+        if matcher._data is None:
+            matcher._read_data()
+        docs.extend(accumulate(matcher._data[0]))  # document numbers are delta-encoded
         matcher._next_block()
     return docs
 
@@ -328,7 +329,7 @@ def _readable_docs(leaf, query: Query, audiences: set[str], terms: dict) -> dict
 #: Beyond this many hits, only these many are ranked (Whoosh scores in Python: ~10 µs a
 #: hit): those matching in a title, keywords or word starts first, then the latest indexed.
 #: Counts stay exact; the order past the first pages is approximate.
-RANK_AT_MOST = 1_000
+RANK_AT_MOST = 500
 STRONG_FIELDS = frozenset({"title", "keywords", "prefix"})
 
 
