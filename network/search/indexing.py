@@ -6,6 +6,7 @@ so a rolled-back change is never indexed and a failing index never fails the use
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -25,7 +26,11 @@ _DOCS = "terreau_search_docs"
 
 
 def init_search(app: Flask) -> None:
-    app.extensions["terreau_search"] = WhooshBackend(Path(app.config["DATA_DIR"]) / "search-index")
+    search = WhooshBackend(Path(app.config["DATA_DIR"]) / "search-index")
+    app.extensions["terreau_search"] = search
+    delay = app.config["SEARCH_WRITE_DELAY"]
+    if delay is not None:  # None: write in the committing request (the tests)
+        app.extensions["terreau_index_writer"] = BatchWriter(search, delay)
 
 
 def backend() -> WhooshBackend:
@@ -60,10 +65,65 @@ def documents_for(refs: list[tuple[str, int]]) -> Iterator[Document]:
 
 
 def _write(app: Flask, refs: list[tuple[str, int]], docs: list[Document]) -> None:
+    writer: BatchWriter | None = app.extensions.get("terreau_index_writer")
+    if writer is not None:
+        writer.submit(refs, docs)
+    else:
+        _update(app.extensions["terreau_search"], refs, docs)
+
+
+def _update(search: WhooshBackend, refs: list[tuple[str, int]], docs: list[Document]) -> None:
     try:
-        app.extensions["terreau_search"].update(refs, docs)
+        search.update(refs, docs)
     except Exception:
         log.exception("search index update failed; `flask search reindex` repairs it")
+
+
+Ref = tuple[str, int]
+
+
+class BatchWriter:
+    """One background writer per process: what commits during a short wait is written to the
+    index together, in commit order, so a burst of messages costs one Whoosh commit instead
+    of one each, and the request (or the socket event) does not wait for it."""
+
+    def __init__(self, search: WhooshBackend, delay: float) -> None:
+        self.search, self.delay = search, delay
+        self._pending: dict[Ref, list[Document]] = {}
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._idle = threading.Event()
+        self._idle.set()
+        self._thread: threading.Thread | None = None
+
+    def submit(self, refs: list[Ref], docs: list[Document]) -> None:
+        with self._lock:
+            for ref in refs:  # a later version of an object replaces an earlier one
+                self._pending.pop(ref, None)
+                self._pending[ref] = [d for d in docs if (d.kind, d.object_id) == ref]
+            self._idle.clear()
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, daemon=True, name="search-writer")
+                self._thread.start()
+        self._wake.set()
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until everything submitted is written; False on timeout."""
+        return self._idle.wait(timeout)
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            time.sleep(self.delay)  # let a burst gather
+            with self._lock:
+                batch, self._pending = self._pending, {}
+                self._wake.clear()
+            if batch:
+                docs = [doc for found in batch.values() for doc in found]
+                _update(self.search, list(batch), docs)
+            with self._lock:
+                if not self._pending:
+                    self._idle.set()
 
 
 def all_documents(batch: int = 500) -> Iterator[Document]:

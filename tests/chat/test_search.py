@@ -60,3 +60,26 @@ def test_deleted_and_edited_messages_follow_in_the_index(
     assert found(client, "quinoa", alice) == set()
     client.delete(url, headers=alice)
     assert eventually(lambda: found(client, "boulgour", alice) == set())
+
+
+def test_a_burst_of_messages_is_indexed_together_in_order(
+    app, client, search_index, member_api, make_channel, post
+):
+    """The background writer (on outside the tests) gathers a burst into one index write."""
+    from network.search.indexing import BatchWriter
+
+    writer = BatchWriter(search_index, delay=0.05)
+    app.extensions["terreau_index_writer"] = writer
+    try:
+        _alice, alice = member_api()
+        channel = make_channel(alice, "Entraide")
+        ids = [
+            post(alice, channel["id"], f"Rafale numéro {n} escargot").get_json()["id"]
+            for n in range(8)
+        ]
+        client.patch(f"/api/v1/messages/{ids[0]}", json={"body": "Corrigé limace"}, headers=alice)
+        assert writer.flush()
+    finally:
+        del app.extensions["terreau_index_writer"]
+    assert found(client, "escargot", alice) == {("message", i) for i in ids[1:]}
+    assert found(client, "limace", alice) == {("message", ids[0])}
