@@ -24,12 +24,12 @@ from weakref import WeakKeyDictionary
 from whoosh import index
 from whoosh.analysis import Analyzer, Token
 from whoosh.codec.whoosh3 import W3LeafMatcher
-from whoosh.matching import ListMatcher, NullMatcher
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.highlight import ContextFragmenter, HtmlFormatter
 from whoosh.index import EmptyIndexError
 from whoosh.lang import stemmer_for_language
 from whoosh.lang.stopwords import stoplists
+from whoosh.matching import ListMatcher, NullMatcher
 from whoosh.query import And, Or, Query, Term
 from whoosh.reading import TermNotFound
 from whoosh.support.charset import accent_map
