@@ -4,6 +4,7 @@ import time
 from collections import defaultdict
 from typing import Any
 
+from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -90,8 +91,10 @@ RARE_SKILL_HOLDERS = 200
 _holders_cache: dict[int, tuple[float, int]] = {}
 
 
-def holder_counts(skill_ids: list[int], ttl: float = 60.0) -> dict[int, int]:
-    """How many members hold each skill (all accounts), kept `ttl` seconds: a plan hint only."""
+def holder_counts(skill_ids: list[int]) -> dict[int, int]:
+    """How many members hold each skill (all accounts), kept as long as the facet counts:
+    a plan hint only."""
+    ttl = current_app.config["FACETS_CACHE_SECONDS"]
     now = time.monotonic()
     missing = [i for i in skill_ids if _holders_cache.get(i, (0.0, 0))[0] <= now]
     if missing:
