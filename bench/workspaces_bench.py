@@ -133,12 +133,41 @@ def build(app, bookings_wanted: int) -> tuple[list[int], date]:
     return [s for s, _c in space_rows], first
 
 
+def reused(app) -> tuple[list[int], date]:
+    """The spaces and first day of a database `build` made before (`--data-dir`)."""
+    from network.extensions import db
+    from network.workspaces.models import Booking, Space
+
+    with app.app_context():
+        space_ids = list(db.session.scalars(select(Space.id).order_by(Space.id)))
+        first = db.session.scalar(select(text("min(start_at)")).select_from(Booking))
+        total = db.session.scalar(select(text("count(*)")).select_from(Booking))
+    first_day = (
+        first if isinstance(first, datetime) else datetime.fromisoformat(str(first))
+    ).date()
+    print(f"reused {total} bookings on {len(space_ids)} spaces")
+    return space_ids, first_day
+
+
 def time_availability(app, space_ids: list[int], first: date, samples: int) -> None:
+    import gc
+
     from network.workspaces import queries
     from network.workspaces.models import Space
 
     rng = random.Random(1)
-    week, day = [], []
+    week, day, week_cpu, day_cpu = [], [], [], []
+    full = {"count": 0, "ms": 0.0, "began": 0.0}
+
+    def watch(phase: str, info: dict) -> None:  # full collections: the cause of the tail
+        if info["generation"] == 2:
+            if phase == "start":
+                full["began"] = time.process_time()
+            else:
+                full["count"] += 1
+                full["ms"] += (time.process_time() - full["began"]) * 1000
+
+    gc.callbacks.append(watch)
     with app.test_request_context():
         from network.extensions import db
 
@@ -146,18 +175,31 @@ def time_availability(app, space_ids: list[int], first: date, samples: int) -> N
             db.session.expire_all()  # every sample loads its spaces, as a request does
             space = db.session.get(Space, rng.choice(space_ids))
             monday = first + timedelta(days=rng.randrange(700))
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             queries.availability([space], monday, 7)
             week.append((time.perf_counter() - started) * 1000)
+            week_cpu.append((time.process_time() - cpu) * 1000)
             one_day = first + timedelta(days=rng.randrange(728))
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             queries.availability(queries.active_spaces(), one_day, 1)
             day.append((time.perf_counter() - started) * 1000)
-    for name, values in (("one space, one week", week), ("all 200 spaces, one day", day)):
+            day_cpu.append((time.process_time() - cpu) * 1000)
+    gc.callbacks.remove(watch)
+    for name, values, cpu_values in (
+        ("one space, one week", week, week_cpu),
+        ("all 200 spaces, one day", day, day_cpu),
+    ):
         print(
             f"availability {name}: p50 {statistics.median(values):.1f} ms, "
-            f"p99 {percentile(values, 0.99):.1f} ms ({len(values)} samples)"
+            f"p99 {percentile(values, 0.99):.1f} ms wall; CPU p50 "
+            f"{statistics.median(cpu_values):.1f} ms, p99 {percentile(cpu_values, 0.99):.1f} ms "
+            f"({len(values)} samples; load average {os.getloadavg()[0]:.1f})"
         )
+    print(
+        f"full garbage collections while timing: {full['count']}, "
+        f"{full['ms'] / max(full['count'], 1):.0f} ms CPU each, "
+        f"{len(gc.get_objects())} objects tracked ({gc.get_freeze_count()} frozen)"
+    )
 
 
 def race(app, env: dict, space_ids: list[int], clients: int, seconds: float) -> None:
@@ -247,8 +289,23 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--database-url", default="")
+    parser.add_argument(
+        "--data-dir",
+        default="",
+        help="keep the SQLite database in this folder and reuse it when it is already built "
+        "(default: a temporary folder, removed afterwards)",
+    )
+    parser.add_argument("--no-race", action="store_true", help="only time availability")
+    parser.add_argument(
+        "--gc-freeze",
+        action="store_true",
+        help="gc.freeze() the process's objects before timing, as a server would after start-up "
+        "(full collections then skip the ~180,000 objects of the app)",
+    )
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="terreau-ws-bench-"))
+    keep = bool(args.data_dir)
+    folder = Path(args.data_dir) if keep else Path(tempfile.mkdtemp(prefix="terreau-ws-bench-"))
+    folder.mkdir(parents=True, exist_ok=True)
     url = args.database_url or f"sqlite:///{folder / 'terreau.sqlite3'}"
     env = {
         **os.environ,
@@ -257,6 +314,7 @@ def main() -> None:
         "SECRET_KEY": "bench",
     }
     os.environ.update({"TERREAU_DATA_DIR": str(folder), "DATABASE_URL": url})
+    reuse = keep and not url.startswith("postgresql") and (folder / "built").exists()
     try:
         if url.startswith("postgresql"):
             from sqlalchemy import create_engine
@@ -274,17 +332,29 @@ def main() -> None:
         with app.app_context():
             upgrade()
         print(f"backend: {url.split(':')[0]}")
-        space_ids, first = build(app, args.bookings)
+        if reuse:
+            space_ids, first = reused(app)
+        else:
+            space_ids, first = build(app, args.bookings)
+            if keep:
+                (folder / "built").write_text("")
         with app.app_context():
             from network.extensions import db
 
             if db.engine.dialect.name == "postgresql":
                 with db.engine.begin() as conn:
                     conn.execute(text("ANALYZE"))
+        if args.gc_freeze:
+            import gc
+
+            gc.collect()
+            gc.freeze()
         time_availability(app, space_ids, first, args.samples)
-        race(app, env, space_ids, args.clients, args.seconds)
+        if not args.no_race:
+            race(app, env, space_ids, args.clients, args.seconds)
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

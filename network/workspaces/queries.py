@@ -6,6 +6,7 @@ already free here, before the release command or the next write settles them: re
 writes.
 """
 
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -50,6 +51,17 @@ def holding_clause(now: datetime) -> Any:
     )
 
 
+def overlapping(space_ids: Sequence[int], start: datetime, end: datetime, now: datetime) -> Any:
+    """Holding bookings of the spaces overlapping [start, end), an indexed range per space."""
+    return and_(
+        Booking.space_id.in_(list(space_ids)),
+        Booking.start_at < end,
+        Booking.start_at > start - MAX_SPAN,  # bounds the index range
+        Booking.end_at > start,
+        holding_clause(now),
+    )
+
+
 def held(
     space_ids: Sequence[int], start: datetime, end: datetime, now: datetime | None = None
 ) -> dict[int, list[Held]]:
@@ -63,13 +75,7 @@ def held(
             Booking.start_at,
             Booking.end_at,
             Booking.seats,
-        ).where(
-            Booking.space_id.in_(list(space_ids)),
-            Booking.start_at < end,
-            Booking.start_at > start - MAX_SPAN,  # bounds the index range
-            Booking.end_at > start,
-            holding_clause(now),
-        )
+        ).where(overlapping(space_ids, start, end, now))
     )
     found: dict[int, list[Held]] = {space_id: [] for space_id in space_ids}
     for space_id, booking_id, member_id, start_at, end_at, seats in rows:
@@ -111,20 +117,23 @@ def units_of_day(space: Space, day: date) -> list[tuple[int, int]]:
     opening = opening_of(space, day)
     if opening is None or closure_on(space, day) is not None:
         return []
-    begin, finish = opening
-    if space.granularity == Granularity.DAYS:
+    return units_between(*opening, space.granularity, space.slot_minutes, space.midday_minutes)
+
+
+def units_between(
+    begin: int, finish: int, granularity: Granularity, step: int, midday: int
+) -> list[tuple[int, int]]:
+    if granularity == Granularity.DAYS:
         return [(begin, finish)]
-    if space.granularity == Granularity.HALF_DAYS:
-        midday = space.midday_minutes
+    if granularity == Granularity.HALF_DAYS:
         if begin < midday < finish:
             return [(begin, midday), (midday, finish)]
         return [(begin, finish)]
-    step = space.slot_minutes
     first = begin + (-begin) % step
     return [(m, m + step) for m in range(first, finish - step + 1, step)]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Slot:
     start_at: datetime
     end_at: datetime
@@ -140,37 +149,113 @@ class DayColumn:
     open: bool = True
 
 
+class Occupancy:
+    """Seats held by one space's bookings as a step function, built once (one sort).
+
+    `moments` are the distinct instants where the count changes, `counts[i]` the seats held
+    from `moments[i]` to the next one. `peak(start, end)` is then `peak(holdings, start, end)`
+    without scanning the bookings: a bisection and a look at the few changes inside."""
+
+    __slots__ = ("moments", "counts")
+
+    def __init__(self, holdings: Iterable[Held] = (), deltas: dict[datetime, int] | None = None):
+        """From holdings, or from `deltas`: the seats taken (+) and given back (-) per instant."""
+        if deltas is None:
+            deltas = {}
+            for h in holdings:
+                deltas[h.start_at] = deltas.get(h.start_at, 0) + h.seats
+                deltas[h.end_at] = deltas.get(h.end_at, 0) - h.seats
+        self.moments = sorted(deltas)
+        self.counts: list[int] = []
+        current = 0
+        for moment in self.moments:
+            current += deltas[moment]
+            self.counts.append(current)
+
+    def peak(self, start: datetime, end: datetime) -> int:
+        """The most seats held at any instant of [start, end); 0 for an empty range."""
+        if not self.moments or end <= start:
+            return 0
+        moments, counts = self.moments, self.counts
+        i = bisect_right(moments, start)
+        highest = counts[i - 1] if i else 0
+        while i < len(moments) and moments[i] < end:
+            if counts[i] > highest:
+                highest = counts[i]
+            i += 1
+        return max(highest, 0)
+
+
 def availability(
     spaces: Sequence[Space], first_day: date, days: int, now: datetime | None = None
 ) -> dict[int, list[DayColumn]]:
-    """Per space, per local day, each bookable unit with its free seats (one query)."""
+    """Per space, per local day, each bookable unit with its free seats (one query).
+
+    Spaces share their opening hours: a day's units and their UTC instants are computed once
+    per (opening, granularity, day), and each space's bookings are sorted once. Few objects
+    are made (a full garbage collection of the process costs more than the whole grid): the
+    bookings are read as rows straight into per-space seat changes, and equal slots (same
+    times, same free seats) are one shared `Slot`, which is frozen."""
     now = now or utcnow()
     start = at_minutes(first_day, 0)
     end = at_minutes(first_day + timedelta(days=days), 0)
-    holdings = held([s.id for s in spaces], start, end, now)
+    changes: dict[int, dict[datetime, int]] = {space.id: {} for space in spaces}
+    rows = db.session.execute(
+        select(Booking.space_id, Booking.start_at, Booking.end_at, Booking.seats).where(
+            overlapping(list(changes), start, end, now)
+        )
+    )
+    for space_id, start_at, end_at, seats in rows:
+        deltas = changes[space_id]
+        deltas[start_at] = deltas.get(start_at, 0) + seats
+        deltas[end_at] = deltas.get(end_at, 0) - seats
     zone = local_zone()
-    instants: dict[tuple[date, int], datetime] = {}  # spaces share their opening hours
+    day_list = [first_day + timedelta(days=offset) for offset in range(days)]
+    weekdays = [str(day.weekday()) for day in day_list]
+    instants: dict[tuple[date, int], datetime] = {}
+    bounds: dict[tuple[Any, ...], list[tuple[datetime, datetime, bool, dict[int, Slot]]]] = {}
 
     def instant(day: date, minutes: int) -> datetime:
         key = (day, minutes)
-        if key not in instants:
-            instants[key] = at_minutes(day, minutes, zone)
-        return instants[key]
+        found = instants.get(key)
+        if found is None:
+            found = instants[key] = at_minutes(day, minutes, zone)
+        return found
 
     grid: dict[int, list[DayColumn]] = {}
     for space in spaces:
-        mine = sorted(holdings[space.id], key=lambda h: h.start_at)
+        occupancy = Occupancy(deltas=changes[space.id])
+        hours = space.opening_hours or {}
+        granularity = space.granularity
+        step = space.slot_minutes if granularity == Granularity.SLOTS else 0
+        midday = space.midday_minutes if granularity == Granularity.HALF_DAYS else 0
+        capacity = space.capacity
+        closures = space.closures
         columns = []
-        for offset in range(days):
-            day = first_day + timedelta(days=offset)
-            column = DayColumn(day, closure=closure_on(space, day))
-            column.open = opening_of(space, day) is not None and column.closure is None
-            for begin, finish in units_of_day(space, day):
-                slot_start, slot_end = instant(day, begin), instant(day, finish)
-                taken = peak(mine, slot_start, slot_end)
-                column.slots.append(
-                    Slot(slot_start, slot_end, max(space.capacity - taken, 0), slot_start < now)
-                )
+        for day, weekday in zip(day_list, weekdays, strict=True):
+            closure = None
+            for candidate in closures:
+                if candidate.starts_on <= day <= candidate.ends_on:
+                    closure = candidate
+                    break
+            opening = hours.get(weekday)
+            column = DayColumn(day, closure=closure)
+            column.open = bool(opening) and closure is None
+            if opening and closure is None:
+                begin, finish = int(opening[0]), int(opening[1])
+                key = (day, begin, finish, granularity, step, midday)
+                slots = bounds.get(key)
+                if slots is None:
+                    slots = bounds[key] = [
+                        (instant(day, b), instant(day, f), instant(day, b) < now, {})
+                        for b, f in units_between(begin, finish, granularity, step, midday)
+                    ]
+                for s, e, past, shared in slots:
+                    free = max(capacity - occupancy.peak(s, e), 0)
+                    slot = shared.get(free)
+                    if slot is None:
+                        slot = shared[free] = Slot(s, e, free, past)
+                    column.slots.append(slot)
             columns.append(column)
         grid[space.id] = columns
     return grid
