@@ -124,8 +124,9 @@ def build_database(data_dir: Path, receivers: int, slots: int, senders: int, mes
             row["email"] = "chat." + row["email"]
             rows.append(row)
         insert_rows(db, Member, rows)
-        ids = list(db.session.scalars(
-            select(Member.id).where(Member.id != reader.id).order_by(Member.id)))
+        ids = list(
+            db.session.scalars(select(Member.id).where(Member.id != reader.id).order_by(Member.id))
+        )
         raw = {member_id: f"chat-bench-{member_id}-{secrets.token_hex(8)}" for member_id in ids}
         now = datetime.now(UTC)
         insert_rows(
@@ -160,8 +161,16 @@ def build_database(data_dir: Path, receivers: int, slots: int, senders: int, mes
             insert_rows(
                 db,
                 ChannelMember,
-                ({"channel_id": channel.id, "member_id": m, "role": "member",
-                  "last_read_id": 0, "joined_at": now} for m in members),
+                (
+                    {
+                        "channel_id": channel.id,
+                        "member_id": m,
+                        "role": "member",
+                        "last_read_id": 0,
+                        "joined_at": now,
+                    }
+                    for m in members
+                ),
             )
         db.session.commit()
         indexed = rebuild_search_index()  # before the history: the server must not rebuild it
@@ -195,8 +204,17 @@ def insert_history(db_path: Path, channel_id: int, authors: list[int], count: in
             if thread is None:
                 roots.append(message_id)
             at = (start + step * n).isoformat(sep=" ")
-            yield (message_id, channel_id, rng.choice(authors), f"h{n}", thread, body,
-                   f"<p>{body}</p>", 0, at)
+            yield (
+                message_id,
+                channel_id,
+                rng.choice(authors),
+                f"h{n}",
+                thread,
+                body,
+                f"<p>{body}</p>",
+                0,
+                at,
+            )
 
     connection.executemany(
         "INSERT INTO messages (id, channel_id, author_id, client_id, thread_id, body, body_html,"
@@ -247,8 +265,12 @@ class Servers:
         self.urls: list[str] = []
 
     def __enter__(self) -> "Servers":
-        env = {**os.environ, "TERREAU_DATA_DIR": str(self.data_dir), "SECRET_KEY": SECRET_KEY,
-               "TERREAU_ASYNC_MODE": self.mode}
+        env = {
+            **os.environ,
+            "TERREAU_DATA_DIR": str(self.data_dir),
+            "SECRET_KEY": SECRET_KEY,
+            "TERREAU_ASYNC_MODE": self.mode,
+        }
         env.pop("REDIS_URL", None)
         if self.redis:
             env["REDIS_URL"] = self.redis
@@ -259,15 +281,35 @@ class Servers:
                 if self.kind == "app":
                     command = [sys.executable, "-m", "network", "--host", HOST, "--port", str(port)]
                 elif self.kind == "app-noindex":
-                    command = [sys.executable, __file__, "--role", "app-noindex", "--port",
-                               str(port)]
+                    command = [
+                        sys.executable,
+                        __file__,
+                        "--role",
+                        "app-noindex",
+                        "--port",
+                        str(port),
+                    ]
                 else:
-                    command = [sys.executable, __file__, "--role", "bare-server", "--port",
-                               str(port), "--mode", self.mode, "--redis", self.redis,
-                               "--channel", channel]
+                    command = [
+                        sys.executable,
+                        __file__,
+                        "--role",
+                        "bare-server",
+                        "--port",
+                        str(port),
+                        "--mode",
+                        self.mode,
+                        "--redis",
+                        self.redis,
+                        "--channel",
+                        channel,
+                    ]
                 log = open(self.data_dir / f"server-{self.kind}-{n}.log", "wb")
-                self.procs.append(subprocess.Popen(command, cwd=PROJECT_DIR, env=env, stdout=log,
-                                                   stderr=subprocess.STDOUT))
+                self.procs.append(
+                    subprocess.Popen(
+                        command, cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT
+                    )
+                )
                 self.urls.append(f"http://{HOST}:{port}")
             for url, proc in zip(self.urls, self.procs, strict=True):
                 probe = "/socket.io/?EIO=4&transport=polling" if self.kind == "bare" else "/login"
@@ -326,8 +368,15 @@ def bare_server(port: int, mode: str, redis: str, channel: str) -> None:
         listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         pywsgi.WSGIServer(listener, app, handler_class=WebSocketHandler, log=None).serve_forever()
     else:
-        sio.run(app, host=HOST, port=port, debug=False, use_reloader=False, log_output=False,
-                allow_unsafe_werkzeug=True)
+        sio.run(
+            app,
+            host=HOST,
+            port=port,
+            debug=False,
+            use_reloader=False,
+            log_output=False,
+            allow_unsafe_werkzeug=True,
+        )
 
 
 def app_without_index(port: int) -> None:
@@ -380,8 +429,9 @@ async def receivers_main(spec: dict) -> None:
         client = socketio.AsyncClient(reconnection=False)
         client.on("message", on_message)
         async with gate:
-            await client.connect(url, transports=["websocket"], auth={"token": token},
-                                 wait_timeout=60)
+            await client.connect(
+                url, transports=["websocket"], auth={"token": token}, wait_timeout=60
+            )
             ack = await client.call("join", {"channel_id": spec["channel_id"]}, timeout=120)
         if not ack.get("ok"):
             raise RuntimeError(f"join refused: {ack}")
@@ -432,8 +482,9 @@ def load_average() -> str:
     return " ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
-def start_receivers(urls: list[str], tokens: list[str], channel_id: int, procs: int,
-                    prefix: str) -> list[subprocess.Popen]:
+def start_receivers(
+    urls: list[str], tokens: list[str], channel_id: int, procs: int, prefix: str
+) -> list[subprocess.Popen]:
     """Clients spread over the servers round-robin, then over the client processes."""
     assigned = [(urls[n % len(urls)], token) for n, token in enumerate(tokens)]
     started = []
@@ -441,7 +492,10 @@ def start_receivers(urls: list[str], tokens: list[str], channel_id: int, procs: 
         spec = {"clients": assigned[p::procs], "channel_id": channel_id, "prefix": prefix}
         proc = subprocess.Popen(
             [sys.executable, __file__, "--role", "receivers", "--spec", json.dumps(spec)],
-            cwd=PROJECT_DIR, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            cwd=PROJECT_DIR,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         started.append(proc)
         line = proc.stdout.readline()
@@ -453,9 +507,17 @@ def start_receivers(urls: list[str], tokens: list[str], channel_id: int, procs: 
     return started
 
 
-async def send_phase(senders: list, channel_id: int, prefix: str, count: int, interval: float,
-                     in_flight: int, sent_at: dict[str, float], acks: list[float],
-                     max_seconds: float = float("inf")) -> tuple[float, int]:
+async def send_phase(
+    senders: list,
+    channel_id: int,
+    prefix: str,
+    count: int,
+    interval: float,
+    in_flight: int,
+    sent_at: dict[str, float],
+    acks: list[float],
+    max_seconds: float = float("inf"),
+) -> tuple[float, int]:
     """Send `count` messages: one every `interval` s (latency), or as fast as acknowledged with
     `in_flight` outstanding per sender connection (interval 0), for `max_seconds` at most.
     Returns the elapsed time and the messages sent."""
@@ -466,8 +528,9 @@ async def send_phase(senders: list, channel_id: int, prefix: str, count: int, in
         cid = f"{prefix}{n}"
         body = f"{BODIES[n % len(BODIES)]} ({n})"
         sent_at[cid] = begin = time.monotonic()
-        ack = await client.call("send", {"channel_id": channel_id, "body": body,
-                                         "client_id": cid}, timeout=120)
+        ack = await client.call(
+            "send", {"channel_id": channel_id, "body": body, "client_id": cid}, timeout=120
+        )
         acks.append((time.monotonic() - begin) * 1000)
         if not ack.get("ok"):
             raise RuntimeError(f"send refused: {ack}")
@@ -477,6 +540,7 @@ async def send_phase(senders: list, channel_id: int, prefix: str, count: int, in
             await one(senders[n % len(senders)], n)
             await asyncio.sleep(max(0.0, start + (n + 1) * interval - time.monotonic()))
     else:
+
         async def worker(client) -> None:
             for n in numbers:
                 if time.monotonic() - start > max_seconds:
@@ -487,36 +551,56 @@ async def send_phase(senders: list, channel_id: int, prefix: str, count: int, in
     return time.monotonic() - start, len([c for c in sent_at if c.startswith(prefix)])
 
 
-async def fan_out(label: str, urls: list[str], data: BenchData, slot: int, clients: int,
-                  args: argparse.Namespace) -> FanOut:
+async def fan_out(
+    label: str, urls: list[str], data: BenchData, slot: int, clients: int, args: argparse.Namespace
+) -> FanOut:
     import socketio
 
     channel_id = data.channels[slot]
     run = secrets.token_hex(3)
     lat_prefix, put_prefix = f"{run}L-", f"{run}T-"
-    receivers = start_receivers(urls, data.receivers[:clients], channel_id, args.receiver_procs,
-                                run)
+    receivers = start_receivers(
+        urls, data.receivers[:clients], channel_id, args.receiver_procs, run
+    )
     senders = []
     try:
         ready = sum(proc.ready for proc in receivers)
         for token in data.senders[slot]:
             client = socketio.AsyncClient(reconnection=False)
-            await client.connect(urls[0], transports=["websocket"], auth={"token": token},
-                                 wait_timeout=60)
+            await client.connect(
+                urls[0], transports=["websocket"], auth={"token": token}, wait_timeout=60
+            )
             senders.append(client)
         await asyncio.sleep(1.0)  # let the connections' presence events pass
         sent_at: dict[str, float] = {}
         acks: list[float] = []
-        await send_phase(senders, channel_id, lat_prefix, args.latency_messages,
-                         args.interval / 1000, 1, sent_at, acks)
+        await send_phase(
+            senders,
+            channel_id,
+            lat_prefix,
+            args.latency_messages,
+            args.interval / 1000,
+            1,
+            sent_at,
+            acks,
+        )
         await asyncio.sleep(1.0)
         for proc in receivers:
             proc.stdin.write("mark\n")
             proc.stdin.flush()
         load = load_average()
         put_count = max(50, args.deliveries // clients)
-        elapsed, put_count = await send_phase(senders, channel_id, put_prefix, put_count, 0,
-                                              args.in_flight, sent_at, [], args.max_seconds)
+        elapsed, put_count = await send_phase(
+            senders,
+            channel_id,
+            put_prefix,
+            put_count,
+            0,
+            args.in_flight,
+            sent_at,
+            [],
+            args.max_seconds,
+        )
         got: dict[str, list[float]] = {}
         cpu = 0.0
         for proc in receivers:
@@ -541,8 +625,9 @@ async def fan_out(label: str, urls: list[str], data: BenchData, slot: int, clien
     def delivered(prefix: str) -> list[tuple[str, list[float]]]:
         return [(cid, seen) for cid, seen in got.items() if cid.startswith(prefix)]
 
-    latencies = [(seen[2] - sent_at[cid]) * 1000 for cid, seen in delivered(lat_prefix)
-                 if seen[0] == clients]
+    latencies = [
+        (seen[2] - sent_at[cid]) * 1000 for cid, seen in delivered(lat_prefix) if seen[0] == clients
+    ]
     loaded = [(seen[2] - sent_at[cid]) * 1000 for cid, seen in delivered(put_prefix)]
     put = delivered(put_prefix)
     put_starts = [t for cid, t in sent_at.items() if cid.startswith(put_prefix)]
@@ -551,25 +636,54 @@ async def fan_out(label: str, urls: list[str], data: BenchData, slot: int, clien
     expected = (args.latency_messages + put_count) * clients
     lost = expected - sum(seen[0] for seen in got.values())
     return FanOut(
-        label=label, clients=clients, latencies_ms=latencies, ack_ms=acks,
-        deliveries_per_s=total / span, sends_per_s=put_count / elapsed, lost=lost, ready_s=ready,
-        receiver_cpu=cpu / span, load=load, loaded_latencies_ms=loaded,
+        label=label,
+        clients=clients,
+        latencies_ms=latencies,
+        ack_ms=acks,
+        deliveries_per_s=total / span,
+        sends_per_s=put_count / elapsed,
+        lost=lost,
+        ready_s=ready,
+        receiver_cpu=cpu / span,
+        load=load,
+        loaded_latencies_ms=loaded,
     )
 
 
 def fan_out_table(results: list[FanOut]) -> list[str]:
-    heads = ["Server", "clients", "p50 ms", "p99 ms", "ack p50 ms", "deliveries/s", "sends/s",
-             "p50 / p99 ms under load", "lost", "rcv CPU", "join s", "load (1/5/15)"]
+    heads = [
+        "Server",
+        "clients",
+        "p50 ms",
+        "p99 ms",
+        "ack p50 ms",
+        "deliveries/s",
+        "sends/s",
+        "p50 / p99 ms under load",
+        "lost",
+        "rcv CPU",
+        "join s",
+        "load (1/5/15)",
+    ]
     rows = [heads]
     for r in results:
-        rows.append([
-            r.label, str(r.clients), f"{percentile(r.latencies_ms, .5):.1f}",
-            f"{percentile(r.latencies_ms, .99):.1f}", f"{percentile(r.ack_ms, .5):.1f}",
-            f"{r.deliveries_per_s:,.0f}", f"{r.sends_per_s:,.0f}",
-            f"{percentile(r.loaded_latencies_ms, .5):,.0f} / "
-            f"{percentile(r.loaded_latencies_ms, .99):,.0f}",
-            str(r.lost), f"{r.receiver_cpu:.2f}", f"{r.ready_s:.1f}", r.load,
-        ])
+        rows.append(
+            [
+                r.label,
+                str(r.clients),
+                f"{percentile(r.latencies_ms, 0.5):.1f}",
+                f"{percentile(r.latencies_ms, 0.99):.1f}",
+                f"{percentile(r.ack_ms, 0.5):.1f}",
+                f"{r.deliveries_per_s:,.0f}",
+                f"{r.sends_per_s:,.0f}",
+                f"{percentile(r.loaded_latencies_ms, 0.5):,.0f} / "
+                f"{percentile(r.loaded_latencies_ms, 0.99):,.0f}",
+                str(r.lost),
+                f"{r.receiver_cpu:.2f}",
+                f"{r.ready_s:.1f}",
+                r.load,
+            ]
+        )
     return markdown(rows)
 
 
@@ -578,8 +692,14 @@ def markdown(rows: list[list[str]]) -> list[str]:
 
     def line(cells: list[str]) -> str:
         first, *rest = cells
-        return "| " + " | ".join([first.ljust(widths[0])] + [
-            c.rjust(w) for c, w in zip(rest, widths[1:], strict=True)]) + " |"
+        return (
+            "| "
+            + " | ".join(
+                [first.ljust(widths[0])]
+                + [c.rjust(w) for c, w in zip(rest, widths[1:], strict=True)]
+            )
+            + " |"
+        )
 
     rule = "|" + "|".join(["-" * (widths[0] + 2)] + ["-" * (w + 1) + ":" for w in widths[1:]])
     return [line(rows[0]), rule + "|"] + [line(row) for row in rows[1:]]
@@ -604,8 +724,10 @@ def history_bench(data_dir: Path, data: BenchData, count: int) -> list[str]:
     connection.close()
     rng = random.Random(6)
     with sqlite3.connect(data_dir / DB_FILE) as db:  # as built: the reader never read it
-        db.execute("UPDATE channel_members SET last_read_id = 0 WHERE channel_id = ?",
-                   (data.history_channel,))
+        db.execute(
+            "UPDATE channel_members SET last_read_id = 0 WHERE channel_id = ?",
+            (data.history_channel,),
+        )
     rows = [["Request", "KiB", "p50 ms", "p95 ms", "p99 ms", "mean ms", "load (1/5/15)"]]
     with Servers("app", 1, "gevent", data_dir, "") as servers:
         base = servers.urls[0]
@@ -615,19 +737,27 @@ def history_bench(data_dir: Path, data: BenchData, count: int) -> list[str]:
         channel = data.history_channel
         cases = [
             ("API latest page", lambda: f"/api/v1/channels/{channel}/messages", api),
-            ("API page before= a random id",
-             lambda: f"/api/v1/channels/{channel}/messages?before={rng.randint(low, high)}", api),
-            ("HTML /chat/<id>, reader never read it (last_read_id 0)", lambda: f"/chat/{channel}",
-             cookies),
+            (
+                "API page before= a random id",
+                lambda: f"/api/v1/channels/{channel}/messages?before={rng.randint(low, high)}",
+                api,
+            ),
+            (
+                "HTML /chat/<id>, reader never read it (last_read_id 0)",
+                lambda: f"/chat/{channel}",
+                cookies,
+            ),
             ("HTML /chat/<id>, reader 20 messages behind", lambda: f"/chat/{channel}", cookies),
         ]
         port = int(base.rsplit(":", 1)[1])
         for label, path, headers in cases:
             if "behind" in label:
                 with sqlite3.connect(data_dir / DB_FILE) as db:
-                    db.execute("UPDATE channel_members SET last_read_id = ? WHERE channel_id = ?"
-                               " AND member_id = (SELECT id FROM members WHERE email = ?)",
-                               (high - 20, channel, members_bench.LOGIN_EMAIL))
+                    db.execute(
+                        "UPDATE channel_members SET last_read_id = ? WHERE channel_id = ?"
+                        " AND member_id = (SELECT id FROM members WHERE email = ?)",
+                        (high - 20, channel, members_bench.LOGIN_EMAIL),
+                    )
             conn = http.client.HTTPConnection(HOST, port, timeout=30)
             times = []
             for n in range(members_bench.WARMUP + count):
@@ -640,11 +770,15 @@ def history_bench(data_dir: Path, data: BenchData, count: int) -> list[str]:
                 if n >= members_bench.WARMUP:
                     times.append((time.perf_counter() - begin) * 1000)
             conn.close()
-            rows.append([label, f"{len(body) / 1024:.1f}"] + [
-                f"{percentile(times, f):.1f}" for f in (.5, .95, .99)
-            ] + [f"{statistics.fmean(times):.1f}", load_average()])
-    print(f"\nHistory: {total:,} messages in the channel; {count} requests each, in sequence, "
-          f"one kept-alive connection, after {members_bench.WARMUP} warm-up.\n")
+            rows.append(
+                [label, f"{len(body) / 1024:.1f}"]
+                + [f"{percentile(times, f):.1f}" for f in (0.5, 0.95, 0.99)]
+                + [f"{statistics.fmean(times):.1f}", load_average()]
+            )
+    print(
+        f"\nHistory: {total:,} messages in the channel; {count} requests each, in sequence, "
+        f"one kept-alive connection, after {members_bench.WARMUP} warm-up.\n"
+    )
     return markdown(rows)
 
 
@@ -653,8 +787,12 @@ def history_bench(data_dir: Path, data: BenchData, count: int) -> list[str]:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--role", default="main", help=argparse.SUPPRESS,
-                        choices=["main", "receivers", "bare-server", "app-noindex"])
+    parser.add_argument(
+        "--role",
+        default="main",
+        help=argparse.SUPPRESS,
+        choices=["main", "receivers", "bare-server", "app-noindex"],
+    )
     parser.add_argument("--spec", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--channel", default="flask-socketio", help=argparse.SUPPRESS)
@@ -664,18 +802,32 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--in-flight", type=int, default=4, help="outstanding sends per sender")
     parser.add_argument("--latency-messages", type=int, default=100)
     parser.add_argument("--interval", type=float, default=100.0, help="ms between latency sends")
-    parser.add_argument("--deliveries", type=int, default=200_000,
-                        help="deliveries aimed at in the throughput phase (messages × clients)")
-    parser.add_argument("--max-seconds", type=float, default=8.0,
-                        help="at most this long sending in the throughput phase")
+    parser.add_argument(
+        "--deliveries",
+        type=int,
+        default=200_000,
+        help="deliveries aimed at in the throughput phase (messages × clients)",
+    )
+    parser.add_argument(
+        "--max-seconds",
+        type=float,
+        default=8.0,
+        help="at most this long sending in the throughput phase",
+    )
     parser.add_argument("--receiver-procs", type=int, default=2, help="client processes")
     parser.add_argument("--repeat", type=int, default=1, help="runs of every fan-out scenario")
     parser.add_argument("--history-messages", type=int, default=1_000_000)
     parser.add_argument("--history-requests", type=int, default=300)
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/13",
-                        help="Redis for two processes (a database of its own)")
-    parser.add_argument("--only", default="fanout,modes,history",
-                        help="parts to run: fanout (1 and 2 processes), modes, history")
+    parser.add_argument(
+        "--redis",
+        default="redis://127.0.0.1:6379/13",
+        help="Redis for two processes (a database of its own)",
+    )
+    parser.add_argument(
+        "--only",
+        default="fanout,modes,history",
+        help="parts to run: fanout (1 and 2 processes), modes, history",
+    )
     parser.add_argument("--data-dir", type=Path, help="data folder (kept; reused if built)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data folder")
     return parser.parse_args(argv)
@@ -690,11 +842,13 @@ def scenarios(args: argparse.Namespace) -> list[tuple[str, str, int, str, int]]:
             for processes in (1, 2):
                 for clients in map(int, args.clients.split(",")):
                     for kind in ("bare", "app"):
-                        found.append((f"{kind} gevent ×{processes}", kind, processes, "gevent",
-                                      clients))
+                        found.append(
+                            (f"{kind} gevent ×{processes}", kind, processes, "gevent", clients)
+                        )
                     if processes == 1:
-                        found.append(("app, no search index ×1", "app-noindex", 1, "gevent",
-                                      clients))
+                        found.append(
+                            ("app, no search index ×1", "app-noindex", 1, "gevent", clients)
+                        )
         if "modes" in parts:
             for mode in ("gevent", "threading"):
                 for kind in ("bare", "app"):
@@ -709,20 +863,29 @@ def run(args: argparse.Namespace, data_dir: Path) -> None:
     if not (data_dir / "bench.json").exists():
         print(f"Building the bench database in {data_dir} …", flush=True)
         begin = time.perf_counter()
-        build_database(data_dir, max(map(int, args.clients.split(","))), max(slots, 40),
-                       args.senders, args.history_messages)
+        build_database(
+            data_dir,
+            max(map(int, args.clients.split(","))),
+            max(slots, 40),
+            args.senders,
+            args.history_messages,
+        )
         print(f"  built in {time.perf_counter() - begin:.1f} s", flush=True)
     else:  # the code may have new migrations since the database was built
         subprocess.run(
             [sys.executable, "-m", "flask", "--app", "network:create_app", "db", "upgrade"],
-            cwd=PROJECT_DIR, env={**os.environ, "TERREAU_DATA_DIR": str(data_dir)},
-            check=True, capture_output=True,
+            cwd=PROJECT_DIR,
+            env={**os.environ, "TERREAU_DATA_DIR": str(data_dir)},
+            check=True,
+            capture_output=True,
         )
     data = BenchData.load(data_dir / "bench.json")
     if len(data.channels) < slots:
         raise SystemExit(f"the database has {len(data.channels)} slots, {slots} needed")
-    print(f"{time.strftime('%Y-%m-%d %H:%M %Z')}, {os.cpu_count()} cores, load {load_average()}",
-          flush=True)
+    print(
+        f"{time.strftime('%Y-%m-%d %H:%M %Z')}, {os.cpu_count()} cores, load {load_average()}",
+        flush=True,
+    )
     results = []
     for slot, (label, kind, processes, mode, clients) in enumerate(planned):
         print(f"  {label}, {clients} clients …", flush=True)
@@ -731,11 +894,13 @@ def run(args: argparse.Namespace, data_dir: Path) -> None:
         results.append(result)
         print("    " + fan_out_table([result])[-1], flush=True)
     if results:
-        print(f"\nFan-out: {args.latency_messages} messages one every {args.interval:.0f} ms "
-              f"(latency: send → last of the clients), then about {args.deliveries:,} deliveries "
-              f"(at most {args.max_seconds:.0f} s of sending) sent with {args.senders} senders × "
-              f"{args.in_flight} in flight (deliveries/s); "
-              f"{args.receiver_procs} client processes.\n")
+        print(
+            f"\nFan-out: {args.latency_messages} messages one every {args.interval:.0f} ms "
+            f"(latency: send → last of the clients), then about {args.deliveries:,} deliveries "
+            f"(at most {args.max_seconds:.0f} s of sending) sent with {args.senders} senders × "
+            f"{args.in_flight} in flight (deliveries/s); "
+            f"{args.receiver_procs} client processes.\n"
+        )
         print("\n".join(fan_out_table(results)))
     if "history" in args.only.split(","):
         print("\n".join(history_bench(data_dir, data, args.history_requests)))

@@ -296,7 +296,7 @@ def _mentioned(channel: Channel, body: str) -> tuple[dict[str, int], bool]:
         )
         return {key: member_id for key, member_id in rows}
 
-    return resolve(body, lookup), everyone  # type: ignore[return-value]
+    return resolve(body, lookup), everyone
 
 
 def _render(body: str, mentioned: dict[str, int]) -> str:

@@ -3,8 +3,11 @@ ones turned into links. The caller decides who the names are (any member, a chan
 
 import re
 from collections.abc import Callable
+from typing import TypeVar
 
 from network.core.text import fold
+
+T = TypeVar("T")
 
 #: "@" and up to four words: "@Camille", "@Anne-Sophie Martin".
 MENTION = re.compile(r"(?<![\w@/])@([^\W\d_][\w'’-]*(?:[ \t][^\W\d_][\w'’-]*){0,3})")
@@ -30,13 +33,13 @@ def link_mentions(text: str, urls: dict[str, str]) -> str:
     def replace(match: re.Match) -> str:
         for name in names:
             if match.group(1).startswith(name):
-                return f"[@{name}]({urls[name]}){match.group(1)[len(name):]}"
+                return f"[@{name}]({urls[name]}){match.group(1)[len(name) :]}"
         return match.group(0)
 
     return MENTION.sub(replace, text)
 
 
-def resolve(text: str, lookup: Callable[[list[str]], dict[str, object]]) -> dict[str, object]:
+def resolve(text: str, lookup: Callable[[list[str]], dict[str, T]]) -> dict[str, T]:
     """name as written → what `lookup(folded names)` found for it (keyed by folded name)."""
     candidates = candidate_names(text)
     if not candidates:

@@ -216,7 +216,7 @@ def mark_read(member_id: int, ids: Any = None) -> int:
         if not isinstance(ids, list) or not all(type(i) is int for i in ids) or len(ids) > 500:
             raise Invalid(fields={"ids": _l("Give a list of notification ids.")})
         query = query.where(Notification.id.in_(ids))
-    changed = db.session.execute(query.values(read_at=utcnow())).rowcount
+    changed = db.session.execute(query.values(read_at=utcnow())).rowcount  # type: ignore[attr-defined]
     after_commit(db.session, _announce_count, member_id)
     return changed or 0
 

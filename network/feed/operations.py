@@ -105,7 +105,7 @@ def mentioned_members(text: str) -> dict[str, Member]:
             found.setdefault(member.name_key, member)  # homonyms: the first account
         return found
 
-    return resolve(text, lookup)  # type: ignore[return-value]
+    return resolve(text, lookup)
 
 
 def _linked(text: str, mentions: dict[str, Member]) -> str:

@@ -250,9 +250,7 @@ def _current(schema: Schema) -> bool:
 # Counting and restricting with Whoosh matchers walks every posting of the audience terms
 # (hundreds of thousands) in Python; sets intersect in C, and cost the size of the smaller.
 
-_SEGMENT_SETS: "WeakKeyDictionary[Any, dict[tuple[str, str], frozenset[int]]]" = (
-    WeakKeyDictionary()
-)
+_SEGMENT_SETS: "WeakKeyDictionary[Any, dict[tuple[str, str], frozenset[int]]]" = WeakKeyDictionary()
 
 
 def _posting_docs(reader, fieldname: str, text: str) -> list[int]:

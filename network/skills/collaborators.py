@@ -210,7 +210,7 @@ def _read(query_and_score: tuple[Select, Any], cap: int) -> _Source:
     query, score = query_and_score
     bound = score.label("bound")  # ordered by its label: computed once a row
     ordered = query.add_columns(bound).order_by(bound.desc(), Member.name_key, Member.id)
-    rows = db.session.execute(ordered.limit(cap)).all()
+    rows = list(db.session.execute(ordered.limit(cap)).all())
     return _Source(query, score, rows, rows[-1].bound if len(rows) == cap else None)
 
 

@@ -29,9 +29,7 @@ def test_a_mention_is_stored_delivered_live_and_mailed_at_once(
     assert answer["items"][0]["text"] == "Alice Martin mentioned you in a post"
     (mail,) = [m for m in outbox() if m["To"] == bob.email]
     subject = str(make_header(decode_header(mail["Subject"])))
-    assert (
-        subject == "Terreau — Alice Martin vous mentionne dans une publication"
-    )  # Bob's language
+    assert subject == "Terreau — Alice Martin vous mentionne dans une publication"  # Bob's language
     tab.disconnect()
 
 
