@@ -302,11 +302,18 @@ def _proximity(postcode: str) -> Any:
     return case(
         (Member.postcode == postcode, same),
         (Member.postcode == "", 0.0),
-        (Member.postcode.op("NOT GLOB", is_comparison=True)("[0-9]" * 5), max(points.values())),
+        (_not_five_digits(), max(points.values())),
         (Member.postcode.startswith("20"), corsica),
         (Member.postcode.startswith("97"), overseas),
         else_=by_departement,
     )
+
+
+def _not_five_digits() -> Any:
+    """Member.postcode is not a French postcode (GLOB is SQLite's fast pattern)."""
+    if db.engine.dialect.name == "sqlite":
+        return Member.postcode.op("NOT GLOB", is_comparison=True)("[0-9]" * 5)
+    return ~Member.postcode.regexp_match("^[0-9]{5}$")
 
 
 def _mentions(staff: bool, term: str) -> list[Any]:
