@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app, url_for
-from flask_babel import format_datetime
+from flask_babel import format_date, format_datetime
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from sqlalchemy import select
@@ -575,7 +575,7 @@ def _check_occurrences(request: Request, now: datetime) -> None:
                     "This goes over the weekly quota of %(hours)s hours for the week of "
                     "%(week)s (%(used)s hours already booked).",
                     hours=quota,
-                    week=week.isoformat(),
+                    week=format_date(week),
                     used=round(week_hours[week], 1),
                 )
                 continue
@@ -589,7 +589,7 @@ def _full_message(space: Space, occurrence: Occurrence, taken: int) -> Any:
         return _l(
             "%(space)s is already booked on %(day)s from %(start)s to %(end)s.",
             space=space.name,
-            day=first.date().isoformat(),
+            day=format_date(first.date()),
             start=first.strftime("%H:%M"),
             end=last.strftime("%H:%M"),
         )
@@ -597,7 +597,7 @@ def _full_message(space: Space, occurrence: Occurrence, taken: int) -> Any:
         "%(space)s is full on %(day)s from %(start)s to %(end)s (%(free)s of %(capacity)s "
         "seats free).",
         space=space.name,
-        day=start.date().isoformat(),
+        day=format_date(start.date()),
         start=start.strftime("%H:%M"),
         end=end.strftime("%H:%M"),
         free=max(space.capacity - taken, 0),
@@ -622,14 +622,14 @@ def _rule_problem(space: Space, occurrence: Occurrence, now: datetime) -> tuple[
         return "closure", _l(
             "%(space)s is closed from %(first)s to %(last)s: %(reason)s.",
             space=space.name,
-            first=closure.starts_on.isoformat(),
-            last=closure.ends_on.isoformat(),
+            first=format_date(closure.starts_on),
+            last=format_date(closure.ends_on),
             reason=closure.reason or _l("closure"),
         )
     opening = queries.opening_of(space, day)
     if opening is None:
         return "closed", _l(
-            "%(space)s is closed on %(day)s.", space=space.name, day=day.isoformat()
+            "%(space)s is closed on %(day)s.", space=space.name, day=format_date(day)
         )
     begin, finish = minutes_of(local_start), minutes_of(to_local(end)) or 24 * 60
     if begin < opening[0] or finish > opening[1] or to_local(end).date() != day and finish != 1440:
@@ -638,7 +638,7 @@ def _rule_problem(space: Space, occurrence: Occurrence, now: datetime) -> tuple[
             space=space.name,
             open=hhmm(opening[0]),
             close=hhmm(opening[1]),
-            day=day.isoformat(),
+            day=format_date(day),
         )
     return None
 
