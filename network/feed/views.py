@@ -1,9 +1,11 @@
 """Feed pages: the feed and its topics, a post with its comments, the notification centre,
 and staff moderation. Everything works with plain forms; feed.js makes it live."""
 
+from functools import lru_cache
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
@@ -44,6 +46,12 @@ def _card() -> dict[str, Any]:
         '<input type="hidden" name="csrf_token" value="{}">'
         '<input type="hidden" name="next" value="{}">'
     ).format(generate_csrf(), request.full_path)
+    return {"hidden": hidden, **_card_labels(str(get_locale()))}
+
+
+@lru_cache(maxsize=8)
+def _card_labels(locale: str) -> dict[str, Markup]:
+    """The reaction picker and its label, the same on every card of a language."""
     picker = Markup("").join(
         Markup(
             '<button type="submit" name="reaction" value="+{0}" class="link-button" '
@@ -51,7 +59,7 @@ def _card() -> dict[str, Any]:
         ).format(e, _("React with %(emoji)s", emoji=e))
         for e in EMOJI
     )
-    return {"hidden": hidden, "react": _("React"), "picker": picker}
+    return {"react": Markup.escape(_("React")), "picker": picker}
 
 
 def _feed_context(topic: Any = None, values: Any = None) -> dict[str, Any]:
