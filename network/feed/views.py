@@ -21,7 +21,7 @@ from network.feed.operations import EMOJI
 from network.feed.registry import KINDS
 
 bp = Blueprint("feed", __name__)
-PAGE_SIZE = 12  # items per page of the feed (the API's default is 20)
+PAGE_SIZE = 10  # items per page of the feed (the API's default is 20)
 
 
 @bp.before_request
