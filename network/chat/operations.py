@@ -222,7 +222,7 @@ def set_role(actor: Member, channel: Channel, member_id: Any, role: Any) -> Chan
     membership = membership_of(channel.id, member_id) if _is_id(member_id) else None
     if membership is None:
         raise NotFound(_l("This member is not in the channel."))
-    if role not in set(ChannelRole):
+    if not isinstance(role, str) or role not in set(ChannelRole):
         raise Invalid(fields={"role": _l("Choose owner, poster or member.")})
     membership.role = ChannelRole(role)
     return membership

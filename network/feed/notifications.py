@@ -240,7 +240,7 @@ def preferences(member_id: int) -> dict[str, Delivery]:
 def set_preferences(member_id: int, values: dict[str, Any]) -> None:
     errors = {}
     for name, value in values.items():
-        if name not in KINDS or value not in set(Delivery):
+        if name not in KINDS or not isinstance(value, str) or value not in set(Delivery):
             errors[name] = _l("Choose at once, daily or never.")
             continue
         db.session.merge(
