@@ -12,7 +12,7 @@ from typing import Any
 from flask import current_app, has_request_context, render_template, request
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from network.core import signals
 from network.core.errors import Invalid
@@ -123,11 +123,89 @@ def notify(
     return notification
 
 
+BULK = 50  # more recipients than this: stored in one statement, told in the background
+
+
 def notify_many(
     member_ids: Iterable[int], kind: str, text: Any, url: str = "", actor_id: int | None = None
 ) -> None:
-    for member_id in sorted(set(member_ids)):
-        notify(member_id, kind, text, url, actor_id)
+    """Tell many members the same thing (an official notice to everyone): one insert, one
+    query for their e-mail choices, one e-mail body per language, live events sent after
+    the commit in the background — not a few queries per member."""
+    wanted = set(member_ids) - {actor_id}
+    if len(wanted) <= BULK:
+        for member_id in sorted(wanted):
+            notify(member_id, kind, text, url, actor_id)
+        return
+    group = kind if kind in KINDS else OTHER
+    chosen = dict(
+        db.session.execute(
+            select(NotificationPreference.member_id, NotificationPreference.delivery).where(
+                NotificationPreference.kind == group
+            )
+        ).all()
+    )
+    members = [
+        m
+        for m in db.session.execute(
+            select(Member.id, Member.email, Member.locale, Member.display_name).where(
+                Member.is_active.is_(True)
+            )
+        )
+        if m.id in wanted
+    ]
+    msgid, params = _text_parts(text)
+    state = {Delivery.DAILY: EmailState.PENDING, Delivery.IMMEDIATELY: EmailState.SENT}
+    deliveries = {m.id: chosen.get(m.id, KINDS[group].default) for m in members}
+    db.session.execute(
+        insert(Notification),
+        [
+            {
+                "member_id": m.id,
+                "kind": kind,
+                "actor_id": actor_id,
+                "msgid": msgid,
+                "params": params,
+                "url": url,
+                "created_at": utcnow(),
+                "email_state": state.get(deliveries[m.id], EmailState.NONE),
+            }
+            for m in members
+        ],
+    )
+    probe = Notification(msgid=msgid, params=params, url=url)
+    _mail_many([m for m in members if deliveries[m.id] == Delivery.IMMEDIATELY], probe)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    after_commit(db.session, socketio.start_background_task, _deliver_live_many, app, members)
+
+
+def _mail_many(members: list[Any], notification: Notification) -> None:
+    """One body per language, the greeting filled in per member."""
+    bodies: dict[str, tuple[str, str]] = {}
+    for member in members:
+        locale = member.locale or "fr"
+        if locale not in bodies:
+            with force_locale(locale):
+                text = render_text(notification)
+                body = render_template(
+                    "mail/notifications.txt",
+                    member={"display_name": _NAME},
+                    lines=[(text, absolute(notification.url))],
+                )
+            bodies[locale] = (f"Terreau — {text}"[:200], body)
+        subject, body = bodies[locale]
+        queue_mail(db.session, member.email, subject, body.replace(_NAME, member.display_name))
+
+
+_NAME = "\x00name\x00"
+
+
+def _deliver_live_many(app: Any, members: list[Any]) -> None:
+    from network.members.events import user_room
+
+    with app.app_context():
+        for member in members:
+            socketio.emit("notification", {"id": None}, to=user_room(member.id))
 
 
 def _deliver_live(notification_id: int, member_id: int) -> None:

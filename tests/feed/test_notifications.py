@@ -5,6 +5,7 @@ from email.header import decode_header, make_header
 
 from network.extensions import socketio
 from tests.conftest import form_post
+from tests.search.conftest import eventually
 
 
 def _notifications(client, headers):
@@ -148,3 +149,37 @@ def test_other_modules_notify_through_the_signal(app, make_member, client, token
     headers = {**token_for(bob), "Accept-Language": "fr"}
     (item,) = _notifications(client, headers)["items"]
     assert item["kind"] == "booking_confirmed" and "Salle A" in item["text"]
+
+
+def test_a_notice_to_many_members_is_stored_mailed_and_told_in_bulk(
+    app, client, member_api, make_member, publish, outbox, token_for
+):
+    from network.feed.notifications import BULK
+
+    _staff, staff = member_api(role="staff", display_name="Sophie Appui")
+    members = [make_member(display_name=f"Membre {n}") for n in range(BULK + 5)]
+    quiet = members[0]
+    quiet_headers = token_for(quiet)
+    client.post("/api/v1/notifications/read", headers=quiet_headers)  # nothing yet
+    with app.app_context():
+        from network.extensions import db
+        from network.feed.models import Delivery, NotificationPreference
+
+        db.session.add(
+            NotificationPreference(member_id=quiet.id, kind="notice", delivery=Delivery.NEVER)
+        )
+        db.session.commit()
+    tab = socketio.test_client(
+        app, auth={"token": quiet_headers["Authorization"].removeprefix("Bearer ")}
+    )
+    tab.get_received()
+    publish(staff, "Assemblée générale le 12 juin", notice=True)
+    last = _notifications(client, token_for(members[-1]))
+    assert last["unread"] == 1 and "Sophie Appui" in last["items"][0]["text"]
+    mailed = {m["To"] for m in outbox()}
+    assert members[-1].email in mailed and quiet.email not in mailed
+    body = next(m for m in outbox() if m["To"] == members[-1].email).get_payload(decode=True)
+    assert f"Membre {BULK + 4}" in body.decode()  # each greeting is the member's own
+    assert _notifications(client, quiet_headers)["unread"] == 1
+    assert eventually(lambda: "notification" in [e["name"] for e in tab.get_received()])
+    tab.disconnect()
