@@ -10,6 +10,7 @@ from flask_login import current_user
 from network.api.core import bp, doc, json_body, query_param
 from network.core.errors import Invalid
 from network.core.http import problem
+from network.core.ids import parse_id
 from network.core.pagination import decode_cursor, encode_cursor, parse_limit
 from network.core.permissions import is_staff
 from network.extensions import db
@@ -233,7 +234,7 @@ def _range_start(name: str, default: datetime) -> datetime:
 )
 def list_spaces():
     site = request.args.get("site_id", "")
-    spaces = queries.active_spaces(int(site) if site.isdigit() and len(site) < 19 else None)
+    spaces = queries.active_spaces(parse_id(site))
     kind = request.args.get("kind")
     return {"items": [space_json(s) for s in spaces if not kind or s.kind.value == kind]}
 
@@ -395,7 +396,7 @@ def list_bookings():
         current_user.id if mine else None,
         start,
         end,
-        space_id=int(space) if space.isdigit() and len(space) < 19 else None,
+        space_id=parse_id(space),
         after=after,
         limit=limit + 1,
     )

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from network.cooperative import current_settings
 from network.core import audit, signals
 from network.core.errors import Conflict, Invalid, NotFound
+from network.core.ids import MAX_ID, parse_id
 from network.core.models import utcnow
 from network.core.permissions import is_staff, require_staff
 from network.extensions import db
@@ -72,7 +73,7 @@ class BookingConflict(Conflict):
 
 
 def _is_id(value: Any) -> bool:
-    return type(value) is int and 0 < value < 2**63
+    return type(value) is int and 0 < value <= MAX_ID
 
 
 def get_space(space_id: Any, *, inactive_too: bool = False) -> Space:
@@ -146,9 +147,9 @@ def _int_field(data: dict, key: str, low: int, high: int, errors: dict, default:
     if raw in (None, ""):
         raw = default
     try:
-        value = int(raw)
         if isinstance(raw, float | bool):
             raise ValueError
+        value = int(raw)
     except (TypeError, ValueError):
         errors[key] = _l("Must be a whole number.")
         return default
@@ -176,7 +177,7 @@ def _parse_hours(raw: Any, errors: dict) -> dict[str, list[int]]:
                 finish = int(last[:2]) * 60 + int(last[3:5])
             else:
                 begin, finish = int(value[0]), int(value[1])
-        except (ValueError, IndexError, TypeError):
+        except (ValueError, IndexError, KeyError, TypeError, OverflowError):
             errors[f"hours_{key}"] = _l("Write the hours as 08:00-19:00.")
             continue
         if not 0 <= begin < finish <= 24 * 60:
@@ -190,20 +191,19 @@ def _space_fields(data: dict[str, Any], space: Space | None) -> dict[str, Any]:
     errors: dict[str, Any] = {}
     current = (lambda key, default: getattr(space, key)) if space else (lambda k, d: d)
     values: dict[str, Any] = {}
-    name = " ".join(str(data.get("name", current("name", ""))).split())
+    raw_name = data.get("name", current("name", ""))
+    name = " ".join(raw_name.split()) if isinstance(raw_name, str) else ""
     if not 1 <= len(name) <= 120:
         errors["name"] = _l("Give the space a name of 1 to 120 characters.")
     values["name"] = name
     kind = data.get("kind", current("kind", SpaceKind.MEETING_ROOM))
-    if kind not in {k.value for k in SpaceKind}:
+    if not isinstance(kind, str) or kind not in {k.value for k in SpaceKind}:
         errors["kind"] = _l("Choose a kind of space.")
     else:
         values["kind"] = SpaceKind(kind)
     site_id = data.get("site_id", current("site_id", None))
-    try:
-        site = db.session.get(Site, int(site_id)) if site_id not in (None, "") else None
-    except (TypeError, ValueError):
-        site = None
+    site_key = parse_id(site_id) if isinstance(site_id, int | str) else None
+    site = db.session.get(Site, site_key) if site_key is not None else None
     if site is None:
         errors["site_id"] = _l("Choose the site.")
     else:
@@ -218,7 +218,7 @@ def _space_fields(data: dict[str, Any], space: Space | None) -> dict[str, Any]:
     values["equipment"] = [e.strip()[:80] for e in equipment if e.strip()][:30]
     values["capacity"] = _int_field(data, "capacity", 1, MAX_SEATS, errors, current("capacity", 1))
     granularity = data.get("granularity", current("granularity", Granularity.SLOTS))
-    if granularity not in {g.value for g in Granularity}:
+    if not isinstance(granularity, str) or granularity not in {g.value for g in Granularity}:
         errors["granularity"] = _l("Choose slots, half days or full days.")
     else:
         values["granularity"] = Granularity(granularity)
@@ -350,8 +350,8 @@ def _request(actor: Member, data: dict[str, Any], now: datetime, *, lock: bool) 
     if not isinstance(data, dict):
         raise Invalid(_l("Send a JSON object."))
     space_id = data.get("space_id")
-    if isinstance(space_id, str) and space_id.isdigit() and len(space_id) < 19:
-        space_id = int(space_id)
+    if isinstance(space_id, str):
+        space_id = parse_id(space_id)
     if not _is_id(space_id):
         raise Invalid(fields={"space_id": _l("Choose a space.")})
     try:
@@ -369,7 +369,7 @@ def _request(actor: Member, data: dict[str, Any], now: datetime, *, lock: bool) 
     if data.get("member_id") not in (None, "", actor.id, str(actor.id)):
         require_staff(actor)
         raw = data.get("member_id")
-        member_id = int(raw) if isinstance(raw, str) and raw.isdigit() and len(raw) < 19 else raw
+        member_id = parse_id(raw) if isinstance(raw, str) else raw
         found = db.session.get(Member, member_id) if _is_id(member_id) else None
         if found is None or not found.is_active:
             raise Invalid(fields={"member_id": _l("This member does not exist.")})
@@ -1179,10 +1179,12 @@ def member_for_calendar(token: str) -> Member | None:
     import hmac
 
     parts = token.split("-")
-    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit() or len(token) > 80:
+    if len(parts) != 3 or len(token) > 80:
         return None
-    member_id, version = int(parts[0]), int(parts[1])
-    preference = db.session.get(WorkspacePreference, member_id) if member_id < 2**63 else None
+    member_id, version = parse_id(parts[0]), parse_id(parts[1])
+    if member_id is None or version is None:
+        return None
+    preference = db.session.get(WorkspacePreference, member_id)
     current = preference.calendar_version if preference else 1
     if version != current or not hmac.compare_digest(token, calendar_token(member_id, version)):
         return None

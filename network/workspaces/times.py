@@ -14,6 +14,10 @@ from flask_babel import lazy_gettext as _l
 from network.cooperative import current_settings
 from network.core.errors import Invalid
 
+#: Years accepted from the outside world: far enough for any booking, close enough that
+#: a day more or less (time zones, ranges, week starts) never leaves datetime's range.
+YEARS = range(1900, 3000)
+
 
 def local_zone() -> ZoneInfo:
     return ZoneInfo(current_settings().timezone)
@@ -28,9 +32,11 @@ def parse_time(value: Any, field: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
+        parsed = None
+    if parsed is None or parsed.year not in YEARS:
         raise Invalid(
             fields={field: _l("“%(value)s” is not a date and time (ISO 8601).", value=value[:40])}
-        ) from None
+        )
     if parsed.tzinfo is None:
         return local_to_utc(parsed.date(), parsed.time(), field)
     return parsed.astimezone(UTC)
@@ -68,11 +74,14 @@ def parse_date(value: Any, field: str) -> date:
     if not isinstance(value, str) or len(value) > 20:
         raise Invalid(fields={field: _l("Give a date such as 2026-03-12.")})
     try:
-        return date.fromisoformat(value.strip())
+        parsed = date.fromisoformat(value.strip())
     except ValueError:
+        parsed = None
+    if parsed is None or parsed.year not in YEARS:
         raise Invalid(
             fields={field: _l("“%(value)s” is not a date (YYYY-MM-DD).", value=value[:20])}
-        ) from None
+        )
+    return parsed
 
 
 def to_local(moment: datetime) -> datetime:

@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 from network.cooperative import cooperative_today
 from network.core.errors import DomainError, NotFound
 from network.core.forms import invalid_form
+from network.core.ids import parse_id
 from network.core.models import utcnow
 from network.core.permissions import is_staff, require_staff
 from network.extensions import db
@@ -74,7 +75,7 @@ def index():
     day = _day_arg()
     sites = queries.sites()
     site_arg = request.args.get("site", "")
-    site_id = int(site_arg) if site_arg.isdigit() and len(site_arg) < 19 else None
+    site_id = parse_id(site_arg)
     spaces = queries.active_spaces(site_id)
     grid = queries.availability(spaces, day, 1)
     here = {
@@ -134,14 +135,16 @@ def _form_data(space: Space) -> dict[str, Any]:
     repeat = form.get("repeat", "")
     if repeat in ("daily", "weekly"):
         rule: dict[str, Any] = {"freq": repeat}
-        days = [int(d) for d in form.getlist("days") if d.isdigit() and int(d) < 7]
+        days = [int(d) for d in form.getlist("days") if d in {str(n) for n in WEEKDAYS}]
         if days:
             rule["days"] = days
         if form.get("until"):
             rule["until"] = form["until"]
         count = form.get("count", "")
         if count:
-            rule["count"] = int(count) if count.isdigit() and len(count) < 7 else -1
+            rule["count"] = (
+                int(count) if count.isascii() and count.isdigit() and len(count) < 7 else -1
+            )
         data["recurrence"] = rule
     elif repeat:
         data["recurrence"] = {"freq": repeat}
