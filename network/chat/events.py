@@ -88,7 +88,7 @@ def register_chat_handlers() -> None:
             ]
             answer["more"] = page.newer is not None
         if channel.kind != ChannelKind.PUBLIC or membership is not None:
-            ids = [m.id for m, _ in queries.channel_members(channel)]
+            ids = queries.member_ids(channel)
             answer["presence"] = {str(k): v for k, v in presence.statuses(ids).items()}
         return answer
 

@@ -47,11 +47,11 @@ def _message_posted(
     message: Any, channel: Channel, mentioned: list[int], everyone: bool, actor: Any, **_: Any
 ) -> None:
     """Mentioned members (everyone with @channel) are notified."""
-    from network.chat.queries import channel_members
+    from network.chat.queries import member_ids
 
     where = f"#{channel.name}" if channel.name else _l("a conversation")
     text = _l("%(name)s mentioned you in %(where)s", name=actor.display_name, where=where)
-    targets = [m.id for m, _ in channel_members(channel)] if everyone else mentioned
+    targets = member_ids(channel) if everyone else mentioned
     url = url_for("chat.permalink", message_id=message.id)
     for member_id in targets:
         if member_id != actor.id:

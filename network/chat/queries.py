@@ -137,14 +137,32 @@ def public_channels(viewer: Any) -> list[tuple[Channel, int, bool]]:
     return [(channel, members, channel.id in mine) for channel, members in rows]
 
 
-def channel_members(channel: Channel) -> list[tuple[Member, ChannelMember]]:
-    rows = db.session.execute(
+def channel_members(
+    channel: Channel, limit: int | None = None
+) -> list[tuple[Member, ChannelMember]]:
+    """The channel's members with their membership, by name (the first `limit`)."""
+    query = (
         select(Member, ChannelMember)
         .join(ChannelMember, ChannelMember.member_id == Member.id)
         .where(ChannelMember.channel_id == channel.id)
-        .order_by(Member.name_key)
+        .order_by(Member.name_key, Member.id)
+        .limit(limit)
     )
-    return [(member, membership) for member, membership in rows]
+    return [(member, membership) for member, membership in db.session.execute(query)]
+
+
+def member_ids(channel: Channel) -> list[int]:
+    return list(
+        db.session.scalars(
+            select(ChannelMember.member_id).where(ChannelMember.channel_id == channel.id)
+        )
+    )
+
+
+def member_count(channel: Channel) -> int:
+    return (
+        db.session.scalar(select(func.count()).where(ChannelMember.channel_id == channel.id)) or 0
+    )
 
 
 @dataclass

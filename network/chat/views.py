@@ -17,6 +17,7 @@ from network.core.forms import invalid_form, reaction_choice
 from network.extensions import db
 
 bp = Blueprint("chat", __name__, url_prefix="/chat")
+MEMBERS_SHOWN = 100  # beside the history; a channel of the whole cooperative has thousands
 
 
 @bp.before_request
@@ -77,7 +78,8 @@ def _channel_context(channel: Channel, membership: ChannelMember | None) -> dict
         "membership": membership,
         "title": title,
         "summaries": queries.my_channels(current_user),
-        "members": queries.channel_members(channel),
+        "members": queries.channel_members(channel, limit=MEMBERS_SHOWN),
+        "member_count": queries.member_count(channel),
         "can_post": may_post(current_user, channel, membership),
         "can_manage": may_manage(current_user, channel, membership),
         "emoji": EMOJI,

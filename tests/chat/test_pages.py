@@ -182,3 +182,29 @@ def test_find_collaborators_results_start_a_group_conversation(client, login, ma
     assert "Choose at least one other member." in client.get(
         "/chat", headers={"Accept-Language": "en"}
     ).get_data(as_text=True)
+
+
+def test_a_large_channel_lists_its_first_members_and_counts_the_rest(
+    client, login, make_member, monkeypatch
+):
+    from network.chat import views
+
+    monkeypatch.setattr(views, "MEMBERS_SHOWN", 2)
+    owner = make_member()
+    login(owner)
+    created = form_post(
+        client, "/chat/new", {"name": "Tout le monde", "kind": "public"}, page="/chat"
+    )
+    channel_id = _channel_id(created)
+    for _ in range(3):
+        form_post(
+            client,
+            f"/chat/{channel_id}/members",
+            {"member_id": str(make_member().id)},
+            page="/chat",
+        )
+    page = client.get(f"/chat/{channel_id}", headers={"Accept-Language": "en"}).get_data(
+        as_text=True
+    )
+    assert "4 members" in page and "and 2 more" in page
+    assert page.count("data-presence-member=") == 2
