@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from network.core.models import utcnow
 from network.extensions import db
@@ -266,7 +266,7 @@ def active_spaces(site_id: int | None = None) -> list[Space]:
         select(Space)
         .join(Site)
         .where(Space.is_active.is_(True))
-        .options(selectinload(Space.closures))
+        .options(selectinload(Space.closures), contains_eager(Space.site))
     )
     if site_id:
         query = query.where(Space.site_id == site_id)
@@ -307,18 +307,13 @@ def bookings_of(
             )
         )
     query = query.order_by(Booking.start_at, Booking.id).limit(limit)
-    bookings = list(db.session.scalars(query))
-    _load_spaces(bookings)
-    return bookings
+    return list(db.session.scalars(query.options(*_WITH_SPACES)))
 
 
-def _load_spaces(bookings: list[Booking]) -> None:
-    """Load the bookings' spaces and sites in one query (no N+1 on list pages)."""
-    ids = {b.space_id for b in bookings}
-    if ids:
-        list(db.session.scalars(select(Space).where(Space.id.in_(ids))))
-        site_ids = {db.session.get(Space, i).site_id for i in ids}  # type: ignore[union-attr]
-        list(db.session.scalars(select(Site).where(Site.id.in_(site_ids))))
+#: Load the bookings' spaces and their sites in one query each (no N+1 on list pages).
+#: Attached to the bookings: loading them apart left them only weakly held by the session,
+#: so each booking's `space` was fetched again once they had been collected.
+_WITH_SPACES = (selectinload(Booking.space).selectinload(Space.site),)
 
 
 def waitlist_of(member_id: int, now: datetime | None = None) -> list[WaitlistEntry]:
@@ -405,13 +400,9 @@ def pending_approvals(limit: int = 200) -> list[Booking]:
         .where(Booking.status == BookingStatus.PENDING, Booking.end_at > utcnow())
         .order_by(Booking.start_at)
         .limit(limit)
+        .options(*_WITH_SPACES, selectinload(Booking.member))
     )
-    bookings = list(db.session.scalars(query))
-    _load_spaces(bookings)
-    members = {b.member_id for b in bookings}
-    if members:
-        list(db.session.scalars(select(Member).where(Member.id.in_(members))))
-    return bookings
+    return list(db.session.scalars(query))
 
 
 def week_start(day: date) -> date:
