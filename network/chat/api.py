@@ -20,6 +20,7 @@ from network.api.core import (
 from network.chat import live, operations, queries
 from network.chat.models import Channel, ChannelMember
 from network.chat.permissions import may_manage, may_post
+from network.core.ids import parse_id
 from network.extensions import db
 
 CHANNEL_SCHEMA = {
@@ -304,7 +305,9 @@ def list_messages(channel_id: int):
     channel, _membership = operations.readable_channel(current_user, channel_id)
     thread_id = None
     if request.args.get("thread"):
-        root, _c, _m = operations.readable_message(current_user, _int_arg("thread"))
+        root, _c, _m = operations.readable_message(
+            current_user, parse_id(request.args.get("thread", ""))
+        )
         thread_id = root.id
     page = queries.history(
         channel,
@@ -319,11 +322,6 @@ def list_messages(channel_id: int):
         "before": page.older,
         "after": page.newer,
     }
-
-
-def _int_arg(name: str) -> int | None:
-    raw = request.args.get(name, "")
-    return int(raw) if raw.isdigit() and len(raw) < 19 else None
 
 
 @bp.post("/channels/<int:channel_id>/messages")

@@ -28,6 +28,7 @@ from network.chat.permissions import may_manage, may_post, may_read
 from network.cooperative import current_settings
 from network.core import ratelimit, signals
 from network.core.errors import Conflict, Forbidden, Gone, Invalid, NotFound, TooManyRequests
+from network.core.ids import is_id
 from network.core.markup import render_markdown
 from network.core.mentions import link_mentions, resolve
 from network.core.models import utcnow
@@ -57,7 +58,7 @@ def membership_of(channel_id: int, member_id: int) -> ChannelMember | None:
 
 def readable_channel(viewer: Any, channel_id: Any) -> tuple[Channel, ChannelMember | None]:
     """The channel and the viewer's membership; a forbidden channel is answered as missing."""
-    channel = db.session.get(Channel, channel_id) if _is_id(channel_id) else None
+    channel = db.session.get(Channel, channel_id) if is_id(channel_id) else None
     membership = membership_of(channel.id, viewer.id) if channel else None
     if channel is None or not may_read(viewer, channel, membership):
         raise NotFound(CHANNEL_NOT_FOUND)
@@ -65,7 +66,7 @@ def readable_channel(viewer: Any, channel_id: Any) -> tuple[Channel, ChannelMemb
 
 
 def readable_message(viewer: Any, message_id: Any) -> tuple[Message, Channel, ChannelMember | None]:
-    message = db.session.get(Message, message_id) if _is_id(message_id) else None
+    message = db.session.get(Message, message_id) if is_id(message_id) else None
     if message is None:
         raise NotFound(MESSAGE_NOT_FOUND)
     try:
@@ -75,12 +76,8 @@ def readable_message(viewer: Any, message_id: Any) -> tuple[Message, Channel, Ch
     return message, channel, membership
 
 
-def _is_id(value: Any) -> bool:
-    return type(value) is int and 0 < value < 2**63
-
-
 def _active_members(ids: Any) -> list[Member]:
-    if not isinstance(ids, list) or not all(_is_id(i) for i in ids):
+    if not isinstance(ids, list) or not all(is_id(i) for i in ids):
         raise Invalid(fields={"member_ids": _l("Give a list of member ids.")})
     found = list(
         db.session.scalars(select(Member).where(Member.id.in_(ids), Member.is_active.is_(True)))
@@ -203,7 +200,7 @@ def add_member(actor: Member, channel: Channel, member_id: Any) -> ChannelMember
 
 def remove_member(actor: Member, channel: Channel, member_id: Any) -> None:
     """Leave a channel, or (owners and staff) remove someone: they stop hearing it at once."""
-    membership = membership_of(channel.id, member_id) if _is_id(member_id) else None
+    membership = membership_of(channel.id, member_id) if is_id(member_id) else None
     if membership is None:
         raise NotFound(_l("This member is not in the channel."))
     if member_id != actor.id and not may_manage(
@@ -219,7 +216,7 @@ def set_role(actor: Member, channel: Channel, member_id: Any, role: Any) -> Chan
     """Owners and staff make a member an owner, a poster (announcement channels) or plain."""
     if not may_manage(actor, channel, membership_of(channel.id, actor.id)):
         raise Forbidden(_l("Only the channel's owners and the support team can change roles."))
-    membership = membership_of(channel.id, member_id) if _is_id(member_id) else None
+    membership = membership_of(channel.id, member_id) if is_id(member_id) else None
     if membership is None:
         raise NotFound(_l("This member is not in the channel."))
     if not isinstance(role, str) or role not in set(ChannelRole):
@@ -307,7 +304,7 @@ def _render(body: str, mentioned: dict[str, int]) -> str:
 def _thread_root(channel: Channel, thread_id: Any) -> Message | None:
     if thread_id in (None, ""):
         return None
-    root = db.session.get(Message, thread_id) if _is_id(thread_id) else None
+    root = db.session.get(Message, thread_id) if is_id(thread_id) else None
     if root is None or root.channel_id != channel.id:
         raise Invalid(fields={"thread_id": _l("This message is not in the channel.")})
     if root.thread_id:
@@ -471,7 +468,7 @@ def mark_read(actor: Member, channel: Channel, message_id: Any) -> ChannelMember
     membership = membership_of(channel.id, actor.id)
     if membership is None:
         raise NotFound(CHANNEL_NOT_FOUND)
-    if not _is_id(message_id) and message_id != 0:
+    if not is_id(message_id) and message_id != 0:
         raise Invalid(fields={"message_id": _l("Give a message id.")})
     upto = min(message_id, channel.last_message_id)
     if upto > membership.last_read_id:

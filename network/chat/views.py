@@ -13,7 +13,8 @@ from network.chat.models import KIND_LABELS, Channel, ChannelMember, Message
 from network.chat.operations import EMOJI
 from network.chat.permissions import may_manage, may_post
 from network.core.errors import DomainError, Invalid
-from network.core.forms import invalid_form, reaction_choice
+from network.core.forms import form_id, invalid_form, reaction_choice
+from network.core.ids import parse_id
 from network.extensions import db
 
 bp = Blueprint("chat", __name__, url_prefix="/chat")
@@ -57,7 +58,7 @@ def direct():
     chosen = (
         [request.form["only"]] if request.form.get("only") else request.form.getlist("member_ids")
     )
-    ids = [int(v) for v in chosen if v.isdigit() and len(v) < 19]
+    ids = [i for i in map(parse_id, chosen) if i]
     try:
         channel, _created = operations.open_direct(current_user, ids)
     except DomainError as error:
@@ -144,18 +145,13 @@ def post(channel_id: int):
             found,
             request.form.get("body"),
             request.form.get("client_id"),
-            request.form.get("thread_id") and _form_int("thread_id"),
+            request.form.get("thread_id") and form_id(request.form, "thread_id"),
         )
     except DomainError as error:
         flash(str(next(iter(error.fields.values()), error.message)), "error")
         return redirect(request.referrer or url_for("chat.channel", channel_id=found.id))
     db.session.commit()
     return _back_to(message, found.id)
-
-
-def _form_int(name: str) -> int | None:
-    raw = request.form.get(name, "")
-    return int(raw) if raw.isdigit() and len(raw) < 19 else None
 
 
 @bp.get("/messages/<int:message_id>/edit")
@@ -221,7 +217,7 @@ def leave(channel_id: int):
 def invite(channel_id: int):
     found, _membership = operations.readable_channel(current_user, channel_id)
     try:
-        operations.add_member(current_user, found, _form_int("member_id"))
+        operations.add_member(current_user, found, form_id(request.form, "member_id"))
     except Invalid as error:
         flash(str(next(iter(error.fields.values()), error.message)), "error")
     else:

@@ -5,6 +5,7 @@ from typing import Any
 from flask import flash, render_template
 
 from network.core.errors import DomainError
+from network.core.ids import parse_id
 from network.extensions import db
 
 
@@ -27,3 +28,8 @@ def reaction_choice(form) -> tuple[str | None, bool]:
     if choice[:1] in ("+", "-"):
         return choice[1:], choice[0] == "+"
     return form.get("emoji"), form.get("present", "1") == "1"
+
+
+def form_id(form, name: str) -> int | None:
+    """The id in a form field, or None when it is missing or not a valid id."""
+    return parse_id(form.get(name, ""))

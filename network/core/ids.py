@@ -16,6 +16,11 @@ def parse_id(raw: Any) -> int | None:
     return value if 1 <= value <= MAX_ID else None
 
 
+def is_id(value: Any) -> bool:
+    """A JSON value that is a valid id: an integer (not a bool, not text) in range."""
+    return type(value) is int and 1 <= value <= MAX_ID
+
+
 class BoundedIntConverter(IntegerConverter):
     """`<int:…>` in routes: an id beyond the database's range is a 404, not a 500."""
 

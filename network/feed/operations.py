@@ -14,6 +14,7 @@ from network.cooperative import current_settings
 from network.core import images, ratelimit, signals
 from network.core.errors import Conflict, Forbidden, Invalid, NotFound, TooManyRequests
 from network.core.events import after_commit
+from network.core.ids import is_id
 from network.core.markup import render_markdown
 from network.core.mentions import link_mentions, resolve
 from network.core.models import utcnow
@@ -47,10 +48,6 @@ POST_NOT_FOUND = _l("This post does not exist or you cannot see it.")
 COMMENT_NOT_FOUND = _l("This comment does not exist or you cannot see it.")
 
 
-def _is_id(value: Any) -> bool:
-    return type(value) is int and 0 < value < 2**63
-
-
 # --- reading what one may act on ----------------------------------------------------------
 
 
@@ -61,14 +58,14 @@ def visible_post(viewer: Any, post: Post | None) -> bool:
 
 
 def get_post(viewer: Any, post_id: Any) -> Post:
-    post = db.session.get(Post, post_id) if _is_id(post_id) else None
+    post = db.session.get(Post, post_id) if is_id(post_id) else None
     if not visible_post(viewer, post):
         raise NotFound(POST_NOT_FOUND)
     return post  # type: ignore[return-value]
 
 
 def get_comment(viewer: Any, comment_id: Any) -> Comment:
-    comment = db.session.get(Comment, comment_id) if _is_id(comment_id) else None
+    comment = db.session.get(Comment, comment_id) if is_id(comment_id) else None
     if comment is None or comment.deleted_at is not None:
         raise NotFound(COMMENT_NOT_FOUND)
     post = db.session.get(Post, comment.post_id)
@@ -317,7 +314,7 @@ def add_comment(actor: Member, post_id: Any, body: Any, parent_id: Any = None) -
     text = _text(body, MAX_COMMENT)
     parent = None
     if parent_id not in (None, ""):
-        parent = db.session.get(Comment, parent_id) if _is_id(parent_id) else None
+        parent = db.session.get(Comment, parent_id) if is_id(parent_id) else None
         if parent is None or parent.post_id != post.id or not parent.is_live:
             raise Invalid(fields={"parent_id": _l("This comment is not on the post.")})
         if parent.parent_id is not None:  # one level of replies
@@ -409,10 +406,10 @@ def report(actor: Member, reason: Any, post_id: Any = None, comment_id: Any = No
 def _target(post_id: Any, comment_id: Any) -> Post | Comment:
     if comment_id not in (None, ""):
         found: Post | Comment | None = (
-            db.session.get(Comment, comment_id) if _is_id(comment_id) else None
+            db.session.get(Comment, comment_id) if is_id(comment_id) else None
         )
     else:
-        found = db.session.get(Post, post_id) if _is_id(post_id) else None
+        found = db.session.get(Post, post_id) if is_id(post_id) else None
     if found is None or found.deleted_at is not None:
         raise NotFound(POST_NOT_FOUND)
     return found
@@ -450,7 +447,7 @@ def restore(actor: Member, post_id: Any = None, comment_id: Any = None) -> None:
 
 def dismiss(actor: Member, report_id: Any) -> Report:
     require_staff(actor)
-    found = db.session.get(Report, report_id) if _is_id(report_id) else None
+    found = db.session.get(Report, report_id) if is_id(report_id) else None
     if found is None:
         raise NotFound(_l("This report does not exist."))
     found.status, found.resolved_at, found.resolved_by_id = (

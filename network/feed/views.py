@@ -12,7 +12,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from network.core.errors import DomainError, Invalid
-from network.core.forms import invalid_form, reaction_choice
+from network.core.forms import form_id, invalid_form, reaction_choice
 from network.core.permissions import is_staff, require_staff
 from network.extensions import db
 from network.feed import notifications, operations, queries
@@ -207,7 +207,10 @@ def pin(post_id: int):
 def comment(post_id: int):
     try:
         created = operations.add_comment(
-            current_user, post_id, request.form.get("body"), _form_int("parent_id")
+            current_user,
+            post_id,
+            request.form.get("body"),
+            form_id(request.form, "parent_id"),
         )
     except Invalid as error:
         found = operations.get_post(current_user, post_id)
@@ -216,11 +219,6 @@ def comment(post_id: int):
         return invalid_form("feed/post.html", error, **context)
     db.session.commit()
     return _back(post_id, f"c{created.id}")
-
-
-def _form_int(name: str) -> int | None:
-    raw = request.form.get(name, "")
-    return int(raw) if raw.isdigit() and len(raw) < 19 else None
 
 
 @bp.post("/feed/comments/<int:comment_id>/edit")
@@ -240,7 +238,10 @@ def delete_comment(comment_id: int):
 
 @bp.post("/feed/report")
 def report():
-    post_id, comment_id = _form_int("post_id"), _form_int("comment_id")
+    post_id, comment_id = (
+        form_id(request.form, "post_id"),
+        form_id(request.form, "comment_id"),
+    )
     try:
         operations.report(current_user, request.form.get("reason"), post_id, comment_id)
     except Invalid as error:
@@ -261,7 +262,10 @@ def reports():
 def hide():
     try:
         operations.hide(
-            current_user, request.form.get("reason"), _form_int("post_id"), _form_int("comment_id")
+            current_user,
+            request.form.get("reason"),
+            form_id(request.form, "post_id"),
+            form_id(request.form, "comment_id"),
         )
     except Invalid as error:
         flash(str(next(iter(error.fields.values()), error.message)), "error")
@@ -273,7 +277,11 @@ def hide():
 
 @bp.post("/staff/moderation/restore")
 def restore():
-    operations.restore(current_user, _form_int("post_id"), _form_int("comment_id"))
+    operations.restore(
+        current_user,
+        form_id(request.form, "post_id"),
+        form_id(request.form, "comment_id"),
+    )
     db.session.commit()
     return redirect(request.referrer or url_for("feed.reports"))
 
@@ -298,7 +306,7 @@ def notifications_page():
 
 @bp.post("/notifications/read")
 def notifications_read():
-    one = _form_int("id")
+    one = form_id(request.form, "id")
     notifications.mark_read(current_user.id, [one] if one else None)
     db.session.commit()
     target = request.form.get("url") or ""

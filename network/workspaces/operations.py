@@ -22,7 +22,7 @@ from sqlalchemy import select
 from network.cooperative import current_settings
 from network.core import audit, signals
 from network.core.errors import Conflict, Invalid, NotFound
-from network.core.ids import MAX_ID, parse_id
+from network.core.ids import is_id, parse_id
 from network.core.models import utcnow
 from network.core.permissions import is_staff, require_staff
 from network.extensions import db
@@ -72,12 +72,8 @@ class BookingConflict(Conflict):
 # --- lookups -------------------------------------------------------------------------------
 
 
-def _is_id(value: Any) -> bool:
-    return type(value) is int and 0 < value <= MAX_ID
-
-
 def get_space(space_id: Any, *, inactive_too: bool = False) -> Space:
-    space = db.session.get(Space, space_id) if _is_id(space_id) else None
+    space = db.session.get(Space, space_id) if is_id(space_id) else None
     if space is None or not (space.is_active or inactive_too):
         raise NotFound(SPACE_NOT_FOUND)
     return space
@@ -96,7 +92,7 @@ def _lock_space(space_id: int) -> Space:
 
 def visible_booking(viewer: Any, booking_id: Any) -> Booking:
     """The viewer's own booking, or any for staff; another's is answered as missing."""
-    booking = db.session.get(Booking, booking_id) if _is_id(booking_id) else None
+    booking = db.session.get(Booking, booking_id) if is_id(booking_id) else None
     if booking is None or not (booking.member_id == viewer.id or is_staff(viewer)):
         raise NotFound(BOOKING_NOT_FOUND)
     return booking
@@ -299,7 +295,7 @@ def add_closure(actor: Member, space: Space, starts_on: Any, ends_on: Any, reaso
 
 def remove_closure(actor: Member, space: Space, closure_id: Any) -> None:
     require_staff(actor)
-    closure = db.session.get(Closure, closure_id) if _is_id(closure_id) else None
+    closure = db.session.get(Closure, closure_id) if is_id(closure_id) else None
     if closure is None or closure.space_id != space.id:
         raise NotFound()
     db.session.delete(closure)
@@ -352,7 +348,7 @@ def _request(actor: Member, data: dict[str, Any], now: datetime, *, lock: bool) 
     space_id = data.get("space_id")
     if isinstance(space_id, str):
         space_id = parse_id(space_id)
-    if not _is_id(space_id):
+    if not is_id(space_id):
         raise Invalid(fields={"space_id": _l("Choose a space.")})
     try:
         space = _lock_space(space_id) if lock else get_space(space_id)  # type: ignore[arg-type]
@@ -370,7 +366,7 @@ def _request(actor: Member, data: dict[str, Any], now: datetime, *, lock: bool) 
         require_staff(actor)
         raw = data.get("member_id")
         member_id = parse_id(raw) if isinstance(raw, str) else raw
-        found = db.session.get(Member, member_id) if _is_id(member_id) else None
+        found = db.session.get(Member, member_id) if is_id(member_id) else None
         if found is None or not found.is_active:
             raise Invalid(fields={"member_id": _l("This member does not exist.")})
         member = found
@@ -1017,7 +1013,7 @@ def join_waitlist(actor: Member, space: Space, data: dict[str, Any]) -> Waitlist
 
 
 def leave_waitlist(actor: Member, entry_id: Any) -> None:
-    entry = db.session.get(WaitlistEntry, entry_id) if _is_id(entry_id) else None
+    entry = db.session.get(WaitlistEntry, entry_id) if is_id(entry_id) else None
     if entry is None or entry.member_id != actor.id:
         raise NotFound(_l("You are not waiting for this slot."))
     entry.status = WaitStatus.WITHDRAWN
