@@ -6,9 +6,10 @@ from network.chat.models import Channel, ChannelKind, ChannelMember, ChannelRole
 from network.core.permissions import is_staff
 
 
-def may_read(viewer: Any, channel: Channel, membership: ChannelMember | None) -> bool:
-    """Public channels are open to every member; the others to their members only."""
-    return membership is not None or channel.kind == ChannelKind.PUBLIC
+def may_read(viewer: Any, channel: Channel, membership: ChannelMember | bool | None) -> bool:
+    """Public channels are open to every member; the others to their members only
+    (`membership`: the viewer's, or whether they have one)."""
+    return bool(membership) or channel.kind == ChannelKind.PUBLIC
 
 
 def may_post(viewer: Any, channel: Channel, membership: ChannelMember | None) -> bool:

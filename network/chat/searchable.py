@@ -7,13 +7,14 @@ conversation's only for its members (audience "channel:<id>"), and every hit is 
 from collections.abc import Iterator
 from typing import Any
 
-from flask import url_for
+from flask import g, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from network.chat.models import Channel, ChannelKind, ChannelMember, Message
 from network.chat.permissions import may_read
+from network.chat.queries import member_channel_ids
 from network.extensions import db
 from network.search import Document, SearchKind, register_kind
 from network.search.registry import AUDIENCE_PROVIDERS, MEMBERS
@@ -51,11 +52,19 @@ def _all_ids() -> list[int]:
     return list(db.session.scalars(select(Message.id).where(Message.deleted_at.is_(None))))
 
 
+def _my_channel_ids(viewer: Any) -> set[int]:
+    """The viewer's channels, asked once per request (every hit is re-checked)."""
+    key = f"terreau_chat_channels_{viewer.id}"
+    if key not in g:
+        setattr(g, key, set(member_channel_ids(viewer.id)))
+    return getattr(g, key)
+
+
 def _visible(viewer: Any, message: Message) -> bool:
     if message.is_deleted:
         return False
-    membership = db.session.get(ChannelMember, (message.channel_id, viewer.id))
-    return may_read(viewer, message.channel, membership)
+    member = message.channel_id in _my_channel_ids(viewer)
+    return may_read(viewer, message.channel, member)
 
 
 def _channels_of(viewer: Any) -> set[str]:
