@@ -13,7 +13,7 @@ from network.chat.models import KIND_LABELS, Channel, ChannelMember, Message
 from network.chat.operations import EMOJI
 from network.chat.permissions import may_manage, may_post
 from network.core.errors import DomainError, Invalid
-from network.core.forms import form_id, invalid_form, reaction_choice
+from network.core.forms import flash_error, form_id, invalid_form, reaction_choice
 from network.core.ids import parse_id
 from network.extensions import db
 
@@ -62,7 +62,7 @@ def direct():
     try:
         channel, _created = operations.open_direct(current_user, ids)
     except DomainError as error:
-        flash(str(next(iter(error.fields.values()), error.message)), "error")
+        flash_error(error)
         return redirect(request.referrer or url_for("chat.index"))
     db.session.commit()
     return redirect(url_for("chat.channel", channel_id=channel.id))
@@ -148,7 +148,7 @@ def post(channel_id: int):
             request.form.get("thread_id") and form_id(request.form, "thread_id"),
         )
     except DomainError as error:
-        flash(str(next(iter(error.fields.values()), error.message)), "error")
+        flash_error(error)
         return redirect(request.referrer or url_for("chat.channel", channel_id=found.id))
     db.session.commit()
     return _back_to(message, found.id)
@@ -219,7 +219,7 @@ def invite(channel_id: int):
     try:
         operations.add_member(current_user, found, form_id(request.form, "member_id"))
     except Invalid as error:
-        flash(str(next(iter(error.fields.values()), error.message)), "error")
+        flash_error(error)
     else:
         db.session.commit()
     return redirect(url_for("chat.channel", channel_id=found.id))
@@ -253,7 +253,7 @@ def settings(channel_id: int):
         operations.update_channel(current_user, found, data)
     except (Invalid, DomainError) as error:
         db.session.rollback()
-        flash(str(next(iter(error.fields.values()), error.message)), "error")
+        flash_error(error)
     else:
         db.session.commit()
     return redirect(url_for("chat.channel", channel_id=found.id))

@@ -33,3 +33,8 @@ def reaction_choice(form) -> tuple[str | None, bool]:
 def form_id(form, name: str) -> int | None:
     """The id in a form field, or None when it is missing or not a valid id."""
     return parse_id(form.get(name, ""))
+
+
+def flash_error(error: DomainError) -> None:
+    """Tell what went wrong on the next page: the first field's message, else the error's."""
+    flash(str(next(iter(error.fields.values()), error.message)), "error")

@@ -12,7 +12,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from network.core.errors import DomainError, Invalid
-from network.core.forms import form_id, invalid_form, reaction_choice
+from network.core.forms import flash_error, form_id, invalid_form, reaction_choice
 from network.core.permissions import is_staff, require_staff
 from network.extensions import db
 from network.feed import notifications, operations, queries
@@ -245,7 +245,7 @@ def report():
     try:
         operations.report(current_user, request.form.get("reason"), post_id, comment_id)
     except Invalid as error:
-        flash(str(next(iter(error.fields.values()), error.message)), "error")
+        flash_error(error)
         return redirect(request.referrer or url_for("feed.index"))
     db.session.commit()
     flash(_("Thank you: the support team will look at it."), "success")
@@ -268,7 +268,7 @@ def hide():
             form_id(request.form, "comment_id"),
         )
     except Invalid as error:
-        flash(str(next(iter(error.fields.values()), error.message)), "error")
+        flash_error(error)
         return redirect(request.referrer or url_for("feed.reports"))
     db.session.commit()
     flash(_("The content is hidden and its author was told."), "success")

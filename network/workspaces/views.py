@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 
 from network.cooperative import cooperative_today
 from network.core.errors import DomainError, NotFound
-from network.core.forms import invalid_form
+from network.core.forms import flash_error, invalid_form
 from network.core.ids import parse_id
 from network.core.models import utcnow
 from network.core.permissions import is_staff, require_staff
@@ -234,7 +234,7 @@ def waitlist_post(space_id: int):
         )
     except DomainError as error:
         db.session.rollback()
-        flash(str(next(iter(error.fields.values()), error.message)), "error")
+        flash_error(error)
         return redirect(url_for("workspaces.space", space_id=found.id))
     db.session.commit()
     flash(_("You are on the waitlist: we will offer you the seat if one frees up."), "success")
@@ -289,7 +289,7 @@ def _after_action(booking_id: int, message: str):
 
 def _flash_error(error: DomainError, booking_id: int):
     db.session.rollback()
-    flash(str(next(iter(error.fields.values()), error.message)), "error")
+    flash_error(error)
     return redirect(url_for("workspaces.booking", booking_id=booking_id))
 
 
