@@ -131,7 +131,7 @@ def notify_many(
 ) -> None:
     """Tell many members the same thing (an official notice to everyone): one insert, one
     query for their e-mail choices, one e-mail body per language, live events sent after
-    the commit in the background — not a few queries per member."""
+    the commit to those connected — not a few queries per member."""
     wanted = set(member_ids) - {actor_id}
     if len(wanted) <= BULK:
         for member_id in sorted(wanted):
@@ -175,8 +175,7 @@ def notify_many(
     )
     probe = Notification(msgid=msgid, params=params, url=url)
     _mail_many([m for m in members if deliveries[m.id] == Delivery.IMMEDIATELY], probe)
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    after_commit(db.session, socketio.start_background_task, _deliver_live_many, app, members)
+    after_commit(db.session, _deliver_live_many, [m.id for m in members])
 
 
 def _mail_many(members: list[Any], notification: Notification) -> None:
@@ -200,12 +199,13 @@ def _mail_many(members: list[Any], notification: Notification) -> None:
 _NAME = "\x00name\x00"
 
 
-def _deliver_live_many(app: Any, members: list[Any]) -> None:
+def _deliver_live_many(member_ids: list[int]) -> None:
+    """Tell the members who have a tab open (one look-up for all), not every recipient."""
+    from network.core import realtime
     from network.members.events import user_room
 
-    with app.app_context():
-        for member in members:
-            socketio.emit("notification", {"id": None}, to=user_room(member.id))
+    for member_id in realtime.registry().connected(member_ids):
+        socketio.emit("notification", {"id": None}, to=user_room(member_id))
 
 
 def _deliver_live(notification_id: int, member_id: int) -> None:

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from network.core.signals import notification_requested
 from network.extensions import db
 from tests.conftest import paris_today
 
@@ -89,3 +90,25 @@ def book(client):
         )
 
     return send
+
+
+@pytest.fixture
+def notes():
+    """The notifications the module asks for, as they are sent."""
+    received = []
+
+    def listener(member_id, **kwargs):
+        actor = kwargs["actor"]
+        received.append(
+            {
+                "member_id": member_id,
+                "kind": kwargs["kind"],
+                "url": kwargs["url"],
+                "text": str(kwargs["text"]),
+                "actor_id": actor.id if actor is not None else None,
+            }
+        )
+
+    notification_requested.connect(listener)
+    yield received
+    notification_requested.disconnect(listener)

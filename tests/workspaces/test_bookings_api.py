@@ -6,30 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from network.core.signals import notification_requested
 from tests.conftest import paris_today
 from tests.workspaces.conftest import at, next_weekday
-
-
-@pytest.fixture
-def notes():
-    received = []
-
-    def listener(member_id, **kwargs):
-        actor = kwargs["actor"]
-        received.append(
-            {
-                "member_id": member_id,
-                "kind": kwargs["kind"],
-                "url": kwargs["url"],
-                "text": str(kwargs["text"]),
-                "actor_id": actor.id if actor is not None else None,
-            }
-        )
-
-    notification_requested.connect(listener)
-    yield received
-    notification_requested.disconnect(listener)
 
 
 def test_book_then_read_list_and_cancel(member_api, make_space, book, client, notes):

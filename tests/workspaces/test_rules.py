@@ -4,34 +4,11 @@ booking for a member with an audited override, approval, waitlist, check-in and 
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from network.core.audit import AuditEvent
-from network.core.signals import notification_requested
 from network.extensions import db
 from tests.workspaces.conftest import at, next_weekday
-
-
-@pytest.fixture
-def notes():
-    received = []
-
-    def listener(member_id, **kwargs):
-        actor = kwargs["actor"]
-        received.append(
-            {
-                "member_id": member_id,
-                "kind": kwargs["kind"],
-                "url": kwargs["url"],
-                "text": str(kwargs["text"]),
-                "actor_id": actor.id if actor is not None else None,
-            }
-        )
-
-    notification_requested.connect(listener)
-    yield received
-    notification_requested.disconnect(listener)
 
 
 def _set(app, admin, **values):
