@@ -6,12 +6,12 @@ with `write_intent`; reads keep a deferred BEGIN so they never wait for writers 
 """
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, select
 
 _write_intent: ContextVar[bool] = ContextVar("terreau_write_intent", default=True)
 
@@ -42,6 +42,7 @@ def configure_engine(engine: Engine) -> None:
             "synchronous=NORMAL",
             "busy_timeout=5000",
             "foreign_keys=ON",
+            "mmap_size=1073741824",
         ):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
@@ -85,3 +86,18 @@ def writer_turn(engine: Engine, session: Any, writes: bool = True) -> Iterator[N
     finally:
         session.rollback()  # an uncommitted transaction must not outlive the turn
         give_writer_turn()
+
+
+def by_id(session: Any, model: Any, ids: Iterable[int], query: Any = None) -> dict[int, Any]:
+    """Objects of `model` by id: those the session already holds without asking the
+    database again, the others with `query` (default: a plain select), filtered by id."""
+    known: dict[int, Any] = {}
+    for object_id in ids:
+        found = session.identity_map.get(session.identity_key(model, object_id))
+        if found is not None:
+            known[object_id] = found
+    missing = set(ids) - set(known)
+    if missing:
+        query = select(model) if query is None else query
+        known.update((o.id, o) for o in session.scalars(query.where(model.id.in_(missing))))
+    return known

@@ -8,9 +8,10 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, select
+from sqlalchemy import Integer, String, bindparam, case, func, literal, null, select, union_all
 from sqlalchemy.orm import joinedload
 
+from network.core.database import by_id
 from network.core.errors import Invalid
 from network.core.pagination import decode_cursor, encode_cursor, parse_limit
 from network.core.permissions import is_staff
@@ -34,13 +35,21 @@ POST_KINDS = ("post", "notice")
 PINNED_SHOWN = 3
 
 
+@dataclass(frozen=True)
+class TopicName:
+    """A topic as cards and the side panel show it (not a database row)."""
+
+    key: str
+    name: str
+
+
 @dataclass
 class PostView:
     """A post with what its card shows."""
 
     post: Post
     reactions: list[dict] = field(default_factory=list)
-    topics: list[Topic] = field(default_factory=list)
+    topics: list[TopicName] = field(default_factory=list)
     acknowledged: bool = False
     acknowledgements: int = 0
 
@@ -50,53 +59,89 @@ class PostView:
 
 @dataclass
 class Entry:
-    item: FeedItem
+    item: Any  # the feed item's row: id, kind, object_id, actor_id, created_at
     kind: FeedKind
     obj: Any
     actor: Member | None
 
 
+# Statements a feed page runs every time, built once (bound to the page's ids and viewer).
+_IDS = bindparam("ids", expanding=True)
+_VIEWER = bindparam("viewer")
+_POSTS = (
+    select(Post)
+    .where(Post.id.in_(_IDS))
+    .options(joinedload(Post.author).load_only(Member.id, Member.display_name))
+)
+
+
+def _mine(member_id: Any) -> Any:
+    return func.max(case((member_id == _VIEWER, 1), else_=0))
+
+
+# A batch's reactions (r), topics (t) and acknowledgements (a) in one statement:
+# (what, post id, emoji or topic key, topic name, count, mine, first reaction).
+_CARD_PARTS = union_all(
+    select(
+        literal("r", String),
+        PostReaction.post_id,
+        PostReaction.emoji,
+        literal("", String),
+        func.count(),
+        _mine(PostReaction.member_id),
+        func.min(PostReaction.created_at),
+    )
+    .where(PostReaction.post_id.in_(_IDS))
+    .group_by(PostReaction.post_id, PostReaction.emoji),
+    select(
+        literal("t", String),
+        PostTopic.post_id,
+        Topic.key,
+        Topic.name,
+        literal(0),
+        literal(0),
+        null(),
+    )
+    .join(Topic, Topic.id == PostTopic.topic_id)
+    .where(PostTopic.post_id.in_(_IDS)),
+    select(
+        literal("a", String),
+        NoticeAck.post_id,
+        literal("", String),
+        literal("", String),
+        func.count(),
+        _mine(NoticeAck.member_id),
+        null(),
+    )
+    .where(NoticeAck.post_id.in_(_IDS))
+    .group_by(NoticeAck.post_id),
+)
+
+
 def load_posts(ids: list[int], viewer: Any) -> dict[int, PostView]:
-    """Posts by id with authors, reactions, topics and acknowledgements: four queries."""
+    """Posts by id with authors (one query), and their reactions, topics and
+    acknowledgements (one more)."""
     if not ids:
         return {}
-    posts = db.session.scalars(
-        select(Post)
-        .where(Post.id.in_(ids))
-        .options(joinedload(Post.author).load_only(Member.id, Member.display_name))
-    ).all()
+    posts = db.session.scalars(_POSTS, {"ids": ids}).all()
     views = {p.id: PostView(p) for p in posts}
-    for post_id, emoji, count, mine in db.session.execute(
-        select(
-            PostReaction.post_id,
-            PostReaction.emoji,
-            func.count(),
-            func.max(case((PostReaction.member_id == viewer.id, 1), else_=0)),
-        )
-        .where(PostReaction.post_id.in_(ids))
-        .group_by(PostReaction.post_id, PostReaction.emoji)
-        .order_by(PostReaction.post_id, func.min(PostReaction.created_at))
+    reactions = []
+    for what, post_id, key, name, count, mine, first in db.session.execute(
+        _CARD_PARTS, {"ids": ids, "viewer": viewer.id}
     ):
-        views[post_id].reactions.append({"emoji": emoji, "count": count, "mine": bool(mine)})
-    for post_id, topic in db.session.execute(
-        select(PostTopic.post_id, Topic)
-        .join(Topic, Topic.id == PostTopic.topic_id)
-        .where(PostTopic.post_id.in_(ids))
-        .order_by(Topic.key)
-    ):
-        views[post_id].topics.append(topic)
-    notices = [p.id for p in posts if p.is_notice]
-    if notices:
-        for post_id, count, mine in db.session.execute(
-            select(
-                NoticeAck.post_id,
-                func.count(),
-                func.max(case((NoticeAck.member_id == viewer.id, 1), else_=0)),
-            )
-            .where(NoticeAck.post_id.in_(notices))
-            .group_by(NoticeAck.post_id)
-        ):
-            views[post_id].acknowledgements, views[post_id].acknowledged = count, bool(mine)
+        view = views.get(post_id)
+        if view is None:
+            continue
+        if what == "r":
+            reactions.append((first, key, view, count, mine))
+        elif what == "t":
+            view.topics.append(TopicName(key, name))
+        else:
+            view.acknowledgements, view.acknowledged = count, bool(mine)
+    for _first, emoji, view, count, mine in sorted(reactions, key=lambda r: (r[0], r[1])):
+        view.reactions.append({"emoji": emoji, "count": count, "mine": bool(mine)})
+    for view in views.values():
+        view.topics.sort(key=lambda topic: topic.key)
     return views
 
 
@@ -137,7 +182,7 @@ def feed_page(
     size = parse_limit(limit, 20, maximum=50)
     kind = _kind(kind)
     cursor = decode_cursor(before, (int,))
-    query = select(FeedItem).where(FeedItem.hidden.is_(False), FeedItem.kind.in_(list(KINDS)))
+    query = select(*_ITEM_COLUMNS).where(FeedItem.hidden.is_(False), FeedItem.kind.in_(list(KINDS)))
     if cursor:
         query = query.where(FeedItem.id < cursor[0])
     if kind:
@@ -148,21 +193,51 @@ def feed_page(
             return FeedPage([], None)
         tagged = select(PostTopic.post_id).where(PostTopic.topic_id == found.id)
         query = query.where(FeedItem.kind.in_(POST_KINDS), FeedItem.object_id.in_(tagged))
-    rows = list(db.session.scalars(query.order_by(FeedItem.id.desc()).limit(size + 1)))
+    query = query.order_by(FeedItem.id.desc()).limit(size + 1)
+    if with_pinned:  # the pinned posts come with the page's items, in the same statement
+        query = union_all(select(query.subquery()), select(_PINNED.subquery()))
+    rows = db.session.execute(query).all()
+    pinned_ids = [r.object_id for r in sorted(rows, key=_pinned_first) if r.id == PINNED_ROW]
+    rows = sorted((r for r in rows if r.id != PINNED_ROW), key=lambda r: -r.id)
     more = len(rows) > size
     rows = rows[:size]
-    pinned_ids = _pinned_ids() if with_pinned else []
     entries, loaded = entries_for(rows, viewer, {load_posts: pinned_ids})
     posts = loaded.get(load_posts, {})
     pinned = [posts[i] for i in pinned_ids if i in posts]
     return FeedPage(entries, encode_cursor([rows[-1].id]) if more and rows else None, pinned)
 
 
+_ITEM_COLUMNS = (
+    FeedItem.id,
+    FeedItem.kind,
+    FeedItem.object_id,
+    FeedItem.actor_id,
+    FeedItem.created_at,
+)
+PINNED_ROW = 0  # the `id` of the rows that are pinned posts (feed items start at 1)
+_PINNED = (
+    select(
+        literal(PINNED_ROW).label("id"),
+        literal("pinned", String).label("kind"),
+        Post.id.label("object_id"),
+        literal(None, Integer).label("actor_id"),
+        Post.pinned_at.label("created_at"),
+    )
+    .where(Post.pinned_at.is_not(None), Post.deleted_at.is_(None), Post.hidden_at.is_(None))
+    .order_by(Post.pinned_at.desc())
+    .limit(PINNED_SHOWN)
+)
+
+
+def _pinned_first(row: Any) -> Any:
+    return -row.created_at.timestamp() if row.id == PINNED_ROW else 0
+
+
 Loader = Callable[[list[int], Any], dict[int, Any]]
 
 
 def entries_for(
-    rows: list[FeedItem], viewer: Any, extra: dict[Loader, list[int]] | None = None
+    rows: list[Any], viewer: Any, extra: dict[Loader, list[int]] | None = None
 ) -> tuple[list[Entry], dict[Loader, dict[int, Any]]]:
     """Load the objects of every kind sharing a loader in one batch (posts and notices
     together, with `extra` ids), and the actors in one query."""
@@ -170,7 +245,7 @@ def entries_for(
     for row in rows:
         wanted.setdefault(KINDS[row.kind].load, set()).add(row.object_id)
     loaded = {loader: loader(sorted(ids), viewer) for loader, ids in wanted.items() if ids}
-    actors = _members({row.actor_id for row in rows if row.actor_id})
+    actors = by_id(db.session, Member, {row.actor_id for row in rows if row.actor_id})
     entries = []
     for row in rows:
         kind = KINDS[row.kind]
@@ -178,33 +253,6 @@ def entries_for(
         if obj is not None and kind.visible(viewer, obj):
             entries.append(Entry(row, kind, obj, actors.get(row.actor_id or 0)))
     return entries, loaded
-
-
-def _members(ids: set[int]) -> dict[int, Member]:
-    """Members by id: those the loaders already brought (authors, members shown) without
-    asking the database again, the others in one query."""
-    known: dict[int, Member] = {}
-    for member_id in ids:
-        found = db.session.identity_map.get(db.session.identity_key(Member, member_id))
-        if found is not None:
-            known[member_id] = found  # type: ignore[assignment]
-    missing = ids - set(known)
-    if missing:
-        known.update(
-            (m.id, m) for m in db.session.scalars(select(Member).where(Member.id.in_(missing)))
-        )
-    return known
-
-
-def _pinned_ids() -> list[int]:
-    return list(
-        db.session.scalars(
-            select(Post.id)
-            .where(Post.pinned_at.is_not(None), Post.deleted_at.is_(None), Post.hidden_at.is_(None))
-            .order_by(Post.pinned_at.desc())
-            .limit(PINNED_SHOWN)
-        )
-    )
 
 
 def comments_of(post: Post, viewer: Any) -> list[tuple[Comment, list[Comment]]]:
@@ -248,14 +296,6 @@ def open_reports() -> list[Report]:
             .order_by(Report.id)
         )
     )
-
-
-@dataclass(frozen=True)
-class TopicName:
-    """A topic as the feed's side panel shows it (not a database row)."""
-
-    key: str
-    name: str
 
 
 _topics_cache: dict[tuple, tuple[float, tuple, list[tuple[TopicName, int]]]] = {}

@@ -5,15 +5,20 @@ from typing import Any
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import load_only
 
 from network.core import signals
 from network.extensions import db
 from network.feed import FeedKind, publish, register_feed_kind, withdraw
 from network.members.models import OPEN_TO_LABELS, Member, Visibility
 
+#: What the members' items show and their visibility needs (not the whole profile).
+_SHOWN = (Member.id, Member.display_name, Member.is_active, Member.open_to, Member.vis_open_to)
+
 
 def _load(ids: list[int], _viewer: Any) -> dict[int, Member]:
-    return {m.id: m for m in db.session.scalars(select(Member).where(Member.id.in_(ids)))}
+    query = select(Member).options(load_only(*_SHOWN)).where(Member.id.in_(ids))
+    return {m.id: m for m in db.session.scalars(query)}
 
 
 def _member_json(member: Member) -> dict[str, Any]:
