@@ -71,8 +71,9 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     PAGE_SIZE = 30
     FACETS_CACHE_SECONDS = _env_int("TERREAU_FACETS_CACHE_SECONDS", 60)
-    # Index writes wait this long in a background writer to go together (None: at once).
-    SEARCH_WRITE_DELAY: float | None = 0.05
+    # Index writes wait this long in the writer process to go together (None: at once, in
+    # the committing process).
+    SEARCH_WRITE_DELAY: float | None = 0.5
     PROXY_COUNT = _env_int("TERREAU_PROXY_COUNT", 0)  # reverse proxies in front (X-Forwarded-*)
     MAIL_ASYNC = True  # send after commit in a background thread, not in the request
     PASSWORD_HASH_METHOD = "scrypt"
@@ -91,7 +92,7 @@ class TestingConfig(Config):
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast for tests; scrypt everywhere else
     MAIL_ASYNC = False  # tests read the outbox right after the request
     FACETS_CACHE_SECONDS = 0  # tests change members and count them again at once
-    SEARCH_WRITE_DELAY = None  # tests search right after a write (the batch writer: its test)
+    SEARCH_WRITE_DELAY = None  # tests search right after a write (the writer process: its test)
     LOGIN_RATE_LIMIT = "1000 per minute"
     LOGIN_ACCOUNT_RATE_LIMIT = "1000 per minute"
     RESET_RATE_LIMIT = "1000 per minute"

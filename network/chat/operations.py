@@ -366,7 +366,7 @@ def post_message(
     channel.last_message_at = message.created_at
     membership.last_read_id = message.id  # type: ignore[union-attr]
     _record_mentions(channel, message, mentioned, everyone, actor)
-    index_later("message", message.id)
+    index_later("message", message.id, new=True)
     live.message_posted(message, sorted(mentioned), everyone)
     signals.message_posted.send(
         message,

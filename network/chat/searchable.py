@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload
 from network.chat.models import Channel, ChannelKind, ChannelMember, Message
 from network.chat.permissions import may_read
 from network.chat.queries import member_channel_ids
+from network.core.database import by_id
 from network.extensions import db
 from network.search import Document, SearchKind, register_kind
 from network.search.registry import AUDIENCE_PROVIDERS, MEMBERS
@@ -25,12 +26,10 @@ def channel_audience(channel: Channel) -> str:
 
 
 def _load(ids: list[int]) -> dict[int, Message]:
-    query = (
-        select(Message)
-        .where(Message.id.in_(ids))
-        .options(joinedload(Message.author), joinedload(Message.channel))
-    )
-    return {m.id: m for m in db.session.scalars(query)}
+    """Messages by id, with their authors and channels (a message just posted or edited is
+    already in the session: no query)."""
+    query = select(Message).options(joinedload(Message.author), joinedload(Message.channel))
+    return by_id(db.session, Message, ids, query)
 
 
 def _documents(ids: list[int]) -> Iterator[Document]:

@@ -481,15 +481,22 @@ class WhooshBackend:
         return Found(hits, dict(counts), total, start + per_page < total)
 
     # --- writing ---------------------------------------------------------------------------
-    def update(self, refs: list[tuple[str, int]], docs: list[Document]) -> None:
-        """Replace every document of the objects `refs` by `docs` (none: delete them).
+    def update(
+        self,
+        refs: list[tuple[str, int]],
+        docs: list[Document],
+        fresh: Iterable[tuple[str, int]] = (),
+    ) -> None:
+        """Replace every document of the objects `refs` by `docs` (none: delete them);
+        `fresh` objects were never indexed, so nothing of theirs is looked for (deleting
+        opens every segment, the larger part of writing a new chat message).
 
         During a rebuild the refs are also journaled, to be replayed into the new index."""
         self._journal(refs)
         if not self.exists():
             return  # a rebuild will include them
         writer = _retrying(lambda: AsyncWriter(index.open_dir(str(self.folder)), delay=0.1))
-        for kind, object_id in refs:
+        for kind, object_id in set(refs) - set(fresh):
             writer.delete_by_term("ref", f"{kind}:{object_id}")
         for doc in docs:
             writer.add_document(**fields_of(doc))

@@ -6,7 +6,6 @@ so a rolled-back change is never indexed and a failing index never fails the use
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from network.core.events import after_commit
 from network.extensions import db
 from network.search.backend import WhooshBackend
 from network.search.registry import KINDS, Document
+from network.search.writer import ProcessWriter, Ref
 
 log = logging.getLogger(__name__)
 _PENDING = "terreau_search_pending"
@@ -30,16 +30,18 @@ def init_search(app: Flask) -> None:
     app.extensions["terreau_search"] = search
     delay = app.config["SEARCH_WRITE_DELAY"]
     if delay is not None:  # None: write in the committing request (the tests)
-        app.extensions["terreau_index_writer"] = BatchWriter(search, delay)
+        app.extensions["terreau_index_writer"] = ProcessWriter(search.folder, delay)
 
 
 def backend() -> WhooshBackend:
     return current_app.extensions["terreau_search"]
 
 
-def index_later(kind: str, object_id: int) -> None:
-    """Re-index the object once the current transaction commits."""
-    db.session.info.setdefault(_PENDING, set()).add((kind, object_id))
+def index_later(kind: str, object_id: int, *, new: bool = False) -> None:
+    """Re-index the object once the current transaction commits (`new`: it was just
+    created, so the index has nothing of it to replace)."""
+    pending: dict[Ref, bool] = db.session.info.setdefault(_PENDING, {})
+    pending[(kind, object_id)] = pending.get((kind, object_id), new) and new
 
 
 @event.listens_for(Session, "before_commit")
@@ -47,13 +49,15 @@ def _build_documents(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
+    refs = sorted(pending)
     try:
-        docs = list(documents_for(sorted(pending)))
+        docs = list(documents_for(refs))
     except Exception:  # indexing never fails the user's write
-        log.exception("could not build search documents for %s", sorted(pending))
+        log.exception("could not build search documents for %s", refs)
         return
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    after_commit(session, _write, app, sorted(pending), docs)
+    fresh = [ref for ref in refs if pending[ref]]
+    after_commit(session, _write, app, refs, docs, fresh)
 
 
 def documents_for(refs: list[tuple[str, int]]) -> Iterator[Document]:
@@ -64,66 +68,22 @@ def documents_for(refs: list[tuple[str, int]]) -> Iterator[Document]:
         yield from KINDS[kind].documents(ids)
 
 
-def _write(app: Flask, refs: list[tuple[str, int]], docs: list[Document]) -> None:
-    writer: BatchWriter | None = app.extensions.get("terreau_index_writer")
+def _write(app: Flask, refs: list[Ref], docs: list[Document], fresh: list[Ref]) -> None:
+    writer: ProcessWriter | None = app.extensions.get("terreau_index_writer")
     if writer is not None:
-        writer.submit(refs, docs)
+        try:
+            writer.submit(refs, docs, fresh)
+        except Exception:  # indexing never fails the user's write
+            log.exception("could not hand documents to the index writer")
     else:
-        _update(app.extensions["terreau_search"], refs, docs)
+        _update(app.extensions["terreau_search"], refs, docs, fresh)
 
 
-def _update(search: WhooshBackend, refs: list[tuple[str, int]], docs: list[Document]) -> None:
+def _update(search: WhooshBackend, refs: list[Ref], docs: list[Document], fresh: list[Ref]) -> None:
     try:
-        search.update(refs, docs)
+        search.update(refs, docs, fresh)
     except Exception:
         log.exception("search index update failed; `flask search reindex` repairs it")
-
-
-Ref = tuple[str, int]
-
-
-class BatchWriter:
-    """One background writer per process: what commits during a short wait is written to the
-    index together, in commit order, so a burst of messages costs one Whoosh commit instead
-    of one each, and the request (or the socket event) does not wait for it."""
-
-    def __init__(self, search: WhooshBackend, delay: float) -> None:
-        self.search, self.delay = search, delay
-        self._pending: dict[Ref, list[Document]] = {}
-        self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._idle = threading.Event()
-        self._idle.set()
-        self._thread: threading.Thread | None = None
-
-    def submit(self, refs: list[Ref], docs: list[Document]) -> None:
-        with self._lock:
-            for ref in refs:  # a later version of an object replaces an earlier one
-                self._pending.pop(ref, None)
-                self._pending[ref] = [d for d in docs if (d.kind, d.object_id) == ref]
-            self._idle.clear()
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, daemon=True, name="search-writer")
-                self._thread.start()
-        self._wake.set()
-
-    def flush(self, timeout: float = 10.0) -> bool:
-        """Wait until everything submitted is written; False on timeout."""
-        return self._idle.wait(timeout)
-
-    def _run(self) -> None:
-        while True:
-            self._wake.wait()
-            time.sleep(self.delay)  # let a burst gather
-            with self._lock:
-                batch, self._pending = self._pending, {}
-                self._wake.clear()
-            if batch:
-                docs = [doc for found in batch.values() for doc in found]
-                _update(self.search, list(batch), docs)
-            with self._lock:
-                if not self._pending:
-                    self._idle.set()
 
 
 def all_documents(batch: int = 500) -> Iterator[Document]:

@@ -65,10 +65,10 @@ def test_deleted_and_edited_messages_follow_in_the_index(
 def test_a_burst_of_messages_is_indexed_together_in_order(
     app, client, search_index, member_api, make_channel, post
 ):
-    """The background writer (on outside the tests) gathers a burst into one index write."""
-    from network.search.indexing import BatchWriter
+    """The writer process (on outside the tests) gathers a burst into one index write."""
+    from network.search.writer import ProcessWriter
 
-    writer = BatchWriter(search_index, delay=0.05)
+    writer = ProcessWriter(search_index.folder, delay=0.05)
     app.extensions["terreau_index_writer"] = writer
     try:
         _alice, alice = member_api()
@@ -79,7 +79,14 @@ def test_a_burst_of_messages_is_indexed_together_in_order(
         ]
         client.patch(f"/api/v1/messages/{ids[0]}", json={"body": "Corrigé limace"}, headers=alice)
         assert writer.flush()
+        assert found(client, "escargot", alice) == {("message", i) for i in ids[1:]}
+        assert found(client, "limace", alice) == {("message", ids[0])}
+
+        writer._process.kill()  # a writer that died is started again, nothing is lost after
+        writer._process.wait()
+        late = post(alice, channel["id"], "Après la panne hérisson").get_json()["id"]
+        assert writer.flush()
+        assert found(client, "hérisson", alice) == {("message", late)}
     finally:
         del app.extensions["terreau_index_writer"]
-    assert found(client, "escargot", alice) == {("message", i) for i in ids[1:]}
-    assert found(client, "limace", alice) == {("message", ids[0])}
+        writer.close()

@@ -1,0 +1,171 @@
+"""The index writer process, so that writing the index never takes the server's CPU.
+
+Each server process starts one (`ProcessWriter`) and sends it, through its standard input,
+one JSON line per committed transaction: the refs to replace and their documents. The
+writer gathers what arrives within `delay` seconds into one Whoosh commit, and answers a
+`{"flush": n}` line with `n` once everything sent before it is written. It writes what it
+has and stops when its input closes (its server stopped).
+
+    python -m network.search.writer <index folder> <delay in seconds>
+"""
+
+import json
+import logging
+import os
+import select
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import IO, Any
+
+from network.search.backend import WhooshBackend
+from network.search.registry import Document
+
+log = logging.getLogger(__name__)
+Ref = tuple[str, int]
+
+
+class LineReader:
+    """Lines from a pipe, waiting at most a given time for the next one (a buffered file
+    would hide its buffered lines from `select`)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd, self.buffer = fd, b""
+
+    def readline(self, timeout: float | None = None) -> bytes | None:
+        """The next line; b"" once the pipe is closed; None if none came within `timeout`."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while b"\n" not in self.buffer:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if not select.select([self.fd], [], [], left)[0]:
+                return None
+            chunk = os.read(self.fd, 1 << 16)
+            if not chunk:
+                return b""
+            self.buffer += chunk
+        line, _, self.buffer = self.buffer.partition(b"\n")
+        return line + b"\n"
+
+
+class ProcessWriter:
+    """The server's side: starts the writer process when first needed (again if it died)."""
+
+    def __init__(self, folder: Path, delay: float) -> None:
+        self.folder, self.delay = folder, delay
+        self._process: subprocess.Popen | None = None
+        self._answers: LineReader | None = None
+        self._lock = threading.Lock()  # one line at a time (a greenlet lock under gevent)
+        self._flushes = 0
+
+    def submit(self, refs: list[Ref], docs: list[Document], fresh: list[Ref]) -> None:
+        """Hand over a transaction's documents (`fresh`: refs of objects it created)."""
+        line = {"refs": refs, "docs": [asdict(doc) for doc in docs], "fresh": fresh}
+        with self._lock:
+            self._send(line)
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until everything submitted is written; False on timeout."""
+        with self._lock:
+            self._flushes += 1
+            number = self._flushes
+            self._send({"flush": number})
+            deadline = time.monotonic() + timeout
+            while (left := deadline - time.monotonic()) > 0:
+                answer = self._answers.readline(left)  # type: ignore[union-attr]
+                if not answer:
+                    return False  # none in time, or it died
+                if json.loads(answer) == number:
+                    return True
+            return False
+
+    def close(self) -> None:
+        with self._lock:
+            if self._process is not None and self._process.poll() is None:
+                self._process.stdin.close()  # type: ignore[union-attr]
+                self._process.wait(timeout=30)
+
+    def _send(self, line: dict[str, Any]) -> None:
+        data = (json.dumps(line) + "\n").encode()
+        try:
+            self._write(data)
+        except OSError:  # it died (a broken pipe): once more with a new one
+            log.warning("the search index writer stopped; starting it again")
+            self._process = None
+            self._write(data)
+
+    def _write(self, data: bytes) -> None:
+        if self._process is None or self._process.poll() is not None:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "network.search.writer", str(self.folder), str(self.delay)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+            )
+            self._answers = LineReader(self._process.stdout.fileno())  # type: ignore[union-attr]
+        self._process.stdin.write(data)  # type: ignore[union-attr]
+        self._process.stdin.flush()  # type: ignore[union-attr]
+
+
+def serve(search: WhooshBackend, delay: float, lines: LineReader, answers: IO[bytes]) -> None:
+    """The writer's loop: gather, write, answer flushes; until `lines` ends."""
+    pending: dict[Ref, tuple[list[Document], bool]] = {}  # ref → its documents, fresh?
+    flushes: list[int] = []
+    ended = False
+    while not ended:
+        ended = _gather(lines, pending, flushes, delay)
+        if pending:
+            refs = list(pending)
+            docs = [doc for found, _fresh in pending.values() for doc in found]
+            fresh = [ref for ref, (_found, is_fresh) in pending.items() if is_fresh]
+            pending.clear()
+            try:
+                search.update(refs, docs, fresh)
+            except Exception:
+                log.exception("search index update failed; `flask search reindex` repairs it")
+        for number in flushes:
+            answers.write(f"{number}\n".encode())
+        answers.flush()
+        flushes.clear()
+
+
+def _gather(lines: LineReader, pending: dict, flushes: list[int], delay: float) -> bool:
+    """Read a first line (waiting as long as needed), then what comes within `delay`, or
+    until a flush. True when the input has ended."""
+    deadline = None
+    while True:
+        left = None if deadline is None else max(0.0, deadline - time.monotonic())
+        raw = lines.readline(left)
+        if raw is None:
+            return False
+        if not raw:
+            return True
+        line = json.loads(raw)
+        if "flush" in line:
+            flushes.append(line["flush"])
+            return False
+        fresh = {(kind, object_id) for kind, object_id in line["fresh"]}
+        for kind, object_id in line["refs"]:  # a later version replaces an earlier one
+            ref = (kind, object_id)
+            earlier = pending.pop(ref, None)  # not written yet: still fresh if it was
+            pending[ref] = (
+                [
+                    Document(**doc | {"replaced_for": tuple(doc["replaced_for"])})
+                    for doc in line["docs"]
+                    if (doc["kind"], doc["object_id"]) == ref
+                ],
+                earlier[1] if earlier else ref in fresh,
+            )
+        if deadline is None:
+            deadline = time.monotonic() + delay
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s search-writer %(message)s")
+    folder, delay = Path(sys.argv[1]), float(sys.argv[2])
+    serve(WhooshBackend(folder), delay, LineReader(sys.stdin.fileno()), sys.stdout.buffer)
+
+
+if __name__ == "__main__":
+    main()
