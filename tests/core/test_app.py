@@ -76,6 +76,16 @@ def test_markdown_keeps_useful_formatting():
     assert 'href="https://example.org"' in html and 'rel="nofollow noopener noreferrer"' in html
 
 
+def test_one_text_leaves_nothing_behind_for_the_next():
+    """Converters are reused: a text's abbreviations and footnotes stay in that text."""
+    first = render_markdown(
+        "La CAE aide.\n\n*[CAE]: Coopérative d'activité et d'emploi\n\nNote[^1]\n\n[^1]: Ici."
+    )
+    assert "<abbr" in first and "Ici." in first
+    second = render_markdown("La CAE encore.")
+    assert "<abbr" not in second and "Ici." not in second and "footnote" not in second
+
+
 def test_unexpected_errors_are_a_friendly_500_without_traceback(tmp_path):
     app = create_app(
         TestingConfig,
