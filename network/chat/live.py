@@ -26,9 +26,6 @@ def _emit_later(event: str, payload: dict[str, Any], room: str) -> None:
 
 def _emit_now(event: str, payload: dict[str, Any], room: str) -> None:
     socketio.emit(event, payload, to=room)
-    # Under gevent, let the connections' writers send it now: the rest of the after-commit
-    # work (the search index update, ~30 ms) does not yield and would hold the delivery back.
-    socketio.sleep(0)
 
 
 def message_payload(message: Any, reactions: list[dict] | None = None) -> dict[str, Any]:
