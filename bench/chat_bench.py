@@ -319,6 +319,10 @@ class Servers:
             raise
         return self
 
+    @property
+    def pids(self) -> list[int]:
+        return [proc.pid for proc in self.procs]
+
     def __exit__(self, *_exc: object) -> None:
         for proc in self.procs:
             proc.terminate()
@@ -388,7 +392,7 @@ def app_without_index(port: int) -> None:
         monkey.patch_all()
     import network.chat.operations
 
-    network.chat.operations.index_later = lambda kind, object_id: None
+    network.chat.operations.index_later = lambda *_args, **_kwargs: None
     sys.argv = ["network", "--host", HOST, "--port", str(port)]
     from network.__main__ import main as serve
 
@@ -468,6 +472,7 @@ class FanOut:
     ready_s: float
     receiver_cpu: float  # receiver CPU seconds / wall seconds during the throughput phase
     load: str
+    server_cpu_ms: float = float("nan")  # servers' CPU ms per message sent, throughput phase
     loaded_latencies_ms: list[float] = field(default_factory=list)
 
 
@@ -551,8 +556,23 @@ async def send_phase(
     return time.monotonic() - start, len([c for c in sent_at if c.startswith(prefix)])
 
 
+def process_cpu(pids: list[int]) -> float:
+    """CPU seconds (user + system) the processes `pids` have used so far."""
+    ticks = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 async def fan_out(
-    label: str, urls: list[str], data: BenchData, slot: int, clients: int, args: argparse.Namespace
+    label: str,
+    urls: list[str],
+    data: BenchData,
+    slot: int,
+    clients: int,
+    args: argparse.Namespace,
+    server_pids: list[int],
 ) -> FanOut:
     import socketio
 
@@ -590,6 +610,7 @@ async def fan_out(
             proc.stdin.flush()
         load = load_average()
         put_count = max(50, args.deliveries // clients)
+        cpu_before = process_cpu(server_pids)
         elapsed, put_count = await send_phase(
             senders,
             channel_id,
@@ -601,6 +622,8 @@ async def fan_out(
             [],
             args.max_seconds,
         )
+        await asyncio.sleep(0.5)  # the last deliveries
+        server_cpu = process_cpu(server_pids) - cpu_before
         got: dict[str, list[float]] = {}
         cpu = 0.0
         for proc in receivers:
@@ -647,6 +670,7 @@ async def fan_out(
         receiver_cpu=cpu / span,
         load=load,
         loaded_latencies_ms=loaded,
+        server_cpu_ms=server_cpu * 1000 / put_count,
     )
 
 
@@ -662,6 +686,7 @@ def fan_out_table(results: list[FanOut]) -> list[str]:
         "p50 / p99 ms under load",
         "lost",
         "rcv CPU",
+        "srv CPU ms/msg",
         "join s",
         "load (1/5/15)",
     ]
@@ -680,6 +705,7 @@ def fan_out_table(results: list[FanOut]) -> list[str]:
                 f"{percentile(r.loaded_latencies_ms, 0.99):,.0f}",
                 str(r.lost),
                 f"{r.receiver_cpu:.2f}",
+                f"{r.server_cpu_ms:.2f}",
                 f"{r.ready_s:.1f}",
                 r.load,
             ]
@@ -890,7 +916,9 @@ def run(args: argparse.Namespace, data_dir: Path) -> None:
     for slot, (label, kind, processes, mode, clients) in enumerate(planned):
         print(f"  {label}, {clients} clients …", flush=True)
         with Servers(kind, processes, mode, data_dir, args.redis) as servers:
-            result = asyncio.run(fan_out(label, servers.urls, data, slot, clients, args))
+            result = asyncio.run(
+                fan_out(label, servers.urls, data, slot, clients, args, servers.pids)
+            )
         results.append(result)
         print("    " + fan_out_table([result])[-1], flush=True)
     if results:
@@ -899,7 +927,8 @@ def run(args: argparse.Namespace, data_dir: Path) -> None:
             f"(latency: send → last of the clients), then about {args.deliveries:,} deliveries "
             f"(at most {args.max_seconds:.0f} s of sending) sent with {args.senders} senders × "
             f"{args.in_flight} in flight (deliveries/s); "
-            f"{args.receiver_procs} client processes.\n"
+            f"{args.receiver_procs} client processes. srv CPU ms/msg: the servers' CPU time "
+            "per message of that phase (on an idle core, deliveries/s = clients × 1000 / it).\n"
         )
         print("\n".join(fan_out_table(results)))
     if "history" in args.only.split(","):
