@@ -74,6 +74,8 @@ class Config:
     # Index writes wait this long in the writer process to go together (None: at once, in
     # the committing process).
     SEARCH_WRITE_DELAY: float | None = 0.5
+    # Live chat events that follow another within this many ms go out together (0: at once).
+    LIVE_BURST_MS = _env_int("TERREAU_LIVE_BURST_MS", 50)
     PROXY_COUNT = _env_int("TERREAU_PROXY_COUNT", 0)  # reverse proxies in front (X-Forwarded-*)
     MAIL_ASYNC = True  # send after commit in a background thread, not in the request
     PASSWORD_HASH_METHOD = "scrypt"
@@ -93,6 +95,7 @@ class TestingConfig(Config):
     MAIL_ASYNC = False  # tests read the outbox right after the request
     FACETS_CACHE_SECONDS = 0  # tests change members and count them again at once
     SEARCH_WRITE_DELAY = None  # tests search right after a write (the writer process: its test)
+    LIVE_BURST_MS = 0  # tests read live events right after the action (the bursts: their test)
     LOGIN_RATE_LIMIT = "1000 per minute"
     LOGIN_ACCOUNT_RATE_LIMIT = "1000 per minute"
     RESET_RATE_LIMIT = "1000 per minute"

@@ -70,6 +70,7 @@ def _prepare_config(app: Flask) -> None:
 def _init_extensions(app: Flask) -> None:
     from network.chat.events import register_chat_handlers
     from network.chat.presence import init_presence
+    from network.core.bursts import init_bursts
     from network.core.database import configure_engine
     from network.core.realtime import init_registry
     from network.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
@@ -93,6 +94,7 @@ def _init_extensions(app: Flask) -> None:
         manage_session=False,
     )
     init_registry(app)
+    init_bursts(app)
     init_presence(app)
     init_search(app)
     register_socket_handlers()

@@ -1,13 +1,14 @@
 """What the chat tells connected clients, sent only once the change is committed.
 
 Payloads are built when the change is made (the objects are fresh then); the emit waits for
-the commit. Rooms: `channel:<id>` for everyone listening to a channel, `user:<id>` for one
-member's tabs.
+the commit, and goes out in bursts when events come fast (`core.bursts`). Rooms:
+`channel:<id>` for everyone listening to a channel, `user:<id>` for one member's tabs.
 """
 
 from typing import Any
 
 from network.core import realtime
+from network.core.bursts import emit_in_burst
 from network.core.events import after_commit
 from network.extensions import db, socketio
 
@@ -25,7 +26,7 @@ def _emit_later(event: str, payload: dict[str, Any], room: str) -> None:
 
 
 def _emit_now(event: str, payload: dict[str, Any], room: str) -> None:
-    socketio.emit(event, payload, to=room)
+    emit_in_burst(event, payload, room)
 
 
 def message_payload(message: Any, reactions: list[dict] | None = None) -> dict[str, Any]:
@@ -46,7 +47,22 @@ def message_payload(message: Any, reactions: list[dict] | None = None) -> dict[s
 
 
 def message_posted(message: Any, mentioned: list[int], everyone: bool) -> None:
-    payload = message_payload(message) | {"mentions": mentioned, "everyone": everyone}
+    """The `message` event: what a client shows of a new message, sent to every listener
+    (a new message has no edit, reply or reaction yet; the sender's acknowledgement and the
+    API give the whole). `mentions` and `everyone` only when there are some."""
+    payload: dict[str, Any] = {
+        "id": message.id,
+        "channel_id": message.channel_id,
+        "author": {"id": message.author_id, "name": message.author.display_name},
+        "body_html": message.body_html,
+        "created_at": message.created_at.isoformat(),
+        "client_id": message.client_id,
+        "thread_id": message.thread_id,
+    }
+    if mentioned:
+        payload["mentions"] = mentioned
+    if everyone:
+        payload["everyone"] = True
     _emit_later("message", payload, channel_room(message.channel_id))
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 from limits import RateLimitItemPerMinute
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from network.chat import live
@@ -56,13 +56,30 @@ def membership_of(channel_id: int, member_id: int) -> ChannelMember | None:
     return db.session.get(ChannelMember, (channel_id, member_id))
 
 
+#: A channel with one member's membership, if any (one statement on every event).
+_CHANNEL_AND_MEMBERSHIP = (
+    select(Channel, ChannelMember)
+    .outerjoin(
+        ChannelMember,
+        and_(
+            ChannelMember.channel_id == Channel.id,
+            ChannelMember.member_id == bindparam("member_id"),
+        ),
+    )
+    .where(Channel.id == bindparam("channel_id"))
+)
+
+
 def readable_channel(viewer: Any, channel_id: Any) -> tuple[Channel, ChannelMember | None]:
     """The channel and the viewer's membership; a forbidden channel is answered as missing."""
-    channel = db.session.get(Channel, channel_id) if is_id(channel_id) else None
-    membership = membership_of(channel.id, viewer.id) if channel else None
-    if channel is None or not may_read(viewer, channel, membership):
+    found = None
+    if is_id(channel_id):
+        found = db.session.execute(
+            _CHANNEL_AND_MEMBERSHIP, {"channel_id": channel_id, "member_id": viewer.id}
+        ).first()
+    if found is None or not may_read(viewer, found[0], found[1]):
         raise NotFound(CHANNEL_NOT_FOUND)
-    return channel, membership
+    return found[0], found[1]
 
 
 def readable_message(viewer: Any, message_id: Any) -> tuple[Message, Channel, ChannelMember | None]:
@@ -350,10 +367,11 @@ def post_message(
         body=text,
         body_html=_render(text, named),
     )
+    db.session.add(message)
     try:
-        with db.session.begin_nested():
-            db.session.add(message)
-    except IntegrityError:  # the same client id, sent twice at once
+        db.session.flush()
+    except IntegrityError:  # the same client id, sent twice at once (another process)
+        db.session.rollback()  # nothing else was written yet
         previous = db.session.scalar(
             select(Message).where(Message.author_id == actor.id, Message.client_id == client_id)
         )
@@ -366,7 +384,7 @@ def post_message(
     channel.last_message_at = message.created_at
     membership.last_read_id = message.id  # type: ignore[union-attr]
     _record_mentions(channel, message, mentioned, everyone, actor)
-    index_later("message", message.id, new=True)
+    index_later("message", message.id, new=True, obj=message)
     live.message_posted(message, sorted(mentioned), everyone)
     signals.message_posted.send(
         message,

@@ -3,6 +3,7 @@ membership checked on every join and send; catching up after a reconnection."""
 
 import pytest
 
+from network.extensions import socketio
 from tests.chat.conftest import new_client_id
 
 
@@ -165,3 +166,33 @@ def test_sending_through_the_socket_is_rate_limited(pair):
     ]
     assert all(a["ok"] for a in answers[:30])
     assert answers[30]["status"] == 429 and answers[30]["error"]
+
+
+def test_events_that_come_fast_go_out_together_in_order(app, client, pair, post):
+    """Outside the tests, live events that follow one another within a window are held and
+    sent together: none is lost, none is sent twice, the order stays."""
+    from network.core.bursts import Bursts
+
+    channel_id, (_a, alice_headers, _alice_socket), (_b, _bh, bob_socket) = pair
+    app.extensions["terreau_bursts"] = Bursts(window=0.05)
+    try:
+        first = post(alice_headers, channel_id, "un").get_json()["id"]
+        later = [post(alice_headers, channel_id, f"suite {n}").get_json()["id"] for n in range(4)]
+        client.delete(f"/api/v1/messages/{first}", headers=alice_headers)
+        names_and_ids = []
+        for _attempt in range(100):  # the held ones come with the burst
+            names_and_ids += [
+                (
+                    event["name"],
+                    (event["args"][0] if isinstance(event["args"], list) else event["args"])["id"],
+                )
+                for event in bob_socket.get_received()
+            ]
+            if len(names_and_ids) >= 6:
+                break
+            socketio.sleep(0.02)
+    finally:
+        app.extensions["terreau_bursts"] = Bursts(window=0)
+    assert names_and_ids == [("message", first)] + [("message", i) for i in later] + [
+        ("message_deleted", first)
+    ]
