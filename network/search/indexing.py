@@ -8,6 +8,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, current_app
 from sqlalchemy import event
@@ -22,7 +23,7 @@ from network.search.writer import ProcessWriter, Ref
 
 log = logging.getLogger(__name__)
 _PENDING = "terreau_search_pending"
-_DOCS = "terreau_search_docs"
+_HELD = "terreau_search_held"
 
 
 def init_search(app: Flask) -> None:
@@ -37,15 +38,19 @@ def backend() -> WhooshBackend:
     return current_app.extensions["terreau_search"]
 
 
-def index_later(kind: str, object_id: int, *, new: bool = False) -> None:
+def index_later(kind: str, object_id: int, *, new: bool = False, obj: Any = None) -> None:
     """Re-index the object once the current transaction commits (`new`: it was just
-    created, so the index has nothing of it to replace)."""
+    created, so the index has nothing of it to replace; `obj`: the object itself, kept in
+    the session until then so that its documents are built without asking for it again)."""
     pending: dict[Ref, bool] = db.session.info.setdefault(_PENDING, {})
     pending[(kind, object_id)] = pending.get((kind, object_id), new) and new
+    if obj is not None:
+        db.session.info.setdefault(_HELD, []).append(obj)
 
 
 @event.listens_for(Session, "before_commit")
 def _build_documents(session: Session) -> None:
+    held = session.info.pop(_HELD, None)  # noqa: F841  (alive while the documents are built)
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
@@ -58,6 +63,13 @@ def _build_documents(session: Session) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     fresh = [ref for ref in refs if pending[ref]]
     after_commit(session, _write, app, refs, docs, fresh)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_marks(session: Session, previous_transaction: Any) -> None:
+    if previous_transaction.parent is None:  # the whole transaction: nothing of it is indexed
+        session.info.pop(_PENDING, None)
+        session.info.pop(_HELD, None)
 
 
 def documents_for(refs: list[tuple[str, int]]) -> Iterator[Document]:
