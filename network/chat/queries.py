@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload
 
 from network.chat.models import (
@@ -33,50 +33,46 @@ class ChannelSummary:
     mentions: int = 0
 
 
+UNREAD_COUNTED = 100  # unread counts stop there (shown "99+"): never a scan of a long history
+
+
 def unread_counts(
     member_id: int, channel_ids: list[int] | None = None
 ) -> dict[int, tuple[int, int, int]]:
-    """channel id → (unread messages by others, unread mentions, last read id)."""
-    mine = select(ChannelMember.channel_id, ChannelMember.last_read_id).where(
-        ChannelMember.member_id == member_id
-    )
-    if channel_ids is not None:
-        mine = mine.where(ChannelMember.channel_id.in_(channel_ids))
-    marks = {channel_id: last for channel_id, last in db.session.execute(mine)}
-    if not marks:
-        return {}
-    unread_rows = db.session.execute(
-        select(Message.channel_id, func.count())
-        .join(
-            ChannelMember,
-            and_(
-                ChannelMember.channel_id == Message.channel_id,
-                ChannelMember.member_id == member_id,
-            ),
-        )
+    """channel id → (unread messages by others, counted up to UNREAD_COUNTED; unread
+    mentions; last read id), in one statement."""
+    unread = (
+        select(Message.id)
         .where(
-            Message.channel_id.in_(marks),
+            Message.channel_id == ChannelMember.channel_id,
             Message.id > ChannelMember.last_read_id,
             Message.author_id != member_id,
             Message.deleted_at.is_(None),
         )
-        .group_by(Message.channel_id)
+        .limit(UNREAD_COUNTED)
+        .correlate(ChannelMember)
+        .subquery()
     )
-    unread = dict(unread_rows.all())
-    mention_rows = db.session.execute(
-        select(Mention.channel_id, func.count())
-        .join(
-            ChannelMember,
-            and_(
-                ChannelMember.channel_id == Mention.channel_id,
-                ChannelMember.member_id == member_id,
-            ),
+    mentions = (
+        select(func.count())
+        .where(
+            Mention.channel_id == ChannelMember.channel_id,
+            Mention.member_id == member_id,
+            Mention.message_id > ChannelMember.last_read_id,
         )
-        .where(Mention.member_id == member_id, Mention.message_id > ChannelMember.last_read_id)
-        .group_by(Mention.channel_id)
+        .correlate(ChannelMember)
+        .scalar_subquery()
     )
-    mentions = dict(mention_rows.all())
-    return {cid: (unread.get(cid, 0), mentions.get(cid, 0), last) for cid, last in marks.items()}
+    mine = select(
+        ChannelMember.channel_id,
+        select(func.count()).select_from(unread).scalar_subquery(),
+        mentions,
+        ChannelMember.last_read_id,
+    ).where(ChannelMember.member_id == member_id)
+    if channel_ids is not None:
+        mine = mine.where(ChannelMember.channel_id.in_(channel_ids))
+    rows = db.session.execute(mine)
+    return {cid: (count, mentioned, last) for cid, count, mentioned, last in rows}
 
 
 def direct_titles(channel_ids: list[int], viewer_id: int) -> dict[int, str]:

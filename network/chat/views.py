@@ -2,11 +2,15 @@
 and plain forms for everything the live client does."""
 
 import secrets
+from functools import lru_cache
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 
 from network.chat import operations, queries
 from network.chat.models import KIND_LABELS, Channel, ChannelMember, Message
@@ -86,7 +90,50 @@ def _channel_context(channel: Channel, membership: ChannelMember | None) -> dict
         "emoji": EMOJI,
         "KIND_LABELS": KIND_LABELS,
         "client_id": secrets.token_urlsafe(12),
+        "shared": _shared(channel),
     }
+
+
+def _shared(channel: Channel) -> dict[str, Any]:
+    """What every message of a page has in common, made once per page (a page of 50
+    messages otherwise built some 300 URLs and 500 translations)."""
+    return {
+        "csrf": Markup('<input type="hidden" name="csrf_token" value="{}">').format(
+            generate_csrf()
+        ),
+        "members_url": _url_before_id("members.profile", "member_id"),
+        "threads_url": _url_before_id("chat.thread", "message_id", channel_id=channel.id),
+        **_labels(str(get_locale())),
+    }
+
+
+def _url_before_id(endpoint: str, key: str, **values: Any) -> str:
+    """The URL of `endpoint` up to its last part, the id `key`, for the template to append."""
+    url = url_for(endpoint, **values, **{key: 1})
+    assert url.endswith("/1")
+    return url[:-1]
+
+
+@lru_cache(maxsize=8)
+def _labels(locale: str) -> dict[str, Markup]:
+    """The texts of a message's actions and its reaction picker, the same for every message of
+    a language."""
+    picker = Markup("").join(
+        Markup(
+            '<button type="submit" name="reaction" value="+{0}" class="link-button" '
+            'title="{1}">{0}</button>'
+        ).format(e, _("React with %(emoji)s", emoji=e))
+        for e in EMOJI
+    )
+    texts = {
+        "edited": _("(edited)"),
+        "deleted": _("This message was deleted."),
+        "actions": _("Actions"),
+        "reply": _("Reply in a thread"),
+        "edit": _("Edit"),
+        "delete": _("Delete"),
+    }
+    return {"picker": picker} | {key: Markup.escape(text) for key, text in texts.items()}
 
 
 def _page_args() -> dict[str, Any]:

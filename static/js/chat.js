@@ -21,6 +21,7 @@
   let connectedOnce = false;
 
   // --- channel list: join every channel to hear it, keep unread counts live -------------
+  const UNREAD_COUNTED = 100; // the server counts up to there (network/chat/queries.py)
   function sidebarLinks() {
     return Array.from(document.querySelectorAll(".chat-channel-link[data-channel-id]"));
   }
@@ -28,14 +29,15 @@
     const link = document.querySelector(`.chat-channel-link[data-channel-id="${id}"]`);
     if (!link) return;
     const el = link.querySelector(cls);
-    el.querySelector(".n").textContent = String(value);
+    el.querySelector(".n").textContent = value >= UNREAD_COUNTED ? "99+" : String(value);
     el.dataset[cls === ".chat-unread" ? "unread" : "mentions"] = String(value);
     el.hidden = value <= 0;
   }
   function bump(id, cls) {
     const link = document.querySelector(`.chat-channel-link[data-channel-id="${id}"]`);
     if (!link) return;
-    const current = Number(link.querySelector(cls + " .n").textContent) || 0;
+    const key = cls === ".chat-unread" ? "unread" : "mentions";
+    const current = Number(link.querySelector(cls).dataset[key]) || 0;
     badge(id, cls, current + 1);
   }
 

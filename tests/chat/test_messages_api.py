@@ -181,6 +181,31 @@ def test_unread_and_mention_counts_follow_the_read_marker(client, room, post):
     assert bad.status_code == 422
 
 
+def test_unread_counts_stop_at_a_hundred(app, client, room, login):
+    """A long unread history is never counted whole: the count stops at 100, shown "99+"."""
+    from network.chat.models import Message
+    from network.extensions import db
+
+    channel_id, alice, bob, bob_member = room
+    alice_id = client.get("/api/v1/me", headers=alice).get_json()["id"]
+    with app.app_context():
+        db.session.add_all(
+            Message(
+                channel_id=channel_id,
+                author_id=alice_id,
+                client_id=f"many-{n}",
+                body="x",
+                body_html="<p>x</p>",
+            )
+            for n in range(105)
+        )
+        db.session.commit()
+    (summary,) = client.get("/api/v1/channels", headers=bob).get_json()["items"]
+    assert summary["unread"] == 100
+    login(bob_member)
+    assert '<span class="n">99+</span>' in client.get(f"/chat/{channel_id}").get_data(as_text=True)
+
+
 def test_only_owners_and_staff_may_notify_the_whole_channel(client, room, post):
     channel_id, alice, bob, _b = room
     refused = post(bob, channel_id, "@channel réunion !")
