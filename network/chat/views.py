@@ -116,8 +116,8 @@ def _url_before_id(endpoint: str, key: str, **values: Any) -> str:
 
 @lru_cache(maxsize=8)
 def _labels(locale: str) -> dict[str, Markup]:
-    """The texts of a message's actions and its reaction picker, the same for every message of
-    a language."""
+    """The texts of a message's actions, its reaction picker and the members' presence, the
+    same on every line of a language."""
     picker = Markup("").join(
         Markup(
             '<button type="submit" name="reaction" value="+{0}" class="link-button" '
@@ -132,6 +132,11 @@ def _labels(locale: str) -> dict[str, Markup]:
         "reply": _("Reply in a thread"),
         "edit": _("Edit"),
         "delete": _("Delete"),
+        "online": _("online"),
+        "away": _("away"),
+        "offline": _("offline"),
+        "owner": _("owner"),
+        "poster": _("poster"),
     }
     return {"picker": picker} | {key: Markup.escape(text) for key, text in texts.items()}
 
