@@ -908,6 +908,12 @@ def run(args: argparse.Namespace, data_dir: Path) -> None:
     data = BenchData.load(data_dir / "bench.json")
     if len(data.channels) < slots:
         raise SystemExit(f"the database has {len(data.channels)} slots, {slots} needed")
+    most = max(clients for *_rest, clients in planned) if planned else 0
+    if len(data.receivers) < most:
+        raise SystemExit(
+            f"the database has {len(data.receivers)} receivers, {most} needed: "
+            "use another --data-dir"
+        )
     print(
         f"{time.strftime('%Y-%m-%d %H:%M %Z')}, {os.cpu_count()} cores, load {load_average()}",
         flush=True,

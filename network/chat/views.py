@@ -109,7 +109,7 @@ def _shared(channel: Channel) -> dict[str, Any]:
 
 def _url_before_id(endpoint: str, key: str, **values: Any) -> str:
     """The URL of `endpoint` up to its last part, the id `key`, for the template to append."""
-    url = url_for(endpoint, **values, **{key: 1})
+    url = url_for(endpoint, **{**values, key: 1})
     assert url.endswith("/1")
     return url[:-1]
 

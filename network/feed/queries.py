@@ -66,8 +66,8 @@ class Entry:
 
 
 # Statements a feed page runs every time, built once (bound to the page's ids and viewer).
-_IDS = bindparam("ids", expanding=True)
-_VIEWER = bindparam("viewer")
+_IDS: Any = bindparam("ids", expanding=True)
+_VIEWER: Any = bindparam("viewer")
 _POSTS = (
     select(Post)
     .where(Post.id.in_(_IDS))
@@ -193,10 +193,10 @@ def feed_page(
             return FeedPage([], None)
         tagged = select(PostTopic.post_id).where(PostTopic.topic_id == found.id)
         query = query.where(FeedItem.kind.in_(POST_KINDS), FeedItem.object_id.in_(tagged))
-    query = query.order_by(FeedItem.id.desc()).limit(size + 1)
+    page: Any = query.order_by(FeedItem.id.desc()).limit(size + 1)
     if with_pinned:  # the pinned posts come with the page's items, in the same statement
-        query = union_all(select(query.subquery()), select(_PINNED.subquery()))
-    rows = db.session.execute(query).all()
+        page = union_all(select(page.subquery()), select(_PINNED.subquery()))
+    rows = db.session.execute(page).all()
     pinned_ids = [r.object_id for r in sorted(rows, key=_pinned_first) if r.id == PINNED_ROW]
     rows = sorted((r for r in rows if r.id != PINNED_ROW), key=lambda r: -r.id)
     more = len(rows) > size
