@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import select
+import signal
 import subprocess
 import sys
 import threading
@@ -162,6 +163,9 @@ def _gather(lines: LineReader, pending: dict, flushes: list[int], delay: float) 
 
 
 def main() -> None:
+    # Ctrl-C in a terminal reaches the whole process group: the writer ends when its server
+    # has stopped (its input closes), after writing what it was given.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s search-writer %(message)s")
     folder, delay = Path(sys.argv[1]), float(sys.argv[2])
     serve(WhooshBackend(folder), delay, LineReader(sys.stdin.fileno()), sys.stdout.buffer)
