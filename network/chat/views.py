@@ -18,7 +18,7 @@ from network.chat.operations import EMOJI
 from network.chat.permissions import may_manage, may_post
 from network.core.errors import DomainError, Invalid
 from network.core.forms import flash_error, form_id, invalid_form, reaction_choice
-from network.core.ids import parse_id
+from network.core.ids import parse_id, url_before_id
 from network.extensions import db
 
 bp = Blueprint("chat", __name__, url_prefix="/chat")
@@ -101,17 +101,10 @@ def _shared(channel: Channel) -> dict[str, Any]:
         "csrf": Markup('<input type="hidden" name="csrf_token" value="{}">').format(
             generate_csrf()
         ),
-        "members_url": _url_before_id("members.profile", "member_id"),
-        "threads_url": _url_before_id("chat.thread", "message_id", channel_id=channel.id),
+        "members_url": url_before_id("members.profile", "member_id"),
+        "threads_url": url_before_id("chat.thread", "message_id", channel_id=channel.id),
         **_labels(str(get_locale())),
     }
-
-
-def _url_before_id(endpoint: str, key: str, **values: Any) -> str:
-    """The URL of `endpoint` up to its last part, the id `key`, for the template to append."""
-    url = url_for(endpoint, **{**values, key: 1})
-    assert url.endswith("/1")
-    return url[:-1]
 
 
 @lru_cache(maxsize=8)

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from flask import url_for
 from werkzeug.routing import IntegerConverter
 
 MAX_ID = 2**31 - 1  # PostgreSQL INTEGER
@@ -27,3 +28,11 @@ class BoundedIntConverter(IntegerConverter):
     def __init__(self, map, *args: Any, **kwargs: Any) -> None:  # noqa: A002
         kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
+
+
+def url_before_id(endpoint: str, key: str, **values: Any) -> str:
+    """The URL of `endpoint` up to its last part, the id `key`, for a page that lists many
+    objects to append each id (instead of building a URL per object)."""
+    url = url_for(endpoint, **{**values, key: 1})
+    assert url.endswith("/1"), url
+    return url[:-1]

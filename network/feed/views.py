@@ -13,6 +13,7 @@ from markupsafe import Markup
 
 from network.core.errors import DomainError, Invalid
 from network.core.forms import flash_error, form_id, invalid_form, reaction_choice
+from network.core.ids import url_before_id
 from network.core.permissions import is_staff, require_staff
 from network.extensions import db
 from network.feed import notifications, operations, queries
@@ -46,7 +47,12 @@ def _card() -> dict[str, Any]:
         '<input type="hidden" name="csrf_token" value="{}">'
         '<input type="hidden" name="next" value="{}">'
     ).format(generate_csrf(), request.full_path)
-    return {"hidden": hidden, **_card_labels(str(get_locale()))}
+    return {
+        "hidden": hidden,
+        "posts_url": url_before_id("feed.post", "post_id"),
+        "members_url": url_before_id("members.profile", "member_id"),
+        **_card_labels(str(get_locale())),
+    }
 
 
 @lru_cache(maxsize=8)
