@@ -134,3 +134,27 @@ def test_staff_see_who_acknowledged_a_notice(app, client, login, make_member, me
         as_text=True
     )
     assert "Acknowledged by" not in bob_page
+
+
+def test_the_topics_panel_is_counted_again_when_the_tags_change(
+    app, client, login, make_member, member_api, publish, monkeypatch
+):
+    """Outside the tests the side panel's counts are kept (counting every tag is a scan),
+    checked against the tags' version at most every TAGS_CHECKED_EVERY seconds."""
+    from network.feed import queries
+
+    def jardin_count() -> str:
+        page = client.get("/feed").get_data(as_text=True)
+        return re.search(r'href="/topics/jardin">#jardin</a> <span class="count">(\d+)', page)[1]
+
+    _alice, alice = member_api()
+    login(make_member())
+    monkeypatch.setitem(app.config, "FACETS_CACHE_SECONDS", 60)
+    monkeypatch.setattr(queries, "_topics_cache", {})
+    monkeypatch.setattr(queries, "TAGS_CHECKED_EVERY", 3600)
+    publish(alice, "Semis #jardin")
+    assert jardin_count() == "1"
+    publish(alice, "Récolte #jardin")
+    assert jardin_count() == "1"  # kept: not checked again yet
+    monkeypatch.setattr(queries, "TAGS_CHECKED_EVERY", 0)
+    assert jardin_count() == "2"  # checked: the tags changed, counted again
