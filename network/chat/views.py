@@ -17,7 +17,13 @@ from network.chat.models import KIND_LABELS, Channel, ChannelMember, Message
 from network.chat.operations import EMOJI
 from network.chat.permissions import may_manage, may_post
 from network.core.errors import DomainError, Invalid
-from network.core.forms import flash_error, form_id, invalid_form, reaction_choice
+from network.core.forms import (
+    flash_error,
+    form_id,
+    invalid_form,
+    reaction_choice,
+    reaction_picker,
+)
 from network.core.ids import parse_id, url_before_id
 from network.extensions import db
 
@@ -111,13 +117,7 @@ def _shared(channel: Channel) -> dict[str, Any]:
 def _labels(locale: str) -> dict[str, Markup]:
     """The texts of a message's actions, its reaction picker and the members' presence, the
     same on every line of a language."""
-    picker = Markup("").join(
-        Markup(
-            '<button type="submit" name="reaction" value="+{0}" class="link-button" '
-            'title="{1}">{0}</button>'
-        ).format(e, _("React with %(emoji)s", emoji=e))
-        for e in EMOJI
-    )
+    picker = reaction_picker(EMOJI)
     texts = {
         "edited": _("(edited)"),
         "deleted": _("This message was deleted."),

@@ -3,6 +3,8 @@
 from typing import Any
 
 from flask import flash, render_template
+from flask_babel import gettext as _
+from markupsafe import Markup
 
 from network.core.errors import DomainError
 from network.core.ids import parse_id
@@ -38,3 +40,15 @@ def form_id(form, name: str) -> int | None:
 def flash_error(error: DomainError) -> None:
     """Tell what went wrong on the next page: the first field's message, else the error's."""
     flash(str(next(iter(error.fields.values()), error.message)), "error")
+
+
+def reaction_picker(emoji: tuple[str, ...]) -> Markup:
+    """The buttons of a reaction form's picker, one per emoji (`reaction_choice` reads them);
+    the same for every post or message of a page."""
+    return Markup("").join(
+        Markup(
+            '<button type="submit" name="reaction" value="+{0}" class="link-button" '
+            'title="{1}">{0}</button>'
+        ).format(e, _("React with %(emoji)s", emoji=e))
+        for e in emoji
+    )

@@ -12,7 +12,13 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from network.core.errors import DomainError, Invalid
-from network.core.forms import flash_error, form_id, invalid_form, reaction_choice
+from network.core.forms import (
+    flash_error,
+    form_id,
+    invalid_form,
+    reaction_choice,
+    reaction_picker,
+)
 from network.core.ids import url_before_id
 from network.core.permissions import is_staff, require_staff
 from network.extensions import db
@@ -58,13 +64,7 @@ def _card() -> dict[str, Any]:
 @lru_cache(maxsize=8)
 def _card_labels(locale: str) -> dict[str, Markup]:
     """The reaction picker and its label, the same on every card of a language."""
-    picker = Markup("").join(
-        Markup(
-            '<button type="submit" name="reaction" value="+{0}" class="link-button" '
-            'title="{1}">{0}</button>'
-        ).format(e, _("React with %(emoji)s", emoji=e))
-        for e in EMOJI
-    )
+    picker = reaction_picker(EMOJI)
     return {"react": Markup.escape(_("React")), "picker": picker}
 
 
