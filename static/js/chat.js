@@ -18,7 +18,6 @@
   let lastSeenId = Number(root.dataset.lastId) || 0;
   const pending = new Map(); // client_id → {body, element, threadId}
   const typers = new Map(); // member id → {name, timer}
-  let connectedOnce = false;
 
   // --- channel list: join every channel to hear it, keep unread counts live -------------
   const UNREAD_COUNTED = 100; // the server counts up to there (network/chat/queries.py)
@@ -49,7 +48,9 @@
     if (!channelId) return Promise.resolve();
     return new Promise((resolve) => {
       const payload = { channel_id: channelId };
-      if (live && connectedOnce) payload.after = lastSeenId; // catch up what we missed
+      // Catch up on what came since the page was made or the connection dropped (the
+      // first connection too: a message may land between the page and the socket).
+      if (live) payload.after = lastSeenId;
       socket.emit("join", payload, (answer) => {
         if (answer && answer.ok) {
           (answer.messages || []).forEach(showMessage);
@@ -238,7 +239,6 @@
   window.terreauOnConnect(async () => {
     setStatus("");
     await joinAll();
-    connectedOnce = true;
     pending.forEach((_entry, clientId) => sendPending(clientId));
     socket.emit("presence", { status: document.hidden ? "away" : "online" }, () => {});
     markRead();
