@@ -6,7 +6,7 @@ writer gathers what arrives within `delay` seconds into one Whoosh commit, and a
 `{"flush": n}` line with `n` once everything sent before it is written. It writes what it
 has and stops when its input closes (its server stopped).
 
-    python -m network.search.writer <index folder> <delay in seconds>
+    python -m network.search <index folder> <delay in seconds>
 """
 
 import json
@@ -100,7 +100,7 @@ class ProcessWriter:
     def _write(self, data: bytes) -> None:
         if self._process is None or self._process.poll() is not None:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "network.search.writer", str(self.folder), str(self.delay)],
+                [sys.executable, "-m", "network.search", str(self.folder), str(self.delay)],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
             )
@@ -169,7 +169,3 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s search-writer %(message)s")
     folder, delay = Path(sys.argv[1]), float(sys.argv[2])
     serve(WhooshBackend(folder), delay, LineReader(sys.stdin.fileno()), sys.stdout.buffer)
-
-
-if __name__ == "__main__":
-    main()
