@@ -39,14 +39,11 @@ import json
 import os
 import random
 import secrets
-import shutil
-import signal
 import socket
 import sqlite3
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -952,16 +949,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.role == "receivers":
         asyncio.run(receivers_main(json.loads(args.spec)))
         return
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="terreau-chat-bench-", dir="/tmp"))
-    data_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        run(args, data_dir)
-    finally:
-        if args.keep or args.data_dir:
-            print(f"Data kept in {data_dir}")
-        else:
-            shutil.rmtree(data_dir, ignore_errors=True)
+    sys.path.insert(0, str(BENCH_DIR))
+    from members_bench import in_data_dir
+
+    in_data_dir(args, "terreau-chat-bench-", run)
 
 
 if __name__ == "__main__":

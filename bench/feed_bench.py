@@ -46,12 +46,9 @@ import json
 import os
 import random
 import re
-import shutil
-import signal
 import sqlite3
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from itertools import accumulate
@@ -645,19 +642,12 @@ def run(args, data_dir: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # still stop the server, clean up
-    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="terreau-feed-bench-"))
-    data_dir.mkdir(parents=True, exist_ok=True)
-    os.environ["TERREAU_DATA_DIR"] = str(data_dir)  # before anything imports the config
-    print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; load average {os.getloadavg()}", flush=True)
-    try:
+    def start(args: argparse.Namespace, data_dir: Path) -> None:
+        os.environ["TERREAU_DATA_DIR"] = str(data_dir)  # before anything imports the config
+        print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; load average {os.getloadavg()}", flush=True)
         run(args, data_dir)
-    finally:
-        if args.keep or args.data_dir:
-            print(f"Data kept in {data_dir}")
-        else:
-            shutil.rmtree(data_dir, ignore_errors=True)
+
+    mb.in_data_dir(parse_args(argv), "terreau-feed-bench-", start)
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -606,18 +606,23 @@ def run(args: argparse.Namespace, data_dir: Path) -> None:
     print_results(results, members, args)
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # still stop the server, clean up
-    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="terreau-bench-"))
+def in_data_dir(args: argparse.Namespace, prefix: str, run_: Callable[..., None]) -> None:
+    """`run_(args, data_dir)` in `--data-dir` (kept) or in a temporary folder (removed after,
+    unless `--keep`); a SIGTERM still stops the servers and cleans up."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
     data_dir.mkdir(parents=True, exist_ok=True)
     try:
-        run(args, data_dir)
+        run_(args, data_dir)
     finally:
         if args.keep or args.data_dir:
             print(f"Data kept in {data_dir}")
         else:
             shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    in_data_dir(parse_args(argv), "terreau-bench-", run)
 
 
 if __name__ == "__main__":
