@@ -38,7 +38,7 @@ CHANNEL_SCHEMA = {
         "role": {"type": ["string", "null"]},
         "can_post": {"type": "boolean"},
         "can_manage": {"type": "boolean"},
-        "unread": INTEGER,
+        "unread": {"type": "integer", "description": "unread messages by others, up to 100"},
         "mentions": INTEGER,
         "last_read_id": INTEGER,
         "last_message_id": INTEGER,

@@ -29,36 +29,35 @@ def _emit_now(event: str, payload: dict[str, Any], room: str) -> None:
     emit_in_burst(event, payload, room)
 
 
-def message_payload(message: Any, reactions: list[dict] | None = None) -> dict[str, Any]:
+def _shown(message: Any) -> dict[str, Any]:
+    """What a client shows of a message: the `message` event's fields."""
     return {
         "id": message.id,
         "channel_id": message.channel_id,
         "author": {"id": message.author_id, "name": message.author.display_name},
-        "body": message.body,
         "body_html": message.body_html,
         "created_at": message.created_at.isoformat(),
-        "edited_at": message.edited_at.isoformat() if message.edited_at else None,
-        "deleted": message.deleted_at is not None,
         "client_id": message.client_id,
         "thread_id": message.thread_id,
+    }
+
+
+def message_payload(message: Any, reactions: list[dict] | None = None) -> dict[str, Any]:
+    """The whole message (API, acknowledgements, catch-up, edits)."""
+    return _shown(message) | {
+        "body": message.body,
+        "edited_at": message.edited_at.isoformat() if message.edited_at else None,
+        "deleted": message.deleted_at is not None,
         "reply_count": message.reply_count or 0,
         "reactions": reactions or [],
     }
 
 
 def message_posted(message: Any, mentioned: list[int], everyone: bool) -> None:
-    """The `message` event: what a client shows of a new message, sent to every listener
-    (a new message has no edit, reply or reaction yet; the sender's acknowledgement and the
-    API give the whole). `mentions` and `everyone` only when there are some."""
-    payload: dict[str, Any] = {
-        "id": message.id,
-        "channel_id": message.channel_id,
-        "author": {"id": message.author_id, "name": message.author.display_name},
-        "body_html": message.body_html,
-        "created_at": message.created_at.isoformat(),
-        "client_id": message.client_id,
-        "thread_id": message.thread_id,
-    }
+    """The `message` event, to every listener: what a client shows of a new message (it has
+    no edit, reply or reaction yet; the sender's acknowledgement and the API give the
+    whole), with `mentions` and `everyone` only when there are some."""
+    payload = _shown(message)
     if mentioned:
         payload["mentions"] = mentioned
     if everyone:
