@@ -131,6 +131,7 @@ def _register_hooks(app: Flask) -> None:
     from network.core.http import register_error_handlers
     from network.core.images import image_url
     from network.core.inputs import check_request_text
+    from network.core.money import format_money
     from network.core.permissions import is_admin, is_staff
     from network.core.registries import nav_items_for
     from network.extensions import db
@@ -185,6 +186,7 @@ def _register_hooks(app: Flask) -> None:
     app.jinja_env.filters["date"] = lambda value, fmt="medium": (
         format_date(value, fmt) if value else ""
     )
+    app.jinja_env.filters["money"] = lambda value: format_money(value) if value is not None else ""
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": (
         _datetime_text(value, fmt, str(get_locale()), str(get_timezone())) if value else ""
     )
