@@ -10,9 +10,10 @@ limit's counters are shared and outlive a server).
 
 Fan-out: for each scenario, servers are started (the app: `python -m network`; or a bare
 Flask-SocketIO server with no app logic whose `send` handler does
-`emit("message", data, to=room)`, same async mode and server), the receivers connect with
-python-socketio `AsyncClient`s (websocket transport) from `--receiver-procs` separate client
-processes, split across the servers, and join the channel; the sender (this process, other
+`emit("message", data, to=room)`, same async mode and server), the receivers connect from
+`--receiver-procs` separate client processes, split across the servers, and join the
+channel (`--receivers raw`, the default: Socket.IO spoken by hand over aiohttp websockets,
+cheap enough that the servers set the pace; `socketio`: python-socketio `AsyncClient`s); the sender (this process, other
 connections, always to the first server) then
 - sends `--latency-messages` messages one at a time, one every `--interval` ms: latency is
   the time from the `send` emit to the last receiver's `message` event (time.monotonic, a
@@ -454,6 +455,92 @@ async def receivers_main(spec: dict) -> None:
     await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
 
 
+async def raw_receivers_main(spec: dict) -> None:
+    """The same contract as `receivers_main`, with cheap clients: Engine.IO 4 / Socket.IO 5
+    spoken by hand over aiohttp websockets, and a `message` event read by searching its
+    text for the client id instead of decoding it. A python-socketio client costs more CPU
+    per event than the server spends sending it, so on two cores it held the bare server
+    back; these let the servers, not the receivers, set the pace."""
+    import aiohttp
+
+    prefix = spec["prefix"]
+    marker = '"client_id"'
+    got: dict[str, list] = {}
+    last_receipt = [time.monotonic()]
+    sockets = []
+
+    def on_frame(text: str) -> None:
+        now = time.monotonic()
+        last_receipt[0] = now
+        start = text.find(marker)
+        if start < 0 or not text.startswith('42["message"'):
+            return
+        start = text.index('"', start + len(marker)) + 1  # past `: "`, spaced or not
+        cid = text[start : text.index('"', start)]
+        if not cid.startswith(prefix):
+            return
+        seen = got.get(cid)
+        if seen is None:
+            got[cid] = [1, now, now]
+        else:
+            seen[0] += 1
+            seen[2] = now
+
+    async def read(ws) -> None:
+        async for frame in ws:
+            if frame.type != aiohttp.WSMsgType.TEXT:
+                break
+            if frame.data == "2":  # Engine.IO ping
+                await ws.send_str("3")
+            else:
+                on_frame(frame.data)
+
+    async def open_one(session, url: str, token: str):
+        ws_url = url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+        ws = await session.ws_connect(ws_url, max_msg_size=0, autoping=False)
+        opened = await ws.receive_str()  # 0{"sid": …}
+        if not opened.startswith("0"):
+            raise RuntimeError(f"no Engine.IO open: {opened!r}")
+        await ws.send_str("40" + json.dumps({"token": token}))
+        connected = await ws.receive_str()
+        while connected.startswith("42"):  # the app's connect handler may emit first
+            connected = await ws.receive_str()
+        if not connected.startswith("40"):
+            raise RuntimeError(f"connection refused: {connected!r}")
+        await ws.send_str("421" + json.dumps(["join", {"channel_id": spec["channel_id"]}]))
+        while True:  # events may come before the join's acknowledgement
+            answer = await ws.receive_str()
+            if answer == "2":
+                await ws.send_str("3")
+            elif answer.startswith("431"):
+                break
+        if '"ok":true' not in answer.replace(" ", ""):
+            raise RuntimeError(f"join refused: {answer}")
+        sockets.append(ws)
+        return asyncio.ensure_future(read(ws))
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+        started = time.monotonic()
+        readers = []
+        for url, token in spec["clients"]:  # one at a time, as the socketio receivers do
+            readers.append(await open_one(session, url, token))
+        print(f"ready {time.monotonic() - started:.2f}", flush=True)
+        loop = asyncio.get_running_loop()
+        cpu_at = time.process_time()
+        while (
+            line := await loop.run_in_executor(None, sys.stdin.readline)
+        ) and line.strip() == "mark":
+            cpu_at = time.process_time()
+        deadline = time.monotonic() + 120
+        while time.monotonic() - last_receipt[0] < 3.0 and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        cpu = time.process_time() - cpu_at
+        print(json.dumps({"got": got, "cpu": cpu}), flush=True)
+        await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
+        for reader in readers:
+            reader.cancel()
+
+
 # --- fan-out -----------------------------------------------------------------------------------
 
 
@@ -485,13 +572,18 @@ def load_average() -> str:
 
 
 def start_receivers(
-    urls: list[str], tokens: list[str], channel_id: int, procs: int, prefix: str
+    urls: list[str], tokens: list[str], channel_id: int, procs: int, prefix: str, kind: str
 ) -> list[subprocess.Popen]:
     """Clients spread over the servers round-robin, then over the client processes."""
     assigned = [(urls[n % len(urls)], token) for n, token in enumerate(tokens)]
     started = []
     for p in range(procs):  # one after the other: never two connects at once
-        spec = {"clients": assigned[p::procs], "channel_id": channel_id, "prefix": prefix}
+        spec = {
+            "clients": assigned[p::procs],
+            "channel_id": channel_id,
+            "prefix": prefix,
+            "kind": kind,
+        }
         proc = subprocess.Popen(
             [sys.executable, __file__, "--role", "receivers", "--spec", json.dumps(spec)],
             cwd=PROJECT_DIR,
@@ -577,7 +669,7 @@ async def fan_out(
     run = secrets.token_hex(3)
     lat_prefix, put_prefix = f"{run}L-", f"{run}T-"
     receivers = start_receivers(
-        urls, data.receivers[:clients], channel_id, args.receiver_procs, run
+        urls, data.receivers[:clients], channel_id, args.receiver_procs, run, args.receivers
     )
     senders = []
     try:
@@ -838,6 +930,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="at most this long sending in the throughput phase",
     )
     parser.add_argument("--receiver-procs", type=int, default=2, help="client processes")
+    parser.add_argument(
+        "--receivers",
+        choices=["raw", "socketio"],
+        default="raw",
+        help="receiving clients: raw websockets (cheap) or python-socketio",
+    )
     parser.add_argument("--repeat", type=int, default=1, help="runs of every fan-out scenario")
     parser.add_argument("--history-messages", type=int, default=1_000_000)
     parser.add_argument("--history-requests", type=int, default=300)
@@ -947,7 +1045,9 @@ def main(argv: list[str] | None = None) -> None:
         app_without_index(args.port)
         return
     if args.role == "receivers":
-        asyncio.run(receivers_main(json.loads(args.spec)))
+        spec = json.loads(args.spec)
+        main_of = raw_receivers_main if spec["kind"] == "raw" else receivers_main
+        asyncio.run(main_of(spec))
         return
     sys.path.insert(0, str(BENCH_DIR))
     from members_bench import in_data_dir
