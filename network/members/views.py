@@ -1,7 +1,5 @@
 """Member-facing pages: sign in, join, reset a password, the members list and profiles."""
 
-from urllib.parse import urlsplit
-
 from flask import (
     Blueprint,
     abort,
@@ -18,6 +16,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from network.core.errors import Invalid, Unauthorized
 from network.core.forms import checked_values, invalid_form
+from network.core.http import safe_local_path
 from network.core.permissions import is_self_or_staff
 from network.core.text import fold
 from network.extensions import db, limiter
@@ -43,16 +42,8 @@ PROFILE_FORM_FIELDS = (
 
 
 def _safe_next(target: str | None) -> str:
-    """A local path to go back to, never another site (browsers drop tabs and read "\\")."""
-    if (
-        target
-        and target.startswith("/")
-        and not any(c <= " " or c == "\\" for c in target)
-        and not urlsplit(target).netloc
-        and not target.startswith("//")
-    ):
-        return target
-    return url_for("members.home")
+    """A local path to go back to, never another site."""
+    return safe_local_path(target, url_for("members.home"))
 
 
 @bp.get("/")
