@@ -200,7 +200,8 @@ def register_error_handlers(app: Flask, on_forbidden: Any) -> None:
         db.session.rollback()
         if error.status == 403:
             on_forbidden(error)
-        return _respond(error.status, error.message, error.fields)
+        headers = {"Retry-After": "60"} if error.status == 429 else None
+        return _respond(error.status, error.message, error.fields, headers)
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError):
