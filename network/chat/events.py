@@ -20,6 +20,7 @@ from network.chat.permissions import may_post
 from network.core import signals
 from network.core.database import set_write_intent, writer_turn
 from network.core.errors import DomainError, Invalid
+from network.core.ids import is_id
 from network.extensions import db, socketio
 from network.members.events import connected_member_id
 from network.members.models import Member
@@ -114,7 +115,7 @@ def register_chat_handlers() -> None:
         payload = {
             "channel_id": channel.id,
             "member": {"id": member.id, "name": member.display_name},
-            "thread_id": data.get("thread_id") if isinstance(data.get("thread_id"), int) else None,
+            "thread_id": data.get("thread_id") if is_id(data.get("thread_id")) else None,
         }
         emit("typing", payload, to=live.channel_room(channel.id), include_self=False)
         return {"shown": True}
