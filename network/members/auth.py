@@ -96,11 +96,13 @@ def sign_in(email: Any, password: Any) -> Member:
         for _name, limit, keys in counters:
             ratelimit.count(limit, keys)
         raise
-    ratelimit.forget(counters[1][1], counters[1][2])  # the member's own typos are forgiven
+    _name, pair_limit, pair_keys = counters[1]
+    ratelimit.forget(pair_limit, pair_keys)  # the member's own typos are forgiven
     return member
 
 
 def _counters(account: str, address: str) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(name, limits, keys) of each count of failed sign-ins, the pair's second."""
     config = current_app.config
     return [
         ("address", config["LOGIN_RATE_LIMIT"], ("login-address", address)),
