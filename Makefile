@@ -54,7 +54,7 @@ test: setup
 	  TERREAU_TEST_BACKEND=postgresql $(BIN)/pytest -m "not browser" $(PYTEST_ARGS); \
 	fi
 
-lint:
+lint: $(VENV)/.installed
 	$(BIN)/ruff check network tests bench config.py
 	$(BIN)/ruff format --check network tests bench config.py
 	$(BIN)/mypy

@@ -49,10 +49,15 @@ class Config:
         os.environ.get("REDIS_URL") or "memory://"
     )
     RATELIMIT_HEADERS_ENABLED = True
+    # Failed sign-ins (form and API together) per client address, per (account, address)
+    # pair, and per account from anywhere: past the last one, only addresses the member
+    # already used may still try (slow guessing from many addresses, without a lock-out).
     LOGIN_RATE_LIMIT = os.environ.get("TERREAU_LOGIN_RATE_LIMIT", "10 per minute;60 per hour")
-    RESET_RATE_LIMIT = os.environ.get("TERREAU_RESET_RATE_LIMIT", "5 per 15 minutes")
-    # Per e-mail address, whatever the client's address (slow guessing from many addresses).
+    LOGIN_PAIR_RATE_LIMIT = os.environ.get(
+        "TERREAU_LOGIN_PAIR_RATE_LIMIT", "5 per minute;20 per hour"
+    )
     LOGIN_ACCOUNT_RATE_LIMIT = os.environ.get("TERREAU_LOGIN_ACCOUNT_RATE_LIMIT", "20 per hour")
+    RESET_RATE_LIMIT = os.environ.get("TERREAU_RESET_RATE_LIMIT", "5 per 15 minutes")
 
     MAX_CONTENT_LENGTH = _env_int("TERREAU_MAX_UPLOAD_BYTES", 8 * 1024 * 1024)
     IMAGE_MAX_PIXELS = _env_int("TERREAU_IMAGE_MAX_PIXELS", 24_000_000)
@@ -97,6 +102,7 @@ class TestingConfig(Config):
     SEARCH_WRITE_DELAY = None  # tests search right after a write (the writer process: its test)
     LIVE_BURST_MS = 0  # tests read live events right after the action (the bursts: their test)
     LOGIN_RATE_LIMIT = "1000 per minute"
+    LOGIN_PAIR_RATE_LIMIT = "1000 per minute"
     LOGIN_ACCOUNT_RATE_LIMIT = "1000 per minute"
     RESET_RATE_LIMIT = "1000 per minute"
 

@@ -12,6 +12,7 @@ from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import DEV_SECRET_KEY, Config, config_from_env
+from network.core.http import init_http
 from network.core.ids import BoundedIntConverter
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -19,11 +20,6 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 #: others added to its blueprint).
 MODULES = ("cooperative", "members", "skills", "chat", "feed", "workspaces", "search", "api")
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-    "connect-src 'self' ws: wss:; font-src 'self'; object-src 'none'; base-uri 'self'; "
-    "form-action 'self'; frame-ancestors 'none'"
-)
 
 
 def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
@@ -40,6 +36,7 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     _init_extensions(app)
     _init_modules(app)
     _register_hooks(app)
+    init_http(app)  # security headers, request ids, bounded JSON: around Socket.IO too
     if app.config["PROXY_COUNT"]:
         hops = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
@@ -66,7 +63,9 @@ def _prepare_config(app: Flask) -> None:
         if app.config["SECRET_KEY"] in (DEV_SECRET_KEY, "", None):
             raise RuntimeError("Refusing to start in production with the default SECRET_KEY.")
         app.debug = False
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+    )
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
@@ -150,14 +149,6 @@ def _register_hooks(app: Flask) -> None:
         if request.environ.pop("terreau.writer_turn", False):
             db.session.remove()  # the transaction ends before another writer may begin
             give_writer_turn()
-
-    @app.after_request
-    def _security_headers(response):
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        return response
 
     def _audit_denial(error) -> None:
         actor = current_user.id if getattr(current_user, "is_authenticated", False) else None

@@ -9,12 +9,13 @@ from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
+from network.core.inputs import BoundedJSON
 from network.core.models import Base
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-socketio = SocketIO()
+socketio = SocketIO(json=BoundedJSON)  # deep JSON in a packet is refused, not recursed
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -15,6 +15,10 @@ PROBLEM_SCHEMA = {
         "status": {"type": "integer"},
         "detail": {"type": "string"},
         "errors": {"type": "object", "additionalProperties": {"type": "string"}},
+        "request_id": {
+            "type": "string",
+            "description": "Also in the X-Request-ID header and the server's log lines.",
+        },
     },
     "required": ["title", "status"],
 }

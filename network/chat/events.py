@@ -15,6 +15,7 @@ from network.chat.models import ChannelKind
 from network.chat.permissions import may_post
 from network.core import signals
 from network.core.errors import Invalid
+from network.core.ids import is_id
 from network.core.realtime import acknowledged, channel_room, current_sid, user_room
 from network.extensions import socketio
 from network.members.models import Member
@@ -63,7 +64,7 @@ def register_chat_handlers() -> None:
         payload = {
             "channel_id": channel.id,
             "member": {"id": member.id, "name": member.display_name},
-            "thread_id": data.get("thread_id") if isinstance(data.get("thread_id"), int) else None,
+            "thread_id": data.get("thread_id") if is_id(data.get("thread_id")) else None,
         }
         emit("typing", payload, to=channel_room(channel.id), include_self=False)
         return {"shown": True}

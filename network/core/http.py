@@ -1,9 +1,16 @@
-"""Error responses: friendly pages for browsers, RFC 9457 problems for the API."""
+"""HTTP plumbing: security headers and request ids on every answer, bounded JSON decoding,
+friendly error pages for browsers and RFC 9457 problems for the API."""
 
 import logging
+import re
+import uuid
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, jsonify, render_template, request
+from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
@@ -12,8 +19,109 @@ from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
 from network.core.errors import DomainError
+from network.core.inputs import loads_json
 
 log = logging.getLogger(__name__)
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "connect-src 'self' ws: wss:; font-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+HSTS = "max-age=31536000; includeSubDomains"
+REQUEST_ID_HEADER = "X-Request-ID"
+SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{8,64}")
+_request_id: ContextVar[str | None] = ContextVar("terreau_request_id", default=None)
+
+
+def current_request_id() -> str | None:
+    """The id of the request being served (None outside requests)."""
+    return _request_id.get()
+
+
+class HttpMiddleware:
+    """Around the whole WSGI app (Flask and the Socket.IO polling answers, which never reach
+    Flask's `after_request`): a request id, the security headers, and HSTS over TLS.
+
+    `trust_request_id`: a proxy in front sets X-Request-ID (a sane one is kept, so its log
+    lines and ours match); otherwise the client's value is ignored and one is made here.
+    """
+
+    def __init__(self, app: Callable, *, trust_request_id: bool) -> None:
+        self.app = app
+        self.trust_request_id = trust_request_id
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        incoming = environ.get("HTTP_X_REQUEST_ID", "") if self.trust_request_id else ""
+        request_id = incoming if SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+        environ["terreau.request_id"] = request_id
+        secure = environ.get("wsgi.url_scheme") == "https"
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            present = {name.lower() for name, _value in headers}
+            added = {**SECURITY_HEADERS, REQUEST_ID_HEADER: request_id}
+            if secure:
+                added["Strict-Transport-Security"] = HSTS
+            headers.extend((k, v) for k, v in added.items() if k.lower() not in present)
+            return start_response(status, headers, exc_info)
+
+        token = _request_id.set(request_id)
+        try:
+            return self.app(environ, start)
+        finally:
+            _request_id.reset(token)
+
+
+def _record_factory(make: Callable) -> Callable:
+    def make_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make(*args, **kwargs)
+        record.request_id = _request_id.get() or "-"
+        return record
+
+    make_record.terreau = True  # type: ignore[attr-defined]
+    return make_record
+
+
+if not getattr(logging.getLogRecordFactory(), "terreau", False):
+    # Every log line can name its request: `%(request_id)s` in the log format.
+    logging.setLogRecordFactory(_record_factory(logging.getLogRecordFactory()))
+
+
+class BoundedJSONProvider(DefaultJSONProvider):
+    """Request bodies are decoded by `loads_json`: JSON nested too deeply is malformed JSON
+    (a 422 from `json_body`), not a RecursionError."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return loads_json(s, **kwargs)
+
+
+def init_http(app: Flask) -> None:
+    """Call last in `create_app`, inside any ProxyFix (HSTS reads the forwarded scheme)."""
+    app.json = BoundedJSONProvider(app)
+    app.wsgi_app = HttpMiddleware(  # type: ignore[method-assign]
+        app.wsgi_app, trust_request_id=bool(app.config["PROXY_COUNT"])
+    )
+
+
+def safe_local_path(target: str | None, default: str) -> str:
+    """`target` if it is a path on this site, else `default` (never another site: browsers
+    drop tabs and read "\\" as "/")."""
+    if (
+        target
+        and target.startswith("/")
+        and not any(c <= " " or c == "\\" for c in target)
+        and not urlsplit(target).netloc
+        and not target.startswith("//")
+    ):
+        return target
+    return default
+
 
 TITLES = {
     400: _l("Invalid request"),
@@ -52,6 +160,8 @@ def problem(
         body["detail"] = str(detail)
     if fields:
         body["errors"] = {name: str(message) for name, message in fields.items()}
+    if request_id := current_request_id():
+        body["request_id"] = request_id
     response = jsonify(body)
     response.status_code = status
     response.mimetype = "application/problem+json"
@@ -90,7 +200,8 @@ def register_error_handlers(app: Flask, on_forbidden: Any) -> None:
         db.session.rollback()
         if error.status == 403:
             on_forbidden(error)
-        return _respond(error.status, error.message, error.fields)
+        headers = {"Retry-After": "60"} if error.status == 429 else None
+        return _respond(error.status, error.message, error.fields, headers)
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError):
@@ -110,7 +221,9 @@ def register_error_handlers(app: Flask, on_forbidden: Any) -> None:
     def _http_error(error: HTTPException):
         status = error.code or 500
         detail = None if status in TITLES else error.description
-        return _respond(status, detail)
+        # 405 names the methods the URL takes (`Allow`), 401 its challenge…
+        headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+        return _respond(status, detail, headers=headers)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

@@ -3,6 +3,7 @@
 from typing import Any
 
 from flask import url_for
+from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
 MAX_ID = 2**31 - 1  # PostgreSQL INTEGER
@@ -23,11 +24,20 @@ def is_id(value: Any) -> bool:
 
 
 class BoundedIntConverter(IntegerConverter):
-    """`<int:…>` in routes: an id beyond the database's range is a 404, not a 500."""
+    """`<int:…>` in routes: an id beyond the database's range is a 404, not a 500.
+
+    The 404 is raised here, whatever the method: a failed conversion would let the router
+    answer 405 because the same path has rules for other methods.
+    """
 
     def __init__(self, map, *args: Any, **kwargs: Any) -> None:  # noqa: A002
         kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
+
+    def to_python(self, value: str) -> Any:
+        if len(value) > 10 or int(value) > MAX_ID:
+            raise NotFound()
+        return super().to_python(value)
 
 
 def url_before_id(endpoint: str, key: str, **values: Any) -> str:

@@ -1,9 +1,11 @@
 """Text from the outside world: control characters and broken Unicode are refused up front.
 
 PostgreSQL rejects NUL bytes and no encoder takes lone surrogates: both would otherwise reach
-the database or a template as a 500.
+the database or a template as a 500. JSON nested deeper than any of our documents is refused
+too: decoding it, or walking it, would exhaust Python's recursion limit (a 500).
 """
 
+import json
 import re
 from typing import Any
 
@@ -13,6 +15,40 @@ from flask_babel import lazy_gettext as _l
 from network.core.errors import Invalid
 
 FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+MAX_JSON_DEPTH = 32  # our documents nest 3 levels; Python recurses out near 1,000
+
+
+def loads_json(text: str | bytes, **kwargs: Any) -> Any:
+    """`json.loads`, but a document nested deeper than MAX_JSON_DEPTH is a ValueError (as any
+    other malformed JSON) instead of a RecursionError. Every decoder of outside JSON uses it:
+    the request body (the app's JSON provider), Socket.IO packets and page cursors."""
+    try:
+        value = json.loads(text, **kwargs)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+    if _too_deep(value):
+        raise ValueError("JSON nested too deeply")
+    return value
+
+
+def _too_deep(value: Any) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            if depth > MAX_JSON_DEPTH:
+                return True
+            stack.extend((child, depth + 1) for child in item)
+    return False
+
+
+class BoundedJSON:
+    """The json module for python-socketio: packets decoded with `loads_json`."""
+
+    loads = staticmethod(loads_json)
+    dumps = staticmethod(json.dumps)
 
 
 def _bad(text: str) -> bool:

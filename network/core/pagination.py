@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from network.core.errors import Invalid
 from network.core.ids import MAX_ID
+from network.core.inputs import loads_json
 
 T = TypeVar("T")
 
@@ -29,7 +30,7 @@ def decode_cursor(cursor: str | None, types: tuple[type, ...]) -> list[Any] | No
         return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        values = loads_json(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, binascii.Error, UnicodeDecodeError):
         values = None
     if not _typed(values, types):

@@ -16,6 +16,7 @@ from sqlalchemy import func, insert, select, update
 from network.core import signals
 from network.core.errors import Invalid
 from network.core.events import after_commit
+from network.core.ids import is_id
 from network.core.mail import queue_mail
 from network.core.models import utcnow
 from network.core.pagination import Page, decode_cursor, encode_cursor, parse_limit
@@ -279,7 +280,7 @@ def mark_read(member_id: int, ids: Any = None) -> int:
         Notification.member_id == member_id, Notification.read_at.is_(None)
     )
     if ids is not None:
-        if not isinstance(ids, list) or not all(type(i) is int for i in ids) or len(ids) > 500:
+        if not isinstance(ids, list) or not all(is_id(i) for i in ids) or len(ids) > 500:
             raise Invalid(fields={"ids": _l("Give a list of notification ids.")})
         query = query.where(Notification.id.in_(ids))
     changed = db.session.execute(query.values(read_at=utcnow())).rowcount  # type: ignore[attr-defined]

@@ -19,6 +19,7 @@ from network.core.forms import (
     reaction_choice,
     reaction_picker,
 )
+from network.core.http import safe_local_path
 from network.core.ids import url_before_id
 from network.core.permissions import is_staff, require_staff
 from network.core.registries import DELIVERY_LABELS, FEED_KINDS, NOTIFICATION_KINDS, Delivery
@@ -315,10 +316,8 @@ def notifications_read():
     one = form_id(request.form, "id")
     notifications.mark_read(current_user.id, [one] if one else None)
     db.session.commit()
-    target = request.form.get("url") or ""
-    if one and target.startswith("/") and not target.startswith("//"):
-        return redirect(target)
-    return redirect(url_for("feed.notifications_page"))
+    page = url_for("feed.notifications_page")
+    return redirect(safe_local_path(request.form.get("url"), page) if one else page)
 
 
 @bp.route("/notifications/settings", methods=["GET", "POST"])

@@ -8,9 +8,9 @@ from flask_login import current_user
 
 from network.api.core import bp, doc, json_body, query_param
 from network.core.errors import Invalid
-from network.extensions import db, limiter
+from network.extensions import db
 from network.members import operations, queries
-from network.members.auth import account_limit, login_email_key, login_limit
+from network.members.auth import sign_in
 from network.members.models import PROFILE_GROUPS, Member, Status
 
 MEMBER_SCHEMA: dict[str, Any] = {
@@ -75,8 +75,6 @@ def me_json(member: Member) -> dict[str, Any]:
 
 
 @bp.post("/auth/token")
-@limiter.limit(login_limit)
-@limiter.limit(account_limit, key_func=login_email_key)
 @doc(
     "Exchange e-mail and password for a bearer token",
     public=True,
@@ -94,11 +92,7 @@ def me_json(member: Member) -> dict[str, Any]:
 )
 def create_token():
     body = json_body()
-    try:
-        member = operations.authenticate(body.get("email"), body.get("password"))
-    except Exception:
-        db.session.commit()  # keep the audit of the failed attempt
-        raise
+    member = sign_in(body.get("email"), body.get("password"))
     token, raw = operations.create_api_token(member, name="api")
     db.session.commit()
     return {"token": raw, "expires_at": token.expires_at.isoformat()}, 201

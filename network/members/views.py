@@ -1,7 +1,5 @@
 """Member-facing pages: sign in, join, reset a password, the members list and profiles."""
 
-from urllib.parse import urlsplit
-
 from flask import (
     Blueprint,
     abort,
@@ -16,14 +14,15 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from network.core.errors import Invalid, Unauthorized
+from network.core.errors import Invalid, TooManyRequests, Unauthorized
 from network.core.forms import checked_values, invalid_form
+from network.core.http import safe_local_path
 from network.core.permissions import is_self_or_staff
 from network.core.registries import MEMBER_FILTERS
 from network.core.text import fold
 from network.extensions import db, limiter
 from network.members import operations, queries
-from network.members.auth import account_limit, login_email_key, login_limit, reset_limit
+from network.members.auth import reset_limit, sign_in
 from network.members.models import PROFILE_GROUPS, OpenTo, Status, Visibility
 
 bp = Blueprint("members", __name__)
@@ -44,16 +43,8 @@ PROFILE_FORM_FIELDS = (
 
 
 def _safe_next(target: str | None) -> str:
-    """A local path to go back to, never another site (browsers drop tabs and read "\\")."""
-    if (
-        target
-        and target.startswith("/")
-        and not any(c <= " " or c == "\\" for c in target)
-        and not urlsplit(target).netloc
-        and not target.startswith("//")
-    ):
-        return target
-    return url_for("members.home")
+    """A local path to go back to, never another site."""
+    return safe_local_path(target, url_for("members.home"))
 
 
 @bp.get("/")
@@ -70,19 +61,17 @@ def ping():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(login_limit, methods=["POST"])
-@limiter.limit(account_limit, key_func=login_email_key, methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("members.home"))
     if request.method == "GET":
         return render_template("members/login.html")
     try:
-        member = operations.authenticate(request.form.get("email"), request.form.get("password"))
-    except Unauthorized as error:
-        db.session.commit()  # keep the audit of the failed attempt
+        member = sign_in(request.form.get("email"), request.form.get("password"))
+    except (Unauthorized, TooManyRequests) as error:
         flash(str(error.message), "error")
-        return render_template("members/login.html", email=request.form.get("email", "")), 401
+        page = render_template("members/login.html", email=request.form.get("email", ""))
+        return page, error.status
     db.session.commit()
     login_user(member, remember=bool(request.form.get("remember")))
     return redirect(_safe_next(request.args.get("next")))

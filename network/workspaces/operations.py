@@ -724,7 +724,7 @@ def book_space(actor: Member, data: dict[str, Any]) -> tuple[list[Booking], list
         db.session.add(booking)
         bookings.append(booking)
     db.session.flush()
-    _audit_staff_booking(actor, request, bookings)
+    _audit_booking(actor, request, bookings)
     first = bookings[0]
     first.space = request.space
     if approval:
@@ -810,25 +810,21 @@ def _claim_deadline(space: Space, start: datetime) -> datetime | None:
     return start + timedelta(minutes=current_settings()["workspaces_check_in_grace_minutes"])
 
 
-def _audit_staff_booking(actor: Member, request: Request, bookings: list[Booking]) -> None:
+def _audit_booking(actor: Member, request: Request, bookings: list[Booking]) -> None:
     if request.override:
-        audit.record(
-            db.session,
-            "booking_override",
-            actor_id=actor.id,
-            subject_id=request.member.id,
-            space_id=request.space.id,
-            booking_ids=[b.id for b in bookings],
-        )
+        action = "booking_override"
     elif request.member.id != actor.id:
-        audit.record(
-            db.session,
-            "booking_for_member",
-            actor_id=actor.id,
-            subject_id=request.member.id,
-            space_id=request.space.id,
-            booking_ids=[b.id for b in bookings],
-        )
+        action = "booking_for_member"
+    else:
+        action = "booking_created"
+    audit.record(
+        db.session,
+        action,
+        actor_id=actor.id,
+        subject_id=request.member.id,
+        space_id=request.space.id,
+        booking_ids=[b.id for b in bookings],
+    )
 
 
 # --- cancelling, approving, checking in ----------------------------------------------------
@@ -886,14 +882,14 @@ def cancel_booking(
         target.status = BookingStatus.CANCELLED
         target.lapses_at = None
     db.session.flush()
-    if actor.id != booking.member_id:
-        audit.record(
-            db.session,
-            "booking_cancelled_by_staff",
-            actor_id=actor.id,
-            subject_id=booking.member_id,
-            booking_ids=[t.id for t in targets],
-        )
+    audit.record(
+        db.session,
+        "booking_cancelled" if actor.id == booking.member_id else "booking_cancelled_by_staff",
+        actor_id=actor.id,
+        subject_id=booking.member_id,
+        space_id=space.id,
+        booking_ids=[t.id for t in targets],
+    )
     for target in targets:
         _offer_freed(space, target.start_at, target.end_at, now)
     live.availability_changed(space.id, targets[0].start_at, targets[-1].end_at)

@@ -184,3 +184,21 @@ def test_a_notice_to_many_members_is_stored_mailed_and_told_in_bulk(
     assert _notifications(client, quiet_headers)["unread"] == 1
     assert eventually(lambda: "notification" in [e["name"] for e in tab.get_received()])
     tab.disconnect()
+
+
+def test_opening_a_notification_redirects_to_local_paths_only(client, login, member_api, publish):
+    _alice, alice = member_api()
+    bob, bob_headers = member_api(display_name="Bob Durand")
+    publish(alice, "@Bob Durand regarde")
+    (item,) = _notifications(client, bob_headers)["items"]
+    login(bob)
+    for target in ("https://evil.example/x", "//evil.example", "/\\evil.example", "/%09/x"):
+        answer = form_post(
+            client, "/notifications/read", {"id": item["id"], "url": target}, page="/notifications"
+        )
+        assert answer.status_code == 302
+        assert "evil.example" not in answer.headers["Location"], target
+    local = form_post(
+        client, "/notifications/read", {"id": item["id"], "url": "/feed"}, page="/notifications"
+    )
+    assert local.headers["Location"].endswith("/feed")

@@ -1,6 +1,8 @@
 import re
 
-from tests.conftest import PASSWORD, form_post
+import pytest
+
+from tests.conftest import PASSWORD, form_post, link_in
 
 EN = {"Accept-Language": "en"}
 
@@ -252,3 +254,94 @@ def test_password_reset_requests_are_rate_limited(app, client):
     finally:
         app.config["RESET_RATE_LIMIT"] = "1000 per minute"
     assert codes == [302, 302, 429]
+
+
+@pytest.fixture
+def limits(app):
+    """limits(NAME="2 per minute", …) sets sign-in limits for the test."""
+    names = ("LOGIN_RATE_LIMIT", "LOGIN_PAIR_RATE_LIMIT", "LOGIN_ACCOUNT_RATE_LIMIT")
+    saved = {name: app.config.get(name) for name in names}
+    yield app.config.update
+    app.config.update(saved)
+
+
+def _from(app, address):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def _form(app, address, email, password):
+    return form_post(_from(app, address), "/login", {"email": email, "password": password})
+
+
+def _api(app, address, email, password):
+    return _from(app, address).post(
+        "/api/v1/auth/token", json={"email": email, "password": password}
+    )
+
+
+def test_an_attacker_from_many_addresses_does_not_lock_the_member_out(
+    app, make_member, limits, outbox
+):
+    member = make_member()
+    assert _form(app, "10.1.0.1", member.email, PASSWORD).status_code == 302  # home
+    limits(LOGIN_ACCOUNT_RATE_LIMIT="3 per hour")
+    guesses = [
+        _form(app, f"10.9.0.{n}", member.email, f"guess number {n}").status_code for n in range(5)
+    ]
+    assert guesses == [401, 401, 401, 429, 429]
+    assert _form(app, "10.1.0.1", member.email, PASSWORD).status_code == 302
+    assert _api(app, "10.1.0.1", member.email, PASSWORD).status_code == 201
+    # From an address never used, the reset link works, and then signing in from there.
+    cafe = _from(app, "10.2.0.1")
+    assert _form(app, "10.2.0.1", member.email, PASSWORD).status_code == 429
+    form_post(cafe, "/password/forgot", {"email": member.email})
+    path = link_in(outbox()[-1]).split("localhost", 1)[1]
+    new = {"password": "another long passphrase", "password_confirm": "another long passphrase"}
+    assert form_post(cafe, path, new, page=path).status_code == 302
+    assert _form(app, "10.2.0.1", member.email, new["password"]).status_code == 302
+
+
+def test_guesses_from_one_address_are_still_throttled(app, make_member, limits):
+    member, other = make_member(), make_member()
+    limits(LOGIN_PAIR_RATE_LIMIT="2 per minute", LOGIN_RATE_LIMIT="3 per minute")
+    guesses = [_form(app, "10.3.0.1", member.email, "a wrong guess").status_code for _ in range(3)]
+    assert guesses == [401, 401, 429]
+    assert _form(app, "10.3.0.1", member.email, PASSWORD).status_code == 429
+    assert _form(app, "10.4.0.1", member.email, PASSWORD).status_code == 302  # elsewhere
+    assert _form(app, "10.3.0.1", other.email, "a wrong guess").status_code == 401
+    assert _form(app, "10.3.0.1", other.email, PASSWORD).status_code == 429  # the address
+
+
+def test_the_form_and_the_api_share_the_sign_in_counts(app, make_member, limits):
+    member = make_member()
+    limits(LOGIN_RATE_LIMIT="2 per minute")
+    assert _form(app, "10.5.0.1", member.email, "a wrong guess").status_code == 401
+    assert _api(app, "10.5.0.1", member.email, "a wrong guess").status_code == 401
+    assert _form(app, "10.5.0.1", member.email, PASSWORD).status_code == 429
+    refused = _api(app, "10.5.0.1", member.email, PASSWORD)
+    assert refused.status_code == 429 and refused.headers["Retry-After"]
+
+
+def test_the_members_own_typos_are_forgiven_once_signed_in(app, make_member, limits):
+    member = make_member()
+    limits(LOGIN_PAIR_RATE_LIMIT="3 per minute")
+    for _round in range(2):
+        assert _form(app, "10.6.0.1", member.email, "a typo").status_code == 401
+        assert _form(app, "10.6.0.1", member.email, "a typo").status_code == 401
+        assert _form(app, "10.6.0.1", member.email, PASSWORD).status_code == 302
+
+
+def test_throttled_sign_ins_are_audited(app, db, make_member, limits):
+    from network.core.audit import AuditEvent
+
+    member = make_member()
+    limits(LOGIN_RATE_LIMIT="1 per minute")
+    _api(app, "10.7.0.1", member.email, "a wrong guess")
+    assert _api(app, "10.7.0.1", member.email, PASSWORD).status_code == 429
+    with app.app_context():
+        event = db.session.scalars(
+            db.select(AuditEvent).where(AuditEvent.action == "login_throttled")
+        ).one()
+    assert (event.subject_id, event.ip, event.details) == (member.id, "10.7.0.1", {"by": "address"})

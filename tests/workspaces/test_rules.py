@@ -304,3 +304,25 @@ def test_reminders_are_sent_once(app, member_api, make_space, book, notes):
     assert "1 reminder(s) sent" in runner.invoke(args=["workspaces", "send-reminders"]).output
     assert "0 reminder(s) sent" in runner.invoke(args=["workspaces", "send-reminders"]).output
     assert notes[-1]["kind"] == "booking_reminder" and notes[-1]["member_id"] == member.id
+
+
+def test_members_own_bookings_and_cancellations_are_audited(
+    app, client, member_api, make_space, book
+):
+    member, headers = member_api()
+    space_id = make_space()
+    day = next_weekday(2)
+    made = book(headers, space_id, at(day, 9), at(day, 10))
+    assert made.status_code == 201, made.get_json()
+    booking_id = made.get_json()["bookings"][0]["id"]
+    assert client.delete(f"/api/v1/bookings/{booking_id}", headers=headers).status_code == 200
+    with app.app_context():
+        events = db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.action.in_(("booking_created", "booking_cancelled")))
+            .order_by(AuditEvent.id)
+        ).all()
+        assert [(e.action, e.actor_id, e.details["booking_ids"]) for e in events] == [
+            ("booking_created", member.id, [booking_id]),
+            ("booking_cancelled", member.id, [booking_id]),
+        ]
