@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import IN_CI, LOCALE, TIMEOUT_MS
+from tests.browser.conftest import IN_CI, LOCALE, TIMEOUT_MS, _record_console
 from tests.conftest import paris_today
 
 pytestmark = pytest.mark.browser
@@ -74,17 +74,21 @@ def demo(app, search_index):
         return member.email, pages
 
 
-def _open(chromium_browser, live_server, contexts, **options):
-    context = chromium_browser.new_context(locale=LOCALE, base_url=live_server, **options)
-    context.set_default_timeout(TIMEOUT_MS)
-    contexts.append(context)
-    return context.new_page()
-
-
 @pytest.fixture
-def open_page(chromium_browser, live_server):
+def open_page(chromium_browser, live_server, console_errors):
+    """open_page(**context options) → a page in a new context, its console errors recorded."""
     contexts: list = []
-    yield lambda **options: _open(chromium_browser, live_server, contexts, **options)
+
+    def open_one(**options):
+        context = chromium_browser.new_context(locale=LOCALE, base_url=live_server, **options)
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("console", lambda message: _record_console(console_errors, page, message))
+        page.on("pageerror", lambda error: console_errors.append(f"{page.url}: {error}"))
+        return page
+
+    yield open_one
     for context in contexts:
         context.close()
 
@@ -122,33 +126,44 @@ def test_main_pages_have_no_axe_violation(demo, open_page, sign_in, console_erro
     assert not violations, "\n".join(violations)
 
 
-def test_main_pages_are_valid_html(demo, open_page, sign_in, tmp_path):
+def _vnu_errors(html: dict[str, str], folder: Path) -> list[str]:
+    """The Nu HTML Checker's errors on the pages' HTML (path → text), run once over all."""
     _require(VNU, "npm's vnu-jar")
     java = shutil.which("java")
     if not java:
         (pytest.fail if IN_CI else pytest.skip)("java is missing (the Nu HTML Checker needs it)")
-    email, pages = demo
-    page = open_page()
-    files = [tmp_path / "login.html"]
-    files[0].write_text(page.request.get("/login").text(), encoding="utf-8")
-    _from_demo(page, sign_in, email)
-    for number, path in enumerate(pages):
-        response = page.request.get(path)
-        assert response.ok, path
-        files.append(tmp_path / f"page-{number}.html")
-        files[-1].write_text(response.text(), encoding="utf-8")
-    names = {f"file:{f}": path for f, path in zip(files, ["/login", *pages], strict=True)}
+    names = {}
+    for number, (path, text) in enumerate(html.items()):
+        file = folder / f"page-{number}.html"
+        file.write_text(text, encoding="utf-8")
+        names[str(file)] = path
     checked = subprocess.run(
-        [java, "-jar", str(VNU), "--format", "json", "--errors-only", *map(str, files)],
+        [java, "-jar", str(VNU), "--format", "json", "--errors-only", *names],
         capture_output=True,
         text=True,
         check=False,
     )
     messages = json.loads(checked.stderr or checked.stdout)["messages"]
-    errors = [
-        f"{names.get(m.get('url'), m.get('url'))}:{m.get('lastLine')}: {m['message']}"
+    return [
+        f"{names.get(m.get('url', '').removeprefix('file:'), m.get('url'))}:"
+        f"{m.get('lastLine')}: {m['message']}"
         for m in messages
     ]
+
+
+def _html(page, path: str) -> str:
+    response = page.request.get(path)  # the server's HTML, with the page's cookies
+    assert response.ok, path
+    return response.text()
+
+
+def test_main_pages_are_valid_html(demo, open_page, sign_in, tmp_path):
+    email, pages = demo
+    page = open_page()
+    html = {"/login": _html(page, "/login")}
+    _from_demo(page, sign_in, email)
+    html.update((path, _html(page, path)) for path in pages)
+    errors = _vnu_errors(html, tmp_path)
     assert not errors, "\n".join(errors)
 
 
@@ -205,3 +220,57 @@ def test_the_navigation_shows_on_a_phone_without_javascript(demo, open_page, sig
     expect(page.get_by_role("button", name="Menu")).to_be_hidden()
     nav = page.get_by_role("navigation", name="Navigation principale")
     expect(nav.get_by_role("link", name="Membres")).to_be_visible()
+
+
+def test_account_and_staff_pages_pass_the_same_checks(app, demo, open_page, sign_in, tmp_path):
+    """Axe, vnu and the phone width on the other pages, seen by the demo's administrator."""
+    _require(AXE, "npm's axe-core")
+    page = open_page(viewport=PHONE)
+    _from_demo(page, sign_in, "admin@terreau.coop")
+    problems, html = [], {}
+    for path in _other_pages(app):
+        page.goto(path)
+        width = page.evaluate("document.scrollingElement.scrollWidth")
+        if width > PHONE["width"]:
+            problems.append(f"{path}: {width}px wide")
+        problems += _axe_violations(page)
+        html[path] = _html(page, path)
+    problems += _vnu_errors(html, tmp_path)
+    assert not problems, "\n".join(problems)
+
+
+def _other_pages(app) -> list[str]:
+    from sqlalchemy import select
+
+    from network.extensions import db
+    from network.feed.models import Post
+    from network.members.models import Member
+    from network.skills.models import Skill
+    from network.workspaces.models import Booking, Space
+
+    with app.app_context():
+        post, skill, space, booking, member = (
+            db.session.scalars(select(model.id).order_by(model.id.desc())).first()
+            for model in (Post, Skill, Space, Booking, Member)
+        )
+    return [
+        "/me/profile",
+        "/me/settings",
+        "/me/skills",
+        f"/skills/{skill}",
+        "/chat",
+        f"/feed/posts/{post}",
+        "/notifications/settings",
+        "/workspaces/bookings",
+        f"/workspaces/spaces/{space}/book",
+        f"/workspaces/bookings/{booking}",
+        "/workspaces/manage",
+        "/workspaces/manage/spaces/new",
+        f"/workspaces/manage/spaces/{space}",
+        "/staff/members",
+        f"/staff/members/{member}",
+        "/staff/skills",
+        "/staff/reports",
+        "/admin/settings",
+        "/password/forgot",
+    ]
