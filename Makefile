@@ -32,12 +32,17 @@ static/vendor/.installed: node_modules/.installed
 translations: $(VENV)/.installed
 	$(BIN)/pybabel -q compile -d network/translations -D messages
 
-# Debian's chromium for the browser tests, installed when missing and when we are root.
+# Debian's chromium for the browser tests, and java for the Nu HTML Checker (npm's vnu-jar),
+# installed when missing and when we are root.
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium is missing: browser tests will be skipped (run as root to install it)"; fi; }
+	@command -v java >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null; \
+	  else echo "java is missing: the HTML validity test will be skipped (run as root to install it)"; fi; }
 
 run: setup
 	$(BIN)/flask seed-demo

@@ -1,6 +1,7 @@
 """Terreau: the internal network of a Coopérative d'Activité et d'Emploi."""
 
 import logging
+from datetime import date, datetime
 from functools import lru_cache
 from importlib import import_module
 from pathlib import Path
@@ -181,6 +182,7 @@ def _register_hooks(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": (
         _datetime_text(value, fmt, str(get_locale()), str(get_timezone())) if value else ""
     )
+    app.jinja_env.filters["machine_time"] = machine_time
 
     @app.get("/favicon.ico")
     def _favicon():
@@ -195,3 +197,10 @@ def _register_hooks(app: Flask) -> None:
 def _datetime_text(value: Any, fmt: str, locale: str, timezone: str) -> str:
     """A date and time for the reader, remembered: pages show the same recent ones often."""
     return format_datetime(value, fmt)
+
+
+def machine_time(value: date | datetime) -> str:
+    """The `datetime` attribute of a <time>: HTML allows at most 3 fractional digits."""
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="milliseconds")
+    return value.isoformat()

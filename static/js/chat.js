@@ -86,7 +86,7 @@
     const time = el("a", "chat-time");
     time.href = "/chat/messages/" + message.id;
     const stamp = el("time", "", new Date(message.created_at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }));
-    stamp.dateTime = message.created_at;
+    stamp.dateTime = message.created_at.replace(/(\.\d{3})\d+/, "$1"); // HTML: 3 fractional digits at most
     time.appendChild(stamp);
     meta.append(author, " ", time);
     const body = el("div", "chat-body prose");
