@@ -1,85 +1,141 @@
-"""The day view across spaces as a few runs per space: consecutive bookable units that are
-free (with the fewest seats free along them) or full are one run, past ones are left out.
+"""The day view across spaces: spaces grouped by site and kind, each with a few runs of
+consecutive bookable units, free (with the fewest seats free along them) or full; units
+already begun are left out.
 
-Two hundred spaces of eleven slots were 2,200 slot links (780 KiB of HTML); as runs they
-are a few links per space. Local times are formatted once per instant: spaces share them.
+Two hundred spaces of eleven slots were 2,200 slot links and forms (780 KiB of HTML, ~200 ms
+of CPU); as runs they are a few links per space. Everything the template shows is computed
+here once per distinct value (local times, seat counts, labels: spaces share them), so the
+template only loops over strings.
 """
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
 
 from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
-from network.workspaces.models import Space
+from network.workspaces.models import KIND_LABELS, Site, Space
 from network.workspaces.queries import DayColumn, availability
 from network.workspaces.times import local_zone
 
 
 @dataclass(frozen=True)
-class Run:
-    free: bool
-    start: str  # local "HH:MM"
-    end: str
-    seats: int  # free runs: the fewest seats free at any of its units
-    href: str  # free runs: the booking form for the run's first unit
-
-
-@dataclass(frozen=True)
 class Row:
-    space: Space
-    column: DayColumn
-    runs: list[Run]
+    space_id: int
+    name: str
     week_url: str
+    note: str  # seats and approval, "" for a plain single room
+    closed: str  # why nothing is shown ("" when runs are)
+    free: list[tuple[str, str]]  # (link to the booking form, "08:00–10:00 · 3 seats free")
+    full: list[str]  # "10:00–11:00"
 
 
-class _Clock:
-    """Local "HH:MM" and "YYYY-MM-DDTHH:MM" of UTC instants, each computed once."""
-
-    def __init__(self) -> None:
-        self.zone = local_zone()
-        self.known: dict[datetime, tuple[str, str]] = {}
-
-    def __call__(self, moment: datetime) -> tuple[str, str]:
-        found = self.known.get(moment)
-        if found is None:
-            local = moment.astimezone(self.zone).strftime("%Y-%m-%dT%H:%M")
-            found = self.known[moment] = (local[11:], local)
-        return found
+@dataclass
+class Group:
+    site: Site
+    kind: str
+    rows: list[Row] = field(default_factory=list)
 
 
-def runs_of(column: DayColumn, book_url: str, clock: _Clock) -> list[Run]:
-    """The column's units not yet begun, as runs of free or full ones."""
-    runs: list[Run] = []
-    last_end = None
+class _Memo(dict):
+    """A value per key, computed once by `make(key)`."""
+
+    def __init__(self, make: Callable[[Any], Any]) -> None:
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, key: Any) -> Any:
+        value = self[key] = self.make(key)
+        return value
+
+
+class _Texts:
+    """The strings of one page, each translated or formatted once."""
+
+    def __init__(self, day: date) -> None:
+        zone = local_zone()
+        self.clock = _Memo(lambda moment: moment.astimezone(zone).strftime("%Y-%m-%dT%H:%M"))
+        self.seats_free = _Memo(lambda n: ngettext("%(num)s seat free", "%(num)s seats free", n))
+        self.note = _Memo(self._note)
+        self.closed = _("Closed")
+        self.closed_day = _("Closed this day")
+        self.nothing = _("Nothing left to book this day")
+        self.book_base = url_for("workspaces.book", space_id=0).replace("/0/", "/{}/")
+        self.week_base = url_for("workspaces.space", space_id=0, week=day.isoformat()).replace(
+            "/0?", "/{}?"
+        )
+
+    @staticmethod
+    def _note(key: tuple[int, bool]) -> str:
+        capacity, approval = key
+        parts = [ngettext("%(num)s seat", "%(num)s seats", capacity)] if capacity > 1 else []
+        if approval:
+            parts.append(_("needs approval"))
+        return " · ".join(parts)
+
+
+def _runs(column: DayColumn, space: Space, texts: _Texts) -> tuple[list, list]:
+    """The column's units not yet begun as free runs (links) and full runs (text)."""
+    runs: list[list[Any]] = []  # [free, start, end, fewest seats free]
     for slot in column.slots:
         if slot.past:
             continue
         free = slot.free > 0
-        start, start_iso = clock(slot.start_at)
-        end, end_iso = clock(slot.end_at)
-        if runs and runs[-1].free == free and last_end == slot.start_at:
-            previous = runs[-1]
-            seats = min(previous.seats, slot.free)
-            runs[-1] = Run(free, previous.start, end, seats, previous.href)
+        last = runs[-1] if runs else None
+        if last is not None and last[0] == free and last[2] == slot.start_at:
+            last[2], last[3] = slot.end_at, min(last[3], slot.free)
         else:
-            href = f"{book_url}?start={start_iso}&end={end_iso}" if free else ""
-            runs.append(Run(free, start, end, slot.free, href))
-        last_end = slot.end_at
-    return runs
+            runs.append([free, slot.start_at, slot.end_at, slot.free])
+    clock, book = texts.clock, texts.book_base.format(space.id)
+    free_runs, full_runs = [], []
+    for free, start, end, seats in runs:
+        text = f"{clock[start][11:]}–{clock[end][11:]}"
+        if not free:
+            full_runs.append(text)
+            continue
+        if space.capacity > 1:
+            text = f"{text} · {texts.seats_free[seats]}"
+        free_runs.append((f"{book}?start={clock[start]}", text))
+    return free_runs, full_runs
 
 
-def rows(spaces: Sequence[Space], day: date) -> list[Row]:
-    """One row per space: its day and its runs (one availability query for all)."""
+def row_of(space: Space, column: DayColumn, texts: _Texts) -> Row:
+    free, full = _runs(column, space, texts)
+    if column.closure is not None:
+        reason = column.closure.reason
+        closed = f"{texts.closed} ({reason})" if reason else texts.closed
+    elif not column.open:
+        closed = texts.closed_day
+    else:
+        closed = "" if free or full else texts.nothing
+    return Row(
+        space.id,
+        space.name,
+        texts.week_base.format(space.id),
+        texts.note[(space.capacity, space.needs_approval)],
+        closed,
+        free,
+        full,
+    )
+
+
+def groups(spaces: Sequence[Space], day: date) -> list[Group]:
+    """The spaces' rows by site, then kind, in the order of `spaces` (one query for all)."""
     grid = availability(spaces, day, 1)
-    clock = _Clock()
-    book_base = url_for("workspaces.book", space_id=0).replace("/0/", "/{}/")
-    week_base = url_for("workspaces.space", space_id=0, week=day.isoformat()).replace("/0?", "/{}?")
-    found = []
+    texts = _Texts(day)
+    kinds = {kind: str(label) for kind, label in KIND_LABELS.items()}
+    found: dict[tuple[int, str], Group] = {}
     for space in spaces:
-        column = grid[space.id][0]
-        book_url = book_base.format(space.id)
-        found.append(
-            Row(space, column, runs_of(column, book_url, clock), week_base.format(space.id))
-        )
-    return found
+        key = (space.site_id, space.kind)
+        group = found.get(key)
+        if group is None:
+            group = found[key] = Group(space.site, kinds[space.kind])
+        group.rows.append(row_of(space, grid[space.id][0], texts))
+    return sorted(found.values(), key=lambda g: (g.site.name, g.kind))
+
+
+def one_row(space: Space, day: date) -> Row:
+    return row_of(space, availability([space], day, 1)[space.id][0], _Texts(day))

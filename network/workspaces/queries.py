@@ -361,33 +361,35 @@ def open_booking_count(member_id: int, now: datetime) -> int:
     return int(singles or 0) + int(series or 0)
 
 
-def here_today(site_id: int, day: date, now: datetime | None = None) -> list[Member]:
-    """Members who opted in and hold a booking on `day` at the site, by name."""
+def here_today(
+    site_ids: Sequence[int], day: date, now: datetime | None = None
+) -> dict[int, list[Member]]:
+    """Per site, the members who opted in and hold a booking there on `day`, by name (one
+    query for all the sites)."""
     now = now or utcnow()
     start, end = at_minutes(day, 0), at_minutes(day + timedelta(days=1), 0)
-    present = (
-        select(Booking.member_id)
+    rows = db.session.execute(
+        select(Space.site_id, Member)
+        .join(Booking, Booking.member_id == Member.id)
         .join(Space, Space.id == Booking.space_id)
+        .join(WorkspacePreference, WorkspacePreference.member_id == Member.id)
         .where(
-            Space.site_id == site_id,
+            Space.site_id.in_(list(site_ids)),
             Booking.start_at < end,
             Booking.start_at > start - MAX_SPAN,
             Booking.end_at > start,
             Booking.status == BookingStatus.CONFIRMED,
             or_(Booking.lapses_at.is_(None), Booking.lapses_at > now),
-        )
-    )
-    query = (
-        select(Member)
-        .join(WorkspacePreference, WorkspacePreference.member_id == Member.id)
-        .where(
             WorkspacePreference.show_presence.is_(True),
             Member.is_active.is_(True),
-            Member.id.in_(present),  # not DISTINCT: members have JSON columns
         )
-        .order_by(Member.display_name)
+        .order_by(Member.display_name, Member.id)
     )
-    return list(db.session.scalars(query))
+    found: dict[int, list[Member]] = {site_id: [] for site_id in site_ids}
+    for site_id, member in rows:
+        if member not in found[site_id]:  # a member with two bookings there is shown once
+            found[site_id].append(member)
+    return found
 
 
 def preference_of(member_id: int) -> WorkspacePreference | None:

@@ -22,10 +22,11 @@ from network.workspaces.models import (
     KIND_LABELS,
     STATUS_LABELS,
     BookingStatus,
+    Granularity,
     Space,
 )
 from network.workspaces.operations import BookingConflict
-from network.workspaces.times import hhmm, parse_date, to_local
+from network.workspaces.times import hhmm, minutes_of, parse_date, to_local
 
 bp = Blueprint("workspaces", __name__, url_prefix="/workspaces")
 PUBLIC = {"workspaces.member_calendar"}
@@ -75,20 +76,16 @@ def index():
     day = _day_arg()
     sites = queries.sites()
     site_id = parse_id(request.args.get("site", ""))
-    rows = dayview.rows(queries.active_spaces(site_id), day)
-    groups = [(site, [r for r in rows if r.space.site_id == site.id]) for site in sites]
+    groups = dayview.groups(queries.active_spaces(site_id), day)
     today = cooperative_today()
-    here = {
-        site.id: queries.here_today(site.id, today) for site in sites if site_id in (None, site.id)
-    }
+    here = queries.here_today([s.id for s in sites if site_id in (None, s.id)], today)
     return render_template(
         "workspaces/index.html",
         day=day,
         one_day=timedelta(days=1),
         sites=sites,
         site_id=site_id,
-        groups=[(site, found) for site, found in groups if found],
-        kinds={kind: str(label) for kind, label in KIND_LABELS.items()},
+        groups=groups,
         here=here,
         **_common(),
     )
@@ -98,11 +95,7 @@ def index():
 def day_row(space_id: int):
     """One space's row of the day view, for static/js/workspaces.js to refresh it live."""
     found = operations.get_space(space_id)
-    return render_template(
-        "workspaces/day_row.html",
-        row=dayview.rows([found], _day_arg())[0],
-        kinds=KIND_LABELS,
-    )
+    return render_template("workspaces/day_row.html", rows=[dayview.one_row(found, _day_arg())])
 
 
 @bp.get("/spaces/<int:space_id>")
@@ -204,6 +197,14 @@ def book(space_id: int):
         "seats": "1",
     }
     begin, end = _local_moment(values["start"]), _local_moment(values["end"])
+    if begin and not end:  # a link of the day view: the unit starting then
+        unit = next(
+            (u for u in queries.units_of_day(found, begin.date()) if u[0] == minutes_of(begin)),
+            None,
+        )
+        if unit and found.granularity != Granularity.SLOTS:
+            end = datetime.combine(begin.date(), datetime.min.time()) + timedelta(minutes=unit[1])
+            values["end"] = end.isoformat(timespec="minutes")
     durations = [minutes for minutes, _label in operations.durations_of(found)]
     if begin and end and int((end - begin).total_seconds() // 60) in durations:
         values["duration"], values["end"] = str(int((end - begin).total_seconds() // 60)), ""

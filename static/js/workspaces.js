@@ -32,15 +32,15 @@
   // The day view: a space's row is fetched again, as the server renders it.
   const day = document.querySelector("[data-live-day]");
   if (day) {
-    const ids = Array.from(day.querySelectorAll(".ws-row[data-space-id]"), (row) =>
+    const ids = Array.from(day.querySelectorAll("li[data-space-id]"), (row) =>
       Number(row.dataset.spaceId));
     watch(ids, async (id) => {
       const url = day.dataset.liveDay.replace("/0/", `/${id}/`);
       const response = await fetch(url, { credentials: "same-origin" });
-      const row = day.querySelector(`.ws-row[data-space-id="${id}"]`);
+      const row = day.querySelector(`li[data-space-id="${id}"]`);
       if (!response.ok || !row) return;
       const fresh = new DOMParser().parseFromString(await response.text(), "text/html")
-        .querySelector(".ws-row");
+        .querySelector("li[data-space-id]");
       if (fresh && fresh.innerHTML !== row.innerHTML) {
         row.replaceWith(document.importNode(fresh, true));
         announce(status && status.dataset.textChanged);

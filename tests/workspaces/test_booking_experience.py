@@ -21,9 +21,7 @@ def _page(client, path):
 
 def _row(page, space_id):
     """The day view's row of a space."""
-    return re.search(rf'<li class="ws-row" data-space-id="{space_id}">.*?</li>', page, re.S).group(
-        0
-    )
+    return re.search(rf'<li data-space-id="{space_id}">.*?</li>', page, re.S).group(0)
 
 
 def test_the_rules_are_shown_before_booking(member_api, make_space, client, login, book):
@@ -223,22 +221,35 @@ def test_the_day_view_shows_runs_of_free_and_full_slots(
     login(member)
     page = _page(client, f"/workspaces?date={day.isoformat()}")
     row = _row(page, room)
-    free = re.findall(r'<a class="ws-run ws-free" href="([^"]+)">([^<]+)</a>', row)
+    free = re.findall(r'<a href="([^"]+)">([^<]+)</a>', row.split("ws-free-runs")[1])
     assert [text for _href, text in free] == ["08:00–10:00", "11:00–19:00"]
-    assert free[0][0] == (
-        f"/workspaces/spaces/{room}/book?start={day.isoformat()}T08:00"
-        f"&amp;end={day.isoformat()}T08:30"
-    )
-    assert re.search(r'<span class="ws-run ws-full">10:00–11:00</span>', row)
+    assert free[0][0] == f"/workspaces/spaces/{room}/book?start={day.isoformat()}T08:00"
+    assert re.search(r'<span class="ws-full-runs">Full: <span>10:00–11:00</span></span>', row)
     desk_row = _row(page, desks)
     assert "08:00–19:00 · 1 seat free" in desk_row and "ws-full" not in desk_row
-    assert page.index(">Lyon <") < page.index("Salle Jaurès") < page.index(">Nantes <")
+    assert "<small>3 seats</small>" in desk_row
+    lyon, nantes = page.index('<h2 class="ws-site">Lyon</h2>'), page.index('"ws-site">Nantes<')
+    assert lyon < page.index("<h3>Meeting room") < page.index("Salle Jaurès") < nantes
+    assert nantes < page.index("<h3>Desk area") < page.index("Open space")
     one_site = _page(client, f"/workspaces?date={day.isoformat()}&site=999999")
     assert "Salle Jaurès" not in one_site
     fragment = _page(client, f"/workspaces/spaces/{room}/day?date={day.isoformat()}")
-    assert fragment.strip().startswith(f'<li class="ws-row" data-space-id="{room}">')
+    assert fragment.strip().startswith(f'<li data-space-id="{room}">')
     assert "10:00–11:00" in fragment
     assert client.get(f"/workspaces/spaces/{room}/day?date=lundi").status_code == 404
     assert client.get(f"/workspaces/spaces/999999/day?date={day}").status_code == 404
     past = _page(client, f"/workspaces?date={(day - timedelta(days=400)).isoformat()}")
-    assert "This day is over" in past and "ws-run" not in past
+    assert "This day is over" in past and "ws-free-runs" not in past
+    assert "Nothing left to book this day" in past
+
+
+def test_a_day_view_link_opens_the_form_on_its_unit(member_api, make_space, client, login):
+    member, _h = member_api()
+    desks = make_space(kind="desk_area", capacity=4, granularity="half_days", max_minutes=660)
+    room = make_space()
+    login(member)
+    day = next_weekday(2).isoformat()
+    form = _page(client, f"/workspaces/spaces/{desks}/book?start={day}T13:00")
+    assert f'name="end" type="datetime-local" value="{day}T19:00"' in form  # the afternoon
+    form = _page(client, f"/workspaces/spaces/{room}/book?start={day}T13:00")
+    assert re.search(r'<option value="30"\s*>30 min</option>', form)  # the shortest first
