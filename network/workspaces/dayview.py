@@ -17,8 +17,8 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from network.workspaces.models import KIND_LABELS, Site, Space
-from network.workspaces.queries import DayColumn, availability
+from network.workspaces.models import KIND_LABELS, Space
+from network.workspaces.queries import DayColumn, SpaceSummary, availability
 from network.workspaces.times import local_zone
 
 
@@ -35,7 +35,8 @@ class Row:
 
 @dataclass
 class Group:
-    site: Site
+    site_id: int
+    site_name: str
     kind: str
     rows: list[Row] = field(default_factory=list)
 
@@ -77,7 +78,7 @@ class _Texts:
         return " · ".join(parts)
 
 
-def _runs(column: DayColumn, space: Space, texts: _Texts) -> tuple[list, list]:
+def _runs(column: DayColumn, space: Space | SpaceSummary, texts: _Texts) -> tuple[list, list]:
     """The column's units not yet begun as free runs (links) and full runs (text)."""
     runs: list[list[Any]] = []  # [free, start, end, fewest seats free]
     for slot in column.slots:
@@ -102,7 +103,7 @@ def _runs(column: DayColumn, space: Space, texts: _Texts) -> tuple[list, list]:
     return free_runs, full_runs
 
 
-def row_of(space: Space, column: DayColumn, texts: _Texts) -> Row:
+def row_of(space: Space | SpaceSummary, column: DayColumn, texts: _Texts) -> Row:
     free, full = _runs(column, space, texts)
     if column.closure is not None:
         reason = column.closure.reason
@@ -122,7 +123,7 @@ def row_of(space: Space, column: DayColumn, texts: _Texts) -> Row:
     )
 
 
-def groups(spaces: Sequence[Space], day: date) -> list[Group]:
+def groups(spaces: Sequence[SpaceSummary], day: date) -> list[Group]:
     """The spaces' rows by site, then kind, in the order of `spaces` (one query for all)."""
     grid = availability(spaces, day, 1)
     texts = _Texts(day)
@@ -132,9 +133,9 @@ def groups(spaces: Sequence[Space], day: date) -> list[Group]:
         key = (space.site_id, space.kind)
         group = found.get(key)
         if group is None:
-            group = found[key] = Group(space.site, kinds[space.kind])
+            group = found[key] = Group(space.site_id, space.site_name, kinds[space.kind])
         group.rows.append(row_of(space, grid[space.id][0], texts))
-    return sorted(found.values(), key=lambda g: (g.site.name, g.kind))
+    return sorted(found.values(), key=lambda g: (g.site_name, g.kind))
 
 
 def one_row(space: Space, day: date) -> Row:

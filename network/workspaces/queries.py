@@ -22,9 +22,11 @@ from network.workspaces.models import (
     HOLDING,
     Booking,
     BookingStatus,
+    Closure,
     Granularity,
     Site,
     Space,
+    SpaceKind,
     WaitlistEntry,
     WaitStatus,
     WorkspacePreference,
@@ -186,8 +188,63 @@ class Occupancy:
         return max(highest, 0)
 
 
+@dataclass(slots=True)
+class SpaceSummary:
+    """What the day view needs of a space, read without the ORM's objects (a fifth of the
+    cost for 200 spaces); `closures` are only those meeting the days asked for."""
+
+    id: int
+    site_id: int
+    site_name: str
+    name: str
+    kind: SpaceKind
+    capacity: int
+    opening_hours: dict[str, Any]
+    granularity: Granularity
+    slot_minutes: int
+    midday_minutes: int
+    needs_approval: bool
+    closures: list[Closure] = field(default_factory=list)
+
+
+def space_summaries(site_id: int | None, first_day: date, last_day: date) -> list[SpaceSummary]:
+    """The active spaces (of a site) by site and name, with their closures over the days."""
+    query = (
+        select(
+            Space.id,
+            Space.site_id,
+            Site.name,
+            Space.name,
+            Space.kind,
+            Space.capacity,
+            Space.opening_hours,
+            Space.granularity,
+            Space.slot_minutes,
+            Space.midday_minutes,
+            Space.needs_approval,
+        )
+        .join(Site)
+        .where(Space.is_active.is_(True))
+        .order_by(Site.name, Space.name)
+    )
+    if site_id:
+        query = query.where(Space.site_id == site_id)
+    found = [SpaceSummary(*row) for row in db.session.execute(query)]
+    by_id = {space.id: space for space in found}
+    closures = db.session.scalars(
+        select(Closure).where(
+            Closure.starts_on <= last_day,
+            Closure.ends_on >= first_day,
+            Closure.space_id.in_(list(by_id)),
+        )
+    )
+    for closure in closures:
+        by_id[closure.space_id].closures.append(closure)
+    return found
+
+
 def availability(
-    spaces: Sequence[Space], first_day: date, days: int, now: datetime | None = None
+    spaces: Sequence[Space | SpaceSummary], first_day: date, days: int, now: datetime | None = None
 ) -> dict[int, list[DayColumn]]:
     """Per space, per local day, each bookable unit with its free seats (one query).
 

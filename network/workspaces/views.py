@@ -76,7 +76,7 @@ def index():
     day = _day_arg()
     sites = queries.sites()
     site_id = parse_id(request.args.get("site", ""))
-    groups = dayview.groups(queries.active_spaces(site_id), day)
+    groups = dayview.groups(queries.space_summaries(site_id, day, day), day)
     today = cooperative_today()
     here = queries.here_today([s.id for s in sites if site_id in (None, s.id)], today)
     return render_template(

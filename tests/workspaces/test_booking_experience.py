@@ -210,12 +210,24 @@ def test_check_in_is_offered_only_when_allowed(app, member_api, make_space, clie
 
 
 def test_the_day_view_shows_runs_of_free_and_full_slots(
-    member_api, make_space, client, login, book
+    app, member_api, make_space, client, login, book, staff
 ):
     member, headers = member_api()
     room = make_space(name="Salle Jaurès", site_name="Lyon")
     desks = make_space(name="Open space", kind="desk_area", capacity=3, site_name="Nantes")
+    closed = make_space(name="Atelier", site_name="Lyon")
     day = next_weekday(4)
+    from network.extensions import db
+    from network.members.models import Member
+    from network.workspaces import operations
+
+    with app.test_request_context():
+        space = operations.get_space(closed)
+        operations.add_closure(db.session.get(Member, staff[0].id), space, day, day, "travaux")
+        operations.add_closure(
+            db.session.get(Member, staff[0].id), space, day + timedelta(1), day + timedelta(2), ""
+        )
+        db.session.commit()
     assert book(headers, room, at(day, 10), at(day, 11)).status_code == 201
     assert book(headers, desks, at(day, 9), at(day, 10), seats=2).status_code == 201
     login(member)
@@ -231,6 +243,11 @@ def test_the_day_view_shows_runs_of_free_and_full_slots(
     lyon, nantes = page.index('<h2 class="ws-site">Lyon</h2>'), page.index('"ws-site">Nantes<')
     assert lyon < page.index("<h3>Meeting room") < page.index("Salle Jaurès") < nantes
     assert nantes < page.index("<h3>Desk area") < page.index("Open space")
+    assert "Closed (travaux)" in _row(page, closed) and "ws-free-runs" not in _row(page, closed)
+    before = _page(client, f"/workspaces?date={(day - timedelta(1)).isoformat()}")
+    assert "ws-free-runs" in _row(before, closed) and "Closed" not in _row(before, closed)
+    after = _page(client, f"/workspaces?date={(day + timedelta(2)).isoformat()}")
+    assert "Closed</span>" in _row(after, closed)
     one_site = _page(client, f"/workspaces?date={day.isoformat()}&site=999999")
     assert "Salle Jaurès" not in one_site
     fragment = _page(client, f"/workspaces/spaces/{room}/day?date={day.isoformat()}")
