@@ -9,10 +9,10 @@ writes.
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import String, and_, func, or_, select, type_coerce
 from sqlalchemy.orm import contains_eager, selectinload
 
 from network.core.models import utcnow
@@ -243,6 +243,14 @@ def space_summaries(site_id: int | None, first_day: date, last_day: date) -> lis
     return found
 
 
+def _utc(value: Any) -> datetime:
+    """A UTC datetime from a time column read raw: SQLite's text (naive, UTC) is parsed here,
+    far faster than through the column type; PostgreSQL's driver gives datetimes already."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def availability(
     spaces: Sequence[Space | SpaceSummary], first_day: date, days: int, now: datetime | None = None
 ) -> dict[int, list[DayColumn]]:
@@ -258,11 +266,17 @@ def availability(
     end = at_minutes(first_day + timedelta(days=days), 0)
     changes: dict[int, dict[datetime, int]] = {space.id: {} for space in spaces}
     rows = db.session.execute(
-        select(Booking.space_id, Booking.start_at, Booking.end_at, Booking.seats).where(
-            overlapping(list(changes), start, end, now)
-        )
+        select(
+            Booking.space_id,
+            type_coerce(Booking.start_at, String),
+            type_coerce(Booking.end_at, String),
+            Booking.seats,
+        ).where(overlapping(list(changes), start, end, now))
     )
-    for space_id, start_at, end_at, seats in rows:
+    moments: dict[Any, datetime] = {}  # bookings share their times: each is read once
+    for space_id, raw_start, raw_end, seats in rows:
+        start_at = moments.get(raw_start) or moments.setdefault(raw_start, _utc(raw_start))
+        end_at = moments.get(raw_end) or moments.setdefault(raw_end, _utc(raw_end))
         deltas = changes[space_id]
         deltas[start_at] = deltas.get(start_at, 0) + seats
         deltas[end_at] = deltas.get(end_at, 0) - seats
