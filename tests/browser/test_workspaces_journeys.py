@@ -114,3 +114,27 @@ def test_cancel_from_my_bookings_after_confirming(
     expect(page.locator(".ws-bookings li.ws-booking")).to_have_count(0)
     assert page.url.endswith("/workspaces/bookings")
     assert console_errors == []
+
+
+def test_the_day_view_updates_a_space_live(
+    app, make_member, new_browser_page, sign_in, console_errors
+):
+    staff = make_member(role="staff")
+    alice = make_member(display_name="Alice Martin")
+    bob = make_member(display_name="Bob Durand")
+    space_id = _room(app, staff)
+    day = next_weekday(4).isoformat()
+    bob_page = new_browser_page()
+    sign_in(bob_page, bob.email)
+    bob_page.goto(f"/workspaces?date={day}")
+    row = bob_page.locator(f'li[data-space-id="{space_id}"]')
+    expect(row.locator(".ws-free-runs a")).to_have_text(["08:00–19:00"])
+    page = new_browser_page()
+    sign_in(page, alice.email)
+    page.goto(f"/workspaces/spaces/{space_id}/book?start={day}T10:00&end={day}T11:00")
+    page.locator("main form.ws-book button[type=submit]").click()
+    expect(page.locator(".ws-bookings")).to_contain_text("Salle Jaurès")
+    # Bob's day view, opened before, shows the room's free and full runs at once
+    expect(row.locator(".ws-free-runs a")).to_have_text(["08:00–10:00", "11:00–19:00"])
+    expect(row.locator(".ws-full-runs span")).to_have_text(["10:00–11:00"])
+    assert console_errors == []
