@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, func, or_, select, type_coerce
+from sqlalchemy import String, and_, func, or_, select, true, type_coerce
 from sqlalchemy.orm import contains_eager, selectinload
 
 from network.core.models import utcnow
@@ -53,10 +53,23 @@ def holding_clause(now: datetime) -> Any:
     )
 
 
-def overlapping(space_ids: Sequence[int], start: datetime, end: datetime, now: datetime) -> Any:
-    """Holding bookings of the spaces overlapping [start, end), an indexed range per space."""
+#: Above this many spaces, `overlapping(..., every_space=True)` names none: the range of the
+#: (status, start_at) index is read whole (the planner's choice anyway) and the few other
+#: spaces' rows are skipped by the caller, cheaper than binding hundreds of ids.
+MANY_SPACES = 20
+
+
+def overlapping(
+    space_ids: Sequence[int],
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    every_space: bool = False,
+) -> Any:
+    """Holding bookings of the spaces overlapping [start, end), an indexed range per space;
+    of every space when `every_space` (the caller filters)."""
     return and_(
-        Booking.space_id.in_(list(space_ids)),
+        true() if every_space else Booking.space_id.in_(list(space_ids)),
         Booking.start_at < end,
         Booking.start_at > start - MAX_SPAN,  # bounds the index range
         Booking.end_at > start,
@@ -231,15 +244,12 @@ def space_summaries(site_id: int | None, first_day: date, last_day: date) -> lis
         query = query.where(Space.site_id == site_id)
     found = [SpaceSummary(*row) for row in db.session.execute(query)]
     by_id = {space.id: space for space in found}
-    closures = db.session.scalars(
-        select(Closure).where(
-            Closure.starts_on <= last_day,
-            Closure.ends_on >= first_day,
-            Closure.space_id.in_(list(by_id)),
-        )
+    closures = db.session.scalars(  # of every space: few, and no list of ids to bind
+        select(Closure).where(Closure.starts_on <= last_day, Closure.ends_on >= first_day)
     )
     for closure in closures:
-        by_id[closure.space_id].closures.append(closure)
+        if closure.space_id in by_id:
+            by_id[closure.space_id].closures.append(closure)
     return found
 
 
@@ -271,10 +281,12 @@ def availability(
             type_coerce(Booking.start_at, String),
             type_coerce(Booking.end_at, String),
             Booking.seats,
-        ).where(overlapping(list(changes), start, end, now))
+        ).where(overlapping(list(changes), start, end, now, len(changes) > MANY_SPACES))
     )
     moments: dict[Any, datetime] = {}  # bookings share their times: each is read once
     for space_id, raw_start, raw_end, seats in rows:
+        if space_id not in changes:
+            continue
         start_at = moments.get(raw_start) or moments.setdefault(raw_start, _utc(raw_start))
         end_at = moments.get(raw_end) or moments.setdefault(raw_end, _utc(raw_end))
         deltas = changes[space_id]

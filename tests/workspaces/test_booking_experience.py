@@ -270,3 +270,21 @@ def test_a_day_view_link_opens_the_form_on_its_unit(member_api, make_space, clie
     assert f'name="end" type="datetime-local" value="{day}T19:00"' in form  # the afternoon
     form = _page(client, f"/workspaces/spaces/{room}/book?start={day}T13:00")
     assert re.search(r'<option value="30"\s*>30 min</option>', form)  # the shortest first
+
+
+def test_many_spaces_count_only_their_own_bookings(member_api, make_space, client, login, book):
+    """Above queries.MANY_SPACES the bookings query names no space: others' are skipped."""
+    member, headers = member_api()
+    lyon = [make_space(name=f"Lyon {i:02d}", site_name="Lyon") for i in range(22)]
+    nantes = make_space(name="Nantes 1", site_name="Nantes")
+    day = next_weekday(2)
+    assert book(headers, nantes, at(day, 10), at(day, 11)).status_code == 201
+    assert book(headers, lyon[21], at(day, 14), at(day, 15)).status_code == 201
+    login(member)
+    page = _page(client, f"/workspaces?date={day.isoformat()}")
+    site_id = re.search(r'<option value="(\d+)" >Lyon</option>', page).group(1)
+    only_lyon = _page(client, f"/workspaces?date={day.isoformat()}&site={site_id}")
+    assert "Nantes 1" not in only_lyon
+    assert all("ws-full-runs" not in _row(only_lyon, space) for space in lyon[:21])
+    assert "<span>14:00–15:00</span>" in _row(only_lyon, lyon[21])
+    assert "<span>10:00–11:00</span>" in _row(page, nantes)
