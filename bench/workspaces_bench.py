@@ -7,6 +7,17 @@ folder or in the PostgreSQL database of `--database-url` (its schema is dropped 
 - times `queries.availability` in process: one space for a week, and all 200 spaces for a day
   (p50 / p99 over `--samples` random weeks and days), the query behind the week grid, the day
   view and `GET /api/v1/spaces/<id>/availability`;
+- serves the day view across all spaces as a member sees it (issue 11): starts
+  `python -m network` (gevent, one process, as `members_bench`), signs `--members` members in
+  and sends `--http-samples` requests in sequence, each for a random member and day (a week
+  back to two months ahead) over kept-alive connections: 4 in 5 for all 200 spaces
+  (`/workspaces?date=…`), 1 in 5 for one site (`&site=…`). Per request it reads the server's
+  CPU time (the on-CPU nanoseconds of its threads in /proc/<pid>/task/*/schedstat; the
+  utime + stime of /proc/<pid>/stat, 10 ms ticks, gives the mean as a check), the wall time
+  and the body's size. Cold caches: `--cold-restarts` times, a fresh server answers
+  `--cold-requests` day views right after the sign-in (templates not compiled, statement
+  caches empty; the cooperative's settings are read once per request anyway), reported
+  apart;
 - starts two `python -m network` processes (gevent) and has `--clients` members (20) book
   random one-hour slots among a few spaces and days for `--seconds` seconds, all competing
   for the same seats: prints bookings made, 409 conflicts, throughput, and the number of
@@ -16,9 +27,12 @@ It is not a test: it prints figures. Run from the project root:
 
     .venv/bin/python bench/workspaces_bench.py
     .venv/bin/python bench/workspaces_bench.py --database-url postgresql://postgres@127.0.0.1:5432/terreau_ws_bench
+    # the day view over HTTP only, on a database built once in that folder:
+    .venv/bin/python bench/workspaces_bench.py --data-dir /tmp/ws-bench-sqlite --only http
 """
 
 import argparse
+import contextlib
 import os
 import random
 import shutil
@@ -27,6 +41,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -34,10 +49,13 @@ import requests
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
+sys.path.insert(0, str(PROJECT_DIR / "bench"))
 
+import members_bench as mb  # noqa: E402
 from sqlalchemy import insert, select, text  # noqa: E402
 
 HOURS = {str(d): [8 * 60, 19 * 60] for d in range(7)}
+PASSWORD = "bench-password-2026"
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -149,6 +167,14 @@ def reused(app) -> tuple[list[int], date]:
     return space_ids, first_day
 
 
+def site_ids(app) -> list[int]:
+    from network.extensions import db
+    from network.workspaces.models import Site
+
+    with app.app_context():
+        return list(db.session.scalars(select(Site.id).order_by(Site.id)))
+
+
 def time_availability(app, space_ids: list[int], first: date, samples: int) -> None:
     import gc
 
@@ -200,6 +226,112 @@ def time_availability(app, space_ids: list[int], first: date, samples: int) -> N
         f"{full['ms'] / max(full['count'], 1):.0f} ms CPU each, "
         f"{len(gc.get_objects())} objects tracked ({gc.get_freeze_count()} frozen)"
     )
+
+
+def server_cpu_ns(pid: int) -> int:
+    """On-CPU nanoseconds of the server's threads so far (/proc/<pid>/task/*/schedstat)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):  # a thread ended
+            total += int((task / "schedstat").read_text().split()[0])
+    return total
+
+
+def server_cpu_seconds(pid: int) -> float:
+    """utime + stime of the server process (/proc/<pid>/stat, in clock ticks)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Samples:
+    """Server CPU (ms), wall time (ms) and body size (bytes) of each request of one kind."""
+
+    def __init__(self) -> None:
+        self.cpu: list[float] = []
+        self.wall: list[float] = []
+        self.size: list[int] = []
+
+    def measure(self, client: "mb.Client", pid: int, path: str) -> None:
+        cpu, started = server_cpu_ns(pid), time.perf_counter()
+        body = client.get(path)
+        self.wall.append((time.perf_counter() - started) * 1000)
+        self.cpu.append((server_cpu_ns(pid) - cpu) / 1e6)
+        self.size.append(len(body))
+
+    def line(self, label: str) -> str:
+        cpu, wall = self.cpu, self.wall
+        return (
+            f"| {label} | {len(wall)} | {statistics.median(cpu):.1f} | {percentile(cpu, 0.99):.1f} "
+            f"| {statistics.median(wall):.1f} | {percentile(wall, 0.99):.1f} "
+            f"| {statistics.fmean(self.size) / 1024:.0f} | {max(self.size) / 1024:.0f} |"
+        )
+
+
+def day_paths(rng: random.Random, site_ids: list[int]) -> Iterator[tuple[str, str]]:
+    """(kind, path) of day views: a random day from a week back to two months ahead, all
+    spaces 4 times in 5, else one site."""
+    today = datetime.now(UTC).date()
+    while True:
+        day = (today + timedelta(days=rng.randrange(-7, 61))).isoformat()
+        if rng.random() < 0.8:
+            yield "all", f"/workspaces?date={day}"
+        else:
+            yield "site", f"/workspaces?date={day}&site={rng.choice(site_ids)}"
+
+
+def http_day_view(folder: Path, site_ids: list[int], args: argparse.Namespace) -> None:
+    emails = [f"m{i}@bench.example" for i in range(args.members)]
+    rng = random.Random(11)
+    paths = day_paths(rng, site_ids)
+    warm = {"all": Samples(), "site": Samples()}
+    load_before = os.getloadavg()
+    with mb.server_process(folder) as (port, proc):
+        base = f"http://{mb.HOST}:{port}"
+        clients = [
+            mb.Client(mb.Target(port, mb.sign_in(base, email, PASSWORD), True), api=False)
+            for email in emails
+        ]
+        for index in range(mb.WARMUP):
+            clients[index % len(clients)].get(next(paths)[1])
+        cpu_before, started = server_cpu_seconds(proc.pid), time.perf_counter()
+        for index in range(args.http_samples):
+            kind, path = next(paths)
+            warm[kind].measure(clients[index % len(clients)], proc.pid, path)
+        elapsed = time.perf_counter() - started
+        stat_cpu = server_cpu_seconds(proc.pid) - cpu_before
+        for client in clients:
+            client.close()
+    cold = {"first": Samples(), "next": Samples()}
+    for restart in range(args.cold_restarts):
+        with mb.server_process(folder) as (port, proc):
+            credentials = mb.sign_in(
+                f"http://{mb.HOST}:{port}", emails[restart % len(emails)], PASSWORD
+            )
+            with mb.Client(mb.Target(port, credentials, True), api=False) as client:
+                for index in range(args.cold_requests):
+                    cold["first" if index == 0 else "next"].measure(
+                        client, proc.pid, next(paths)[1]
+                    )
+    load_after = os.getloadavg()
+    print(
+        f"\nDay view over HTTP: {args.http_samples} requests in sequence, {len(emails)} members, "
+        f"days from a week back to two months ahead; load average {load_before[0]:.1f} / "
+        f"{load_before[1]:.1f} before, {load_after[0]:.1f} / {load_after[1]:.1f} after "
+        f"({os.cpu_count()} CPUs). Server CPU from /proc/<pid>/stat over the warm requests: "
+        f"{stat_cpu * 1000 / args.http_samples:.1f} ms per request (mean), "
+        f"{args.http_samples / elapsed:.0f} req/s.\n"
+    )
+    print(
+        "| Requests | n | CPU p50 ms | CPU p99 ms | wall p50 ms | wall p99 ms "
+        "| KiB mean | KiB max |"
+    )
+    print("|---|--:|--:|--:|--:|--:|--:|--:|")
+    print(warm["all"].line("warm, all 200 spaces"))
+    print(warm["site"].line("warm, one site"))
+    if cold["first"].wall:
+        print(cold["first"].line(f"cold: 1st request after a restart (×{args.cold_restarts})"))
+    if cold["next"].wall:
+        print(cold["next"].line(f"cold: requests 2–{args.cold_requests} after a restart"))
 
 
 def race(app, env: dict, space_ids: list[int], clients: int, seconds: float) -> None:
@@ -295,7 +427,16 @@ def main() -> None:
         help="keep the SQLite database in this folder and reuse it when it is already built "
         "(default: a temporary folder, removed afterwards)",
     )
-    parser.add_argument("--no-race", action="store_true", help="only time availability")
+    parser.add_argument(
+        "--only",
+        default="availability,http,race",
+        help="comma-separated parts to run among availability, http and race (default: all)",
+    )
+    parser.add_argument("--no-race", action="store_true", help="same as --only availability")
+    parser.add_argument("--http-samples", type=int, default=2500)
+    parser.add_argument("--members", type=int, default=8, help="members signed in (http)")
+    parser.add_argument("--cold-restarts", type=int, default=20)
+    parser.add_argument("--cold-requests", type=int, default=5)
     parser.add_argument(
         "--gc-freeze",
         action="store_true",
@@ -349,8 +490,12 @@ def main() -> None:
 
             gc.collect()
             gc.freeze()
-        time_availability(app, space_ids, first, args.samples)
-        if not args.no_race:
+        parts = {"availability"} if args.no_race else set(args.only.split(","))
+        if "availability" in parts:
+            time_availability(app, space_ids, first, args.samples)
+        if "http" in parts:
+            http_day_view(folder, site_ids(app), args)
+        if "race" in parts:
             race(app, env, space_ids, args.clients, args.seconds)
     finally:
         if not keep:

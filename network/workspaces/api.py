@@ -48,6 +48,11 @@ SPACE_SCHEMA = {
         "max_days_ahead": INTEGER,
         "needs_approval": {"type": "boolean"},
         "check_in_required": {"type": "boolean"},
+        "rules": {
+            "type": "array",
+            "items": STRING,
+            "description": "the booking rules in words, in the reader's language",
+        },
         "closures": {"type": "array", "items": {"type": "object"}},
         "url": STRING,
     },
@@ -72,7 +77,12 @@ BOOKING_SCHEMA = {
         "checked_in_at": {"type": ["string", "null"], "format": "date-time"},
         "title": STRING,
         "url": STRING,
-        "ics_url": STRING,
+        "ics_url": {
+            "type": ["string", "null"],
+            "description": "null once the booking no longer holds its seats (cancelled…)",
+        },
+        "can_check_in": {"type": "boolean", "description": "the reader may check in now"},
+        "can_cancel": {"type": "boolean", "description": "the reader may cancel it"},
     },
 }
 OCCURRENCE_SCHEMA = {
@@ -179,6 +189,7 @@ def space_json(space: Space) -> dict[str, Any]:
         "max_days_ahead": space.max_days_ahead,
         "needs_approval": space.needs_approval,
         "check_in_required": space.check_in_required,
+        "rules": [str(rule) for rule in operations.rules_of(space)],
         "closures": [
             {
                 "id": c.id,
@@ -208,7 +219,11 @@ def booking_json(booking: Booking) -> dict[str, Any]:
         "checked_in_at": iso(booking.checked_in_at) if booking.checked_in_at else None,
         "title": booking.title,
         "url": url_for("workspaces.booking", booking_id=booking.id),
-        "ics_url": url_for("workspaces.booking_ics", booking_id=booking.id),
+        "ics_url": url_for("workspaces.booking_ics", booking_id=booking.id)
+        if booking.is_holding
+        else None,
+        "can_check_in": operations.may_check_in(current_user, booking),
+        "can_cancel": operations.may_cancel(current_user, booking),
     }
 
 

@@ -402,6 +402,63 @@ def _duration_text(minutes: int) -> str:
     return f"{minutes // 60} h {minutes % 60:02d}" if minutes >= 60 else f"{minutes} min"
 
 
+def rules_of(space: Space, day: date | None = None) -> list[LazyString]:
+    """The booking rules of a space in words, shown before a member books (and in the API)."""
+    if space.granularity == Granularity.HALF_DAYS:
+        rules = [
+            _l(
+                "Booked by half days: the morning until %(midday)s or the afternoon from "
+                "%(midday)s, or both.",
+                midday=hhmm(space.midday_minutes),
+            )
+        ]
+    elif space.granularity == Granularity.DAYS:
+        rules = [_l("Booked by whole days, from opening to closing.")]
+    else:
+        rules = [
+            _l(
+                "Booked by slots of %(minutes)s minutes, from %(shortest)s to %(longest)s.",
+                minutes=space.slot_minutes,
+                shortest=_duration_text(space.min_minutes),
+                longest=_duration_text(space.max_minutes),
+            )
+        ]
+    if day is not None:
+        opening = queries.opening_of(space, day)
+        closure = queries.closure_on(space, day)
+        rules.append(
+            _l("Closed on %(day)s.", day=format_date(day))
+            if opening is None or closure is not None
+            else _l(
+                "Open from %(open)s to %(close)s on %(day)s.",
+                open=hhmm(opening[0]),
+                close=hhmm(opening[1]),
+                day=format_date(day),
+            )
+        )
+    rules.append(_l("Bookable up to %(days)s days ahead.", days=space.max_days_ahead))
+    if space.needs_approval:
+        rules.append(_l("The support team approves each booking."))
+    if space.check_in_required:
+        rules.append(
+            _l(
+                "Check in on arrival (from an hour before the start): a booking not checked "
+                "in %(minutes)s minutes after its start is released.",
+                minutes=current_settings()["workspaces_check_in_grace_minutes"],
+            )
+        )
+    return rules
+
+
+def durations_of(space: Space) -> list[tuple[int, str]]:
+    """The lengths a booking of a space booked by slots may have: (minutes, label)."""
+    if space.granularity != Granularity.SLOTS:
+        return []
+    step = space.slot_minutes
+    first = max(step, space.min_minutes + (-space.min_minutes) % step)
+    return [(m, _duration_text(m)) for m in range(first, space.max_minutes + 1, step)]
+
+
 def _check_shape(space: Space, start: datetime, end: datetime, override: bool) -> None:
     """Order, length and granularity: the same for every occurrence of a request."""
     if end < start:
@@ -935,20 +992,45 @@ def decide_booking(actor: Member, booking: Booking, approve: bool) -> Booking:
     return booking
 
 
+def check_in_problem(booking: Booking, now: datetime) -> LazyString | None:
+    """Why the booking's member cannot check in now (None: they can)."""
+    if booking.status != BookingStatus.CONFIRMED:
+        return _l("Only a confirmed booking can be checked in.")
+    if booking.lapses_at is not None and booking.lapses_at <= now:
+        return _l("Too late: the seat was released after the grace time.")
+    if now < booking.start_at - CHECK_IN_OPENS:
+        return _l("Check-in opens an hour before the start.")
+    if now >= booking.end_at:
+        return _l("This booking is over.")
+    return None
+
+
+def may_check_in(viewer: Any, booking: Booking, now: datetime | None = None) -> bool:
+    """Whether `viewer` may check the booking in now: the check-in button is shown then only."""
+    return (
+        getattr(viewer, "id", None) == booking.member_id
+        and booking.checked_in_at is None
+        and check_in_problem(booking, now or utcnow()) is None
+    )
+
+
+def may_cancel(viewer: Any, booking: Booking, now: datetime | None = None) -> bool:
+    return (
+        (getattr(viewer, "id", None) == booking.member_id or is_staff(viewer))
+        and booking.is_holding
+        and booking.end_at > (now or utcnow())
+    )
+
+
 def check_in(actor: Member, booking: Booking) -> Booking:
     if booking.member_id != actor.id:
         raise NotFound(BOOKING_NOT_FOUND)
     now = utcnow()
     if booking.checked_in_at is not None:
         return booking
-    if booking.status != BookingStatus.CONFIRMED:
-        raise Conflict(_l("Only a confirmed booking can be checked in."))
-    if booking.lapses_at is not None and booking.lapses_at <= now:
-        raise Conflict(_l("Too late: the seat was released after the grace time."))
-    if now < booking.start_at - CHECK_IN_OPENS:
-        raise Conflict(_l("Check-in opens an hour before the start."))
-    if now >= booking.end_at:
-        raise Conflict(_l("This booking is over."))
+    problem = check_in_problem(booking, now)
+    if problem is not None:
+        raise Conflict(problem)
     booking.checked_in_at = now
     booking.lapses_at = None
     return booking

@@ -2,7 +2,7 @@
 (plain forms; static/js/workspaces.js keeps the grids live), my bookings, calendars, and the
 staff's management of sites, spaces, closures and approvals."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
@@ -16,16 +16,17 @@ from network.core.ids import parse_id
 from network.core.models import utcnow
 from network.core.permissions import is_staff, require_staff
 from network.extensions import db
-from network.workspaces import calendar, operations, queries
+from network.workspaces import calendar, dayview, operations, queries
 from network.workspaces.models import (
     GRANULARITY_LABELS,
     KIND_LABELS,
     STATUS_LABELS,
     BookingStatus,
+    Granularity,
     Space,
 )
 from network.workspaces.operations import BookingConflict
-from network.workspaces.times import hhmm, parse_date, to_local
+from network.workspaces.times import hhmm, minutes_of, parse_date, to_local
 
 bp = Blueprint("workspaces", __name__, url_prefix="/workspaces")
 PUBLIC = {"workspaces.member_calendar"}
@@ -74,25 +75,27 @@ def _common() -> dict[str, Any]:
 def index():
     day = _day_arg()
     sites = queries.sites()
-    site_arg = request.args.get("site", "")
-    site_id = parse_id(site_arg)
-    spaces = queries.active_spaces(site_id)
-    grid = queries.availability(spaces, day, 1)
-    here = {
-        site.id: queries.here_today(site.id, cooperative_today())
-        for site in sites
-        if site_id in (None, site.id)
-    }
+    site_id = parse_id(request.args.get("site", ""))
+    groups = dayview.groups(queries.space_summaries(site_id, day, day), day)
+    today = cooperative_today()
+    here = queries.here_today([s.id for s in sites if site_id in (None, s.id)], today)
     return render_template(
         "workspaces/index.html",
         day=day,
+        one_day=timedelta(days=1),
         sites=sites,
         site_id=site_id,
-        spaces=spaces,
-        grid=grid,
+        groups=groups,
         here=here,
         **_common(),
     )
+
+
+@bp.get("/spaces/<int:space_id>/day")
+def day_row(space_id: int):
+    """One space's row of the day view, for static/js/workspaces.js to refresh it live."""
+    found = operations.get_space(space_id)
+    return render_template("workspaces/day_row.html", rows=[dayview.one_row(found, _day_arg())])
 
 
 @bp.get("/spaces/<int:space_id>")
@@ -113,6 +116,7 @@ def space(space_id: int):
     return render_template(
         "workspaces/space.html",
         space=found,
+        rules=operations.rules_of(found),
         monday=monday,
         columns=columns,
         rows=rows,
@@ -127,7 +131,7 @@ def _form_data(space: Space) -> dict[str, Any]:
     data: dict[str, Any] = {
         "space_id": space.id,
         "start": form.get("start", ""),
-        "end": form.get("end", ""),
+        "end": form.get("end", "") or _end_of(form.get("start", ""), form.get("duration", "")),
         "seats": form.get("seats", "1") or "1",
         "title": form.get("title", ""),
         "on_conflict": form.get("on_conflict", "fail"),
@@ -156,8 +160,32 @@ def _form_data(space: Space) -> dict[str, Any]:
     return data
 
 
+def _local_moment(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text.strip()[:16])
+    except ValueError:
+        return None
+
+
+def _end_of(start: str, duration: str) -> str:
+    """The end a duration picked in minutes gives (local ISO text), "" when it cannot say:
+    the operations then explain what is missing."""
+    begin = _local_moment(start)
+    if begin is None or not (duration.isascii() and duration.isdigit() and len(duration) < 5):
+        return ""
+    return (begin + timedelta(minutes=int(duration))).isoformat(timespec="minutes")
+
+
 def _book_context(space: Space, values: Any, **extra: Any) -> dict[str, Any]:
-    return {"space": space, "values": values, **_common(), **extra}
+    begin = _local_moment(str(values.get("start", "")))
+    return {
+        "space": space,
+        "values": values,
+        "rules": operations.rules_of(space, begin.date() if begin else None),
+        "durations": operations.durations_of(space),
+        **_common(),
+        **extra,
+    }
 
 
 @bp.get("/spaces/<int:space_id>/book")
@@ -168,6 +196,18 @@ def book(space_id: int):
         "end": request.args.get("end", "")[:16],
         "seats": "1",
     }
+    begin, end = _local_moment(values["start"]), _local_moment(values["end"])
+    if begin and not end:  # a link of the day view: the unit starting then
+        unit = next(
+            (u for u in queries.units_of_day(found, begin.date()) if u[0] == minutes_of(begin)),
+            None,
+        )
+        if unit and found.granularity != Granularity.SLOTS:
+            end = datetime.combine(begin.date(), datetime.min.time()) + timedelta(minutes=unit[1])
+            values["end"] = end.isoformat(timespec="minutes")
+    durations = [minutes for minutes, _label in operations.durations_of(found)]
+    if begin and end and int((end - begin).total_seconds() // 60) in durations:
+        values["duration"], values["end"] = str(int((end - begin).total_seconds() // 60)), ""
     return render_template("workspaces/book.html", errors={}, **_book_context(found, values))
 
 
@@ -260,9 +300,12 @@ def my_bookings():
         token=operations.calendar_token(current_user.id, version),
         _external=True,
     )
+    shown = [b for b in upcoming if b.is_holding]
     return render_template(
         "workspaces/bookings.html",
-        upcoming=upcoming,
+        upcoming=shown,
+        check_in={b.id for b in shown if operations.may_check_in(current_user, b, now)},
+        webcal="webcal://" + feed.split("://", 1)[1],
         waiting=queries.waitlist_of(current_user.id, now),
         show_presence=bool(preference and preference.show_presence),
         feed=feed,
@@ -276,14 +319,29 @@ def booking(booking_id: int):
     return render_template(
         "workspaces/booking.html",
         booking=found,
-        may_check_in=found.status == BookingStatus.CONFIRMED and found.checked_in_at is None,
+        may_check_in=operations.may_check_in(current_user, found),
+        may_cancel=operations.may_cancel(current_user, found),
         **_common(),
     )
 
 
+@bp.get("/bookings/<int:booking_id>/cancel")
+def cancel_confirm(booking_id: int):
+    """Are you sure? The page the "Cancel" buttons of my bookings lead to without JavaScript
+    (with it, static/js/workspaces.js asks in a dialog and posts the same form)."""
+    found = operations.visible_booking(current_user, booking_id)
+    if not operations.may_cancel(current_user, found):
+        flash(_("This booking is already cancelled or over."), "error")
+        return redirect(url_for("workspaces.booking", booking_id=found.id))
+    return render_template("workspaces/cancel.html", booking=found, **_common())
+
+
 def _after_action(booking_id: int, message: str):
+    """Commit, say so, and go back where the member acted: my bookings or the booking."""
     db.session.commit()
     flash(message, "success")
+    if request.form.get("next") == "bookings":
+        return redirect(url_for("workspaces.my_bookings"))
     return redirect(url_for("workspaces.booking", booking_id=booking_id))
 
 
@@ -368,6 +426,8 @@ def _ics(body: bytes, filename: str) -> Response:
 @bp.get("/bookings/<int:booking_id>.ics")
 def booking_ics(booking_id: int):
     found = operations.visible_booking(current_user, booking_id)
+    if not found.is_holding:  # a cancelled, declined or released booking is in no calendar
+        raise NotFound()
     return _ics(calendar.calendar_of([found], found.space.name), f"booking-{found.id}.ics")
 
 
