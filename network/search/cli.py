@@ -3,7 +3,7 @@
 import click
 from flask.cli import AppGroup
 
-from network.search.indexing import backend, rebuild
+from network.search.indexing import backend, pending_count, rebuild
 from network.search.registry import KINDS
 
 search_cli = AppGroup("search", help="The search index.")
@@ -25,3 +25,4 @@ def status_command() -> None:
         click.echo("No readable search index: run `flask search reindex`.")
         raise SystemExit(1)
     click.echo(f"Search index: {backend().searcher().doc_count()} documents in {backend().folder}.")
+    click.echo(f"Changes waiting to be indexed: {pending_count()}.")

@@ -11,15 +11,16 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import event
+from sqlalchemy import event, func, insert, select
 from sqlalchemy.orm import Session
 
 from network.core.database import write_intent
 from network.core.events import after_commit
 from network.extensions import db
 from network.search.backend import WhooshBackend
+from network.search.models import SearchJournalEntry
 from network.search.registry import KINDS, Document
-from network.search.writer import ProcessWriter, Ref
+from network.search.writer import ProcessWriter, Ref, forget_journal
 
 log = logging.getLogger(__name__)
 _PENDING = "terreau_search_pending"
@@ -31,7 +32,9 @@ def init_search(app: Flask) -> None:
     app.extensions["terreau_search"] = search
     delay = app.config["SEARCH_WRITE_DELAY"]
     if delay is not None:  # None: write in the committing request (the tests)
-        app.extensions["terreau_index_writer"] = ProcessWriter(search.folder, delay)
+        with app.app_context():
+            database = db.engine.url.render_as_string(hide_password=False)
+        app.extensions["terreau_index_writer"] = ProcessWriter(search.folder, delay, database)
 
 
 def backend() -> WhooshBackend:
@@ -55,14 +58,21 @@ def _build_documents(session: Session) -> None:
     if not pending:
         return
     refs = sorted(pending)
+    journal = _journal(session, refs)
     try:
         docs = list(documents_for(refs))
-    except Exception:  # indexing never fails the user's write
+    except Exception:  # indexing never fails the user's write (start-up replays the journal)
         log.exception("could not build search documents for %s", refs)
         return
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     fresh = [ref for ref in refs if pending[ref]]
-    after_commit(session, _write, app, refs, docs, fresh)
+    after_commit(session, _write, app, refs, docs, fresh, journal)
+
+
+def _journal(session: Session, refs: list[Ref]) -> list[int]:
+    """Note the refs in the search journal, in the transaction being committed; their ids."""
+    rows = [{"kind": kind, "object_id": object_id} for kind, object_id in refs]
+    return list(session.scalars(insert(SearchJournalEntry).returning(SearchJournalEntry.id), rows))
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -80,22 +90,46 @@ def documents_for(refs: list[tuple[str, int]]) -> Iterator[Document]:
         yield from KINDS[kind].documents(ids)
 
 
-def _write(app: Flask, refs: list[Ref], docs: list[Document], fresh: list[Ref]) -> None:
+def _write(
+    app: Flask, refs: list[Ref], docs: list[Document], fresh: list[Ref], journal: list[int]
+) -> None:
     writer: ProcessWriter | None = app.extensions.get("terreau_index_writer")
     if writer is not None:
         try:
-            writer.submit(refs, docs, fresh)
+            writer.submit(refs, docs, fresh, journal)
         except Exception:  # indexing never fails the user's write
             log.exception("could not hand documents to the index writer")
-    else:
-        _update(app.extensions["terreau_search"], refs, docs, fresh)
+    elif _update(app.extensions["terreau_search"], refs, docs, fresh):
+        forget_journal(db.engine, journal)
 
 
-def _update(search: WhooshBackend, refs: list[Ref], docs: list[Document], fresh: list[Ref]) -> None:
+def _update(search: WhooshBackend, refs: list[Ref], docs: list[Document], fresh: list[Ref]) -> bool:
     try:
         search.update(refs, docs, fresh)
     except Exception:
         log.exception("search index update failed; `flask search reindex` repairs it")
+        return False
+    return True
+
+
+def pending_count() -> int:
+    """Changes journaled whose documents the index writer has not confirmed yet."""
+    return db.session.scalar(select(func.count()).select_from(SearchJournalEntry)) or 0
+
+
+def replay_journal(batch: int = 500) -> int:
+    """Write the documents of every journaled change again (those a crash may have lost), then
+    clear their journal entries. Returns how many objects were written."""
+    rows = db.session.execute(
+        select(SearchJournalEntry.id, SearchJournalEntry.kind, SearchJournalEntry.object_id)
+    ).all()
+    refs = sorted({(kind, object_id) for _id, kind, object_id in rows if kind in KINDS})
+    for start in range(0, len(refs), batch):
+        part = refs[start : start + batch]
+        backend().update(part, list(documents_for(part)))
+    db.session.rollback()
+    forget_journal(db.engine, [row.id for row in rows])
+    return len(refs)
 
 
 def all_documents(batch: int = 500) -> Iterator[Document]:
@@ -122,21 +156,27 @@ def rebuild(
         if only_if_missing and backend().readable():
             return None  # another process built it while we waited
         db.session.rollback()  # a fresh snapshot of the database
+        included = list(db.session.scalars(select(SearchJournalEntry.id)))
         count = backend().rebuild(counted())
         db.session.rollback()  # see what was committed during the rebuild
         replay = backend().take_journal()  # written during the rebuild, maybe to the old index
         if replay:
             backend().update(replay, list(documents_for(replay)))
+        forget_journal(db.engine, included)  # their changes were in the snapshot
         return count
 
 
 def ensure_search_index() -> None:
-    """Build the index at start-up when it is absent (a fresh install, a deleted folder)."""
+    """At start-up: build the index when it is absent or unreadable (a fresh install, a
+    deleted folder, a damaged file), and write again the changes the journal still holds."""
     if not backend().readable():
         log.info("no readable search index: building it")
         count = rebuild(only_if_missing=True)
         if count is not None:
             log.info("search index built: %s documents", count)
+    replayed = replay_journal()  # changes a crash kept from the index
+    if replayed:
+        log.info("search index: %s changes written again from the journal", replayed)
 
 
 _rebuilding = threading.Lock()
