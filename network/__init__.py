@@ -128,6 +128,7 @@ def _register_blueprints(app: Flask) -> None:
     import network.chat.searchable  # noqa: F401
     import network.feed.events  # noqa: F401
     import network.feed.feedable  # noqa: F401
+    import network.feed.searchable  # noqa: F401
     import network.members.feedable  # noqa: F401
     import network.members.searchable  # noqa: F401  (what each module indexes)
     import network.skills.feedable  # noqa: F401

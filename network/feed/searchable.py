@@ -1,0 +1,120 @@
+"""What of the feed the search finds: live posts (and official notices) and their comments.
+
+Every member reads the feed, so their documents are for every member; a deleted or hidden
+post or comment has none (and every hit is re-checked with the feed's own rules, so a hit
+on a post hidden since it was indexed is not shown). Texts are indexed as plain text, as
+read on the page: snippets show no Markdown.
+"""
+
+from collections.abc import Iterator
+from typing import Any, NamedTuple
+
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from network.core.database import by_id
+from network.core.markup import html_text
+from network.core.permissions import is_staff
+from network.extensions import db
+from network.feed.models import Comment, Post
+from network.feed.operations import visible_post
+from network.search import Document, SearchKind, register_kind
+from network.search.registry import MEMBERS
+
+TITLE_SIZE = 80
+
+
+def _opening(text: str, size: int = TITLE_SIZE) -> str:
+    return text if len(text) <= size else text[:size].rsplit(" ", 1)[0] + "…"
+
+
+def _load_posts(ids: list[int]) -> dict[int, Post]:
+    return by_id(db.session, Post, ids, select(Post).options(joinedload(Post.author)))
+
+
+class FoundComment(NamedTuple):
+    comment: Comment
+    post: Post | None
+
+
+def _load_comments(ids: list[int]) -> dict[int, FoundComment]:
+    """Comments by id, each with its post (whose state decides whether it may be found)."""
+    query = select(Comment).options(joinedload(Comment.author))
+    comments = by_id(db.session, Comment, ids, query)
+    posts = _load_posts(sorted({c.post_id for c in comments.values()}))
+    return {i: FoundComment(c, posts.get(c.post_id)) for i, c in comments.items()}
+
+
+def _post_documents(ids: list[int]) -> Iterator[Document]:
+    for post in _load_posts(ids).values():
+        if post.is_live:
+            text = html_text(post.body_html)
+            yield Document(
+                "post",
+                post.id,
+                MEMBERS,
+                _opening(text) or post.author.display_name,
+                body=text,
+                keywords=post.author.display_name,
+            )
+
+
+def _comment_documents(ids: list[int]) -> Iterator[Document]:
+    for comment, post in _load_comments(ids).values():
+        if comment.is_live and post is not None and post.is_live:
+            yield Document(
+                "comment",
+                comment.id,
+                MEMBERS,
+                f"{comment.author.display_name} · {_opening(html_text(post.body_html))}",
+                body=html_text(comment.body_html),
+                keywords=comment.author.display_name,
+            )
+
+
+def _live_post_ids() -> list[int]:
+    live = Post.deleted_at.is_(None) & Post.hidden_at.is_(None)
+    return list(db.session.scalars(select(Post.id).where(live)))
+
+
+def _live_comment_ids() -> list[int]:
+    live = Comment.deleted_at.is_(None) & Comment.hidden_at.is_(None)
+    return list(db.session.scalars(select(Comment.id).where(live)))
+
+
+def _post_visible(viewer: Any, post: Post) -> bool:
+    """As on the feed: a hidden post is not listed (its author and staff still open it)."""
+    return visible_post(viewer, post) and post.hidden_at is None
+
+
+def _comment_visible(viewer: Any, found: FoundComment) -> bool:
+    comment, post = found
+    if comment.deleted_at is not None or post is None or not _post_visible(viewer, post):
+        return False
+    return comment.hidden_at is None or is_staff(viewer) or comment.author_id == viewer.id
+
+
+register_kind(
+    SearchKind(
+        "post",
+        _l("Posts"),
+        _post_documents,
+        _live_post_ids,
+        _load_posts,
+        _post_visible,
+        lambda post: url_for("feed.post", post_id=post.id),
+    )
+)
+register_kind(
+    SearchKind(
+        "comment",
+        _l("Comments"),
+        _comment_documents,
+        _live_comment_ids,
+        _load_comments,
+        _comment_visible,
+        lambda found: url_for("feed.post", post_id=found.post.id, _anchor=f"c{found.comment.id}"),
+    )
+)
