@@ -20,6 +20,7 @@ from network.core.permissions import is_staff
 from network.extensions import db
 from network.feed.models import Comment, Post
 from network.feed.operations import visible_post
+from network.members.models import Member
 from network.search import Document, SearchKind, register_kind
 from network.search.registry import MEMBERS
 
@@ -48,30 +49,35 @@ def _load_comments(ids: list[int]) -> dict[int, FoundComment]:
 
 
 def _post_documents(ids: list[int]) -> Iterator[Document]:
-    for post in _load_posts(ids).values():
-        if post.is_live:
-            text = html_text(post.body_html)
-            yield Document(
-                "post",
-                post.id,
-                MEMBERS,
-                _opening(text) or post.author.display_name,
-                body=text,
-                keywords=post.author.display_name,
-            )
+    """Documents of the live posts among `ids`: plain columns, not whole objects (a rebuild
+    reads every post; loading each one and its author costs more than indexing it)."""
+    rows = db.session.execute(
+        select(Post.id, Post.body_html, Member.display_name)
+        .join(Member, Member.id == Post.author_id)
+        .where(Post.id.in_(ids), Post.deleted_at.is_(None), Post.hidden_at.is_(None))
+    )
+    for post_id, body_html, author in rows:
+        text = html_text(body_html)
+        yield Document("post", post_id, MEMBERS, _opening(text) or author, text, author)
 
 
 def _comment_documents(ids: list[int]) -> Iterator[Document]:
-    for comment, post in _load_comments(ids).values():
-        if comment.is_live and post is not None and post.is_live:
-            yield Document(
-                "comment",
-                comment.id,
-                MEMBERS,
-                f"{comment.author.display_name} · {_opening(html_text(post.body_html))}",
-                body=html_text(comment.body_html),
-                keywords=comment.author.display_name,
-            )
+    """Documents of the live comments of live posts among `ids` (plain columns)."""
+    rows = db.session.execute(
+        select(Comment.id, Comment.body_html, Member.display_name, Post.body_html)
+        .join(Member, Member.id == Comment.author_id)
+        .join(Post, Post.id == Comment.post_id)
+        .where(
+            Comment.id.in_(ids),
+            Comment.deleted_at.is_(None),
+            Comment.hidden_at.is_(None),
+            Post.deleted_at.is_(None),
+            Post.hidden_at.is_(None),
+        )
+    )
+    for comment_id, body_html, author, post_html in rows:
+        title = f"{author} · {_opening(html_text(post_html))}"
+        yield Document("comment", comment_id, MEMBERS, title, html_text(body_html), author)
 
 
 def _live_post_ids() -> list[int]:

@@ -640,4 +640,15 @@ class WhooshBackend:
             building.rename(self.folder)
         self.forget()
         shutil.rmtree(old, ignore_errors=True)
+        self._built_marker().touch()
         return count
+
+    def _built_marker(self) -> Path:
+        return self.folder.with_name(self.folder.name + ".built")
+
+    def built_at(self) -> float:
+        """When the last rebuild swapped its index in (a time stamp; 0 if never)."""
+        try:
+            return self._built_marker().stat().st_mtime
+        except FileNotFoundError:
+            return 0.0

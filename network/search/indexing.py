@@ -5,7 +5,11 @@ so a rolled-back change is never indexed and a failing index never fails the use
 """
 
 import logging
+import os
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -142,9 +146,14 @@ def all_documents(batch: int = 500) -> Iterator[Document]:
 
 
 def rebuild(
-    progress: Callable[[int], None] | None = None, *, only_if_missing: bool = False
+    progress: Callable[[int], None] | None = None,
+    *,
+    only_if_missing: bool = False,
+    unless_built_since: float | None = None,
 ) -> int | None:
-    """Rebuild the index from the database (one process at a time); None if skipped."""
+    """Rebuild the index from the database (one process at a time); None if skipped: if
+    `only_if_missing` and there is a readable index, or if it was rebuilt since the time
+    `unless_built_since` (another process did it while we waited)."""
 
     def counted() -> Iterator[Document]:
         for number, doc in enumerate(all_documents(), 1):
@@ -155,6 +164,8 @@ def rebuild(
     with backend().rebuilding(), write_intent(False):  # reads only: never lock out writers
         if only_if_missing and backend().readable():
             return None  # another process built it while we waited
+        if unless_built_since is not None and backend().built_at() >= unless_built_since:
+            return None
         db.session.rollback()  # a fresh snapshot of the database
         included = list(db.session.scalars(select(SearchJournalEntry.id)))
         count = backend().rebuild(counted())
@@ -180,10 +191,16 @@ def ensure_search_index() -> None:
 
 
 _rebuilding = threading.Lock()
+_rebuild_process: subprocess.Popen | None = None
 
 
 def rebuild_in_background(app: Flask) -> bool:
-    """Start one rebuild in this process if none runs; True if started."""
+    """Start one rebuild if none runs (the index was found missing or damaged); True if
+    started. A server (it has a writer process) runs it as `flask search reindex` in a process
+    of its own: reading the database and writing the index takes minutes of CPU at network
+    scale, which would stall a gevent server's every request; the tests run it in a thread."""
+    if app.extensions.get("terreau_index_writer") is not None:
+        return _rebuild_in_a_process(app)
     if not _rebuilding.acquire(blocking=False):
         return False
 
@@ -199,3 +216,23 @@ def rebuild_in_background(app: Flask) -> bool:
 
     threading.Thread(target=run, daemon=True, name="search-rebuild").start()
     return True
+
+
+def _rebuild_in_a_process(app: Flask) -> bool:
+    global _rebuild_process
+    with _rebuilding:
+        if _rebuild_process is not None and _rebuild_process.poll() is None:
+            return False
+        env = {
+            **os.environ,
+            "TERREAU_DATA_DIR": app.config["DATA_DIR"],
+            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        }
+        command = ["-m", "flask", "--app", "network:create_app", "search", "reindex"]
+        # Other server processes may have found the damage too: one rebuild is enough.
+        since = ["--unless-built-since", str(time.time())]
+        _rebuild_process = subprocess.Popen(
+            [sys.executable, *command, *since], env=env, stdout=subprocess.DEVNULL
+        )
+        log.warning("search index unreadable: rebuilding it (process %s)", _rebuild_process.pid)
+        return True

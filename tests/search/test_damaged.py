@@ -101,3 +101,13 @@ def test_the_background_rebuild_brings_results_back(app, client, indexed, backgr
 
     assert eventually(answered, timeout=15)
     assert api_search(client, "lux", indexed["headers"])["counts"] == {"member": 1, "activity": 1}
+
+
+def test_a_rebuild_asked_again_for_the_same_damage_is_skipped(cli, indexed):
+    """Each server process that meets the damage asks for a rebuild: one is enough."""
+    import time
+
+    long_ago = cli("search", "reindex", "--unless-built-since", str(time.time() - 3600))
+    assert long_ago.exit_code == 0 and "already rebuilt meanwhile" in long_ago.output
+    later = cli("search", "reindex", "--unless-built-since", str(time.time() + 1))
+    assert later.exit_code == 0 and "Search index rebuilt: 5 documents." in later.output
