@@ -155,7 +155,12 @@ def rebuild(
     `only_if_missing` and there is a readable index, or if it was rebuilt since the time
     `unless_built_since` (another process did it while we waited)."""
 
+    included: list[int] = []  # journal entries whose changes the rebuild reads
+
     def counted() -> Iterator[Document]:
+        # Read once the new index exists (later writes are journaled for it to replay): on
+        # SQLite the snapshot starts here, with what was committed before.
+        included.extend(db.session.scalars(select(SearchJournalEntry.id)))
         for number, doc in enumerate(all_documents(), 1):
             if progress and number % 100 == 0:
                 progress(100)
@@ -167,7 +172,6 @@ def rebuild(
         if unless_built_since is not None and backend().built_at() >= unless_built_since:
             return None
         db.session.rollback()  # a fresh snapshot of the database
-        included = list(db.session.scalars(select(SearchJournalEntry.id)))
         count = backend().rebuild(counted())
         db.session.rollback()  # see what was committed during the rebuild
         replay = backend().take_journal()  # written during the rebuild, maybe to the old index
