@@ -29,7 +29,8 @@ from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.highlight import ContextFragmenter, HtmlFormatter
-from whoosh.index import EmptyIndexError
+from whoosh.index import _DEF_INDEX_NAME as INDEX_NAME
+from whoosh.index import TOC, EmptyIndexError
 from whoosh.lang import stemmer_for_language
 from whoosh.lang.stopwords import stoplists
 from whoosh.matching import ListMatcher, NullMatcher
@@ -242,15 +243,27 @@ def _open_dir(folder: Path):
 FileState = dict[str, tuple[int, int, int]]  # file name → (size, mtime, inode)
 
 
-def _file_state(folder: Path) -> FileState:
-    """The tables of contents and segment files of the index, as the file system has them
-    (a few `stat`s: cheap enough for every search)."""
+def _used_files(searcher) -> set[str]:
+    """The files a searcher reads: its table of contents and its segments' compound files
+    (a file being written by a concurrent commit is none of them)."""
+    names = {TOC._filename(INDEX_NAME, searcher.reader().generation())}
+    for leaf, _offset in searcher.leaf_searchers():
+        segment = leaf.reader().segment()
+        if segment is not None and segment.is_compound():
+            names.add(segment.make_filename(segment.COMPOUND_EXT))
+    return names
+
+
+def _file_state(folder: Path, names: Iterable[str]) -> FileState:
+    """Size, modification time and inode of these files of the index (missing ones left
+    out): a few `stat`s, cheap enough for every search."""
     state = {}
-    with os.scandir(folder) as entries:
-        for entry in entries:
-            if entry.name.endswith((".toc", ".seg")):
-                info = entry.stat()
-                state[entry.name] = (info.st_size, info.st_mtime_ns, info.st_ino)
+    for name in names:
+        try:
+            info = os.stat(folder / name)
+        except FileNotFoundError:
+            continue
+        state[name] = (info.st_size, info.st_mtime_ns, info.st_ino)
     return state
 
 
@@ -487,16 +500,19 @@ class WhooshBackend:
         the same generation would otherwise go on serving the old one)."""
         with self._lock:
             try:
-                files = _file_state(self.folder)
-                if self._searcher is not None and _tampered(self._files, files):
+                if not self.folder.is_dir():
+                    raise FileNotFoundError(self.folder)
+                if self._files and _tampered(self._files, _file_state(self.folder, self._files)):
                     log.warning("the search index files changed in place: reopening it")
                     self._close()
-                _check_segments(self.folder, set(files) - set(self._files))
                 if self._searcher is None:
                     self._searcher = _retrying(lambda: _open(self.folder).searcher())
                 else:
                     self._searcher = _retrying(self._searcher.refresh)
-                self._files = files
+                used = _used_files(self._searcher)
+                if used != set(self._files):  # opened or refreshed: check its new files
+                    _check_segments(self.folder, used - set(self._files))
+                    self._files = _file_state(self.folder, used)
             except Exception as error:  # missing, corrupt, half-swapped
                 self._close()
                 raise IndexUnavailable(str(error)) from error

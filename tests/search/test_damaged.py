@@ -111,3 +111,14 @@ def test_a_rebuild_asked_again_for_the_same_damage_is_skipped(cli, indexed):
     assert long_ago.exit_code == 0 and "already rebuilt meanwhile" in long_ago.output
     later = cli("search", "reindex", "--unless-built-since", str(time.time() + 1))
     assert later.exit_code == 0 and "Search index rebuilt: 5 documents." in later.output
+
+
+def test_a_segment_being_written_by_another_process_is_no_damage(app, client, indexed, rebuilds):
+    """A commit in progress writes its segment file before the table of contents names it."""
+    assert found(client, "lux", indexed["headers"])
+    folder = app.extensions["terreau_search"].folder
+    (folder / "MAIN_inprogress.seg").write_bytes(b"\x00" * 12 + b"half written")
+    assert found(client, "lux", indexed["headers"])
+    (folder / "MAIN_inprogress.seg").write_bytes(b"\x00" * 40)  # growing
+    assert found(client, "lux", indexed["headers"])
+    assert rebuilds == []
