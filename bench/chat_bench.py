@@ -13,8 +13,8 @@ Flask-SocketIO server with no app logic whose `send` handler does
 `emit("message", data, to=room)`, same async mode and server), the receivers connect from
 `--receiver-procs` separate client processes, split across the servers, and join the
 channel (`--receivers raw`, the default: Socket.IO spoken by hand over aiohttp websockets,
-cheap enough that the servers set the pace; `socketio`: python-socketio `AsyncClient`s); the sender (this process, other
-connections, always to the first server) then
+cheap enough that the servers set the pace; `socketio`: python-socketio `AsyncClient`s);
+the sender (this process, other connections, always to the first server) then
 - sends `--latency-messages` messages one at a time, one every `--interval` ms: latency is
   the time from the `send` emit to the last receiver's `message` event (time.monotonic, a
   system-wide clock on Linux, compared across processes), and

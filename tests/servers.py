@@ -43,6 +43,23 @@ def prepare_database(env: dict[str, str]) -> None:
     )
 
 
+def start_server(env: dict[str, str], port: int | None = None) -> tuple[subprocess.Popen, str]:
+    """One server process (with its index writer) in a process group of its own, so that a
+    test may kill both at once as a crash would; returns it and its base URL once it answers."""
+    port = port or free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "network", "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    _wait_until_up(url)
+    return process, url
+
+
 @contextmanager
 def running_servers(count: int, env: dict[str, str]):
     """Start `count` server processes sharing `env`; yield their base URLs; stop them."""

@@ -16,6 +16,7 @@ from network.chat.models import Channel, ChannelKind, ChannelMember, Message
 from network.chat.permissions import may_read
 from network.chat.queries import member_channel_ids
 from network.core.database import by_id
+from network.core.markup import html_text, markdown_text
 from network.core.registries import (
     MEMBERS,
     Document,
@@ -48,7 +49,7 @@ def _documents(ids: list[int]) -> Iterator[Document]:
             message.id,
             channel_audience(channel),
             f"{message.author.display_name} · {place}",
-            body=message.body,
+            body=html_text(message.body_html) or markdown_text(message.body),
         )
 
 

@@ -1,5 +1,8 @@
 """Markdown rendering, sanitised with an allow-list: raw HTML never reaches a page."""
 
+import re
+from html import unescape
+
 import markdown as md
 import nh3
 
@@ -64,3 +67,21 @@ def render_markdown(text: str | None) -> str:
         url_schemes=ALLOWED_URL_SCHEMES,
         link_rel="nofollow noopener noreferrer",
     )
+
+
+_TAG = re.compile(r"<[^>]*>")
+_BREAK = re.compile(r"</(?:p|li|h[1-6]|blockquote|pre|tr|td|th)>|<br\s*/?>|<hr\s*/?>")
+
+
+def html_text(html: str | None) -> str:
+    """The plain text of HTML made by `render_markdown` (search documents, snippets): tags
+    dropped, entities decoded, blanks collapsed. Only for sanitised HTML, where every "<"
+    left starts a tag (nh3 escapes the others)."""
+    if not html:
+        return ""
+    return " ".join(unescape(_TAG.sub("", _BREAK.sub(" ", html))).split())
+
+
+def markdown_text(text: str | None) -> str:
+    """The plain text of Markdown, as a reader sees it rendered (no `**`, `#`, link URLs)."""
+    return html_text(render_markdown(text))

@@ -18,7 +18,7 @@ register_setting(
 
 def init_app(app: Flask) -> None:
     """The feed and notifications: pages, API, the live room, the digest command."""
-    from network.feed import api, events, feedable  # noqa: F401  (routes, receivers, kinds)
+    from network.feed import api, events, feedable, searchable  # noqa: F401  (contributions)
     from network.feed.cli import notifications_cli
     from network.feed.views import bp
 

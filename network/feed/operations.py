@@ -19,6 +19,7 @@ from network.core.markup import render_markdown
 from network.core.mentions import link_mentions, resolve
 from network.core.models import utcnow
 from network.core.permissions import is_staff, require_staff
+from network.core.registries import index_later
 from network.core.text import fold
 from network.extensions import db
 from network.feed import items, notifications
@@ -185,6 +186,15 @@ def _remove_unsaved_images(session: Any, previous: Any) -> None:
             images.delete_image(key, IMAGE_SIZES)
 
 
+def _index_post(post: Post, *, comments: bool = False, new: bool = False) -> None:
+    """Index the post again once the transaction commits; and its comments, when the post's
+    state decides whether they may be found."""
+    index_later("post", post.id, new=new, obj=post)
+    if comments:
+        for comment_id in db.session.scalars(select(Comment.id).where(Comment.post_id == post.id)):
+            index_later("comment", comment_id)
+
+
 def create_post(
     actor: Member, body: Any, uploads: list[bytes] | None = None, notice: bool = False
 ) -> Post:
@@ -210,6 +220,7 @@ def create_post(
     if notice:
         _notify_everyone_of_notice(post, actor, url)
     signals.post_published.send(post, actor=actor)
+    _index_post(post, new=True)
     return post
 
 
@@ -244,6 +255,7 @@ def edit_post(actor: Member, post_id: Any, body: Any) -> Post:
     _set_topics(post, text)
     fresh = {name: m for name, m in mentions.items() if m.id not in before}
     _notify_mentions(fresh, actor, url_for("feed.post", post_id=post.id), _l("a post"))
+    _index_post(post)
     return post
 
 
@@ -254,6 +266,7 @@ def delete_post(actor: Member, post_id: Any) -> None:
     post.deleted_at = utcnow()
     post.pinned_at = None
     items.set_hidden(post.kind.value, [post.id])
+    _index_post(post, comments=True)
     for key in post.images:
         after_commit(db.session, images.delete_image, key, IMAGE_SIZES)
 
@@ -355,6 +368,7 @@ def add_comment(actor: Member, post_id: Any, body: Any, parent_id: Any = None) -
     _notify_mentions(
         {n: m for n, m in mentions.items() if m.id not in told}, actor, url, _l("a comment")
     )
+    index_later("comment", comment.id, new=True, obj=comment)
     return comment
 
 
@@ -365,6 +379,7 @@ def edit_comment(actor: Member, comment_id: Any, body: Any) -> Comment:
     comment.body = text
     comment.body_html = _render(text, mentioned_members(text))
     comment.edited_at = utcnow()
+    index_later("comment", comment.id, obj=comment)
     return comment
 
 
@@ -373,6 +388,7 @@ def delete_comment(actor: Member, comment_id: Any) -> None:
     if comment.author_id != actor.id and not is_staff(actor):
         raise Forbidden(_l("Only its author or the support team can delete a comment."))
     comment.deleted_at = utcnow()
+    index_later("comment", comment.id)
     post = db.session.get(Post, comment.post_id)
     post.comment_count = max(0, post.comment_count - 1)  # type: ignore[union-attr]
 
@@ -426,6 +442,7 @@ def hide(actor: Member, reason: Any, post_id: Any = None, comment_id: Any = None
         items.set_hidden(target.kind.value, [target.id])  # type: ignore[union-attr]
         target.pinned_at = None  # type: ignore[union-attr]
     _resolve_reports(actor, target, ReportStatus.HIDDEN)
+    _index_target(target)
     post_id = target.id if is_post else target.post_id  # type: ignore[union-attr]
     text_for = (
         _l("The support team hid your post: %(reason)s", reason=text)
@@ -443,6 +460,14 @@ def restore(actor: Member, post_id: Any = None, comment_id: Any = None) -> None:
     target.hidden_at, target.hidden_reason = None, ""
     if isinstance(target, Post):
         items.set_hidden(target.kind.value, [target.id], hidden=False)
+    _index_target(target)
+
+
+def _index_target(target: Post | Comment) -> None:
+    if isinstance(target, Post):
+        _index_post(target, comments=True)
+    else:
+        index_later("comment", target.id)
 
 
 def dismiss(actor: Member, report_id: Any) -> Report:

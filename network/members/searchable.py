@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from network.core import signals
+from network.core.markup import html_text, markdown_text
 from network.core.permissions import is_staff
 from network.core.registries import (
     MEMBERS,
@@ -30,7 +31,7 @@ MEMBER_TEXT: list[Callable[[list[int]], dict[int, str]]] = []
 
 GROUP_TEXT: dict[str, Callable[[Member], str]] = {
     "headline": lambda m: m.headline,
-    "bio": lambda m: m.bio,
+    "bio": lambda m: html_text(m.bio_html) or markdown_text(m.bio),
     "activity": lambda m: f"{m.trading_name} {m.trade} {m.sector}",
     "location": lambda m: f"{m.city} {m.postcode}",
     "languages": lambda m: " ".join(m.languages),

@@ -8,8 +8,10 @@ it in. The searcher is kept open and refreshed (cheaply) when the index changes.
 
 import fcntl
 import logging
+import os
 import re
 import shutil
+import struct
 import threading
 import time
 from collections import Counter
@@ -21,12 +23,14 @@ from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from whoosh import index
+from sqlalchemy.exc import SQLAlchemyError
 from whoosh.analysis import Analyzer, Token
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.filedb.filestore import FileStorage
 from whoosh.highlight import ContextFragmenter, HtmlFormatter
-from whoosh.index import EmptyIndexError
+from whoosh.index import _DEF_INDEX_NAME as INDEX_NAME
+from whoosh.index import TOC, EmptyIndexError
 from whoosh.lang import stemmer_for_language
 from whoosh.lang.stopwords import stoplists
 from whoosh.matching import ListMatcher, NullMatcher
@@ -226,9 +230,68 @@ def _retrying(action):
     return None
 
 
+def _storage(folder: Path) -> FileStorage:
+    """The index's files, read with plain reads: a file truncated or rewritten under a
+    memory map kills the whole process (SIGBUS) where a short read raises an exception."""
+    return FileStorage(str(folder), supports_mmap=False)
+
+
+def _open_dir(folder: Path):
+    return _storage(folder).open_index()
+
+
+FileState = dict[str, tuple[int, int, int]]  # file name → (size, mtime, inode)
+
+
+def _used_files(searcher) -> set[str]:
+    """The files a searcher reads: its table of contents and its segments' compound files
+    (a file being written by a concurrent commit is none of them)."""
+    names = {TOC._filename(INDEX_NAME, searcher.reader().generation())}
+    for leaf, _offset in searcher.leaf_searchers():
+        segment = leaf.reader().segment()
+        if segment is not None and segment.is_compound():
+            names.add(segment.make_filename(segment.COMPOUND_EXT))
+    return names
+
+
+def _file_state(folder: Path, names: Iterable[str]) -> FileState:
+    """Size, modification time and inode of these files of the index (missing ones left
+    out): a few `stat`s, cheap enough for every search."""
+    state = {}
+    for name in names:
+        try:
+            info = os.stat(folder / name)
+        except FileNotFoundError:
+            continue
+        state[name] = (info.st_size, info.st_mtime_ns, info.st_ino)
+    return state
+
+
+def _tampered(before: FileState, now: FileState) -> bool:
+    """True if a file the searcher read changed since (Whoosh never rewrites one: a commit
+    writes new files, so this is a truncation, a copy over it, a damaged disk…)."""
+    return any(name in now and now[name] != state for name, state in before.items())
+
+
+_SEGMENT_HEADER = struct.Struct("!qi")  # a compound segment: its directory's offset, length
+
+
+def _check_segments(folder: Path, names: Iterable[str]) -> None:
+    """Raise IndexUnavailable if a segment file is shorter or longer than its own header says
+    (its directory of contents ends the file)."""
+    for name in names:
+        if not name.endswith(".seg"):
+            continue
+        with open(folder / name, "rb") as file:
+            header = file.read(_SEGMENT_HEADER.size)
+            size = file.seek(0, os.SEEK_END)
+        if len(header) < _SEGMENT_HEADER.size or sum(_SEGMENT_HEADER.unpack(header)) != size:
+            raise IndexUnavailable(f"the segment file {name} is damaged")
+
+
 def _open(folder: Path):
     """The index in `folder`, if built with this schema and these analysers."""
-    ix = index.open_dir(str(folder))
+    ix = _open_dir(folder)
     if not _current(ix.schema):
         ix.close()
         raise IndexUnavailable("the index was built with another schema: rebuild it")
@@ -414,12 +477,13 @@ class WhooshBackend:
         self.folder = folder
         self._lock = threading.Lock()
         self._searcher: Any = None
+        self._files: FileState = {}  # the files the searcher opened, as they were
 
     # --- reading ---------------------------------------------------------------------------
     def exists(self) -> bool:
         """True if an index is there (whatever its state); never raises."""
         try:
-            return index.exists_in(str(self.folder))
+            return _storage(self.folder).index_exists()
         except Exception:  # a corrupt table of contents
             return self.folder.exists() and any(self.folder.glob("_MAIN_*.toc"))
 
@@ -431,23 +495,54 @@ class WhooshBackend:
         return True
 
     def searcher(self):
-        """The shared searcher, refreshed if the index changed since it was opened."""
+        """The shared searcher, refreshed if the index changed since it was opened; opened
+        afresh if one of its files was changed in place (a table of contents rewritten with
+        the same generation would otherwise go on serving the old one)."""
         with self._lock:
             try:
+                if not self.folder.is_dir():
+                    raise FileNotFoundError(self.folder)
+                if self._files and _tampered(self._files, _file_state(self.folder, self._files)):
+                    log.warning("the search index files changed in place: reopening it")
+                    self._close()
                 if self._searcher is None:
                     self._searcher = _retrying(lambda: _open(self.folder).searcher())
                 else:
                     self._searcher = _retrying(self._searcher.refresh)
+                used = _used_files(self._searcher)
+                if used != set(self._files):  # opened or refreshed: check its new files
+                    _check_segments(self.folder, used - set(self._files))
+                    self._files = _file_state(self.folder, used)
             except Exception as error:  # missing, corrupt, half-swapped
-                self._searcher = None
+                self._close()
                 raise IndexUnavailable(str(error)) from error
             return self._searcher
 
     def forget(self) -> None:
         with self._lock:
-            if self._searcher is not None:
+            self._close()
+
+    def _close(self) -> None:
+        if self._searcher is not None:
+            try:
                 self._searcher.close()
-            self._searcher = None
+            except Exception:  # a damaged index may fail to close too
+                log.warning("could not close the search index", exc_info=True)
+        self._searcher = None
+        self._files = {}
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Around whatever reads the index (searching, highlighting): an error reading it (a
+        damaged file) is `IndexUnavailable`, and the searcher is opened afresh next time."""
+        try:
+            yield
+        except (IndexUnavailable, SQLAlchemyError):
+            raise
+        except Exception as error:
+            log.exception("the search index could not be read")
+            self.forget()
+            raise IndexUnavailable(str(error)) from error
 
     def search(
         self, query: Query, audiences: set[str], kinds: list[str] | None, page: int, per_page: int
@@ -495,7 +590,7 @@ class WhooshBackend:
         self._journal(refs)
         if not self.exists():
             return  # a rebuild will include them
-        writer = _retrying(lambda: AsyncWriter(index.open_dir(str(self.folder)), delay=0.1))
+        writer = _retrying(lambda: AsyncWriter(_open_dir(self.folder), delay=0.1))
         for kind, object_id in set(refs) - set(fresh):
             writer.delete_by_term("ref", f"{kind}:{object_id}")
         for doc in docs:
@@ -543,7 +638,7 @@ class WhooshBackend:
         shutil.rmtree(building, ignore_errors=True)
         self._journal_path().unlink(missing_ok=True)
         building.mkdir(parents=True)
-        ix = index.create_in(str(building), SCHEMA)
+        ix = _storage(building).create_index(SCHEMA)
         count = 0
         writer = ix.writer(procs=procs, limitmb=WRITER_MB, multisegment=procs > 1)
         for doc in docs:
@@ -561,4 +656,15 @@ class WhooshBackend:
             building.rename(self.folder)
         self.forget()
         shutil.rmtree(old, ignore_errors=True)
+        self._built_marker().touch()
         return count
+
+    def _built_marker(self) -> Path:
+        return self.folder.with_name(self.folder.name + ".built")
+
+    def built_at(self) -> float:
+        """When the last rebuild swapped its index in (a time stamp; 0 if never)."""
+        try:
+            return self._built_marker().stat().st_mtime
+        except FileNotFoundError:
+            return 0.0

@@ -5,13 +5,17 @@ so a rolled-back change is never indexed and a failing index never fails the use
 """
 
 import logging
+import os
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import event
+from sqlalchemy import event, func, insert, select
 from sqlalchemy.orm import Session
 
 from network.core.database import write_intent
@@ -19,7 +23,8 @@ from network.core.events import after_commit
 from network.core.registries import INDEX_HELD, INDEX_PENDING, SEARCH_KINDS, Document
 from network.extensions import db
 from network.search.backend import WhooshBackend
-from network.search.writer import ProcessWriter, Ref
+from network.search.models import SearchJournalEntry
+from network.search.writer import ProcessWriter, Ref, forget_journal
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +34,9 @@ def init_search(app: Flask) -> None:
     app.extensions["terreau_search"] = search
     delay = app.config["SEARCH_WRITE_DELAY"]
     if delay is not None:  # None: write in the committing request (the tests)
-        app.extensions["terreau_index_writer"] = ProcessWriter(search.folder, delay)
+        with app.app_context():
+            database = db.engine.url.render_as_string(hide_password=False)
+        app.extensions["terreau_index_writer"] = ProcessWriter(search.folder, delay, database)
 
 
 def backend() -> WhooshBackend:
@@ -43,14 +50,21 @@ def _build_documents(session: Session) -> None:
     if not pending:
         return
     refs = sorted(pending)
+    journal = _journal(session, refs)
     try:
         docs = list(documents_for(refs))
-    except Exception:  # indexing never fails the user's write
+    except Exception:  # indexing never fails the user's write (start-up replays the journal)
         log.exception("could not build search documents for %s", refs)
         return
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     fresh = [ref for ref in refs if pending[ref]]
-    after_commit(session, _write, app, refs, docs, fresh)
+    after_commit(session, _write, app, refs, docs, fresh, journal)
+
+
+def _journal(session: Session, refs: list[Ref]) -> list[int]:
+    """Note the refs in the search journal, in the transaction being committed; their ids."""
+    rows = [{"kind": kind, "object_id": object_id} for kind, object_id in refs]
+    return list(session.scalars(insert(SearchJournalEntry).returning(SearchJournalEntry.id), rows))
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -68,22 +82,46 @@ def documents_for(refs: list[tuple[str, int]]) -> Iterator[Document]:
         yield from SEARCH_KINDS[kind].documents(ids)
 
 
-def _write(app: Flask, refs: list[Ref], docs: list[Document], fresh: list[Ref]) -> None:
+def _write(
+    app: Flask, refs: list[Ref], docs: list[Document], fresh: list[Ref], journal: list[int]
+) -> None:
     writer: ProcessWriter | None = app.extensions.get("terreau_index_writer")
     if writer is not None:
         try:
-            writer.submit(refs, docs, fresh)
+            writer.submit(refs, docs, fresh, journal)
         except Exception:  # indexing never fails the user's write
             log.exception("could not hand documents to the index writer")
-    else:
-        _update(app.extensions["terreau_search"], refs, docs, fresh)
+    elif _update(app.extensions["terreau_search"], refs, docs, fresh):
+        forget_journal(db.engine, journal)
 
 
-def _update(search: WhooshBackend, refs: list[Ref], docs: list[Document], fresh: list[Ref]) -> None:
+def _update(search: WhooshBackend, refs: list[Ref], docs: list[Document], fresh: list[Ref]) -> bool:
     try:
         search.update(refs, docs, fresh)
     except Exception:
         log.exception("search index update failed; `flask search reindex` repairs it")
+        return False
+    return True
+
+
+def pending_count() -> int:
+    """Changes journaled whose documents the index writer has not confirmed yet."""
+    return db.session.scalar(select(func.count()).select_from(SearchJournalEntry)) or 0
+
+
+def replay_journal(batch: int = 500) -> int:
+    """Write the documents of every journaled change again (those a crash may have lost), then
+    clear their journal entries. Returns how many objects were written."""
+    rows = db.session.execute(
+        select(SearchJournalEntry.id, SearchJournalEntry.kind, SearchJournalEntry.object_id)
+    ).all()
+    refs = sorted({(kind, object_id) for _id, kind, object_id in rows if kind in SEARCH_KINDS})
+    for start in range(0, len(refs), batch):
+        part = refs[start : start + batch]
+        backend().update(part, list(documents_for(part)))
+    db.session.rollback()
+    forget_journal(db.engine, [row.id for row in rows])
+    return len(refs)
 
 
 def all_documents(batch: int = 500) -> Iterator[Document]:
@@ -96,11 +134,21 @@ def all_documents(batch: int = 500) -> Iterator[Document]:
 
 
 def rebuild(
-    progress: Callable[[int], None] | None = None, *, only_if_missing: bool = False
+    progress: Callable[[int], None] | None = None,
+    *,
+    only_if_missing: bool = False,
+    unless_built_since: float | None = None,
 ) -> int | None:
-    """Rebuild the index from the database (one process at a time); None if skipped."""
+    """Rebuild the index from the database (one process at a time); None if skipped: if
+    `only_if_missing` and there is a readable index, or if it was rebuilt since the time
+    `unless_built_since` (another process did it while we waited)."""
+
+    included: list[int] = []  # journal entries whose changes the rebuild reads
 
     def counted() -> Iterator[Document]:
+        # Read once the new index exists (later writes are journaled for it to replay): on
+        # SQLite the snapshot starts here, with what was committed before.
+        included.extend(db.session.scalars(select(SearchJournalEntry.id)))
         for number, doc in enumerate(all_documents(), 1):
             if progress and number % 100 == 0:
                 progress(100)
@@ -109,29 +157,42 @@ def rebuild(
     with backend().rebuilding(), write_intent(False):  # reads only: never lock out writers
         if only_if_missing and backend().readable():
             return None  # another process built it while we waited
+        if unless_built_since is not None and backend().built_at() >= unless_built_since:
+            return None
         db.session.rollback()  # a fresh snapshot of the database
         count = backend().rebuild(counted())
         db.session.rollback()  # see what was committed during the rebuild
         replay = backend().take_journal()  # written during the rebuild, maybe to the old index
         if replay:
             backend().update(replay, list(documents_for(replay)))
+        forget_journal(db.engine, included)  # their changes were in the snapshot
         return count
 
 
 def ensure_search_index() -> None:
-    """Build the index at start-up when it is absent (a fresh install, a deleted folder)."""
+    """At start-up: build the index when it is absent or unreadable (a fresh install, a
+    deleted folder, a damaged file), and write again the changes the journal still holds."""
     if not backend().readable():
         log.info("no readable search index: building it")
         count = rebuild(only_if_missing=True)
         if count is not None:
             log.info("search index built: %s documents", count)
+    replayed = replay_journal()  # changes a crash kept from the index
+    if replayed:
+        log.info("search index: %s changes written again from the journal", replayed)
 
 
 _rebuilding = threading.Lock()
+_rebuild_process: subprocess.Popen | None = None
 
 
 def rebuild_in_background(app: Flask) -> bool:
-    """Start one rebuild in this process if none runs; True if started."""
+    """Start one rebuild if none runs (the index was found missing or damaged); True if
+    started. A server (it has a writer process) runs it as `flask search reindex` in a process
+    of its own: reading the database and writing the index takes minutes of CPU at network
+    scale, which would stall a gevent server's every request; the tests run it in a thread."""
+    if app.extensions.get("terreau_index_writer") is not None:
+        return _rebuild_in_a_process(app)
     if not _rebuilding.acquire(blocking=False):
         return False
 
@@ -147,3 +208,23 @@ def rebuild_in_background(app: Flask) -> bool:
 
     threading.Thread(target=run, daemon=True, name="search-rebuild").start()
     return True
+
+
+def _rebuild_in_a_process(app: Flask) -> bool:
+    global _rebuild_process
+    with _rebuilding:
+        if _rebuild_process is not None and _rebuild_process.poll() is None:
+            return False
+        env = {
+            **os.environ,
+            "TERREAU_DATA_DIR": app.config["DATA_DIR"],
+            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        }
+        command = ["-m", "flask", "--app", "network:create_app", "search", "reindex"]
+        # Other server processes may have found the damage too: one rebuild is enough.
+        since = ["--unless-built-since", str(time.time())]
+        _rebuild_process = subprocess.Popen(
+            [sys.executable, *command, *since], env=env, stdout=subprocess.DEVNULL
+        )
+        log.warning("search index unreadable: rebuilding it (process %s)", _rebuild_process.pid)
+        return True

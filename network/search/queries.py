@@ -94,14 +94,17 @@ def search(
         return SearchResults([], {}, None)
     page = max((decode_cursor(cursor, (int,)) or [1])[0], 1)
     audiences = audiences_for(viewer)
-    found = backend().search(query, audiences, [kind] if kind else None, page, per_page)
-    if not found.hits and page > 1:  # past the end
-        return SearchResults([], {}, None)
-    hits = _checked(viewer, found.hits)
-    counts = dict(found.counts)
-    for result in found.hits:  # what the re-check dropped is not counted either
-        if not any(h.kind == result["kind"] and h.object_id == result["object_id"] for h in hits):
-            counts[result["kind"]] = max(counts.get(result["kind"], 1) - 1, 0)
+    with backend().reading():
+        found = backend().search(query, audiences, [kind] if kind else None, page, per_page)
+        if not found.hits and page > 1:  # past the end
+            return SearchResults([], {}, None)
+        hits = _checked(viewer, found.hits)
+        counts = dict(found.counts)
+        for result in found.hits:  # what the re-check dropped is not counted either
+            if not any(
+                h.kind == result["kind"] and h.object_id == result["object_id"] for h in hits
+            ):
+                counts[result["kind"]] = max(counts.get(result["kind"], 1) - 1, 0)
     return SearchResults(
         hits,
         {k: n for k, n in counts.items() if n},

@@ -38,3 +38,28 @@ def page():
         context["unavailable"] = True
         return render_template("search/results.html", **context), 503
     return render_template("search/results.html", **context)
+
+
+SUGGESTIONS = 8
+
+
+@bp.get("/search/suggest")
+@login_required
+def suggest():
+    """The header's suggestions as you type: a list of the best hits (an HTML fragment for
+    static/js/search.js); empty for too short or invalid input."""
+    text = request.args.get("q", "")
+    hits: list = []
+    unavailable = False
+    if len(text.strip()) >= 2:
+        try:
+            hits = queries.search(current_user, text, per_page=SUGGESTIONS).hits
+        except Invalid:
+            hits = []
+        except IndexUnavailable:
+            rebuild_in_background(current_app._get_current_object())
+            unavailable = True
+    html = render_template(
+        "search/_suggestions.html", hits=hits, kinds=SEARCH_KINDS, q=text, unavailable=unavailable
+    )
+    return html, 503 if unavailable else 200

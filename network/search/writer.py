@@ -4,7 +4,9 @@ Each server process starts one (`ProcessWriter`) and sends it, through its stand
 one JSON line per committed transaction: the refs to replace and their documents. The
 writer gathers what arrives within `delay` seconds into one Whoosh commit, and answers a
 `{"flush": n}` line with `n` once everything sent before it is written. It writes what it
-has and stops when its input closes (its server stopped).
+has and stops when its input closes (its server stopped). Once a Whoosh commit holds a
+transaction's documents, it deletes that transaction's entries of the search journal (in the
+database named by `TERREAU_SEARCH_JOURNAL_URL`): what a crash loses is written again at start.
 
     python -m network.search <index folder> <delay in seconds>
 """
@@ -18,15 +20,37 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
 from typing import IO, Any
 
+from sqlalchemy import Engine, create_engine, delete
+
+from network.core.database import configure_engine, write_intent
 from network.core.registries import Document
 from network.search.backend import WhooshBackend
+from network.search.models import SearchJournalEntry
 
 log = logging.getLogger(__name__)
 Ref = tuple[str, int]
+JOURNAL_URL = "TERREAU_SEARCH_JOURNAL_URL"
+
+
+def forget_journal(engine: Engine | None, ids: list[int], batch: int = 500) -> None:
+    """Delete these journal entries (their documents are in the index); a failure only
+    leaves them to be replayed."""
+    if engine is None or not ids:
+        return
+    try:
+        with write_intent(True), engine.begin() as connection:
+            for start in range(0, len(ids), batch):
+                part = ids[start : start + batch]
+                connection.execute(
+                    delete(SearchJournalEntry).where(SearchJournalEntry.id.in_(part))
+                )
+    except Exception:
+        log.exception("could not clear the search journal (it is replayed at start)")
 
 
 class LineReader:
@@ -54,16 +78,24 @@ class LineReader:
 class ProcessWriter:
     """The server's side: starts the writer process when first needed (again if it died)."""
 
-    def __init__(self, folder: Path, delay: float) -> None:
-        self.folder, self.delay = folder, delay
+    def __init__(self, folder: Path, delay: float, database: str | None = None) -> None:
+        self.folder, self.delay, self.database = folder, delay, database
         self._process: subprocess.Popen | None = None
         self._answers: LineReader | None = None
         self._lock = threading.Lock()  # one line at a time (a greenlet lock under gevent)
         self._flushes = 0
 
-    def submit(self, refs: list[Ref], docs: list[Document], fresh: list[Ref]) -> None:
-        """Hand over a transaction's documents (`fresh`: refs of objects it created)."""
-        line = {"refs": refs, "docs": [asdict(doc) for doc in docs], "fresh": fresh}
+    def submit(
+        self, refs: list[Ref], docs: list[Document], fresh: list[Ref], journal: Iterable[int] = ()
+    ) -> None:
+        """Hand over a transaction's documents (`fresh`: refs of objects it created;
+        `journal`: its journal entries, deleted once the documents are written)."""
+        line = {
+            "refs": refs,
+            "docs": [asdict(doc) for doc in docs],
+            "fresh": fresh,
+            "journal": list(journal),
+        }
         with self._lock:
             self._send(line)
 
@@ -99,23 +131,35 @@ class ProcessWriter:
 
     def _write(self, data: bytes) -> None:
         if self._process is None or self._process.poll() is not None:
+            env = dict(os.environ)
+            if self.database:  # in the environment: no password on a command line
+                env[JOURNAL_URL] = self.database
             self._process = subprocess.Popen(
                 [sys.executable, "-m", "network.search", str(self.folder), str(self.delay)],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
+                env=env,
             )
             self._answers = LineReader(self._process.stdout.fileno())  # type: ignore[union-attr]
         self._process.stdin.write(data)  # type: ignore[union-attr]
         self._process.stdin.flush()  # type: ignore[union-attr]
 
 
-def serve(search: WhooshBackend, delay: float, lines: LineReader, answers: IO[bytes]) -> None:
-    """The writer's loop: gather, write, answer flushes; until `lines` ends."""
+def serve(
+    search: WhooshBackend,
+    delay: float,
+    lines: LineReader,
+    answers: IO[bytes],
+    journal: Engine | None = None,
+) -> None:
+    """The writer's loop: gather, write, clear their `journal` entries, answer flushes;
+    until `lines` ends."""
     pending: dict[Ref, tuple[list[Document], bool]] = {}  # ref → its documents, fresh?
+    written: list[int] = []  # journal entries of what `pending` holds
     flushes: list[int] = []
     ended = False
     while not ended:
-        ended = _gather(lines, pending, flushes, delay)
+        ended = _gather(lines, pending, flushes, delay, written)
         if pending:
             refs = list(pending)
             docs = [doc for found, _fresh in pending.values() for doc in found]
@@ -123,15 +167,20 @@ def serve(search: WhooshBackend, delay: float, lines: LineReader, answers: IO[by
             pending.clear()
             try:
                 search.update(refs, docs, fresh)
-            except Exception:
+            except Exception:  # the journal keeps them: written again at start
                 log.exception("search index update failed; `flask search reindex` repairs it")
+            else:
+                forget_journal(journal, written)
+            written.clear()
         for number in flushes:
             answers.write(f"{number}\n".encode())
         answers.flush()
         flushes.clear()
 
 
-def _gather(lines: LineReader, pending: dict, flushes: list[int], delay: float) -> bool:
+def _gather(
+    lines: LineReader, pending: dict, flushes: list[int], delay: float, journal: list[int]
+) -> bool:
     """Read a first line (waiting as long as needed), then what comes within `delay`, or
     until a flush. True when the input has ended."""
     deadline = None
@@ -147,6 +196,7 @@ def _gather(lines: LineReader, pending: dict, flushes: list[int], delay: float) 
             flushes.append(line["flush"])
             return False
         fresh = {(kind, object_id) for kind, object_id in line["fresh"]}
+        journal.extend(line.get("journal", ()))
         for kind, object_id in line["refs"]:  # a later version replaces an earlier one
             ref = (kind, object_id)
             earlier = pending.pop(ref, None)  # not written yet: still fresh if it was
@@ -168,4 +218,8 @@ def main() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s search-writer %(message)s")
     folder, delay = Path(sys.argv[1]), float(sys.argv[2])
-    serve(WhooshBackend(folder), delay, LineReader(sys.stdin.fileno()), sys.stdout.buffer)
+    journal = None
+    if os.environ.get(JOURNAL_URL):
+        journal = create_engine(os.environ[JOURNAL_URL])
+        configure_engine(journal)
+    serve(WhooshBackend(folder), delay, LineReader(sys.stdin.fileno()), sys.stdout.buffer, journal)

@@ -157,7 +157,7 @@ def test_a_stale_hit_is_not_counted(client, viewer, stale_index):
 def test_snippets_are_html_escaped(client, login, make_member, search_index, bio_visibility):
     writer = make_member(
         display_name="Hugo <b>Gras</b>",
-        bio="Ébéniste <script>alert(1)</script> <img src=x onerror=alert(2)>",
+        bio="Ébéniste `<script>alert(1)</script>` <img src=x onerror=alert(2)>",  # code: shown
         vis_bio=bio_visibility,
     )
     reader = make_member(role="staff" if bio_visibility == "staff" else "member")
