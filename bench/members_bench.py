@@ -308,14 +308,15 @@ def wait_until_up(base: str, proc: subprocess.Popen, timeout: float = 120.0) -> 
 
 
 @contextmanager
-def running_server(data_dir: Path) -> Iterator[int]:
-    """Start `python -m network` on a free loopback port; always stop it."""
+def running_server(data_dir: Path, command: list[str] | None = None) -> Iterator[int]:
+    """Start `python -m network` (or `command`, given `--host` and `--port`) on a free
+    loopback port; always stop it."""
     port = free_port()
     env = {**os.environ, "TERREAU_DATA_DIR": str(data_dir)}
     log_path = data_dir / "server.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "network", "--host", HOST, "--port", str(port)],
+            [*(command or [sys.executable, "-m", "network"]), "--host", HOST, "--port", str(port)],
             cwd=PROJECT_DIR,
             env=env,
             stdout=log,
@@ -346,7 +347,7 @@ class Credentials:
     token: str
 
 
-def sign_in(base: str) -> Credentials:
+def sign_in(base: str, email: str = LOGIN_EMAIL, password: str = LOGIN_PASSWORD) -> Credentials:
     """A session cookie (HTML login form, with its CSRF token) and an API bearer token."""
     with requests.Session() as session:
         page = session.get(f"{base}/login", timeout=10)
@@ -357,7 +358,7 @@ def sign_in(base: str) -> Credentials:
             f"{base}/login",
             allow_redirects=False,
             timeout=30,
-            data={"csrf_token": match.group(1), "email": LOGIN_EMAIL, "password": LOGIN_PASSWORD},
+            data={"csrf_token": match.group(1), "email": email, "password": password},
         )
         if answer.status_code != 302:
             raise RuntimeError(f"login answered {answer.status_code}")
@@ -365,7 +366,7 @@ def sign_in(base: str) -> Credentials:
     answer = requests.post(
         f"{base}/api/v1/auth/token",
         timeout=30,
-        json={"email": LOGIN_EMAIL, "password": LOGIN_PASSWORD},
+        json={"email": email, "password": password},
     )
     if answer.status_code != 201:
         raise RuntimeError(f"token request answered {answer.status_code}")

@@ -205,6 +205,7 @@ class Found:
     counts: dict[str, int]  # readable hits of every kind
     total: int  # readable hits of the kinds searched
     more: bool  # another page follows
+    approximate: frozenset[str] = frozenset()  # kinds whose count is an estimate
 
 
 class IndexUnavailable(Exception):
@@ -253,20 +254,39 @@ def _current(schema: Schema) -> bool:
 _SEGMENT_SETS: "WeakKeyDictionary[Any, dict[tuple[str, str], frozenset[int]]]" = WeakKeyDictionary()
 
 
-def _posting_docs(reader, fieldname: str, text: str) -> list[int]:
-    """The documents of a term in one segment."""
+Span = tuple[int, int] | None  # the first and last documents to read (None: all)
+
+
+def _posting_docs(reader, fieldname: str, text: str, span: Span = None) -> list[int]:
+    """The documents of a term in one segment (those within `span`, if given: the blocks
+    before it are skipped on their headers, those after it not read)."""
     try:
         matcher = reader.postings(fieldname, text)
     except TermNotFound:
         return []
     if type(matcher) is not W3LeafMatcher:  # e.g. deletions filtered out
-        return list(matcher.all_ids())
+        if span is None:
+            return list(matcher.all_ids())
+        if matcher.is_active():
+            matcher.skip_to(span[0])
+        docs_: list[int] = []
+        while matcher.is_active() and matcher.id() <= span[1]:
+            docs_.append(matcher.id())
+            matcher.next()
+        return docs_
+    first, last = span or (0, -1)
+    if first:
+        matcher._skip_to_block(lambda: matcher._maxid < first)
     docs: list[int] = []
     while matcher.is_active():  # a block (up to 128 postings) at a time, decoded in C
         if matcher._data is None:
             matcher._read_data()
         docs.extend(accumulate(matcher._data[0]))  # document numbers are delta-encoded
+        if span is not None and matcher._maxid >= last:
+            break
         matcher._next_block()
+    if span is not None:
+        return [doc for doc in docs if first <= doc <= last]
     return docs
 
 
@@ -279,27 +299,28 @@ def _segment_set(reader, fieldname: str, text: str) -> frozenset[int]:
     return sets[key]
 
 
-def _matching(leaf, query: Query, terms: dict) -> set[int]:
-    """The documents of one segment matching `query` (the queries `queries.py` builds);
-    `terms` keeps each term's documents for the rest of the search."""
+def _matching(leaf, query: Query, terms: dict, span: Span = None) -> set[int]:
+    """The documents of one segment matching `query` (the queries `queries.py` builds), within
+    `span` if given; `terms` keeps each term's documents for the rest of the search."""
     if isinstance(query, Term):
-        key = (id(leaf.reader()), query.fieldname, query.text)
+        key = (id(leaf.reader()), query.fieldname, query.text, span)
         if key not in terms:
-            terms[key] = set(_posting_docs(leaf.reader(), query.fieldname, query.text))
+            terms[key] = set(_posting_docs(leaf.reader(), query.fieldname, query.text, span))
         return set(terms[key])
     if isinstance(query, Or):
         found: set[int] = set()
         for part in query.subqueries:
-            found |= _matching(leaf, part, terms)
+            found |= _matching(leaf, part, terms, span)
         return found
     if isinstance(query, And):
-        found = _matching(leaf, query.subqueries[0], terms)
+        found = _matching(leaf, query.subqueries[0], terms, span)
         for part in query.subqueries[1:]:
             if not found:
                 break
-            found &= _matching(leaf, part, terms)
+            found &= _matching(leaf, part, terms, span)
         return found
-    return set(query.docs(leaf))  # a phrase: Whoosh checks the positions
+    docs = query.docs(leaf)  # a phrase: Whoosh checks the positions
+    return set(docs) if span is None else {d for d in docs if span[0] <= d <= span[1]}
 
 
 def _readable_docs(leaf, query: Query, audiences: set[str], terms: dict) -> dict[str, set[int]]:
@@ -324,6 +345,95 @@ def _readable_docs(leaf, query: Query, audiences: set[str], terms: dict) -> dict
     }
 
 
+# --- frequent terms ---------------------------------------------------------------------------
+# A query whose terms are in tens of thousands of documents (the commonest words, their first
+# letters) would read, count and set-intersect all their postings: 300-600 ms at 300,000
+# documents. Past `LARGE` possible matches, each kind of result is sampled instead: its last
+# `SAMPLE` documents readable by the viewer, in index order (the last segments first: mostly
+# the newest, though merges reorder small segments), are matched exactly (their postings
+# only: the blocks before are skipped on their headers, those after never read). If the rest
+# of the kind would hold few matches at the sample's rate, it is matched exactly too (its
+# postings are then few); otherwise the kind's count is the sample's rate times its readable
+# documents ("about N"), and the hits shown come from the sample, ranked.
+
+LARGE = 20_000  # possible matches (the terms' document frequencies) past which kinds are sampled
+SAMPLE = 2_000  # last readable documents of a kind matched exactly
+EXACT_REST = 2_000  # estimated matches in the rest of a kind under which it is matched exactly
+_KIND_SETS: "WeakKeyDictionary[Any, dict[frozenset[str], dict]]" = WeakKeyDictionary()
+_AUDIENCE_SETS_KEPT = 256  # distinct audience sets remembered per segment
+
+
+def _kind_docs(reader, audiences: frozenset[str], kind: str) -> tuple[frozenset[int], list[int]]:
+    """The documents of `kind` in a segment that `audiences` read (see `_readable_docs`), as
+    a set and in order (kept while the segment is open)."""
+    per_audiences = _KIND_SETS.setdefault(reader, {})
+    if audiences not in per_audiences and len(per_audiences) >= _AUDIENCE_SETS_KEPT:
+        per_audiences.clear()
+    by_kind = per_audiences.setdefault(audiences, {})
+    if kind not in by_kind:
+        docs = _segment_set(reader, "kind", kind)
+        readable: set[int] = set()
+        for audience in audiences:
+            readable |= docs & _segment_set(reader, "audience", audience)
+        for audience in audiences:
+            readable -= _segment_set(reader, "replaced_for", audience)
+        by_kind[kind] = (frozenset(readable), sorted(readable))
+    return by_kind[kind]
+
+
+def _sampled_kind(
+    leaves: list, query: Query, audiences: frozenset[str], kind: str, terms: dict
+) -> tuple[int, bool, dict[int, set[int]]]:
+    """A kind's count (exact or estimated), whether it is estimated, and the matches found,
+    by segment reader. `leaves`: the segments, newest first."""
+    found: dict[int, set[int]] = {}
+    sampled = matched = total = 0
+    rest: list[tuple[Any, list[int], frozenset[int]]] = []  # (leaf, unsampled docs, readable)
+    for leaf in leaves:
+        readable, ordered = _kind_docs(leaf.reader(), audiences, kind)
+        total += len(ordered)
+        take = ordered[-(SAMPLE - sampled) :] if sampled < SAMPLE and ordered else []
+        if take:
+            docs = _matching(leaf, query, terms, (take[0], take[-1])) & set(take)
+            found[id(leaf.reader())] = docs
+            sampled += len(take)
+            matched += len(docs)
+        if len(take) < len(ordered):
+            rest.append((leaf, ordered[: len(ordered) - len(take)], readable))
+    left = total - sampled
+    if not left:
+        return matched, False, found
+    if matched * left / sampled > EXACT_REST:
+        return matched + round(matched * left / sampled), True, found
+    for leaf, docs_left, readable in rest:  # few matches expected: their postings are few
+        docs = _matching(leaf, query, terms, (docs_left[0], docs_left[-1])) & readable
+        found.setdefault(id(leaf.reader()), set()).update(docs)
+        matched += len(docs)
+    return matched, False, found
+
+
+def _sampled(
+    searcher, query: Query, audiences: set[str], kinds: list[str] | None, terms: dict
+) -> tuple[Counter[str], set[str], dict[int, set[int]]]:
+    """Counts by kind (some estimated: those kinds), and the matches to show by segment."""
+    leaves = [leaf for leaf, _offset in reversed(searcher.leaf_searchers())]
+    readers = {kind for leaf in leaves for kind in _kinds(leaf.reader())}
+    counts: Counter[str] = Counter()
+    estimated: set[str] = set()
+    shown: dict[int, set[int]] = {id(leaf.reader()): set() for leaf in leaves}
+    for kind in sorted(readers):
+        count, approximate, found = _sampled_kind(leaves, query, frozenset(audiences), kind, terms)
+        if not count:
+            continue
+        counts[kind] = count
+        if approximate:
+            estimated.add(kind)
+        if not kinds or kind in kinds:
+            for key, docs in found.items():
+                shown[key] |= docs
+    return counts, estimated, shown
+
+
 #: Beyond this many hits, only these many are ranked (Whoosh scores in Python: ~10 µs a
 #: hit): those matching in a title, keywords or word starts first, then the latest indexed.
 #: Counts stay exact; the order past the first pages is approximate.
@@ -332,9 +442,10 @@ STRONG_FIELDS = frozenset({"title", "keywords", "prefix"})
 
 
 def _to_rank(
-    searcher, query: Query, shown: dict[int, set[int]], terms: dict
+    searcher, query: Query, shown: dict[int, set[int]], terms: dict, sampled: bool = False
 ) -> dict[int, list[int]]:
-    """The documents to score, by segment reader: all the shown ones, or the best cap."""
+    """The documents to score, by segment reader: all the shown ones, or the best cap (a
+    `sampled` search reads the strong fields' postings only around the shown ones)."""
     total = sum(len(docs) for docs in shown.values())
     if total <= RANK_AT_MOST:
         return {key: sorted(docs) for key, docs in shown.items()}
@@ -345,10 +456,11 @@ def _to_rank(
         for leaf, _offset in reversed(searcher.leaf_searchers()):  # the latest segments first
             reader = leaf.reader()
             docs = shown.get(id(reader), set())
-            if first:
+            if first and docs:
+                span = (min(docs), max(docs)) if sampled else None
                 found: set[int] = set()
                 for term in strong:
-                    found |= _matching(leaf, term, terms)
+                    found |= _matching(leaf, term, terms, span)
                 docs = docs & found
             else:
                 docs = docs - set(picked.get(id(reader), ()))
@@ -457,11 +569,34 @@ class WhooshBackend:
 
         The matching documents are found as sets (posting lists read a block at a time,
         audiences and kinds from per-segment sets kept while the segment is open) and
-        counted by kind; then only those are scored, as many as the page needs."""
+        counted by kind; then only those are scored, as many as the page needs. Past `LARGE`
+        possible matches, kinds are sampled (see `_sampled`): some counts are then estimates
+        (`Found.approximate`), and the hits come from the sample."""
         searcher = self.searcher()
+        terms: dict = {}  # (id(segment reader), field, text, span) → documents
+        sampled = query.estimate_size(searcher.reader()) > LARGE
+        if sampled:
+            counts, estimated, shown = _sampled(searcher, query, audiences, kinds, terms)
+        else:
+            counts, estimated, shown = self._exact(searcher, query, audiences, kinds, terms)
+        total = sum(counts[kind] for kind in counts if not kinds or kind in kinds)
+        found = sum(len(docs) for docs in shown.values())  # what can be shown
+        start = (page - 1) * per_page
+        if start >= found:
+            return Found([], dict(counts), total, False, frozenset(estimated))
+        ranked = _DocsQuery(_to_rank(searcher, query, shown, terms, sampled))
+        results = searcher.search(And([ranked, query]), limit=start + per_page, optimize=False)
+        results.fragmenter = ContextFragmenter(maxchars=160, surround=40)
+        results.formatter = HtmlFormatter(tagname="mark", classname="hit")
+        hits = results[start : start + per_page]
+        more = start + per_page < min(found, RANK_AT_MOST)
+        return Found(hits, dict(counts), total, more, frozenset(estimated))
+
+    @staticmethod
+    def _exact(searcher, query: Query, audiences: set[str], kinds: list[str] | None, terms: dict):
+        """Exact counts by kind (none estimated), and the matches to show by segment."""
         counts: Counter[str] = Counter()
         shown: dict[int, set[int]] = {}  # id(segment reader) → its documents to show
-        terms: dict = {}  # (id(segment reader), field, text) → documents
         for leaf, _offset in searcher.leaf_searchers():
             reader = leaf.reader()
             shown[id(reader)] = set()
@@ -469,16 +604,7 @@ class WhooshBackend:
                 counts[kind] += len(docs)
                 if not kinds or kind in kinds:
                     shown[id(reader)] |= docs
-        total = sum(len(docs) for docs in shown.values())
-        start = (page - 1) * per_page
-        if start >= total:
-            return Found([], dict(counts), total, more=False)
-        ranked = _DocsQuery(_to_rank(searcher, query, shown, terms))
-        results = searcher.search(And([ranked, query]), limit=start + per_page, optimize=False)
-        results.fragmenter = ContextFragmenter(maxchars=160, surround=40)
-        results.formatter = HtmlFormatter(tagname="mark", classname="hit")
-        hits = results[start : start + per_page]
-        return Found(hits, dict(counts), total, start + per_page < total)
+        return counts, set(), shown
 
     # --- writing ---------------------------------------------------------------------------
     def update(
