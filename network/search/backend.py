@@ -312,9 +312,10 @@ def _matching(leaf, query: Query, terms: dict, span: Span = None) -> set[int]:
         for part in query.subqueries:
             found |= _matching(leaf, part, terms, span)
         return found
-    if isinstance(query, And):
-        found = _matching(leaf, query.subqueries[0], terms, span)
-        for part in query.subqueries[1:]:
+    if isinstance(query, And):  # the rarest part first: the others often need not be read
+        first, *others = sorted(query.subqueries, key=lambda q: q.estimate_size(leaf.reader()))
+        found = _matching(leaf, first, terms, span)
+        for part in others:
             if not found:
                 break
             found &= _matching(leaf, part, terms, span)
@@ -348,17 +349,20 @@ def _readable_docs(leaf, query: Query, audiences: set[str], terms: dict) -> dict
 # --- frequent terms ---------------------------------------------------------------------------
 # A query whose terms are in tens of thousands of documents (the commonest words, their first
 # letters) would read, count and set-intersect all their postings: 300-600 ms at 300,000
-# documents. Past `LARGE` possible matches, each kind of result is sampled instead: its last
-# `SAMPLE` documents readable by the viewer, in index order (the last segments first: mostly
-# the newest, though merges reorder small segments), are matched exactly (their postings
-# only: the blocks before are skipped on their headers, those after never read). If the rest
-# of the kind would hold few matches at the sample's rate, it is matched exactly too (its
-# postings are then few); otherwise the kind's count is the sample's rate times its readable
-# documents ("about N"), and the hits shown come from the sample, ranked.
+# documents. Past `LARGE` possible matches, each kind of result is sampled instead: its first
+# readable documents in the last segments (mostly the newest documents, though merges reorder
+# small segments), enough for about `SAMPLE_MATCHES` matches, are matched exactly: their
+# postings only, read from the start of the segment's posting lists (skipping blocks costs a
+# header read each, 9 µs; decoding one, with its positions, 75 µs). If the rest of the kind
+# would hold few matches at the sample's rate, it is matched exactly too (its postings are
+# then few); otherwise the kind's count is the sample's rate times its readable documents
+# ("about N"), and the hits shown come from the sample, ranked.
 
-LARGE = 20_000  # possible matches (the terms' document frequencies) past which kinds are sampled
-SAMPLE = 2_000  # last readable documents of a kind matched exactly
+LARGE = 2_000  # possible matches (the terms' document frequencies) past which kinds are sampled
+SAMPLE_MATCHES = 600  # matches a kind's sample should hold (±4 % on an estimate)
+SAMPLE_MAX = 60_000  # documents of a kind sampled at most
 EXACT_REST = 2_000  # estimated matches in the rest of a kind under which it is matched exactly
+EXACT_REST_POSTINGS = 30_000  # …if that reads fewer postings than this (~20 ms)
 _KIND_SETS: "WeakKeyDictionary[Any, dict[frozenset[str], dict]]" = WeakKeyDictionary()
 _AUDIENCE_SETS_KEPT = 256  # distinct audience sets remembered per segment
 
@@ -381,35 +385,83 @@ def _kind_docs(reader, audiences: frozenset[str], kind: str) -> tuple[frozenset[
     return by_kind[kind]
 
 
+class _KindSample:
+    """A kind's readable documents in the segments (newest first), matched a chunk at a time
+    from the start of each segment."""
+
+    def __init__(self, leaves: list, query: Query, audiences: frozenset[str], kind: str) -> None:
+        self.query = query
+        self.segments = [(leaf, *_kind_docs(leaf.reader(), audiences, kind)) for leaf in leaves]
+        self.total = sum(len(ordered) for _leaf, _readable, ordered in self.segments)
+        self.read = [0] * len(self.segments)  # documents sampled in each segment
+        self.sampled = self.matched = 0
+        self.found: dict[int, set[int]] = {}
+
+    def take(self, size: int, terms: dict) -> None:
+        """Match the next `size` documents."""
+        for number, (leaf, _readable, ordered) in enumerate(self.segments):
+            if size <= 0:
+                return
+            chunk = ordered[self.read[number] : self.read[number] + size]
+            if not chunk:
+                continue
+            docs = _matching(leaf, self.query, terms, (chunk[0], chunk[-1])) & set(chunk)
+            self.found.setdefault(id(leaf.reader()), set()).update(docs)
+            self.read[number] += len(chunk)
+            self.sampled += len(chunk)
+            self.matched += len(docs)
+            size -= len(chunk)
+
+    def rest_postings(self) -> float:
+        """About how many postings matching every document not sampled yet would read."""
+        cost = 0.0
+        for number, (leaf, _readable, ordered) in enumerate(self.segments):
+            if self.read[number] < len(ordered):
+                reader = leaf.reader()
+                share = (len(ordered) - self.read[number]) / max(reader.doc_count_all(), 1)
+                cost += _postings(self.query, reader) * share
+        return cost
+
+    def take_rest(self, terms: dict) -> None:
+        """Match every document not sampled yet."""
+        for number, (leaf, readable, ordered) in enumerate(self.segments):
+            rest = ordered[self.read[number] :]
+            if rest:
+                docs = _matching(leaf, self.query, terms, (rest[0], rest[-1])) & readable
+                self.found.setdefault(id(leaf.reader()), set()).update(docs)
+                self.matched += len(docs)
+        self.sampled = self.total
+
+
+def _postings(query: Query, reader) -> int:
+    """About how many postings `_matching` reads for `query` in a segment."""
+    if isinstance(query, Term):
+        return reader.doc_frequency(query.fieldname, query.text)
+    parts = [_postings(part, reader) for part in query.children()]
+    if isinstance(query, And) and min(parts, default=0) == 0:
+        return 0  # the rarest part first: nothing else is read
+    return sum(parts) or query.estimate_size(reader)
+
+
 def _sampled_kind(
     leaves: list, query: Query, audiences: frozenset[str], kind: str, terms: dict
 ) -> tuple[int, bool, dict[int, set[int]]]:
     """A kind's count (exact or estimated), whether it is estimated, and the matches found,
-    by segment reader. `leaves`: the segments, newest first."""
-    found: dict[int, set[int]] = {}
-    sampled = matched = total = 0
-    rest: list[tuple[Any, list[int], frozenset[int]]] = []  # (leaf, unsampled docs, readable)
-    for leaf in leaves:
-        readable, ordered = _kind_docs(leaf.reader(), audiences, kind)
-        total += len(ordered)
-        take = ordered[-(SAMPLE - sampled) :] if sampled < SAMPLE and ordered else []
-        if take:
-            docs = _matching(leaf, query, terms, (take[0], take[-1])) & set(take)
-            found[id(leaf.reader())] = docs
-            sampled += len(take)
-            matched += len(docs)
-        if len(take) < len(ordered):
-            rest.append((leaf, ordered[: len(ordered) - len(take)], readable))
-    left = total - sampled
-    if not left:
-        return matched, False, found
-    if matched * left / sampled > EXACT_REST:
-        return matched + round(matched * left / sampled), True, found
-    for leaf, docs_left, readable in rest:  # few matches expected: their postings are few
-        docs = _matching(leaf, query, terms, (docs_left[0], docs_left[-1])) & readable
-        found.setdefault(id(leaf.reader()), set()).update(docs)
-        matched += len(docs)
-    return matched, False, found
+    by segment reader. A first sample of `SAMPLE_MATCHES` documents gives the rate of
+    matches; more are sampled if the rate is low, up to `SAMPLE_MATCHES` matches expected."""
+    sample = _KindSample(leaves, query, audiences, kind)
+    sample.take(SAMPLE_MATCHES, terms)
+    if sample.sampled < sample.total and 0 < sample.matched < SAMPLE_MATCHES // 2:
+        wanted = round(SAMPLE_MATCHES * sample.sampled / sample.matched)
+        sample.take(min(wanted, SAMPLE_MAX) - sample.sampled, terms)
+    left = sample.total - sample.sampled
+    expected = sample.matched * left / sample.sampled if left else 0
+    if left and (expected > EXACT_REST or sample.rest_postings() > EXACT_REST_POSTINGS):
+        estimate = sample.matched + round(expected)
+        return estimate, True, sample.found
+    if left:  # few matches expected: their postings are few
+        sample.take_rest(terms)
+    return sample.matched, False, sample.found
 
 
 def _sampled(
@@ -417,11 +469,10 @@ def _sampled(
 ) -> tuple[Counter[str], set[str], dict[int, set[int]]]:
     """Counts by kind (some estimated: those kinds), and the matches to show by segment."""
     leaves = [leaf for leaf, _offset in reversed(searcher.leaf_searchers())]
-    readers = {kind for leaf in leaves for kind in _kinds(leaf.reader())}
     counts: Counter[str] = Counter()
     estimated: set[str] = set()
     shown: dict[int, set[int]] = {id(leaf.reader()): set() for leaf in leaves}
-    for kind in sorted(readers):
+    for kind in sorted({kind for leaf in leaves for kind in _kinds(leaf.reader())}):
         count, approximate, found = _sampled_kind(leaves, query, frozenset(audiences), kind, terms)
         if not count:
             continue
@@ -436,8 +487,11 @@ def _sampled(
 
 #: Beyond this many hits, only these many are ranked (Whoosh scores in Python: ~10 µs a
 #: hit): those matching in a title, keywords or word starts first, then the latest indexed.
-#: Counts stay exact; the order past the first pages is approximate.
+#: Counts stay exact; the order past the first pages is approximate. A sampled search (see
+#: `LARGE`) ranks three pages: Whoosh skips to each hit through dense postings one posting
+#: at a time (up to 1 ms a hit), so they are taken close together (the newest first).
 RANK_AT_MOST = 500
+RANK_SAMPLED = 60
 STRONG_FIELDS = frozenset({"title", "keywords", "prefix"})
 
 
@@ -447,11 +501,12 @@ def _to_rank(
     """The documents to score, by segment reader: all the shown ones, or the best cap (a
     `sampled` search reads the strong fields' postings only around the shown ones)."""
     total = sum(len(docs) for docs in shown.values())
-    if total <= RANK_AT_MOST:
+    cap = RANK_SAMPLED if sampled else RANK_AT_MOST
+    if total <= cap:
         return {key: sorted(docs) for key, docs in shown.items()}
     strong = [t for t in _term_leaves(query) if t.fieldname in STRONG_FIELDS]
     picked: dict[int, list[int]] = {}
-    left = RANK_AT_MOST
+    left = cap
     for first in (True, False):  # strong matches, then the others
         for leaf, _offset in reversed(searcher.leaf_searchers()):  # the latest segments first
             reader = leaf.reader()
@@ -589,7 +644,7 @@ class WhooshBackend:
         results.fragmenter = ContextFragmenter(maxchars=160, surround=40)
         results.formatter = HtmlFormatter(tagname="mark", classname="hit")
         hits = results[start : start + per_page]
-        more = start + per_page < min(found, RANK_AT_MOST)
+        more = start + per_page < min(found, RANK_SAMPLED if sampled else RANK_AT_MOST)
         return Found(hits, dict(counts), total, more, frozenset(estimated))
 
     @staticmethod

@@ -18,9 +18,9 @@ WORD = "permaculture"
 
 @pytest.fixture
 def sampled(monkeypatch):
-    """Sample past 3 possible matches, 4 documents of each kind; estimate past 1 more."""
+    """Sample past 3 possible matches, 2 documents of each kind first; estimate past 1 more."""
     monkeypatch.setattr(search_backend, "LARGE", 3)
-    monkeypatch.setattr(search_backend, "SAMPLE", 4)
+    monkeypatch.setattr(search_backend, "SAMPLE_MATCHES", 2)
     monkeypatch.setattr(search_backend, "EXACT_REST", 1)
 
 
