@@ -123,3 +123,24 @@ def test_the_page_gives_an_exact_count_as_is(client, login, make_member, gardene
     login(make_member())
     page = client.get("/search", query_string={"q": WORD}, headers=FR).get_data(as_text=True)
     assert '<span class="count">9</span>' in page
+
+
+@pytest.fixture
+def looked_up_among(monkeypatch):
+    """A query's commoner part is always looked for among its rarer part's documents."""
+    monkeypatch.setattr(search_backend, "AMONG_RATIO", 0)
+
+
+@pytest.mark.parametrize("mode", ["exact", "looked_up_among", "sampled_then_exact"])
+def test_a_rare_word_with_a_frequent_one_finds_exactly_their_documents(
+    request, client, viewer, gardeners, make_member, mode
+):
+    """The frequent word is looked for only among the rare word's documents."""
+    if mode != "exact":
+        request.getfixturevalue(mode)
+    both = make_member(display_name="Nour Rare", bio=f"{WORD} et zythologie")
+    make_member(display_name="Zia Seule", bio="zythologie seule")
+    for q in (f"{WORD} zythologie", f"zythologie {WORD}"):
+        answer = api_search(client, q, viewer)
+        assert [(r["kind"], r["id"]) for r in answer["results"]] == [("member", both.id)]
+        assert answer["counts"] == {"member": 1}
