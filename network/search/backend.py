@@ -444,7 +444,9 @@ _AUDIENCE_SETS_KEPT = 256  # distinct audience sets remembered per segment
 
 def _kind_docs(reader, audiences: frozenset[str], kind: str) -> tuple[frozenset[int], list[int]]:
     """The documents of `kind` in a segment that `audiences` read (see `_readable_docs`), as
-    a set and in order (kept while the segment is open)."""
+    a set and in order (kept while the segment is open, for the audiences present in the
+    segment: viewers whose private channels are elsewhere share them)."""
+    audiences = frozenset(a for a in audiences if _segment_set(reader, "audience", a))
     per_audiences = _KIND_SETS.setdefault(reader, {})
     if audiences not in per_audiences and len(per_audiences) >= _AUDIENCE_SETS_KEPT:
         per_audiences.clear()
