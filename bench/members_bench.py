@@ -308,21 +308,24 @@ def wait_until_up(base: str, proc: subprocess.Popen, timeout: float = 120.0) -> 
 
 
 @contextmanager
-def running_server(data_dir: Path) -> Iterator[int]:
-    """Start `python -m network` on a free loopback port; always stop it."""
-    with server_process(data_dir) as (port, _proc):
+def running_server(data_dir: Path, command: list[str] | None = None) -> Iterator[int]:
+    """Start `python -m network` (or `command`, given `--host` and `--port`) on a free
+    loopback port; always stop it."""
+    with server_process(data_dir, command) as (port, _proc):
         yield port
 
 
 @contextmanager
-def server_process(data_dir: Path) -> Iterator[tuple[int, subprocess.Popen]]:
+def server_process(
+    data_dir: Path, command: list[str] | None = None
+) -> Iterator[tuple[int, subprocess.Popen]]:
     """`running_server`, also yielding the process (its pid gives its CPU time in /proc)."""
     port = free_port()
     env = {**os.environ, "TERREAU_DATA_DIR": str(data_dir)}
     log_path = data_dir / "server.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "network", "--host", HOST, "--port", str(port)],
+            [*(command or [sys.executable, "-m", "network"]), "--host", HOST, "--port", str(port)],
             cwd=PROJECT_DIR,
             env=env,
             stdout=log,

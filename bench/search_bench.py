@@ -6,31 +6,43 @@
    documents in all (300,000 by default), then rebuilds the search index from the database
    as `flask search reindex` does, timed end to end (reading the database and building the
    documents included), and reports the time, CPU time, documents per second and size.
-3. Search latency (p50/p99), in process, through the same function as the page and the API
-   (`network.search.queries.search`, permissions re-checked): one term, two terms, a prefix
-   as typed, and a find-collaborators query (`find_collaborators`), each with varied inputs.
-4. Directory throughput: `python -m network` serving the members directory filtered by a
-   skill (`/members?skill=…`, with facets) and a trivial authenticated page (`/ping`),
+3. Search latency (p50/p99, and CPU per query), in process, through the same function as
+   the page and the API (`network.search.queries.search`, permissions re-checked), by class
+   of query: the most frequent terms of the index (rank 1–50, as typed), real French words
+   (the demo data's trades, cities and common words), two frequent terms, prefixes of
+   frequent terms, and content words of rank 200–3,000 (one, two, a prefix as typed); and a
+   find-collaborators query (`find_collaborators`), each with varied inputs.
+4. Search over HTTP (`--only http`): `/api/v1/search` and `/search` on a real server
+   (`python -m network`: the generated posts live in its database), signed in as members of different roles in turns,
+   `--http-requests` sequential requests per class, with the server's CPU time per request
+   (from `/proc`); then `--cold` samples each on a freshly started server, reported apart.
+5. Directory throughput   skill (`/members?skill=…`, with facets) and a trivial authenticated page (`/ping`),
    `--clients` concurrent clients each; the ratio isolates the directory's own cost.
 
 Run from the project root:
 
     .venv/bin/python bench/search_bench.py --members 20000 --documents 300000
+    .venv/bin/python bench/search_bench.py --data-dir /tmp/sb --reuse-index --only search
+    .venv/bin/python bench/search_bench.py --data-dir /tmp/sb --reuse-index --only http
 """
 
 import argparse
 import os
 import random
+import re
 import shutil
 import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import members_bench as mb  # noqa: E402
+
+BENCH_DIR = Path(__file__).resolve().parent
 
 WORDS = [
     "atelier",
@@ -272,6 +284,62 @@ def timed(call, inputs: list) -> list[float]:
     return latencies
 
 
+#: Words of the demo data people search for: trades, cities, and common words of its texts.
+COMMON_WORDS = ["site", "projet", "formation", "communication", "membre", "coopérative"]
+
+
+def french_words() -> list[str]:
+    words = [*WORDS, *COMMON_WORDS]
+    for name, sector in mb.TRADES:
+        words += [name, sector]
+    words += [city for city, _postcode in mb.CITIES]
+    return list(dict.fromkeys(w for text in words for w in re.findall(r"\w+", text) if len(w) > 3))
+
+
+def frequent_words(app, count: int = 50) -> list[str]:
+    """The `count` words whose stems are in the most documents of the index (titles and
+    bodies), as typed (a word of the generated vocabulary or the demo data having that stem;
+    else the stem itself)."""
+    from network.search.backend import FRENCH
+    from network.search.indexing import backend
+
+    typed: dict[str, str] = {}
+    for word in [*french_words(), *vocabulary()[0]]:
+        for stem in FRENCH.analyse(word):
+            typed.setdefault(stem, word)
+    documents: Counter[str] = Counter()
+    with app.app_context():
+        reader = backend().searcher().reader()
+        for field in ("title", "body"):
+            for text, info in reader.iter_field(field):
+                documents[text if isinstance(text, str) else text.decode()] += info.doc_frequency()
+    return [typed.get(stem, stem) for stem, _n in documents.most_common(count)]
+
+
+def query_classes(app, count: int, seed: int = 11) -> dict[str, list[str]]:
+    """`count` varied queries of each class."""
+    rng = random.Random(seed)
+    vocab, _weights = vocabulary()
+    # Content words as typed (the most frequent generated words play the part of the
+    # function words a real text has, which the French analyser drops as stop words)…
+    words = [w for w in vocab[200:3000] if len(w) > 4]
+    # …and the hard cases: the words in the most documents, and real French words.
+    frequent = frequent_words(app)
+    french = french_words()
+    return {
+        "frequent term (1-50)": [rng.choice(frequent) for _ in range(count)],
+        "French word": [rng.choice(french) for _ in range(count)],
+        "two frequent terms": [" ".join(rng.sample(frequent, 2)) for _ in range(count)],
+        "frequent prefix": [
+            rng.choice([w for w in frequent if len(w) >= 3])[: rng.randint(3, 5)]
+            for _ in range(count)
+        ],
+        "one term (200-3000)": [rng.choice(words) for _ in range(count)],
+        "two terms (200-3000)": [f"{rng.choice(words)} {rng.choice(words)}" for _ in range(count)],
+        "prefix (as typed)": [rng.choice(words)[: rng.randint(3, 5)] for _ in range(count)],
+    }
+
+
 def search_latencies(app, count: int, parts: set[str]) -> dict[str, list[float]]:
     from sqlalchemy import select
 
@@ -282,18 +350,11 @@ def search_latencies(app, count: int, parts: set[str]) -> dict[str, list[float]]
     from network.skills.models import Skill
 
     rng = random.Random(11)
+    cases = query_classes(app, count)
     with app.test_request_context():
         viewer = db.session.scalar(select(Member).where(Member.email == mb.LOGIN_EMAIL))
         skill_names = list(db.session.scalars(select(Skill.name_fr)))
-        vocab, _weights = vocabulary()
-        # What people type: content words (the most frequent ones play the part of the
-        # function words a real text has, which the French analyser drops as stop words).
-        words = [w for w in vocab[200:3000] if len(w) > 4]
-        cases = {
-            "one term": [rng.choice(words) for _ in range(count)],
-            "two terms": [f"{rng.choice(words)} {rng.choice(words)}" for _ in range(count)],
-            "prefix (as typed)": [rng.choice(words)[: rng.randint(3, 5)] for _ in range(count)],
-        }
+        words = [w for w in vocabulary()[0][200:3000] if len(w) > 4]
         for q in ("atelier", "coop", "jardin lyon"):  # warm-up: open the searcher
             search(viewer, q)
         results = {
@@ -317,6 +378,112 @@ def search_latencies(app, count: int, parts: set[str]) -> dict[str, list[float]]
     return results
 
 
+# --- over HTTP --------------------------------------------------------------------------------
+
+#: Who searches over HTTP, in turns: an associate (the bench login), a staff member (who also
+#: reads the staff documents) and a candidate.
+SEARCHERS = (mb.LOGIN_EMAIL, mb.STAFF_EMAIL, "candidate")
+
+
+def searcher_accounts(app) -> list[str]:
+    """The e-mails of `SEARCHERS`, each given the bench password (the candidate: the first
+    active one), with a plain UPDATE: the index is left as it is."""
+    from sqlalchemy import select, update
+
+    from network.extensions import db
+    from network.members.models import Member
+    from network.members.operations import _hash_password
+
+    with app.app_context():
+        emails = []
+        for email in SEARCHERS:
+            where = (
+                Member.email == email
+                if "@" in email
+                else (Member.status == email) & Member.is_active.is_(True)
+            )
+            found = db.session.scalars(select(Member.email).where(where).order_by(Member.id))
+            emails.append(found.first() or "")
+        if not all(emails):
+            raise RuntimeError(f"a searcher is missing from the database: {emails}")
+        db.session.execute(
+            update(Member)
+            .where(Member.email.in_(emails))
+            .values(password_hash=_hash_password(mb.LOGIN_PASSWORD))
+        )
+        db.session.commit()
+    return emails
+
+
+def server_cpu_seconds() -> float:
+    """CPU time (user + system) used so far by this process's children: the server."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid():  # fields[1]: the parent's pid
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
+
+
+def search_path(query: str, api: bool) -> str:
+    from urllib.parse import quote
+
+    return f"{'/api/v1/search' if api else '/search'}?q={quote(query)}"
+
+
+def http_latencies(data_dir: Path, app, count: int, cold: int) -> dict[str, dict]:
+    """For each query class: wall-clock ms of `count` requests (API and page, each searcher in
+    turns, kept-alive connections) and the server's CPU ms per request; then `cold` requests
+    of random classes, each the first search of a freshly started server."""
+    emails = searcher_accounts(app)
+    cases = query_classes(app, max(count, cold), seed=13)
+    results: dict[str, dict] = {}
+    with mb.running_server(data_dir) as port:
+        base = f"http://{mb.HOST}:{port}"
+        targets = [mb.Target(port, mb.sign_in(base, e, mb.LOGIN_PASSWORD), True) for e in emails]
+        clients = [mb.Client(t, api) for t in targets for api in (True, False)]
+        for client in clients:  # warm-up: the searcher opened, templates compiled
+            client.get(search_path("atelier", client.headers.get("Authorization") is not None))
+        for label, queries in cases.items():
+            print(f"  over HTTP: {label} … (load {load()})", flush=True)
+            latencies: list[float] = []
+            used = server_cpu_seconds()
+            for number, query in enumerate(queries[:count]):
+                client = clients[number % len(clients)]
+                path = search_path(query, "Authorization" in client.headers)
+                start = time.perf_counter()
+                client.get(path)
+                latencies.append((time.perf_counter() - start) * 1000)
+            cpu = (server_cpu_seconds() - used) * 1000 / count
+            results[label] = {"wall": latencies, "cpu": cpu}
+        for client in clients:
+            client.close()
+    rng = random.Random(17)
+    wall, cpu_cold = [], []
+    for number in range(cold):
+        with mb.running_server(data_dir) as port:
+            target = targets[number % len(targets)]
+            target = mb.Target(port, target.credentials, False)
+            api = number % 2 == 0
+            query = rng.choice(cases[rng.choice(list(cases))])
+            with mb.Client(target, api) as client:
+                used = server_cpu_seconds()
+                start = time.perf_counter()
+                client.get(search_path(query, api))
+                wall.append((time.perf_counter() - start) * 1000)
+                cpu_cold.append((server_cpu_seconds() - used) * 1000)
+    if cold:
+        results["cold (first search after a start)"] = {
+            "wall": wall,
+            "cpu": statistics.fmean(cpu_cold),
+        }
+    return results
+
+
 def directory_ratio(data_dir: Path, clients: int, total: int) -> dict[str, float]:
     with mb.running_server(data_dir) as port:
         target = mb.Target(port, mb.sign_in(f"http://{mb.HOST}:{port}"), keep_alive=False)
@@ -337,6 +504,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument(
+        "--http-requests", type=int, default=2000, help="requests per query class over HTTP"
+    )
+    parser.add_argument(
+        "--cold", type=int, default=30, help="searches over HTTP each on a freshly started server"
+    )
     parser.add_argument("--data-dir", type=Path, help="reuse (or keep) this data folder")
     parser.add_argument(
         "--reuse-index",
@@ -345,12 +518,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument(
         "--only",
-        choices=["index", "search", "collaborators", "directory"],
+        choices=["index", "search", "collaborators", "http", "directory"],
         action="append",
         help="run only these parts (repeatable); all by default",
     )
     args = parser.parse_args(argv)
-    parts = set(args.only or ["index", "search", "collaborators", "directory"])
+    parts = set(args.only or ["index", "search", "collaborators", "http", "directory"])
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="terreau-search-bench-"))
     try:
         mb.prepare_data(data_dir, args.members)
@@ -380,9 +553,26 @@ def main(argv: list[str] | None = None) -> None:
             for label, values in search_latencies(app, args.queries, parts).items():
                 cpu = CPU_TIMES[id(values)]
                 print(
-                    f"  {label:<20} p50 {statistics.median(values):7.1f}   "
+                    f"  {label:<22} p50 {statistics.median(values):7.1f}   "
                     f"p99 {percentile(values, 0.99):7.1f}   max {max(values):7.1f}   "
                     f"(CPU p50 {statistics.median(cpu):6.1f}   p99 {percentile(cpu, 0.99):6.1f})",
+                    flush=True,
+                )
+            print(f"  (load average {load()})")
+        if "http" in parts:
+            print(
+                f"Search over HTTP ({args.http_requests} requests per class, API and page, "
+                f"{len(SEARCHERS)} members in turns; ms):",
+                flush=True,
+            )
+            for label, result in http_latencies(
+                data_dir, app, args.http_requests, args.cold
+            ).items():
+                values = result["wall"]
+                print(
+                    f"  {label:<34} p50 {statistics.median(values):7.1f}   "
+                    f"p99 {percentile(values, 0.99):7.1f}   max {max(values):7.1f}   "
+                    f"(server CPU {result['cpu']:6.1f} ms a request, {len(values)} samples)",
                     flush=True,
                 )
             print(f"  (load average {load()})")

@@ -36,7 +36,17 @@ from network.search.indexing import rebuild_in_background
                     },
                 },
             },
-            "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
+            "counts": {
+                "type": "object",
+                "additionalProperties": {"type": "integer"},
+                "description": "Hits of each kind you may see",
+            },
+            "approximate": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Kinds whose count is an estimate (about N, two significant "
+                "figures): the commonest words are counted on a sample",
+            },
             "next": {"type": ["string", "null"]},
         },
     },
@@ -69,5 +79,6 @@ def search():
             for h in found.hits
         ],
         "counts": {k: n for k, n in found.counts.items() if k in SEARCH_KINDS},
+        "approximate": sorted(k for k in found.approximate if k in SEARCH_KINDS),
         "next": found.next_cursor,
     }

@@ -14,6 +14,7 @@ import shutil
 import struct
 import threading
 import time
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -33,7 +34,7 @@ from whoosh.index import _DEF_INDEX_NAME as INDEX_NAME
 from whoosh.index import TOC, EmptyIndexError
 from whoosh.lang import stemmer_for_language
 from whoosh.lang.stopwords import stoplists
-from whoosh.matching import ListMatcher, NullMatcher
+from whoosh.matching import ListMatcher, NullMatcher, ReadTooFar
 from whoosh.query import And, Or, Query, Term
 from whoosh.reading import TermNotFound
 from whoosh.support.charset import accent_map
@@ -209,6 +210,7 @@ class Found:
     counts: dict[str, int]  # readable hits of every kind
     total: int  # readable hits of the kinds searched
     more: bool  # another page follows
+    approximate: frozenset[str] = frozenset()  # kinds whose count is an estimate
 
 
 class IndexUnavailable(Exception):
@@ -309,6 +311,31 @@ def _current(schema: Schema) -> bool:
     )
 
 
+_whoosh_skip_to = W3LeafMatcher.skip_to
+
+
+def _skip_to(self, targetid):
+    """`W3LeafMatcher.skip_to`, by bisection inside a block: Whoosh steps posting by
+    posting, up to 127 steps of two method calls for every hit scored through a dense term.
+    (Term vectors, whose ids are bytes, keep Whoosh's.)"""
+    if self._byteids:
+        return _whoosh_skip_to(self, targetid)
+    if not self.is_active():
+        raise ReadTooFar
+    if targetid <= self.id():
+        return
+    if targetid > self._maxid:
+        self._skip_to_block(lambda: targetid > self._maxid)
+        if not self.is_active():
+            return
+    if self._ids is None:
+        self._read_ids()
+    self._i = bisect_left(self._ids, targetid, self._i)  # < the block's length: its max ≥ target
+
+
+W3LeafMatcher.skip_to = _skip_to  # type: ignore[method-assign]
+
+
 # --- document sets --------------------------------------------------------------------------
 # Counting and restricting with Whoosh matchers walks every posting of the audience terms
 # (hundreds of thousands) in Python; sets intersect in C, and cost the size of the smaller.
@@ -316,20 +343,39 @@ def _current(schema: Schema) -> bool:
 _SEGMENT_SETS: "WeakKeyDictionary[Any, dict[tuple[str, str], frozenset[int]]]" = WeakKeyDictionary()
 
 
-def _posting_docs(reader, fieldname: str, text: str) -> list[int]:
-    """The documents of a term in one segment."""
+Span = tuple[int, int] | None  # the first and last documents to read (None: all)
+
+
+def _posting_docs(reader, fieldname: str, text: str, span: Span = None) -> list[int]:
+    """The documents of a term in one segment (those within `span`, if given: the blocks
+    before it are skipped on their headers, those after it not read)."""
     try:
         matcher = reader.postings(fieldname, text)
     except TermNotFound:
         return []
     if type(matcher) is not W3LeafMatcher:  # e.g. deletions filtered out
-        return list(matcher.all_ids())
+        if span is None:
+            return list(matcher.all_ids())
+        if matcher.is_active():
+            matcher.skip_to(span[0])
+        docs_: list[int] = []
+        while matcher.is_active() and matcher.id() <= span[1]:
+            docs_.append(matcher.id())
+            matcher.next()
+        return docs_
+    first, last = span or (0, -1)
+    if first:
+        matcher._skip_to_block(lambda: matcher._maxid < first)
     docs: list[int] = []
     while matcher.is_active():  # a block (up to 128 postings) at a time, decoded in C
         if matcher._data is None:
             matcher._read_data()
         docs.extend(accumulate(matcher._data[0]))  # document numbers are delta-encoded
+        if span is not None and matcher._maxid >= last:
+            break
         matcher._next_block()
+    if span is not None:
+        return [doc for doc in docs if first <= doc <= last]
     return docs
 
 
@@ -342,27 +388,77 @@ def _segment_set(reader, fieldname: str, text: str) -> frozenset[int]:
     return sets[key]
 
 
-def _matching(leaf, query: Query, terms: dict) -> set[int]:
-    """The documents of one segment matching `query` (the queries `queries.py` builds);
+def _posting_among(reader, fieldname: str, text: str, among: list[int]) -> set[int]:
+    """Those of the documents `among` (in order) that a term's postings hold in one segment:
+    only the blocks that could hold one are decoded (a header read skips the others)."""
+    try:
+        matcher = reader.postings(fieldname, text)
+    except TermNotFound:
+        return set()
+    found: set[int] = set()
+    if type(matcher) is not W3LeafMatcher:  # e.g. deletions filtered out
+        for doc in among:
+            if not matcher.is_active():
+                break
+            matcher.skip_to(doc)
+            if matcher.is_active() and matcher.id() == doc:
+                found.add(doc)
+        return found
+    index_ = 0
+    while matcher.is_active() and index_ < len(among):
+        target = among[index_]
+        if matcher._maxid < target:
+            matcher._skip_to_block(lambda: matcher._maxid < target)  # noqa: B023 (used at once)
+            continue
+        if matcher._data is None:
+            matcher._read_data()
+        block = set(accumulate(matcher._data[0]))
+        while index_ < len(among) and among[index_] <= matcher._maxid:
+            if among[index_] in block:
+                found.add(among[index_])
+            index_ += 1
+        matcher._next_block()
+    return found
+
+
+def _matching(
+    leaf, query: Query, terms: dict, span: Span = None, among: set[int] | None = None
+) -> set[int]:
+    """The documents of one segment matching `query` (the queries `queries.py` builds), within
+    `span` if given, among the documents `among` if given (those only are looked for);
     `terms` keeps each term's documents for the rest of the search."""
     if isinstance(query, Term):
-        key = (id(leaf.reader()), query.fieldname, query.text)
+        if among is not None:
+            return _posting_among(leaf.reader(), query.fieldname, query.text, sorted(among))
+        key = (id(leaf.reader()), query.fieldname, query.text, span)
         if key not in terms:
-            terms[key] = set(_posting_docs(leaf.reader(), query.fieldname, query.text))
+            terms[key] = set(_posting_docs(leaf.reader(), query.fieldname, query.text, span))
         return set(terms[key])
     if isinstance(query, Or):
         found: set[int] = set()
         for part in query.subqueries:
-            found |= _matching(leaf, part, terms)
+            found |= _matching(leaf, part, terms, span, among)
         return found
-    if isinstance(query, And):
-        found = _matching(leaf, query.subqueries[0], terms)
-        for part in query.subqueries[1:]:
+    if isinstance(query, And):  # the rarest part first: the others often need not be read
+        reader = leaf.reader()
+        first, *others = sorted(query.subqueries, key=lambda q: q.estimate_size(reader))
+        found = _matching(leaf, first, terms, span, among)
+        for part in others:
             if not found:
                 break
-            found &= _matching(leaf, part, terms)
+            few = len(found) * AMONG_RATIO < _postings(part, reader)  # look for those only
+            found &= _matching(leaf, part, terms, span, found if few else None)
         return found
-    return set(query.docs(leaf))  # a phrase: Whoosh checks the positions
+    docs = set(query.docs(leaf))  # a phrase: Whoosh checks the positions
+    if span is not None:
+        docs = {d for d in docs if span[0] <= d <= span[1]}
+    return docs if among is None else docs & among
+
+
+#: A query's part is looked for only among the documents the rarer parts matched when its
+#: postings are this many times more: a header read (9 µs) skips each block holding none,
+#: where decoding one costs 90 µs.
+AMONG_RATIO = 8
 
 
 def _readable_docs(leaf, query: Query, audiences: set[str], terms: dict) -> dict[str, set[int]]:
@@ -387,31 +483,179 @@ def _readable_docs(leaf, query: Query, audiences: set[str], terms: dict) -> dict
     }
 
 
+# --- frequent terms ---------------------------------------------------------------------------
+# A query whose terms are in tens of thousands of documents (the commonest words, their first
+# letters) would read, count and set-intersect all their postings: 300-600 ms at 300,000
+# documents. Past `LARGE` possible matches, each kind of result is sampled instead: its first
+# readable documents in the last segments (mostly the newest documents, though merges reorder
+# small segments), enough for about `SAMPLE_MATCHES` matches, are matched exactly: their
+# postings only, read from the start of the segment's posting lists (skipping blocks costs a
+# header read each, 9 µs; decoding one, with its positions, 75 µs). If the rest of the kind
+# would hold few matches at the sample's rate, it is matched exactly too (its postings are
+# then few); otherwise the kind's count is the sample's rate times its readable documents
+# ("about N"), and the hits shown come from the sample, ranked.
+
+LARGE = 2_000  # possible matches (the terms' document frequencies) past which kinds are sampled
+LARGE_POSTINGS = 40_000  # …or postings to read (~0.7 µs each: a rare word and a common one)
+SAMPLE_MATCHES = 600  # matches a kind's sample should hold (±4 % on an estimate)
+SAMPLE_MAX = 30_000  # documents of a kind sampled at most
+EXACT_REST = 2_000  # estimated matches in the rest of a kind under which it is matched exactly
+EXACT_REST_POSTINGS = 30_000  # …if that reads fewer postings than this (~20 ms)
+_KIND_SETS: "WeakKeyDictionary[Any, dict[frozenset[str], dict]]" = WeakKeyDictionary()
+_AUDIENCE_SETS_KEPT = 256  # distinct audience sets remembered per segment
+
+
+def _kind_docs(reader, audiences: frozenset[str], kind: str) -> tuple[frozenset[int], list[int]]:
+    """The documents of `kind` in a segment that `audiences` read (see `_readable_docs`), as
+    a set and in order (kept while the segment is open, for the audiences present in the
+    segment: viewers whose private channels are elsewhere share them)."""
+    audiences = frozenset(a for a in audiences if _segment_set(reader, "audience", a))
+    per_audiences = _KIND_SETS.setdefault(reader, {})
+    if audiences not in per_audiences and len(per_audiences) >= _AUDIENCE_SETS_KEPT:
+        per_audiences.clear()
+    by_kind = per_audiences.setdefault(audiences, {})
+    if kind not in by_kind:
+        docs = _segment_set(reader, "kind", kind)
+        readable: set[int] = set()
+        for audience in audiences:
+            readable |= docs & _segment_set(reader, "audience", audience)
+        for audience in audiences:
+            readable -= _segment_set(reader, "replaced_for", audience)
+        by_kind[kind] = (frozenset(readable), sorted(readable))
+    return by_kind[kind]
+
+
+class _KindSample:
+    """A kind's readable documents in the segments (newest first), matched a chunk at a time
+    from the start of each segment."""
+
+    def __init__(self, leaves: list, query: Query, audiences: frozenset[str], kind: str) -> None:
+        self.query = query
+        self.segments = [(leaf, *_kind_docs(leaf.reader(), audiences, kind)) for leaf in leaves]
+        self.total = sum(len(ordered) for _leaf, _readable, ordered in self.segments)
+        self.read = [0] * len(self.segments)  # documents sampled in each segment
+        self.sampled = self.matched = 0
+        self.found: dict[int, set[int]] = {}
+
+    def take(self, size: int, terms: dict) -> None:
+        """Match the next `size` documents."""
+        for number, (leaf, _readable, ordered) in enumerate(self.segments):
+            if size <= 0:
+                return
+            chunk = ordered[self.read[number] : self.read[number] + size]
+            if not chunk:
+                continue
+            docs = _matching(leaf, self.query, terms, (chunk[0], chunk[-1])) & set(chunk)
+            self.found.setdefault(id(leaf.reader()), set()).update(docs)
+            self.read[number] += len(chunk)
+            self.sampled += len(chunk)
+            self.matched += len(docs)
+            size -= len(chunk)
+
+    def rest_postings(self) -> float:
+        """About how many postings matching every document not sampled yet would read."""
+        cost = 0.0
+        for number, (leaf, _readable, ordered) in enumerate(self.segments):
+            if self.read[number] < len(ordered):
+                reader = leaf.reader()
+                share = (len(ordered) - self.read[number]) / max(reader.doc_count_all(), 1)
+                cost += _postings(self.query, reader) * share
+        return cost
+
+    def take_rest(self, terms: dict) -> None:
+        """Match every document not sampled yet."""
+        for number, (leaf, readable, ordered) in enumerate(self.segments):
+            rest = ordered[self.read[number] :]
+            if rest:
+                docs = _matching(leaf, self.query, terms, (rest[0], rest[-1])) & readable
+                self.found.setdefault(id(leaf.reader()), set()).update(docs)
+                self.matched += len(docs)
+        self.sampled = self.total
+
+
+def _postings(query: Query, reader) -> int:
+    """About how many postings `_matching` reads for `query` in a segment."""
+    if isinstance(query, Term):
+        return reader.doc_frequency(query.fieldname, query.text)
+    parts = [_postings(part, reader) for part in query.children()]
+    if isinstance(query, And) and min(parts, default=0) == 0:
+        return 0  # the rarest part first: nothing else is read
+    return sum(parts) or query.estimate_size(reader)
+
+
+def _sampled_kind(
+    leaves: list, query: Query, audiences: frozenset[str], kind: str, terms: dict
+) -> tuple[int, bool, dict[int, set[int]]]:
+    """A kind's count (exact or estimated), whether it is estimated, and the matches found,
+    by segment reader. A first sample of `SAMPLE_MATCHES` documents gives the rate of
+    matches; more are sampled if the rate is low, up to `SAMPLE_MATCHES` matches expected."""
+    sample = _KindSample(leaves, query, audiences, kind)
+    sample.take(SAMPLE_MATCHES, terms)
+    if sample.sampled < sample.total and sample.matched < SAMPLE_MATCHES // 2:
+        wanted = round(SAMPLE_MATCHES * sample.sampled / max(sample.matched, 1))
+        sample.take(min(wanted, SAMPLE_MAX) - sample.sampled, terms)
+    left = sample.total - sample.sampled
+    expected = sample.matched * left / sample.sampled if left else 0
+    if left and (expected > EXACT_REST or sample.rest_postings() > EXACT_REST_POSTINGS):
+        estimate = sample.matched + round(expected)
+        return estimate, True, sample.found
+    if left:  # few matches expected: their postings are few
+        sample.take_rest(terms)
+    return sample.matched, False, sample.found
+
+
+def _sampled(
+    searcher, query: Query, audiences: set[str], kinds: list[str] | None, terms: dict
+) -> tuple[Counter[str], set[str], dict[int, set[int]]]:
+    """Counts by kind (some estimated: those kinds), and the matches to show by segment."""
+    leaves = [leaf for leaf, _offset in reversed(searcher.leaf_searchers())]
+    counts: Counter[str] = Counter()
+    estimated: set[str] = set()
+    shown: dict[int, set[int]] = {id(leaf.reader()): set() for leaf in leaves}
+    for kind in sorted({kind for leaf in leaves for kind in _kinds(leaf.reader())}):
+        count, approximate, found = _sampled_kind(leaves, query, frozenset(audiences), kind, terms)
+        if not count:
+            continue
+        counts[kind] = count
+        if approximate:
+            estimated.add(kind)
+        if not kinds or kind in kinds:
+            for key, docs in found.items():
+                shown[key] |= docs
+    return counts, estimated, shown
+
+
 #: Beyond this many hits, only these many are ranked (Whoosh scores in Python: ~10 µs a
 #: hit): those matching in a title, keywords or word starts first, then the latest indexed.
-#: Counts stay exact; the order past the first pages is approximate.
+#: Counts stay exact; the order past the first pages is approximate. A sampled search (see
+#: `LARGE`) ranks three pages: scoring a hit through dense postings decodes a block of each
+#: of its terms (~90 µs each).
 RANK_AT_MOST = 500
+RANK_SAMPLED = 60
 STRONG_FIELDS = frozenset({"title", "keywords", "prefix"})
 
 
 def _to_rank(
-    searcher, query: Query, shown: dict[int, set[int]], terms: dict
+    searcher, query: Query, shown: dict[int, set[int]], terms: dict, sampled: bool = False
 ) -> dict[int, list[int]]:
-    """The documents to score, by segment reader: all the shown ones, or the best cap."""
+    """The documents to score, by segment reader: all the shown ones, or the best cap (a
+    `sampled` search reads the strong fields' postings only around the shown ones)."""
     total = sum(len(docs) for docs in shown.values())
-    if total <= RANK_AT_MOST:
+    cap = RANK_SAMPLED if sampled else RANK_AT_MOST
+    if total <= cap:
         return {key: sorted(docs) for key, docs in shown.items()}
     strong = [t for t in _term_leaves(query) if t.fieldname in STRONG_FIELDS]
     picked: dict[int, list[int]] = {}
-    left = RANK_AT_MOST
+    left = cap
     for first in (True, False):  # strong matches, then the others
         for leaf, _offset in reversed(searcher.leaf_searchers()):  # the latest segments first
             reader = leaf.reader()
             docs = shown.get(id(reader), set())
-            if first:
+            if first and docs:
+                span = (min(docs), max(docs)) if sampled else None
                 found: set[int] = set()
                 for term in strong:
-                    found |= _matching(leaf, term, terms)
+                    found |= _matching(leaf, term, terms, span)
                 docs = docs & found
             else:
                 docs = docs - set(picked.get(id(reader), ()))
@@ -552,11 +796,35 @@ class WhooshBackend:
 
         The matching documents are found as sets (posting lists read a block at a time,
         audiences and kinds from per-segment sets kept while the segment is open) and
-        counted by kind; then only those are scored, as many as the page needs."""
+        counted by kind; then only those are scored, as many as the page needs. Past `LARGE`
+        possible matches, kinds are sampled (see `_sampled`): some counts are then estimates
+        (`Found.approximate`), and the hits come from the sample."""
         searcher = self.searcher()
+        terms: dict = {}  # (id(segment reader), field, text, span) → documents
+        reader = searcher.reader()
+        sampled = query.estimate_size(reader) > LARGE or _postings(query, reader) > LARGE_POSTINGS
+        if sampled:
+            counts, estimated, shown = _sampled(searcher, query, audiences, kinds, terms)
+        else:
+            counts, estimated, shown = self._exact(searcher, query, audiences, kinds, terms)
+        total = sum(counts[kind] for kind in counts if not kinds or kind in kinds)
+        found = sum(len(docs) for docs in shown.values())  # what can be shown
+        start = (page - 1) * per_page
+        if start >= found:
+            return Found([], dict(counts), total, False, frozenset(estimated))
+        ranked = _DocsQuery(_to_rank(searcher, query, shown, terms, sampled))
+        results = searcher.search(And([ranked, query]), limit=start + per_page, optimize=False)
+        results.fragmenter = ContextFragmenter(maxchars=160, surround=40)
+        results.formatter = HtmlFormatter(tagname="mark", classname="hit")
+        hits = results[start : start + per_page]
+        more = start + per_page < min(found, RANK_SAMPLED if sampled else RANK_AT_MOST)
+        return Found(hits, dict(counts), total, more, frozenset(estimated))
+
+    @staticmethod
+    def _exact(searcher, query: Query, audiences: set[str], kinds: list[str] | None, terms: dict):
+        """Exact counts by kind (none estimated), and the matches to show by segment."""
         counts: Counter[str] = Counter()
         shown: dict[int, set[int]] = {}  # id(segment reader) → its documents to show
-        terms: dict = {}  # (id(segment reader), field, text) → documents
         for leaf, _offset in searcher.leaf_searchers():
             reader = leaf.reader()
             shown[id(reader)] = set()
@@ -564,16 +832,7 @@ class WhooshBackend:
                 counts[kind] += len(docs)
                 if not kinds or kind in kinds:
                     shown[id(reader)] |= docs
-        total = sum(len(docs) for docs in shown.values())
-        start = (page - 1) * per_page
-        if start >= total:
-            return Found([], dict(counts), total, more=False)
-        ranked = _DocsQuery(_to_rank(searcher, query, shown, terms))
-        results = searcher.search(And([ranked, query]), limit=start + per_page, optimize=False)
-        results.fragmenter = ContextFragmenter(maxchars=160, surround=40)
-        results.formatter = HtmlFormatter(tagname="mark", classname="hit")
-        hits = results[start : start + per_page]
-        return Found(hits, dict(counts), total, start + per_page < total)
+        return counts, set(), shown
 
     # --- writing ---------------------------------------------------------------------------
     def update(

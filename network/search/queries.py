@@ -38,6 +38,15 @@ class SearchResults:
     hits: list[Hit]
     counts: dict[str, int]
     next_cursor: str | None
+    approximate: frozenset[str] = frozenset()  # kinds whose count is an estimate ("about N")
+
+
+def _about(count: int) -> int:
+    """An estimated count, to two significant figures (12,345 → 12,000)."""
+    if count < 100:
+        return count
+    unit = 10 ** (len(str(count)) - 2)
+    return round(count / unit) * unit
 
 
 def _analyzed(analyzer, text: str) -> list[str]:
@@ -82,7 +91,8 @@ def search(
     viewer: Any, text: Any, *, kind: Any = None, cursor: str | None = None, per_page: int = PER_PAGE
 ) -> SearchResults:
     """Results the viewer may see, best first, one per object; `IndexUnavailable` if the
-    index cannot be read."""
+    index cannot be read. For the commonest words some counts are estimates, rounded
+    (`SearchResults.approximate`); the hits shown are exact and re-checked all the same."""
     if not isinstance(text, str) or not text.strip():
         raise Invalid(fields={"q": _l("Type something to search for.")})
     if len(text) > MAX_QUERY:
@@ -105,10 +115,14 @@ def search(
                 h.kind == result["kind"] and h.object_id == result["object_id"] for h in hits
             ):
                 counts[result["kind"]] = max(counts.get(result["kind"], 1) - 1, 0)
+        for kind in found.approximate & counts.keys():
+            counts[kind] = _about(counts[kind])
+        counts = {k: n for k, n in counts.items() if n}
     return SearchResults(
         hits,
-        {k: n for k, n in counts.items() if n},
+        counts,
         encode_cursor([page + 1]) if found.more else None,
+        frozenset(found.approximate & counts.keys()),
     )
 
 
