@@ -13,10 +13,12 @@
    frequent terms, and content words of rank 200–3,000 (one, two, a prefix as typed); and a
    find-collaborators query (`find_collaborators`), each with varied inputs.
 4. Search over HTTP (`--only http`): `/api/v1/search` and `/search` on a real server
-   (`python -m network`: the generated posts live in its database), signed in as members of different roles in turns,
-   `--http-requests` sequential requests per class, with the server's CPU time per request
-   (from `/proc`); then `--cold` samples each on a freshly started server, reported apart.
-5. Directory throughput   skill (`/members?skill=…`, with facets) and a trivial authenticated page (`/ping`),
+   (`python -m network`: the generated posts live in its database), signed in as members of
+   different roles in turns, `--http-requests` sequential requests per class, with the
+   server's CPU time per request (from `/proc`); then `--cold` samples each on a freshly
+   started server, reported apart.
+5. Directory throughput: `python -m network` serving the members directory filtered by a
+   skill (`/members?skill=…`, with facets) and a trivial authenticated page (`/ping`),
    `--clients` concurrent clients each; the ratio isolates the directory's own cost.
 
 Run from the project root:
