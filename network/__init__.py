@@ -128,8 +128,10 @@ def _register_blueprints(app: Flask) -> None:
     import network.chat.searchable  # noqa: F401
     import network.feed.events  # noqa: F401
     import network.feed.feedable  # noqa: F401
+    import network.feed.staff_lists  # noqa: F401  (the staff home's follow-up lists)
     import network.members.feedable  # noqa: F401
     import network.members.searchable  # noqa: F401  (what each module indexes)
+    import network.members.staff_lists  # noqa: F401
     import network.skills.feedable  # noqa: F401
     import network.skills.searchable  # noqa: F401
     from network.api import bp as api_bp

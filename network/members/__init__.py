@@ -36,5 +36,14 @@ register_setting(
         maximum=1000,
     )
 )
+register_setting(
+    SettingSpec(
+        "cape_ending_warning_days",
+        60,
+        _l("Show CAPE contracts ending within this many days on the staff home"),
+        minimum=1,
+        maximum=365,
+    )
+)
 
 __all__ = ["ApiToken", "CareerStage", "Invitation", "Member", "Status"]

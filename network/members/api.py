@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from network.api.core import bp, doc, json_body, query_param
+from network.core import staff_lists
 from network.core.errors import Invalid
 from network.extensions import db, limiter
 from network.members import operations, queries
@@ -181,3 +182,69 @@ def list_members():
 )
 def get_member(member_id: int):
     return member_json(queries.member_for_viewer(current_user, member_id), current_user)
+
+
+# --- the staff home's follow-up lists -------------------------------------------------------
+
+STAFF_LIST_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string"},
+        "title": {"type": "string"},
+        "description": {"type": "string"},
+        "columns": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "key": {"type": "string"},
+                    "label": {"type": "string"},
+                    "kind": {"type": "string", "enum": ["text", "date", "count", "days", "names"]},
+                },
+            },
+        },
+    },
+}
+
+
+def _staff_list_json(found: staff_lists.StaffList) -> dict[str, Any]:
+    return {
+        "name": found.name,
+        "title": str(found.title),
+        "description": str(found.description),
+        "columns": [{"key": c.key, "label": str(c.label), "kind": c.kind} for c in found.columns],
+    }
+
+
+@bp.get("/staff/lists")
+@doc(
+    "The support team's follow-up lists (associate-deadlines, cape-ending, unread-notices…); "
+    "staff only",
+    response={
+        "type": "object",
+        "properties": {"items": {"type": "array", "items": STAFF_LIST_SCHEMA}},
+    },
+    errors=(403,),
+)
+def get_staff_lists():
+    return {
+        "items": [_staff_list_json(found) for found, _ in staff_lists.staff_lists(current_user)]
+    }
+
+
+@bp.get("/staff/lists/<name>")
+@doc(
+    "One follow-up list with all its rows (dates ISO 8601; `days_left` negative when "
+    "overdue); staff only. The same as CSV: /staff/lists/{name}.csv",
+    response={
+        **STAFF_LIST_SCHEMA,
+        "properties": {
+            **STAFF_LIST_SCHEMA["properties"],
+            "items": {"type": "array", "items": {"type": "object"}},
+        },
+    },
+    errors=(403, 404),
+)
+def get_staff_list(name: str):
+    found, rows = staff_lists.staff_list(current_user, name)
+    return {**_staff_list_json(found), "items": [staff_lists.public_row(r) for r in rows]}

@@ -1,9 +1,11 @@
 """Pages of the support team: invitations, statuses, roles and accounts."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from network.cooperative import cooperative_today
+from network.core import staff_lists
 from network.core.errors import Conflict, Invalid
 from network.core.forms import invalid_form
 from network.core.permissions import Role, can_manage_account, require_staff
@@ -36,6 +38,23 @@ def _overview_context() -> dict:
         "nearing": queries.members_nearing_deadline(),
         "invitations": queries.recent_invitations(),
     }
+
+
+@bp.get("")
+def home():
+    """The support team's follow-up lists (deadlines, contracts ending, unread notices)."""
+    return render_template("staff/home.html", lists=staff_lists.staff_lists(current_user))
+
+
+@bp.get("/lists/<name>.csv")
+def list_csv(name: str):
+    found, rows = staff_lists.staff_list(current_user, name)
+    filename = f"{found.name}-{cooperative_today().isoformat()}.csv"
+    return Response(
+        staff_lists.to_csv(found, rows),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @bp.get("/members")
