@@ -184,6 +184,59 @@ def get_member(member_id: int):
     return member_json(queries.member_for_viewer(current_user, member_id), current_user)
 
 
+@bp.post("/invitations")
+@doc(
+    "Invite a person (staff; a role other than member: admins). The e-mail, in `locale`, "
+    "names the cooperative and the inviter and quotes the personal `note`",
+    status=201,
+    request_schema={
+        "type": "object",
+        "required": ["email", "status"],
+        "properties": {
+            "email": {"type": "string"},
+            "status": {"type": "string", "enum": [s.value for s in Status if s != Status.ALUMNUS]},
+            "role": {"type": "string", "enum": ["member", "staff", "admin"]},
+            "display_name": {"type": "string", "maxLength": 80},
+            "note": {"type": "string", "maxLength": operations.MAX_NOTE},
+            "locale": {"type": "string", "enum": ["fr", "en"], "default": "fr"},
+        },
+    },
+    response={
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "email": {"type": "string"},
+            "status": {"type": "string"},
+            "role": {"type": "string"},
+            "locale": {"type": "string"},
+            "expires_at": {"type": "string", "format": "date-time"},
+        },
+    },
+    errors=(403, 409, 422),
+)
+def create_invitation():
+    body = json_body()
+    invitation = operations.invite_member(
+        current_user,
+        email=body.get("email"),
+        status=body.get("status"),
+        role=body.get("role") or "member",
+        display_name=body.get("display_name", ""),
+        note=body.get("note", ""),
+        locale=body.get("locale"),
+        link_for=lambda token: url_for("members.join", token=token, _external=True),
+    )
+    db.session.commit()
+    return {
+        "id": invitation.id,
+        "email": invitation.email,
+        "status": invitation.status.value,
+        "role": invitation.role.value,
+        "locale": invitation.locale,
+        "expires_at": invitation.expires_at.isoformat(),
+    }, 201
+
+
 # --- the staff home's follow-up lists -------------------------------------------------------
 
 STAFF_LIST_SCHEMA: dict[str, Any] = {

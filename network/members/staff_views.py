@@ -72,6 +72,8 @@ def invite():
             status=form.get("status"),
             role=form.get("role") or Role.MEMBER,
             display_name=form.get("display_name"),
+            note=form.get("note"),
+            locale=form.get("locale"),
             link_for=_invite_link,
         )
     except (Invalid, Conflict) as error:
