@@ -193,7 +193,7 @@ def vocabulary(size: int = 8000, seed: int = 5) -> tuple[list[str], list[float]]
 
 def notes(count: int, seed: int = 7):
     """Generated notes (title + 40 words) standing for posts and messages of later modules."""
-    from network.search.registry import MEMBERS, Document
+    from network.core.registries import MEMBERS, Document
 
     rng = random.Random(seed)
     words, weights = vocabulary()
@@ -204,7 +204,8 @@ def notes(count: int, seed: int = 7):
 
 def register_notes() -> None:
     """Notes are visible to every member; loading one is free (they live only in the index)."""
-    from network.search.registry import SearchKind, register_kind
+    from network.core.registries import SearchKind
+    from network.core.registries import register_search_kind as register_kind
 
     register_kind(
         SearchKind(

@@ -2,6 +2,7 @@
 
 import logging
 from functools import lru_cache
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,9 @@ from config import DEV_SECRET_KEY, Config, config_from_env
 from network.core.ids import BoundedIntConverter
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+#: The feature modules, in the order they plug in; `api` last (it registers the routes the
+#: others added to its blueprint).
+MODULES = ("cooperative", "members", "skills", "chat", "feed", "workspaces", "search", "api")
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
@@ -34,9 +38,8 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     app.config.update(overrides)
     _prepare_config(app)
     _init_extensions(app)
-    _register_blueprints(app)
+    _init_modules(app)
     _register_hooks(app)
-    _register_cli(app)
     if app.config["PROXY_COUNT"]:
         hops = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
@@ -68,16 +71,10 @@ def _prepare_config(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from network.chat.events import register_chat_handlers
-    from network.chat.presence import init_presence
     from network.core.bursts import init_bursts
     from network.core.database import configure_engine
     from network.core.realtime import init_registry
-    from network.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
-    from network.members.auth import init_login
-    from network.members.events import register_socket_handlers
-    from network.search.indexing import init_search
-    from network.workspaces.events import register_workspaces_handlers
+    from network.extensions import babel, csrf, db, limiter, migrate, socketio
 
     db.init_app(app)
     migrate.init_app(
@@ -86,7 +83,6 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone)
-    init_login(app, login_manager)
     socketio.init_app(
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"] or None,
@@ -95,13 +91,18 @@ def _init_extensions(app: Flask) -> None:
     )
     init_registry(app)
     init_bursts(app)
-    init_presence(app)
-    init_search(app)
-    register_socket_handlers()
-    register_chat_handlers()
-    register_workspaces_handlers()
     with app.app_context():
         configure_engine(db.engine)
+
+
+def _init_modules(app: Flask) -> None:
+    """Each module plugs in through its `init_app`: blueprints, API routes, socket handlers,
+    CLI commands, navigation and its contributions to the registries of the kernel."""
+    from network.core.images import bp as uploads_bp
+
+    app.register_blueprint(uploads_bp)
+    for name in MODULES:
+        import_module(f"network.{name}").init_app(app)
 
 
 def _select_locale() -> str:
@@ -123,46 +124,6 @@ def _select_timezone() -> str:
     return current_settings().timezone
 
 
-def _register_blueprints(app: Flask) -> None:
-    import network.chat.feedable  # noqa: F401  (what each module brings to the feed)
-    import network.chat.searchable  # noqa: F401
-    import network.feed.events  # noqa: F401
-    import network.feed.feedable  # noqa: F401
-    import network.feed.staff_lists  # noqa: F401  (the staff home's follow-up lists)
-    import network.members.feedable  # noqa: F401
-    import network.members.searchable  # noqa: F401  (what each module indexes)
-    import network.members.staff_lists  # noqa: F401
-    import network.skills.feedable  # noqa: F401
-    import network.skills.searchable  # noqa: F401
-    from network.api import bp as api_bp
-    from network.chat.views import bp as chat_bp
-    from network.cooperative.views import bp as cooperative_bp
-    from network.core.images import bp as uploads_bp
-    from network.extensions import csrf
-    from network.feed.views import bp as feed_bp
-    from network.members.staff_views import bp as staff_bp
-    from network.members.views import bp as members_bp
-    from network.search.views import bp as search_bp
-    from network.skills.views import bp as skills_bp
-    from network.workspaces.views import bp as workspaces_bp
-
-    blueprints = (
-        uploads_bp,
-        members_bp,
-        staff_bp,
-        skills_bp,
-        chat_bp,
-        feed_bp,
-        search_bp,
-        cooperative_bp,
-    )
-    for blueprint in blueprints:
-        app.register_blueprint(blueprint)
-    app.register_blueprint(workspaces_bp)
-    csrf.exempt(api_bp)  # the API checks CSRF itself for cookie sessions (network.api)
-    app.register_blueprint(api_bp)
-
-
 def _register_hooks(app: Flask) -> None:
     from network.cooperative import current_settings
     from network.core import audit
@@ -170,9 +131,10 @@ def _register_hooks(app: Flask) -> None:
     from network.core.http import register_error_handlers
     from network.core.images import image_url
     from network.core.inputs import check_request_text
+    from network.core.money import format_money
     from network.core.permissions import is_admin, is_staff
+    from network.core.registries import nav_items_for
     from network.extensions import db
-    from network.members.models import OPEN_TO_LABELS, ROLE_LABELS, STAGE_LABELS, STATUS_LABELS
 
     @app.before_request
     def _prepare_request() -> None:
@@ -217,16 +179,14 @@ def _register_hooks(app: Flask) -> None:
             "is_staff": is_staff(current_user) if current_user else False,
             "is_admin": is_admin(current_user) if current_user else False,
             "image_url": image_url,
-            "STATUS_LABELS": STATUS_LABELS,
-            "ROLE_LABELS": ROLE_LABELS,
-            "STAGE_LABELS": STAGE_LABELS,
-            "OPEN_TO_LABELS": OPEN_TO_LABELS,
+            "nav_items": nav_items_for(current_user) if current_user else [],
             "current_locale": _select_locale(),
         }
 
     app.jinja_env.filters["date"] = lambda value, fmt="medium": (
         format_date(value, fmt) if value else ""
     )
+    app.jinja_env.filters["money"] = lambda value: format_money(value) if value is not None else ""
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": (
         _datetime_text(value, fmt, str(get_locale()), str(get_timezone())) if value else ""
     )
@@ -244,16 +204,3 @@ def _register_hooks(app: Flask) -> None:
 def _datetime_text(value: Any, fmt: str, locale: str, timezone: str) -> str:
     """A date and time for the reader, remembered: pages show the same recent ones often."""
     return format_datetime(value, fmt)
-
-
-def _register_cli(app: Flask) -> None:
-    from network.feed.cli import notifications_cli
-    from network.members.cli import members_cli, seed_demo_command
-    from network.search.cli import search_cli
-    from network.workspaces.cli import workspaces_cli
-
-    app.cli.add_command(members_cli)
-    app.cli.add_command(notifications_cli)
-    app.cli.add_command(search_cli)
-    app.cli.add_command(workspaces_cli)
-    app.cli.add_command(seed_demo_command)

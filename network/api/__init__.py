@@ -1,12 +1,18 @@
-"""/api/v1: token auth, problem responses, the OpenAPI document; modules add their routes."""
+"""/api/v1: token auth, problem responses, the OpenAPI document; modules add their routes
+from their own `init_app` (importing their `api` file), before this one registers the
+blueprint."""
+
+from flask import Flask
 
 from network.api import openapi  # noqa: F401  (registers /openapi.json)
 from network.api.core import bp, doc, json_body, query_param
-from network.chat import api as chat_api  # noqa: F401
-from network.feed import api as feed_api  # noqa: F401
-from network.members import api as members_api  # noqa: F401  (registers its routes)
-from network.search import api as search_api  # noqa: F401
-from network.skills import api as skills_api  # noqa: F401
-from network.workspaces import api as workspaces_api  # noqa: F401
 
-__all__ = ["bp", "doc", "json_body", "query_param"]
+
+def init_app(app: Flask) -> None:
+    from network.extensions import csrf
+
+    csrf.exempt(bp)  # the API checks CSRF itself for cookie sessions (network.api.core)
+    app.register_blueprint(bp)
+
+
+__all__ = ["bp", "doc", "init_app", "json_body", "query_param"]

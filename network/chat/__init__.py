@@ -1,9 +1,10 @@
 """Live channels: public, private and direct conversations, delivered through Socket.IO."""
 
+from flask import Flask
 from flask_babel import lazy_gettext as _l
 
 from network.chat.models import Channel, ChannelKind, ChannelMember, ChannelRole, Message
-from network.cooperative import SettingSpec, register_setting
+from network.core.registries import NavItem, SettingSpec, register_nav_item, register_setting
 
 register_setting(
     SettingSpec(
@@ -15,4 +16,18 @@ register_setting(
     )
 )
 
-__all__ = ["Channel", "ChannelKind", "ChannelMember", "ChannelRole", "Message"]
+
+def init_app(app: Flask) -> None:
+    """Channels: pages, API, Socket.IO events, presence, and their feed and search kinds."""
+    from network.chat import api, feedable, searchable  # noqa: F401  (contributions)
+    from network.chat.events import register_chat_handlers
+    from network.chat.presence import init_presence
+    from network.chat.views import bp
+
+    init_presence(app)
+    register_chat_handlers()
+    app.register_blueprint(bp)
+    register_nav_item(NavItem("chat.index", _l("Channels"), 40, ("chat.",)))
+
+
+__all__ = ["Channel", "ChannelKind", "ChannelMember", "ChannelRole", "Message", "init_app"]

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from network.chat.models import Channel, ChannelKind
 from network.core import signals
+from network.core.registries import FeedKind, publish, register_feed_kind
 from network.extensions import db
-from network.feed import FeedKind, publish, register_feed_kind
 
 
 def _load(ids: list[int], _viewer: Any) -> dict[int, Channel]:

@@ -10,15 +10,8 @@ from typing import Any
 from network.core import realtime
 from network.core.bursts import emit_in_burst
 from network.core.events import after_commit
+from network.core.realtime import channel_room, user_room
 from network.extensions import db, socketio
-
-
-def channel_room(channel_id: int) -> str:
-    return f"channel:{channel_id}"
-
-
-def user_room(member_id: int) -> str:
-    return f"user:{member_id}"
 
 
 def _emit_later(event: str, payload: dict[str, Any], room: str) -> None:

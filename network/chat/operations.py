@@ -33,10 +33,10 @@ from network.core.markup import render_markdown
 from network.core.mentions import link_mentions, resolve
 from network.core.models import utcnow
 from network.core.permissions import require_staff
+from network.core.registries import index_later
 from network.core.text import fold
 from network.extensions import db
 from network.members.models import Member
-from network.search import index_later
 
 MAX_BODY = 4000
 MAX_DIRECT_OTHERS = 8

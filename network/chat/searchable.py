@@ -16,9 +16,14 @@ from network.chat.models import Channel, ChannelKind, ChannelMember, Message
 from network.chat.permissions import may_read
 from network.chat.queries import member_channel_ids
 from network.core.database import by_id
+from network.core.registries import (
+    MEMBERS,
+    Document,
+    SearchKind,
+    register_audience_provider,
+    register_search_kind,
+)
 from network.extensions import db
-from network.search import Document, SearchKind, register_kind
-from network.search.registry import AUDIENCE_PROVIDERS, MEMBERS
 
 
 def channel_audience(channel: Channel) -> str:
@@ -75,7 +80,7 @@ def _channels_of(viewer: Any) -> set[str]:
     return {f"channel:{channel_id}" for channel_id in rows}
 
 
-register_kind(
+register_search_kind(
     SearchKind(
         "message",
         _l("Messages"),
@@ -86,4 +91,4 @@ register_kind(
         lambda message: url_for("chat.permalink", message_id=message.id),
     )
 )
-AUDIENCE_PROVIDERS.append(_channels_of)
+register_audience_provider(_channels_of)

@@ -1,17 +1,21 @@
 """The cooperative itself: its name, timezone and statute thresholds (configuration data)."""
 
-from network.cooperative.models import Cooperative
-from network.cooperative.settings import (
-    SettingSpec,
-    cooperative_today,
-    current_settings,
-    register_setting,
-)
+from flask import Flask
+from flask_babel import lazy_gettext as _l
 
-__all__ = [
-    "Cooperative",
-    "SettingSpec",
-    "cooperative_today",
-    "current_settings",
-    "register_setting",
-]
+from network.cooperative.models import Cooperative
+from network.cooperative.settings import cooperative_today, current_settings
+
+
+def init_app(app: Flask) -> None:
+    """The administrators' settings page."""
+    from network.cooperative.views import bp
+    from network.core.permissions import is_admin
+    from network.core.registries import NavItem, register_nav_item
+
+    app.register_blueprint(bp)
+    current = ("cooperative.",)
+    register_nav_item(NavItem("cooperative.settings_page", _l("Settings"), 95, current, is_admin))
+
+
+__all__ = ["Cooperative", "cooperative_today", "current_settings", "init_app"]

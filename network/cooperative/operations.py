@@ -5,15 +5,16 @@ from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
 
-from network.cooperative.settings import REGISTRY, forget_settings, load_cooperative
+from network.cooperative.settings import forget_settings, load_cooperative
 from network.core import audit, signals
 from network.core.errors import Invalid
 from network.core.permissions import require_admin
+from network.core.registries import SETTINGS
 from network.extensions import db
 
 
 def _clean_value(key: str, raw: Any) -> int | bool | str:
-    spec = REGISTRY[key]
+    spec = SETTINGS[key]
     if isinstance(spec.default, bool):
         if isinstance(raw, bool):
             return raw
@@ -61,7 +62,7 @@ def update_settings(
         cooperative.timezone = timezone
     new_values = dict(cooperative.values)
     for key, raw in (values or {}).items():
-        if key not in REGISTRY:
+        if key not in SETTINGS:
             raise Invalid(fields={key: _l("Unknown setting.")})
         new_values[key] = _clean_value(key, raw)
         changes[key] = new_values[key]

@@ -1,4 +1,5 @@
-"""Registry of the cooperative's settings: each module declares its own with a default.
+"""The cooperative's settings, read once per request (modules declare theirs with
+`network.core.registries.register_setting`).
 
 Statute thresholds (durations, quorums, quotas…) are data of the cooperative, never constants
 in code: operations read them through `current_settings()`.
@@ -11,25 +12,8 @@ from zoneinfo import ZoneInfo
 
 from flask import g
 
+from network.core.registries import SETTINGS
 from network.extensions import db
-
-
-@dataclass(frozen=True)
-class SettingSpec:
-    key: str
-    default: int | bool | str
-    label: Any
-    help: Any = ""
-    minimum: int | None = None
-    maximum: int | None = None
-
-
-REGISTRY: dict[str, SettingSpec] = {}
-
-
-def register_setting(spec: SettingSpec) -> SettingSpec:
-    REGISTRY[spec.key] = spec
-    return spec
 
 
 @dataclass(frozen=True)
@@ -39,7 +23,7 @@ class Settings:
     values: dict[str, Any]
 
     def __getitem__(self, key: str) -> Any:
-        return self.values.get(key, REGISTRY[key].default)
+        return self.values.get(key, SETTINGS[key].default)
 
 
 def load_cooperative():

@@ -7,10 +7,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from network.cooperative.operations import update_settings
-from network.cooperative.settings import REGISTRY, current_settings
+from network.cooperative.settings import current_settings
 from network.core.errors import Invalid
 from network.core.forms import invalid_form
 from network.core.permissions import require_admin
+from network.core.registries import SETTINGS
 from network.extensions import db
 
 bp = Blueprint("cooperative", __name__, url_prefix="/admin")
@@ -24,7 +25,7 @@ def _admins_only():
 
 
 def _context() -> dict:
-    return {"specs": list(REGISTRY.values()), "timezones": TIMEZONES}
+    return {"specs": list(SETTINGS.values()), "timezones": TIMEZONES}
 
 
 @bp.get("/settings")
@@ -33,7 +34,7 @@ def settings_page():
     values = {
         "name": current.name,
         "timezone": current.timezone,
-        **{key: current[key] for key in REGISTRY},
+        **{key: current[key] for key in SETTINGS},
     }
     return render_template("cooperative/settings.html", values=values, **_context())
 
@@ -44,7 +45,7 @@ def save_settings():
     # A checkbox is absent when unticked; any other setting left out keeps its value.
     values = {
         key: bool(form.get(key)) if isinstance(spec.default, bool) else form[key]
-        for key, spec in REGISTRY.items()
+        for key, spec in SETTINGS.items()
         if isinstance(spec.default, bool) or key in form
     }
     try:

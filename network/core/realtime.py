@@ -1,16 +1,65 @@
-"""Which Socket.IO connections belong to which member, so the server can end them.
+"""The real-time kernel every module uses: rooms, which member holds a connection, and
+acknowledged client events.
 
-A member's connections are ended when their sessions end (logout, password change,
-deactivation) or when the API token a connection was opened with is revoked. With
-`REDIS_URL` the registry lives in Redis and disconnections travel through the message queue,
-so any process can end a connection held by another.
+- Rooms: `user:<id>` (one member's tabs), `channel:<id>` (a chat channel), `feed`.
+- This process's connections: `remember_connection` on connect, `connected_member_id(sid)`.
+- Which connections belong to which member across processes (the registry), so the server
+  can end them when the member's sessions end (logout, password change, deactivation) or
+  the API token a connection was opened with is revoked. With `REDIS_URL` the registry lives
+  in Redis and disconnections travel through the message queue, so any process can end a
+  connection held by another.
+- `acknowledged(name)`: a client event answered `{ok: true, ...}` or `{ok: false, error,
+  status}`, for a signed-in active member only, committed once.
 """
 
-from typing import Protocol
+import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, Protocol
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
+from flask_babel import gettext as _
 
-from network.extensions import socketio
+from network.core.database import set_write_intent, writer_turn
+from network.core.errors import DomainError
+from network.extensions import db, socketio
+
+log = logging.getLogger(__name__)
+FEED_ROOM = "feed"
+
+
+def user_room(member_id: int) -> str:
+    return f"user:{member_id}"
+
+
+def channel_room(channel_id: int) -> str:
+    return f"channel:{channel_id}"
+
+
+def current_sid() -> str:
+    return request.sid  # type: ignore[attr-defined]  # set by Flask-SocketIO
+
+
+_members_by_sid: dict[str, int] = {}  # this process's connections
+
+
+def remember_connection(sid: str, member_id: int, token_id: int | None) -> None:
+    _members_by_sid[sid] = member_id
+    registry().add(member_id, sid, token_id)
+
+
+def forget_connection(sid: str) -> int | None:
+    """Forget a closed connection; the member who held it, if any."""
+    member_id = _members_by_sid.pop(sid, None)
+    if member_id is not None:
+        registry().remove(member_id, sid)
+    return member_id
+
+
+def connected_member_id(sid: str) -> int | None:
+    """The member who opened this process's connection `sid`."""
+    return _members_by_sid.get(sid)
+
 
 KEY = "terreau:sockets:{member_id}"
 
@@ -91,3 +140,60 @@ def end_connections(
             socketio.emit("session_ended", {}, to=sid)
             socketio.server.disconnect(sid)
             registry().remove(member_id, sid)
+
+
+#: member id → the member (or None), set by the members module: the kernel knows no model.
+_load_member: Callable[[int], Any] = lambda member_id: None  # noqa: E731
+
+
+def set_member_loader(loader: Callable[[int], Any]) -> None:
+    global _load_member
+    _load_member = loader
+
+
+def failure(error: DomainError) -> dict[str, Any]:
+    """A domain error as an acknowledgement."""
+    answer = {"ok": False, "error": str(error.message), "status": error.status}
+    if error.fields:
+        answer["fields"] = {key: str(value) for key, value in error.fields.items()}
+    return answer
+
+
+def acknowledged(name: str, *, writes: bool = False) -> Callable:
+    """Register a handler(member, data) → dict answered as an acknowledgement.
+
+    The connection's member must be signed in and active, and `data` an object; the handler
+    raises domain errors for the rest. The boundary commits once (`writes`: the event may
+    write, so it takes this process's writer turn first); an error rolls everything back."""
+
+    def decorate(handler: Callable[[Any, dict], dict | None]) -> Callable:
+        @wraps(handler)
+        def run(data: Any = None) -> dict[str, Any]:
+            set_write_intent(writes)  # before the first query: it opens the transaction
+            with writer_turn(db.engine, db.session, writes):
+                return _answer(handler, name, data)
+
+        socketio.on_event(name, run)
+        return run
+
+    return decorate
+
+
+def _answer(handler: Callable[[Any, dict], dict | None], name: str, data: Any) -> dict[str, Any]:
+    member_id = connected_member_id(current_sid())
+    member = _load_member(member_id) if member_id else None
+    if member is None or not member.is_active:
+        return {"ok": False, "error": _("Please sign in"), "status": 401}
+    if not isinstance(data, dict):
+        return {"ok": False, "error": _("Send an object with the event."), "status": 422}
+    try:
+        result = handler(member, data) or {}
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        return failure(error)
+    except Exception:  # never a stack trace to the client
+        db.session.rollback()
+        log.exception("socket event %s failed", name)
+        return {"ok": False, "error": _("Something went wrong on our side."), "status": 500}
+    return {"ok": True, **result}

@@ -1,9 +1,9 @@
 """The social feed (posts, notices, items from every module) and the notification centre."""
 
+from flask import Flask
 from flask_babel import lazy_gettext as _l
 
-from network.cooperative import SettingSpec, register_setting
-from network.feed.registry import FeedKind, publish, register_feed_kind, withdraw
+from network.core.registries import NavItem, SettingSpec, register_nav_item, register_setting
 
 register_setting(
     SettingSpec(
@@ -15,4 +15,17 @@ register_setting(
     )
 )
 
-__all__ = ["FeedKind", "publish", "register_feed_kind", "withdraw"]
+
+def init_app(app: Flask) -> None:
+    """The feed and notifications: pages, API, the live room, the digest command."""
+    from network.feed import api, events, feedable, staff_lists  # noqa: F401  (contributions)
+    from network.feed.cli import notifications_cli
+    from network.feed.views import bp
+
+    app.register_blueprint(bp)
+    app.cli.add_command(notifications_cli)
+    current = ("feed.index", "feed.topic", "feed.post")
+    register_nav_item(NavItem("feed.index", _l("Feed"), 20, current))
+
+
+__all__ = ["init_app"]

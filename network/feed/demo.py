@@ -8,8 +8,9 @@ from sqlalchemy import delete, select
 
 from network.core.models import utcnow
 from network.core.permissions import Role
+from network.core.registries import publish
 from network.extensions import db, limiter
-from network.feed import operations, publish
+from network.feed import operations
 from network.feed.models import FeedItem, NoticeAck, Post
 from network.members.models import Member
 

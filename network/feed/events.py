@@ -3,8 +3,8 @@
 from typing import Any
 
 from network.core import signals
+from network.core.realtime import FEED_ROOM
 from network.extensions import socketio
-from network.feed.items import FEED_ROOM
 
 
 def _listen_to_feed(member_id: int, sid: str, **_: Any) -> None:

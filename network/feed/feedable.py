@@ -7,10 +7,10 @@ from flask_babel import lazy_gettext as _l
 
 from network.core.images import image_url
 from network.core.permissions import is_staff
+from network.core.registries import FeedKind, register_feed_kind
 from network.feed import items, notifications  # noqa: F401  (their signal receivers)
 from network.feed.operations import visible_post
 from network.feed.queries import PostView, load_posts
-from network.feed.registry import FeedKind, register_feed_kind
 
 
 def post_json(view: PostView, viewer: Any) -> dict[str, Any]:

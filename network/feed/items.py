@@ -8,11 +8,10 @@ from sqlalchemy import select, update
 from network.core import signals
 from network.core.events import after_commit
 from network.core.models import utcnow
+from network.core.realtime import FEED_ROOM
 from network.extensions import db, socketio
 from network.feed.models import FeedItem
 from network.members.models import Member
-
-FEED_ROOM = "feed"
 
 
 def add_item(kind: str, object_id: int, actor_id: int | None, once_a_day: bool = False) -> None:

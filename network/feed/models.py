@@ -5,11 +5,11 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from network.core.models import Base, db_enum, utcnow
+from network.core.registries import Delivery
 from network.members.models import Member
 
 
@@ -173,19 +173,6 @@ class Report(Base):
     comment: Mapped[Comment | None] = relationship()
 
     __table_args__ = (UniqueConstraint("reporter_id", "post_id", "comment_id"),)
-
-
-class Delivery(enum.StrEnum):
-    IMMEDIATELY = "immediately"
-    DAILY = "daily"
-    NEVER = "never"
-
-
-DELIVERY_LABELS = {
-    Delivery.IMMEDIATELY: _l("By e-mail at once"),
-    Delivery.DAILY: _l("In a daily e-mail digest"),
-    Delivery.NEVER: _l("Not by e-mail"),
-}
 
 
 class EmailState(enum.StrEnum):

@@ -6,7 +6,6 @@ happenings (mentions, replies, reactions, notices, moderation) call `notify` dir
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, has_request_context, render_template, request
@@ -20,31 +19,20 @@ from network.core.events import after_commit
 from network.core.mail import queue_mail
 from network.core.models import utcnow
 from network.core.pagination import Page, decode_cursor, encode_cursor, parse_limit
+from network.core.registries import (
+    DELIVERY_LABELS,
+    NOTIFICATION_KINDS,
+    OTHER_NOTIFICATIONS,
+    Delivery,
+    register_notification_kind,
+)
 from network.extensions import db, socketio
 from network.feed.models import (
-    DELIVERY_LABELS,
-    Delivery,
     EmailState,
     Notification,
     NotificationPreference,
 )
 from network.members.models import Member
-
-
-@dataclass(frozen=True)
-class NotificationKind:
-    name: str
-    label: Any  # shown in the e-mail preferences
-    default: Delivery
-
-
-KINDS: dict[str, NotificationKind] = {}
-OTHER = "other"
-
-
-def register_notification_kind(name: str, label: Any, default: Delivery) -> None:
-    KINDS[name] = NotificationKind(name, label, default)
-
 
 for _name, _label, _default in (
     ("mention", _l("Someone mentions you"), Delivery.IMMEDIATELY),
@@ -52,7 +40,7 @@ for _name, _label, _default in (
     ("reaction", _l("Reactions to your posts"), Delivery.NEVER),
     ("notice", _l("Official notices of the cooperative"), Delivery.IMMEDIATELY),
     ("moderation", _l("Moderation of what you wrote"), Delivery.IMMEDIATELY),
-    (OTHER, _l("Everything else (bookings, services…)"), Delivery.DAILY),
+    (OTHER_NOTIFICATIONS, _l("Everything else (bookings, services…)"), Delivery.DAILY),
 ):
     register_notification_kind(_name, _label, _default)
 
@@ -92,9 +80,9 @@ def render_text(notification: Notification) -> str:
 
 
 def delivery_for(member_id: int, kind: str) -> Delivery:
-    group = kind if kind in KINDS else OTHER
+    group = kind if kind in NOTIFICATION_KINDS else OTHER_NOTIFICATIONS
     chosen = db.session.get(NotificationPreference, (member_id, group))
-    return chosen.delivery if chosen else KINDS[group].default
+    return chosen.delivery if chosen else NOTIFICATION_KINDS[group].default
 
 
 def notify(
@@ -149,7 +137,7 @@ def notify_many(
         for member_id in sorted(wanted):
             notify(member_id, kind, text, url, actor_id, details)
         return
-    group = kind if kind in KINDS else OTHER
+    group = kind if kind in NOTIFICATION_KINDS else OTHER_NOTIFICATIONS
     chosen = dict(
         db.session.execute(
             select(NotificationPreference.member_id, NotificationPreference.delivery).where(
@@ -168,7 +156,7 @@ def notify_many(
     ]
     msgid, params = _text_parts(text)
     state = {Delivery.DAILY: EmailState.PENDING, Delivery.IMMEDIATELY: EmailState.SENT}
-    deliveries = {m.id: chosen.get(m.id, KINDS[group].default) for m in members}
+    deliveries = {m.id: chosen.get(m.id, NOTIFICATION_KINDS[group].default) for m in members}
     db.session.execute(
         insert(Notification),
         [
@@ -215,14 +203,14 @@ _NAME = "\x00name\x00"
 def _deliver_live_many(member_ids: list[int]) -> None:
     """Tell the members who have a tab open (one look-up for all), not every recipient."""
     from network.core import realtime
-    from network.members.events import user_room
+    from network.core.realtime import user_room
 
     for member_id in realtime.registry().connected(member_ids):
         socketio.emit("notification", {"id": None}, to=user_room(member_id))
 
 
 def _deliver_live(notification_id: int, member_id: int) -> None:
-    from network.members.events import user_room
+    from network.core.realtime import user_room
 
     socketio.emit("notification", {"id": notification_id}, to=user_room(member_id))
 
@@ -316,7 +304,7 @@ def mark_read(member_id: int, ids: Any = None) -> int:
 
 
 def _announce_count(member_id: int) -> None:
-    from network.members.events import user_room
+    from network.core.realtime import user_room
 
     socketio.emit("notifications_read", {}, to=user_room(member_id))
 
@@ -328,13 +316,17 @@ def preferences(member_id: int) -> dict[str, Delivery]:
             select(NotificationPreference).where(NotificationPreference.member_id == member_id)
         )
     }
-    return {name: chosen.get(name, kind.default) for name, kind in KINDS.items()}
+    return {name: chosen.get(name, kind.default) for name, kind in NOTIFICATION_KINDS.items()}
 
 
 def set_preferences(member_id: int, values: dict[str, Any]) -> None:
     errors = {}
     for name, value in values.items():
-        if name not in KINDS or not isinstance(value, str) or value not in set(Delivery):
+        if (
+            name not in NOTIFICATION_KINDS
+            or not isinstance(value, str)
+            or value not in set(Delivery)
+        ):
             errors[name] = _l("Choose at once, daily or never.")
             continue
         db.session.merge(
@@ -352,4 +344,4 @@ def _on_requested(
 
 signals.notification_requested.connect(_on_requested)
 
-__all__ = ["DELIVERY_LABELS", "KINDS", "notify", "notify_many", "register_notification_kind"]
+__all__ = ["DELIVERY_LABELS", "notify", "notify_many"]

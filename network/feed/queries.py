@@ -15,6 +15,7 @@ from network.core.database import by_id
 from network.core.errors import Invalid
 from network.core.pagination import decode_cursor, encode_cursor, parse_limit
 from network.core.permissions import is_staff
+from network.core.registries import FEED_KINDS, FeedKind
 from network.extensions import db
 from network.feed.models import (
     Comment,
@@ -28,7 +29,6 @@ from network.feed.models import (
     ReportStatus,
     Topic,
 )
-from network.feed.registry import KINDS, FeedKind
 from network.members.models import Member
 
 POST_KINDS = ("post", "notice")
@@ -148,7 +148,7 @@ def load_posts(ids: list[int], viewer: Any) -> dict[int, PostView]:
 def _kind(raw: Any) -> str | None:
     if raw in (None, ""):
         return None
-    if raw not in KINDS:
+    if raw not in FEED_KINDS:
         raise Invalid(fields={"kind": _l("Unknown kind of item.")})
     return raw
 
@@ -182,7 +182,9 @@ def feed_page(
     size = parse_limit(limit, 20, maximum=50)
     kind = _kind(kind)
     cursor = decode_cursor(before, (int,))
-    query = select(*_ITEM_COLUMNS).where(FeedItem.hidden.is_(False), FeedItem.kind.in_(list(KINDS)))
+    query = select(*_ITEM_COLUMNS).where(
+        FeedItem.hidden.is_(False), FeedItem.kind.in_(list(FEED_KINDS))
+    )
     if cursor:
         query = query.where(FeedItem.id < cursor[0])
     if kind:
@@ -243,12 +245,12 @@ def entries_for(
     together, with `extra` ids), and the actors in one query."""
     wanted: dict[Loader, set[int]] = {loader: set(ids) for loader, ids in (extra or {}).items()}
     for row in rows:
-        wanted.setdefault(KINDS[row.kind].load, set()).add(row.object_id)
+        wanted.setdefault(FEED_KINDS[row.kind].load, set()).add(row.object_id)
     loaded = {loader: loader(sorted(ids), viewer) for loader, ids in wanted.items() if ids}
     actors = by_id(db.session, Member, {row.actor_id for row in rows if row.actor_id})
     entries = []
     for row in rows:
-        kind = KINDS[row.kind]
+        kind = FEED_KINDS[row.kind]
         obj = loaded.get(kind.load, {}).get(row.object_id)
         if obj is not None and kind.visible(viewer, obj):
             entries.append(Entry(row, kind, obj, actors.get(row.actor_id or 0)))

@@ -21,11 +21,11 @@ from network.core.forms import (
 )
 from network.core.ids import url_before_id
 from network.core.permissions import is_staff, require_staff
+from network.core.registries import DELIVERY_LABELS, FEED_KINDS, NOTIFICATION_KINDS, Delivery
 from network.extensions import db
 from network.feed import notifications, operations, queries
-from network.feed.models import DELIVERY_LABELS, Delivery, Post, PostEdit
+from network.feed.models import Post, PostEdit
 from network.feed.operations import EMOJI
-from network.feed.registry import KINDS
 
 bp = Blueprint("feed", __name__)
 PAGE_SIZE = 10  # items per page of the feed (the API's default is 20)
@@ -82,7 +82,7 @@ def _feed_context(topic: Any = None, values: Any = None) -> dict[str, Any]:
         "entries": page.entries,
         "next_cursor": page.next_cursor,
         "pinned": page.pinned,
-        "kinds": KINDS,
+        "kinds": FEED_KINDS,
         "current_kind": request.args.get("kind", ""),
         "topics": queries.popular_topics(),
         "card": _card(),
@@ -340,14 +340,14 @@ def notifications_read():
 def notification_settings():
     errors: dict[str, Any] = {}
     if request.method == "POST":
-        chosen = {name: request.form.get(name, "") for name in notifications.KINDS}
+        chosen = {name: request.form.get(name, "") for name in NOTIFICATION_KINDS}
         try:
             notifications.set_preferences(current_user.id, chosen)
         except Invalid as error:
             return invalid_form(
                 "feed/notification_settings.html",
                 error,
-                kinds=notifications.KINDS,
+                kinds=NOTIFICATION_KINDS,
                 chosen=chosen,
                 DELIVERY_LABELS=DELIVERY_LABELS,
                 deliveries=list(Delivery),
@@ -357,7 +357,7 @@ def notification_settings():
         return redirect(url_for("feed.notification_settings"))
     return render_template(
         "feed/notification_settings.html",
-        kinds=notifications.KINDS,
+        kinds=NOTIFICATION_KINDS,
         chosen=notifications.preferences(current_user.id),
         DELIVERY_LABELS=DELIVERY_LABELS,
         deliveries=list(Delivery),

@@ -1,8 +1,9 @@
 """Accounts, invitations, profiles, CAE statuses and career stages."""
 
+from flask import Flask
 from flask_babel import lazy_gettext as _l
 
-from network.cooperative import SettingSpec, register_setting
+from network.core.registries import NavItem, SettingSpec, register_nav_item, register_setting
 from network.members.models import ApiToken, CareerStage, Invitation, Member, Status
 
 register_setting(
@@ -46,4 +47,37 @@ register_setting(
     )
 )
 
-__all__ = ["ApiToken", "CareerStage", "Invitation", "Member", "Status"]
+
+def init_app(app: Flask) -> None:
+    """Sign-in, the members' pages and API, the socket connection, their CLI."""
+    from network.core import realtime
+    from network.core.permissions import is_staff
+    from network.extensions import db, login_manager
+    from network.members import api, feedable, searchable, staff_lists  # noqa: F401
+    from network.members.auth import init_login
+    from network.members.cli import members_cli, seed_demo_command
+    from network.members.events import register_socket_handlers
+    from network.members.models import OPEN_TO_LABELS, ROLE_LABELS, STAGE_LABELS, STATUS_LABELS
+    from network.members.staff_views import bp as staff_bp
+    from network.members.views import bp
+
+    init_login(app, login_manager)
+    app.register_blueprint(bp)
+    app.register_blueprint(staff_bp)
+    register_socket_handlers()
+    realtime.set_member_loader(lambda member_id: db.session.get(Member, member_id))
+    app.cli.add_command(members_cli)
+    app.cli.add_command(seed_demo_command)
+    register_nav_item(NavItem("members.home", _l("Home"), 10))
+    register_nav_item(NavItem("members.members_list", _l("Members"), 30))
+    register_nav_item(NavItem("staff.home", _l("Support team"), 90, ("staff.",), is_staff))
+    labels = {
+        "STATUS_LABELS": STATUS_LABELS,
+        "ROLE_LABELS": ROLE_LABELS,
+        "STAGE_LABELS": STAGE_LABELS,
+        "OPEN_TO_LABELS": OPEN_TO_LABELS,
+    }
+    app.context_processor(lambda: labels)
+
+
+__all__ = ["ApiToken", "CareerStage", "Invitation", "Member", "Status", "init_app"]

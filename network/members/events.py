@@ -7,7 +7,6 @@ tab (`session_ended`) and disconnects it.
 
 from typing import Any
 
-from flask import request
 from flask_login import current_user
 from flask_socketio import join_room
 
@@ -15,8 +14,6 @@ from network.core import realtime, signals
 from network.core.database import set_write_intent
 from network.core.events import after_commit
 from network.extensions import db, socketio
-
-_members_by_sid: dict[str, int] = {}  # this process's connections
 
 
 def _authenticate(auth: Any) -> tuple[Any, int | None]:
@@ -31,19 +28,6 @@ def _authenticate(auth: Any) -> tuple[Any, int | None]:
     return None, None
 
 
-def _sid() -> str:
-    return request.sid  # type: ignore[attr-defined]  # set by Flask-SocketIO
-
-
-def connected_member_id(sid: str) -> int | None:
-    """The member who opened this process's connection `sid`."""
-    return _members_by_sid.get(sid)
-
-
-def user_room(member_id: int) -> str:
-    return f"user:{member_id}"
-
-
 def register_socket_handlers() -> None:
     @socketio.on("connect")
     def _connect(auth: Any = None):
@@ -51,19 +35,17 @@ def register_socket_handlers() -> None:
         member, token_id = _authenticate(auth)
         if member is None:
             raise ConnectionRefusedError("unauthorized")
-        join_room(user_room(member.id))
-        _members_by_sid[_sid()] = member.id
-        realtime.registry().add(member.id, _sid(), token_id)
-        signals.socket_connected.send(member.id, sid=_sid())
+        join_room(realtime.user_room(member.id))
+        realtime.remember_connection(realtime.current_sid(), member.id, token_id)
+        signals.socket_connected.send(member.id, sid=realtime.current_sid())
         return True
 
     @socketio.on("disconnect")
     def _disconnect(*_: Any) -> None:
         set_write_intent(False)
-        member_id = _members_by_sid.pop(_sid(), None)
+        member_id = realtime.forget_connection(realtime.current_sid())
         if member_id is not None:
-            realtime.registry().remove(member_id, _sid())
-            signals.socket_disconnected.send(member_id, sid=_sid())
+            signals.socket_disconnected.send(member_id, sid=realtime.current_sid())
 
 
 def _on_sessions_revoked(member, tokens_too: bool, **_: Any) -> None:

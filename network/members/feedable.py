@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import load_only
 
 from network.core import signals
+from network.core.registries import FeedKind, publish, register_feed_kind, withdraw
 from network.extensions import db
-from network.feed import FeedKind, publish, register_feed_kind, withdraw
 from network.members.models import OPEN_TO_LABELS, Member, Visibility
 
 #: What the members' items show and their visibility needs (not the whole profile).

@@ -8,28 +8,9 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from network.core.models import Base, db_enum, utcnow
+from network.core.permissions import STATUS_LABELS as STATUS_LABELS  # re-exported
 from network.core.permissions import Role
-
-
-class Status(enum.StrEnum):
-    CANDIDATE = "candidate"
-    SUPPORT_CONTRACT = "support_contract"
-    EMPLOYEE_ENTREPRENEUR = "employee_entrepreneur"
-    ASSOCIATE = "associate"
-    ALUMNUS = "alumnus"
-
-    @property
-    def label(self):
-        return STATUS_LABELS[self]
-
-
-STATUS_LABELS = {
-    Status.CANDIDATE: _l("Candidate"),
-    Status.SUPPORT_CONTRACT: _l("Porteur de projet (CAPE)"),
-    Status.EMPLOYEE_ENTREPRENEUR: _l("Entrepreneur salarié (CESA)"),
-    Status.ASSOCIATE: _l("Entrepreneur salarié associé"),
-    Status.ALUMNUS: _l("Former member"),
-}
+from network.core.permissions import Status as Status  # re-exported
 
 ROLE_LABELS = {
     Role.MEMBER: _l("Member"),

@@ -1,7 +1,6 @@
 """Reads: the members list, staff lists, and what of a profile a viewer may see."""
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -17,6 +16,7 @@ from network.core.errors import Invalid, NotFound
 from network.core.images import image_url
 from network.core.pagination import Page, decode_cursor, encode_cursor, parse_limit
 from network.core.permissions import is_staff
+from network.core.registries import MEMBER_FILTERS, PROFILE_SECTIONS, FacetValue
 from network.core.text import fold
 from network.extensions import db
 from network.members import journey
@@ -99,43 +99,8 @@ def visible_to_everyone(viewer: Member, group: str, condition):
     return and_(condition, getattr(Member, f"vis_{group}") == Visibility.MEMBERS)
 
 
-@dataclass(frozen=True)
-class FacetValue:
-    value: str  # as sent back in the query string
-    label: Any
-    count: int
-
-
-@dataclass(frozen=True)
-class MemberHooks:
-    """What another module adds to the members list under one query argument (e.g. `skill`)."""
-
-    label: Any
-    parse: Callable[[list[str]], list[Any]]  # raw query values → clean values, or `Invalid`
-    clause: Callable[[Member, list[Any]], Any]  # (viewer, values) → SQL condition
-    facet: Callable[[Member, Select], list[FacetValue]]  # (viewer, ids of the filtered set)
-    reasons: Callable[[Member, list[Member], list[Any]], dict[int, list[Any]]]
-    #: `clause` phrased for counting every match (facets) rather than finding a first page
-    count_clause: Callable[[Member, list[Any]], Any] | None = None
-
-
-FILTER_HOOKS: dict[str, MemberHooks] = {}
-#: (template, loader(member, viewer) → context) of the sections other modules add to profiles.
-PROFILE_SECTIONS: list[tuple[str, Callable[[Member, Member], dict[str, Any]]]] = []
-
-
-def register_profile_section(
-    template: str, loader: Callable[[Member, Member], dict[str, Any]]
-) -> None:
-    PROFILE_SECTIONS.append((template, loader))
-
-
 def profile_sections(member: Member, viewer: Member) -> list[tuple[str, dict[str, Any]]]:
     return [(template, loader(member, viewer)) for template, loader in PROFILE_SECTIONS]
-
-
-def register_member_hooks(name: str, hooks: MemberHooks) -> None:
-    FILTER_HOOKS[name] = hooks
 
 
 TEXT_FILTERS = ("q", "status", "trade", "sector", "city", "postcode", "language")
@@ -172,7 +137,7 @@ class MemberFilters:
             raise Invalid(fields={"sort": _l("Unknown value.")})
         extra = {
             name: hook.parse([v for v in args.getlist(name) if v])
-            for name, hook in FILTER_HOOKS.items()
+            for name, hook in MEMBER_FILTERS.items()
             if args.getlist(name)
         }
         return cls(open_to=open_to, extra={k: v for k, v in extra.items() if v}, sort=sort, **texts)
@@ -216,7 +181,7 @@ def members_query(viewer: Member, f: MemberFilters, counting: bool = False) -> S
             visible_to(viewer, "open_to", Member.open_to_key.contains(f"|{value}|"))
         )
     for name, values in f.extra.items():
-        hooks = FILTER_HOOKS[name]
+        hooks = MEMBER_FILTERS[name]
         clause = hooks.count_clause if counting and hooks.count_clause else hooks.clause
         query = query.where(clause(viewer, values))
     return query
@@ -346,7 +311,9 @@ def _count_facets(viewer: Member, f: MemberFilters) -> dict[str, tuple[Any, list
         )
     ]
     ids = base.with_only_columns(Member.id)
-    result = {name: (hooks.label, hooks.facet(viewer, ids)) for name, hooks in FILTER_HOOKS.items()}
+    result = {
+        name: (hooks.label, hooks.facet(viewer, ids)) for name, hooks in MEMBER_FILTERS.items()
+    }
     result.update(
         {
             "status": (_l("Status"), statuses),
@@ -362,7 +329,7 @@ def match_reasons(viewer: Member, members: list[Member], f: MemberFilters) -> di
     """Why each member is in the filtered list (from other modules' filters, e.g. skills)."""
     reasons: dict[int, list[Any]] = {m.id: [] for m in members}
     for name, values in f.extra.items():
-        for member_id, found in FILTER_HOOKS[name].reasons(viewer, members, values).items():
+        for member_id, found in MEMBER_FILTERS[name].reasons(viewer, members, values).items():
             reasons.setdefault(member_id, []).extend(found)
     return reasons
 

@@ -14,10 +14,16 @@ from sqlalchemy import select
 
 from network.core import signals
 from network.core.permissions import is_staff
+from network.core.registries import (
+    MEMBERS,
+    STAFF,
+    Document,
+    SearchKind,
+    index_later,
+    register_search_kind,
+)
 from network.extensions import db
 from network.members.models import Member, Visibility
-from network.search import Document, SearchKind, index_later, register_kind
-from network.search.registry import MEMBERS, STAFF
 
 #: Functions member ids → {member id: extra text} (e.g. skill names).
 MEMBER_TEXT: list[Callable[[list[int]], dict[int, str]]] = []
@@ -88,10 +94,10 @@ def _url(member: Member) -> str:
     return url_for("members.profile", member_id=member.id)
 
 
-register_kind(
+register_search_kind(
     SearchKind("member", _l("Members"), _member_documents, _active_ids, _load, _visible, _url)
 )
-register_kind(
+register_search_kind(
     SearchKind(
         "activity", _l("Activities"), _activity_documents, _active_ids, _load, _visible, _url
     )

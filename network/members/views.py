@@ -19,6 +19,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from network.core.errors import Invalid, Unauthorized
 from network.core.forms import checked_values, invalid_form
 from network.core.permissions import is_self_or_staff
+from network.core.registries import MEMBER_FILTERS
 from network.core.text import fold
 from network.extensions import db, limiter
 from network.members import operations, queries
@@ -210,7 +211,7 @@ def _facet_links(filters: queries.MemberFilters, facets: dict) -> list:
             if isinstance(current, list)
             else ([current] if current else [])
         )
-        multiple = name == "open_to" or name in queries.FILTER_HOOKS
+        multiple = name == "open_to" or name in MEMBER_FILTERS
         items = []
         for facet in values:
             # filters ignore case and accents: so does knowing which facet is chosen

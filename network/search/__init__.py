@@ -1,6 +1,16 @@
-"""Search across the network: a registry of kinds, a Whoosh backend, one writer path."""
+"""Search across the network: a Whoosh backend fed by the kinds modules register in
+`network.core.registries`, through one writer path."""
 
-from network.search.indexing import index_later
-from network.search.registry import Document, SearchKind, register_kind
+from flask import Flask
 
-__all__ = ["Document", "SearchKind", "index_later", "register_kind"]
+
+def init_app(app: Flask) -> None:
+    """The index and its writer, the search page, API and `flask search` commands."""
+    from network.search import api  # noqa: F401  (registers its routes)
+    from network.search.cli import search_cli
+    from network.search.indexing import init_search
+    from network.search.views import bp
+
+    init_search(app)
+    app.register_blueprint(bp)
+    app.cli.add_command(search_cli)

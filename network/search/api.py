@@ -6,10 +6,10 @@ from flask_login import current_user
 
 from network.api.core import bp, doc, query_param
 from network.core.http import problem
+from network.core.registries import SEARCH_KINDS
 from network.search import queries
 from network.search.backend import IndexUnavailable
 from network.search.indexing import rebuild_in_background
-from network.search.registry import KINDS
 
 
 @bp.get("/search")
@@ -68,6 +68,6 @@ def search():
             }
             for h in found.hits
         ],
-        "counts": {k: n for k, n in found.counts.items() if k in KINDS},
+        "counts": {k: n for k, n in found.counts.items() if k in SEARCH_KINDS},
         "next": found.next_cursor,
     }

@@ -35,7 +35,7 @@ from whoosh.reading import TermNotFound
 from whoosh.support.charset import accent_map
 from whoosh.writing import AsyncWriter
 
-from network.search.registry import Document
+from network.core.registries import Document
 
 log = logging.getLogger(__name__)
 PREFIX_MIN = 3  # as you type: the n-gram field holds the starts of words of 3 to 6 letters;

@@ -3,8 +3,8 @@
 import click
 from flask.cli import AppGroup
 
+from network.core.registries import SEARCH_KINDS
 from network.search.indexing import backend, rebuild
-from network.search.registry import KINDS
 
 search_cli = AppGroup("search", help="The search index.")
 
@@ -12,7 +12,7 @@ search_cli = AppGroup("search", help="The search index.")
 @search_cli.command("reindex")
 def reindex_command() -> None:
     """Rebuild the search index from the database (the live index stays until the swap)."""
-    total = sum(len(list(kind.all_ids())) for kind in KINDS.values())
+    total = sum(len(list(kind.all_ids())) for kind in SEARCH_KINDS.values())
     with click.progressbar(length=total, label="Indexing", show_pos=True) as bar:
         count = rebuild(progress=bar.update)
     click.echo(f"Search index rebuilt: {count} documents.")

@@ -16,14 +16,12 @@ from sqlalchemy.orm import Session
 
 from network.core.database import write_intent
 from network.core.events import after_commit
+from network.core.registries import INDEX_HELD, INDEX_PENDING, SEARCH_KINDS, Document
 from network.extensions import db
 from network.search.backend import WhooshBackend
-from network.search.registry import KINDS, Document
 from network.search.writer import ProcessWriter, Ref
 
 log = logging.getLogger(__name__)
-_PENDING = "terreau_search_pending"
-_HELD = "terreau_search_held"
 
 
 def init_search(app: Flask) -> None:
@@ -38,20 +36,10 @@ def backend() -> WhooshBackend:
     return current_app.extensions["terreau_search"]
 
 
-def index_later(kind: str, object_id: int, *, new: bool = False, obj: Any = None) -> None:
-    """Re-index the object once the current transaction commits (`new`: it was just
-    created, so the index has nothing of it to replace; `obj`: the object itself, kept in
-    the session until then so that its documents are built without asking for it again)."""
-    pending: dict[Ref, bool] = db.session.info.setdefault(_PENDING, {})
-    pending[(kind, object_id)] = pending.get((kind, object_id), new) and new
-    if obj is not None:
-        db.session.info.setdefault(_HELD, []).append(obj)
-
-
 @event.listens_for(Session, "before_commit")
 def _build_documents(session: Session) -> None:
-    held = session.info.pop(_HELD, None)  # noqa: F841  (alive while the documents are built)
-    pending = session.info.pop(_PENDING, None)
+    held = session.info.pop(INDEX_HELD, None)  # noqa: F841  (alive while the documents are built)
+    pending = session.info.pop(INDEX_PENDING, None)
     if not pending:
         return
     refs = sorted(pending)
@@ -68,8 +56,8 @@ def _build_documents(session: Session) -> None:
 @event.listens_for(Session, "after_soft_rollback")
 def _forget_marks(session: Session, previous_transaction: Any) -> None:
     if previous_transaction.parent is None:  # the whole transaction: nothing of it is indexed
-        session.info.pop(_PENDING, None)
-        session.info.pop(_HELD, None)
+        session.info.pop(INDEX_PENDING, None)
+        session.info.pop(INDEX_HELD, None)
 
 
 def documents_for(refs: list[tuple[str, int]]) -> Iterator[Document]:
@@ -77,7 +65,7 @@ def documents_for(refs: list[tuple[str, int]]) -> Iterator[Document]:
     for kind, object_id in refs:
         by_kind.setdefault(kind, []).append(object_id)
     for kind, ids in by_kind.items():
-        yield from KINDS[kind].documents(ids)
+        yield from SEARCH_KINDS[kind].documents(ids)
 
 
 def _write(app: Flask, refs: list[Ref], docs: list[Document], fresh: list[Ref]) -> None:
@@ -100,7 +88,7 @@ def _update(search: WhooshBackend, refs: list[Ref], docs: list[Document], fresh:
 
 def all_documents(batch: int = 500) -> Iterator[Document]:
     """Every document of every kind, loaded in batches (for a rebuild)."""
-    for kind in KINDS.values():
+    for kind in SEARCH_KINDS.values():
         ids = list(kind.all_ids())
         for start in range(0, len(ids), batch):
             yield from kind.documents(ids[start : start + batch])

@@ -15,9 +15,9 @@ from whoosh.query import And, Or, Phrase, Query, Term
 
 from network.core.errors import Invalid
 from network.core.pagination import decode_cursor, encode_cursor
+from network.core.registries import SEARCH_KINDS, audiences_for
 from network.search.backend import FRENCH, PREFIX_MAX, PREFIX_MIN, ROOTS, folded
 from network.search.indexing import backend
-from network.search.registry import KINDS, audiences_for
 
 MAX_QUERY = 200
 PER_PAGE = 20
@@ -87,7 +87,7 @@ def search(
         raise Invalid(fields={"q": _l("Type something to search for.")})
     if len(text) > MAX_QUERY:
         raise Invalid(fields={"q": _l("At most %(n)s characters.", n=MAX_QUERY)})
-    if kind not in (None, "", *KINDS):
+    if kind not in (None, "", *SEARCH_KINDS):
         raise Invalid(fields={"kind": _l("Unknown value.")})
     query = build_query(text)
     if query is None:
@@ -121,11 +121,13 @@ def _checked(viewer: Any, results: list) -> list[Hit]:
     for result in results:
         ids.setdefault(result["kind"], []).append(result["object_id"])
     loaded = {
-        kind: KINDS[kind].load(object_ids) for kind, object_ids in ids.items() if kind in KINDS
+        kind: SEARCH_KINDS[kind].load(object_ids)
+        for kind, object_ids in ids.items()
+        if kind in SEARCH_KINDS
     }
     hits = []
     for result in results:
-        kind = KINDS.get(result["kind"])
+        kind = SEARCH_KINDS.get(result["kind"])
         obj = loaded.get(result["kind"], {}).get(result["object_id"])
         if kind is None or obj is None or not kind.visible(viewer, obj):
             continue

@@ -5,10 +5,10 @@ from flask_login import current_user, login_required
 
 from network.core.errors import Invalid
 from network.core.forms import invalid_form
+from network.core.registries import SEARCH_KINDS
 from network.search import queries
 from network.search.backend import IndexUnavailable
 from network.search.indexing import rebuild_in_background
-from network.search.registry import KINDS
 
 bp = Blueprint("search", __name__)
 
@@ -18,7 +18,13 @@ bp = Blueprint("search", __name__)
 def page():
     text = request.args.get("q", "")
     kind = request.args.get("kind") or None
-    context = {"q": text, "kind": kind, "kinds": KINDS, "results": None, "unavailable": False}
+    context = {
+        "q": text,
+        "kind": kind,
+        "kinds": SEARCH_KINDS,
+        "results": None,
+        "unavailable": False,
+    }
     if not text.strip():
         return render_template("search/results.html", **context)
     try:

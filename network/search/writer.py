@@ -22,8 +22,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import IO, Any
 
+from network.core.registries import Document
 from network.search.backend import WhooshBackend
-from network.search.registry import Document
 
 log = logging.getLogger(__name__)
 Ref = tuple[str, int]

@@ -8,8 +8,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, select
 
 from network.core import signals
+from network.core.registries import FeedKind, publish, register_feed_kind
 from network.extensions import db
-from network.feed import FeedKind, publish, register_feed_kind
 from network.members.models import Member
 from network.skills.models import Level, MemberSkill, Skill
 from network.skills.queries import LIVE

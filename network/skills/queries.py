@@ -13,14 +13,14 @@ from sqlalchemy.orm import joinedload
 
 from network.core.errors import Invalid
 from network.core.ids import parse_id
-from network.extensions import db
-from network.members.models import Member
-from network.members.queries import (
+from network.core.registries import (
     FacetValue,
-    MemberHooks,
-    register_member_hooks,
+    MemberFilter,
+    register_member_filter,
     register_profile_section,
 )
+from network.extensions import db
+from network.members.models import Member
 from network.skills.models import Level, MemberSkill, Skill, SkillStatus
 
 LIVE = (SkillStatus.ACCEPTED, SkillStatus.PROPOSED)
@@ -200,9 +200,9 @@ def _profile_skills(member: Member, _viewer: Member) -> dict[str, Any]:
 
 
 register_profile_section("skills/_profile_section.html", _profile_skills)
-register_member_hooks(
+register_member_filter(
     "skill",
-    MemberHooks(
+    MemberFilter(
         label=_l("Skills"),
         parse=_parse_skill_ids,
         clause=_holds_all,

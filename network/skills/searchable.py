@@ -8,10 +8,15 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from network.core import signals
+from network.core.registries import (
+    MEMBERS,
+    Document,
+    SearchKind,
+    index_later,
+    register_search_kind,
+)
 from network.extensions import db
 from network.members.searchable import MEMBER_TEXT
-from network.search import Document, SearchKind, index_later, register_kind
-from network.search.registry import MEMBERS
 from network.skills.models import MemberSkill, Skill
 from network.skills.queries import LIVE
 
@@ -53,7 +58,7 @@ def _visible(_viewer: Any, skill: Skill) -> bool:
     return skill.status in LIVE
 
 
-register_kind(
+register_search_kind(
     SearchKind(
         "skill",
         _l("Skills"),

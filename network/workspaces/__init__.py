@@ -1,9 +1,10 @@
 """Workspaces: sites, bookable spaces, bookings that never exceed capacity, waitlists,
 check-in, and calendar feeds."""
 
+from flask import Flask
 from flask_babel import lazy_gettext as _l
 
-from network.cooperative import SettingSpec, register_setting
+from network.core.registries import NavItem, SettingSpec, register_nav_item, register_setting
 from network.members.models import Status
 from network.workspaces.models import Booking, BookingStatus, Site, Space, SpaceKind
 
@@ -82,4 +83,18 @@ for _status, _hours in QUOTA_DEFAULTS.items():
         )
     )
 
-__all__ = ["Booking", "BookingStatus", "Site", "Space", "SpaceKind"]
+
+def init_app(app: Flask) -> None:
+    """Workspaces: pages, API, calendar feeds, live availability and the cron commands."""
+    from network.workspaces import api  # noqa: F401  (registers its routes)
+    from network.workspaces.cli import workspaces_cli
+    from network.workspaces.events import register_workspaces_handlers
+    from network.workspaces.views import bp
+
+    app.register_blueprint(bp)
+    register_workspaces_handlers()
+    app.cli.add_command(workspaces_cli)
+    register_nav_item(NavItem("workspaces.index", _l("Workspaces"), 60, ("workspaces.",)))
+
+
+__all__ = ["Booking", "BookingStatus", "Site", "Space", "SpaceKind", "init_app"]

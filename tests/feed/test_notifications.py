@@ -162,8 +162,9 @@ def test_a_notice_to_many_members_is_stored_mailed_and_told_in_bulk(
     quiet_headers = token_for(quiet)
     client.post("/api/v1/notifications/read", headers=quiet_headers)  # nothing yet
     with app.app_context():
+        from network.core.registries import Delivery
         from network.extensions import db
-        from network.feed.models import Delivery, NotificationPreference
+        from network.feed.models import NotificationPreference
 
         db.session.add(
             NotificationPreference(member_id=quiet.id, kind="notice", delivery=Delivery.NEVER)

@@ -1,0 +1,250 @@
+"""What a module can contribute to the others, declared in one place of the kernel.
+
+A module registers its contributions from its `init_app` (or at import of its `feedable`,
+`searchable`… files): kinds of feed items, kinds of search results, kinds of notifications,
+filters and profile sections of the members directory, settings of the cooperative, and
+entries of the main navigation. The module that shows them (the feed, search, the directory,
+the settings page, the header) reads these registries and never imports the contributors, so
+no two feature modules import each other.
+"""
+
+import enum
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from network.core import signals
+
+# --- Feed ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeedKind:
+    name: str  # "post", "member_joined", …
+    label: Any  # translatable plural label for the kind filter
+    partial: str  # template rendering one item: gets `item`, `obj`, `viewer`
+    load: Callable[[list[int], Any], dict[int, Any]]  # (object ids, viewer) → {id: object}
+    visible: Callable[[Any, Any], bool]  # (viewer, object) → may the viewer see it?
+    data: Callable[[Any, Any], dict[str, Any]]  # (object, viewer) → the API's `data`
+
+
+FEED_KINDS: dict[str, FeedKind] = {}
+
+
+def register_feed_kind(kind: FeedKind) -> None:
+    FEED_KINDS[kind.name] = kind
+
+
+def publish(kind: str, object_id: int, actor_id: int | None, *, once_a_day: bool = False) -> None:
+    """Add an item to the feed when the current transaction commits (a module's shortcut
+    for sending the signal)."""
+    signals.feed_item_published.send(
+        kind, object_id=object_id, actor_id=actor_id, once_a_day=once_a_day
+    )
+
+
+def withdraw(kind: str, object_ids: Iterable[int]) -> None:
+    signals.feed_item_withdrawn.send(kind, object_ids=list(object_ids))
+
+
+# --- Search ----------------------------------------------------------------------------
+
+#: The audience every member belongs to; staff also read "staff"; modules add theirs
+#: through `AUDIENCE_PROVIDERS` (e.g. "channel:12" for a private channel's members).
+MEMBERS = "members"
+STAFF = "staff"
+
+
+@dataclass(frozen=True)
+class Document:
+    kind: str
+    object_id: int
+    audience: str
+    title: str
+    body: str = ""
+    keywords: str = ""  # names, tags: matched as you type
+    replaced_for: tuple[str, ...] = ()  # audiences that read a fuller version of the object
+
+
+@dataclass(frozen=True)
+class SearchKind:
+    name: str  # "member", "skill", …
+    label: Any  # translatable plural label, e.g. _l("Members")
+    documents: Callable[[list[int]], Iterator[Document]]  # ids → their documents
+    all_ids: Callable[[], Iterable[int]]  # every id to index on a rebuild
+    load: Callable[[list[int]], dict[int, Any]]  # ids → objects (batch)
+    visible: Callable[[Any, Any], bool]  # (viewer, object) → may the viewer see it?
+    url: Callable[[Any], str]  # object → its page
+
+
+SEARCH_KINDS: dict[str, SearchKind] = {}
+#: Functions viewer → extra audiences (e.g. the channels the viewer belongs to).
+AUDIENCE_PROVIDERS: list[Callable[[Any], set[str]]] = []
+
+
+def register_search_kind(kind: SearchKind) -> None:
+    SEARCH_KINDS[kind.name] = kind
+
+
+def register_audience_provider(provider: Callable[[Any], set[str]]) -> None:
+    if provider not in AUDIENCE_PROVIDERS:
+        AUDIENCE_PROVIDERS.append(provider)
+
+
+#: Keys of the session's `info` where `index_later` leaves its marks for the search module.
+INDEX_PENDING = "terreau_search_pending"
+INDEX_HELD = "terreau_search_held"
+
+
+def index_later(kind: str, object_id: int, *, new: bool = False, obj: Any = None) -> None:
+    """Re-index the object once the current transaction commits (`new`: it was just
+    created, so the index has nothing of it to replace; `obj`: the object itself, kept in
+    the session until then so that its documents are built without asking for it again).
+
+    Only marks the session: the search module builds the documents before the commit and
+    writes them after it."""
+    from network.extensions import db
+
+    pending: dict[tuple[str, int], bool] = db.session.info.setdefault(INDEX_PENDING, {})
+    pending[(kind, object_id)] = pending.get((kind, object_id), new) and new
+    if obj is not None:
+        db.session.info.setdefault(INDEX_HELD, []).append(obj)
+
+
+def audiences_for(viewer: Any) -> set[str]:
+    """The audiences whose documents `viewer` may read."""
+    from network.core.permissions import is_staff
+
+    found = {MEMBERS}
+    if is_staff(viewer):
+        found.add(STAFF)
+    for provider in AUDIENCE_PROVIDERS:
+        found |= provider(viewer)
+    return found
+
+
+# --- Notifications ---------------------------------------------------------------------
+
+
+class Delivery(enum.StrEnum):
+    """How a member is e-mailed about a kind of notification."""
+
+    IMMEDIATELY = "immediately"
+    DAILY = "daily"
+    NEVER = "never"
+
+
+DELIVERY_LABELS = {
+    Delivery.IMMEDIATELY: _l("By e-mail at once"),
+    Delivery.DAILY: _l("In a daily e-mail digest"),
+    Delivery.NEVER: _l("Not by e-mail"),
+}
+
+
+@dataclass(frozen=True)
+class NotificationKind:
+    name: str
+    label: Any  # shown in the e-mail preferences
+    default: Delivery
+
+
+NOTIFICATION_KINDS: dict[str, NotificationKind] = {}
+OTHER_NOTIFICATIONS = "other"
+
+
+def register_notification_kind(name: str, label: Any, default: Delivery) -> None:
+    NOTIFICATION_KINDS[name] = NotificationKind(name, label, default)
+
+
+# --- Members directory -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    value: str  # as sent back in the query string
+    label: Any
+    count: int
+
+
+@dataclass(frozen=True)
+class MemberFilter:
+    """What a module adds to the members list under one query argument (e.g. `skill`)."""
+
+    label: Any
+    parse: Callable[[list[str]], list[Any]]  # raw query values → clean values, or `Invalid`
+    clause: Callable[[Any, list[Any]], Any]  # (viewer, values) → SQL condition on members
+    facet: Callable[[Any, Any], list[FacetValue]]  # (viewer, select of the filtered ids)
+    reasons: Callable[[Any, list[Any], list[Any]], dict[int, list[Any]]]
+    #: `clause` phrased for counting every match (facets) rather than finding a first page
+    count_clause: Callable[[Any, list[Any]], Any] | None = None
+
+
+MEMBER_FILTERS: dict[str, MemberFilter] = {}
+#: (template, loader(member, viewer) → context) of the sections modules add to profiles.
+PROFILE_SECTIONS: list[tuple[str, Callable[[Any, Any], dict[str, Any]]]] = []
+
+
+def register_member_filter(name: str, member_filter: MemberFilter) -> None:
+    MEMBER_FILTERS[name] = member_filter
+
+
+def register_profile_section(template: str, loader: Callable[[Any, Any], dict[str, Any]]) -> None:
+    if (template, loader) not in PROFILE_SECTIONS:
+        PROFILE_SECTIONS.append((template, loader))
+
+
+# --- Settings of the cooperative -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    """A rule of the cooperative (a statute threshold, a quota…): data, never a constant."""
+
+    key: str
+    default: int | bool | str
+    label: Any
+    help: Any = ""
+    minimum: int | None = None
+    maximum: int | None = None
+
+
+SETTINGS: dict[str, SettingSpec] = {}
+
+
+def register_setting(spec: SettingSpec) -> SettingSpec:
+    SETTINGS[spec.key] = spec
+    return spec
+
+
+# --- Main navigation -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str  # where the entry leads
+    label: Any  # translatable
+    order: int  # place in the header, smallest first
+    #: endpoints or blueprint names ("chat.") under which the entry is the current page
+    current: tuple[str, ...] = ()
+    #: who sees it: None for every member, else a check of the viewer (e.g. `is_staff`)
+    shown_to: Callable[[Any], bool] | None = None
+
+    def is_current(self, endpoint: str | None) -> bool:
+        names = self.current or (self.endpoint,)
+        endpoint = endpoint or ""
+        return any(endpoint.startswith(n) if n.endswith(".") else endpoint == n for n in names)
+
+
+NAV_ITEMS: list[NavItem] = []
+
+
+def register_nav_item(item: NavItem) -> None:
+    """Add (or replace, by endpoint: an app may be built twice) an entry of the header."""
+    NAV_ITEMS[:] = [entry for entry in NAV_ITEMS if entry.endpoint != item.endpoint] + [item]
+    NAV_ITEMS.sort(key=lambda entry: entry.order)
+
+
+def nav_items_for(viewer: Any) -> list[NavItem]:
+    return [item for item in NAV_ITEMS if item.shown_to is None or item.shown_to(viewer)]
