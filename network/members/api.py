@@ -11,6 +11,7 @@ from network.core import staff_lists
 from network.core.errors import Invalid
 from network.extensions import db, limiter
 from network.members import operations, queries
+from network.members import welcome as first_run
 from network.members.auth import account_limit, login_email_key, login_limit
 from network.members.models import PROFILE_GROUPS, Member, Status
 
@@ -235,6 +236,69 @@ def create_invitation():
         "locale": invitation.locale,
         "expires_at": invitation.expires_at.isoformat(),
     }, 201
+
+
+# --- the guided first run ------------------------------------------------------------------
+
+WELCOME_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "steps": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"name": {"type": "string"}, "title": {"type": "string"}},
+            },
+        },
+        "current": {"type": ["string", "null"], "description": "the step to resume at"},
+        "finished": {"type": "boolean"},
+    },
+}
+
+
+def _welcome_json(member: Member) -> dict[str, Any]:
+    state = first_run.welcome_state(member)
+    return {
+        "steps": [{"name": s.name, "title": str(s.title)} for s in state.steps],
+        "current": state.current.name if state.current else None,
+        "finished": state.finished,
+    }
+
+
+@bp.get("/me/welcome")
+@doc(
+    "The guided first run: its steps, where to resume, whether it is finished",
+    response=WELCOME_SCHEMA,
+)
+def get_welcome():
+    return _welcome_json(current_user)
+
+
+@bp.post("/me/welcome/<name>")
+@doc(
+    "Complete a step of the first run with its fields (profile: headline, trade, city, "
+    "postcode; skills: skills as comma-separated names; channels: channel_ids, a list), or "
+    'skip it with {"skip": true}; the member moves to the next step',
+    request_schema={"type": "object", "properties": {"skip": {"type": "boolean"}}},
+    response=WELCOME_SCHEMA,
+    errors=(404, 422),
+)
+def complete_welcome_step(name: str):
+    body = json_body()
+    skip = body.get("skip", False)
+    if not isinstance(skip, bool):
+        raise Invalid(fields={"skip": "true | false"})
+    first_run.complete_step(current_user, name, None if skip else body)
+    db.session.commit()
+    return _welcome_json(current_user)
+
+
+@bp.post("/me/welcome/finish")
+@doc("Leave the first run (it is not offered again)", response=WELCOME_SCHEMA)
+def finish_welcome():
+    first_run.finish_welcome(current_user)
+    db.session.commit()
+    return _welcome_json(current_user)
 
 
 # --- the staff home's follow-up lists -------------------------------------------------------
