@@ -239,3 +239,21 @@ def test_members_cannot_remind_and_a_post_is_no_notice(
     assert (
         client.post("/api/v1/notices/999999/remind", headers=token_for(author)).status_code == 404
     )
+
+
+def test_the_staff_home_reads_as_many_rows_in_the_same_statements(staff, make_member, queries_of):
+    """No query per member: twice as many members late or ending their CAPE, same SQL."""
+    _member, client = staff
+    today = paris_today()
+
+    def add(n):
+        for _ in range(n):
+            make_member(joined_on=today.replace(year=today.year - 3))
+            make_member(status="support_contract", joined_on=today - timedelta(days=360))
+
+    add(2)
+    few, page = queries_of("/staff", c=client)
+    assert page.count("days left") + page.count("today") >= 4
+    add(4)
+    many, _page = queries_of("/staff", c=client)
+    assert many == few
