@@ -147,7 +147,7 @@ def place_in(text: str) -> Place | None:
             continue
         start = tokens[i - len(marker)][0] if marker else tokens[i][0]
         rest = f"{text[:start]} {text[tokens[i + n - 1][1] :]}"
-        rest = re.sub(r"\s+([,.;!?)])", r"\1", " ".join(rest.split())).strip(" ,;")
+        rest = re.sub(r"\s+([,.)])", r"\1", " ".join(rest.split())).strip(" ,;")
         return Place(found[0], found[1], rest)
     return None
 

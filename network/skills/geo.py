@@ -230,6 +230,7 @@ CITIES: dict[str, tuple[str, str]] = {
     "rouen": ("Rouen", "76000"),
     "saint brieuc": ("Saint-Brieuc", "22000"),
     "saint etienne": ("Saint-Étienne", "42000"),
+    "st etienne": ("Saint-Étienne", "42000"),
     "saint nazaire": ("Saint-Nazaire", "44600"),
     "strasbourg": ("Strasbourg", "67000"),
     "tarbes": ("Tarbes", "65000"),

@@ -257,3 +257,21 @@ def test_the_staff_home_reads_as_many_rows_in_the_same_statements(staff, make_me
     add(4)
     many, _page = queries_of("/staff", c=client)
     assert many == few
+
+
+def test_the_notice_page_offers_staff_the_reminder(staff, notice, client, login, make_member):
+    post_id, _readers = notice
+    _member, staff_client = staff
+    page = staff_client.get(f"/feed/posts/{post_id}", headers=EN).get_data(as_text=True)
+    assert f'action="/feed/notices/{post_id}/remind"' in page
+    response = form_post(
+        staff_client,
+        f"/feed/notices/{post_id}/remind",
+        {"next": f"/feed/posts/{post_id}"},
+        page=f"/feed/posts/{post_id}",
+    )
+    assert response.headers["Location"] == f"/feed/posts/{post_id}"
+    login(make_member())
+    assert "/remind" not in client.get(f"/feed/posts/{post_id}").get_data(as_text=True)
+    denied = form_post(client, f"/feed/notices/{post_id}/remind", {}, page="/feed")
+    assert denied.status_code == 403

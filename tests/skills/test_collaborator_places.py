@@ -54,6 +54,8 @@ def names(found):
         ("développeur web autour de Grenoble", "Grenoble", "développeur web"),
         ("développeur web dans le 42000", "42000", "développeur web dans le"),
         ("a web developer near Lyon", "Lyon", "a web developer"),
+        ("développeur web près d'Annecy", "Annecy", "développeur web"),
+        ("développeur web vers St-Étienne ?", "Saint-Étienne", "développeur web ?"),
     ],
 )
 def test_a_place_in_the_text_is_read_as_a_place(cooperative, ask, text, place, rest):
