@@ -85,3 +85,21 @@ def html_text(html: str | None) -> str:
 def markdown_text(text: str | None) -> str:
     """The plain text of Markdown, as a reader sees it rendered (no `**`, `#`, link URLs)."""
     return html_text(render_markdown(text))
+
+
+_BLOCK_END = re.compile(r"</(p|h[1-6]|li|tr|blockquote|pre|table|ul|ol)>|<br\s*/?>|<hr\s*/?>", re.I)
+_LINK = re.compile(r'<a href="([^"]*)"[^>]*>(.*?)</a>', re.I | re.S)
+
+
+def markdown_to_text(text: str | None) -> str:
+    """Plain text of Markdown `text`, for e-mail: paragraphs and list items on their own
+    lines, a link's address after its words, no markup left."""
+    html = render_markdown(text)
+    html = _LINK.sub(
+        lambda m: m[2] if m[1] in (m[2], f"mailto:{m[2]}") else f"{m[2]} ({m[1]})", html
+    )
+    html = re.sub(r"<li>", "- ", html, flags=re.I)
+    html = _BLOCK_END.sub("\n", html)
+    plain = unescape(nh3.clean(html, tags=set()))
+    lines = [" ".join(line.split()) for line in plain.splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()

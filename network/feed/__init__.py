@@ -18,7 +18,13 @@ register_setting(
 
 def init_app(app: Flask) -> None:
     """The feed and notifications: pages, API, the live room, the digest command."""
-    from network.feed import api, events, feedable, searchable  # noqa: F401  (contributions)
+    from network.feed import (  # noqa: F401  (contributions)
+        api,
+        events,
+        feedable,
+        searchable,
+        staff_lists,
+    )
     from network.feed.cli import notifications_cli
     from network.feed.views import bp
 

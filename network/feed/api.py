@@ -292,6 +292,19 @@ def acknowledge_notice(post_id: int):
     return {"post_id": ack.post_id, "acknowledged_at": ack.acknowledged_at.isoformat()}
 
 
+@bp.post("/notices/<int:post_id>/remind")
+@doc(
+    "Remind the members who have not read an official notice (staff only; at most once "
+    "every 24 hours per notice: 409 otherwise)",
+    response=obj(post_id=INTEGER, reminded=INTEGER),
+    errors=(403, 404, 409),
+)
+def remind_notice(post_id: int):
+    count = operations.remind_notice(current_user, post_id)
+    db.session.commit()
+    return {"post_id": post_id, "reminded": count}
+
+
 @bp.post("/reports")
 @doc(
     "Report a post or a comment to the support team",

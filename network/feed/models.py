@@ -53,6 +53,7 @@ class Post(Base):
     pinned_at: Mapped[datetime | None] = mapped_column(index=True)
     hidden_at: Mapped[datetime | None]  # hidden by moderation: kept, not shown
     hidden_reason: Mapped[str] = mapped_column(String(500), default="")
+    reminded_at: Mapped[datetime | None]  # a notice's latest reminder to those who had not read
 
     author: Mapped[Member] = relationship()
 

@@ -87,9 +87,16 @@ def delivery_for(member_id: int, kind: str) -> Delivery:
 
 
 def notify(
-    member_id: int, kind: str, text: Any, url: str = "", actor_id: int | None = None
+    member_id: int,
+    kind: str,
+    text: Any,
+    url: str = "",
+    actor_id: int | None = None,
+    details: str = "",
 ) -> Notification | None:
-    """Tell a member something; nothing for the actor themselves or an inactive member."""
+    """Tell a member something; nothing for the actor themselves or an inactive member.
+
+    `details`: plain text an immediate e-mail carries below the line (a notice's text)."""
     member = db.session.get(Member, member_id)
     if member is None or not member.is_active or member_id == actor_id:
         return None
@@ -108,7 +115,7 @@ def notify(
     db.session.flush()
     after_commit(db.session, _deliver_live, notification.id, member_id)
     if delivery == Delivery.IMMEDIATELY:
-        _mail_now(member, notification)
+        _mail_now(member, notification, details)
     return notification
 
 
@@ -116,7 +123,12 @@ BULK = 50  # more recipients than this: stored in one statement, told in the bac
 
 
 def notify_many(
-    member_ids: Iterable[int], kind: str, text: Any, url: str = "", actor_id: int | None = None
+    member_ids: Iterable[int],
+    kind: str,
+    text: Any,
+    url: str = "",
+    actor_id: int | None = None,
+    details: str = "",
 ) -> None:
     """Tell many members the same thing (an official notice to everyone): one insert, one
     query for their e-mail choices, one e-mail body per language, live events sent after
@@ -124,7 +136,7 @@ def notify_many(
     wanted = set(member_ids) - {actor_id}
     if len(wanted) <= BULK:
         for member_id in sorted(wanted):
-            notify(member_id, kind, text, url, actor_id)
+            notify(member_id, kind, text, url, actor_id, details)
         return
     group = kind if kind in NOTIFICATION_KINDS else OTHER_NOTIFICATIONS
     chosen = dict(
@@ -163,11 +175,11 @@ def notify_many(
         ],
     )
     probe = Notification(msgid=msgid, params=params, url=url)
-    _mail_many([m for m in members if deliveries[m.id] == Delivery.IMMEDIATELY], probe)
+    _mail_many([m for m in members if deliveries[m.id] == Delivery.IMMEDIATELY], probe, details)
     after_commit(db.session, _deliver_live_many, [m.id for m in members])
 
 
-def _mail_many(members: list[Any], notification: Notification) -> None:
+def _mail_many(members: list[Any], notification: Notification, details: str = "") -> None:
     """One body per language, the greeting filled in per member."""
     bodies: dict[str, tuple[str, str]] = {}
     for member in members:
@@ -179,6 +191,7 @@ def _mail_many(members: list[Any], notification: Notification) -> None:
                     "mail/notifications.txt",
                     member={"display_name": _NAME},
                     lines=[(text, absolute(notification.url))],
+                    details=details,
                 )
             bodies[locale] = (f"Terreau — {text}"[:200], body)
         subject, body = bodies[locale]
@@ -210,11 +223,14 @@ def absolute(url: str) -> str:
     return base.rstrip("/") + url if url.startswith("/") else url
 
 
-def _mail_now(member: Member, notification: Notification) -> None:
+def _mail_now(member: Member, notification: Notification, details: str = "") -> None:
     with force_locale(member.locale or "fr"):
         text = render_text(notification)
         body = render_template(
-            "mail/notifications.txt", member=member, lines=[(text, absolute(notification.url))]
+            "mail/notifications.txt",
+            member=member,
+            lines=[(text, absolute(notification.url))],
+            details=details,
         )
         queue_mail(db.session, member.email, f"Terreau — {text}"[:200], body)
     notification.email_state = EmailState.SENT

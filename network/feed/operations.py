@@ -2,20 +2,21 @@
 acknowledgements and moderation. The boundary commits once."""
 
 import re
+from datetime import timedelta
 from typing import Any
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 from limits import RateLimitItemPerHour
-from sqlalchemy import delete, event, func, select
+from sqlalchemy import delete, event, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from network.cooperative import current_settings
-from network.core import images, ratelimit, signals
+from network.core import audit, images, ratelimit, signals
 from network.core.errors import Conflict, Forbidden, Invalid, NotFound, TooManyRequests
 from network.core.events import after_commit
 from network.core.ids import is_id
-from network.core.markup import render_markdown
+from network.core.markup import markdown_to_text, render_markdown
 from network.core.mentions import link_mentions, resolve
 from network.core.models import utcnow
 from network.core.permissions import is_staff, require_staff
@@ -232,7 +233,67 @@ def _notify_everyone_of_notice(post: Post, actor: Member, url: str) -> None:
         _l("Official notice from %(name)s: please read it", name=actor.display_name),
         url,
         actor.id,
+        details=markdown_to_text(post.body),
     )
+
+
+REMINDER_EVERY = timedelta(days=1)
+
+
+def unread_by(post: Post) -> Any:
+    """Active members (the author aside) who have not acknowledged the notice `post`."""
+    return select(Member.id).where(
+        Member.is_active.is_(True),
+        Member.id != post.author_id,
+        ~select(NoticeAck.member_id)
+        .where(NoticeAck.post_id == post.id, NoticeAck.member_id == Member.id)
+        .exists(),
+    )
+
+
+def remind_notice(actor: Member, post_id: Any) -> int:
+    """Staff remind the members who have not read an official notice (notified like the
+    notice itself, its text in the e-mail), at most once every 24 hours per notice.
+
+    Returns how many members are reminded; `Conflict` when a reminder went out less than
+    a day ago (two staff clicking at once send one). Audited."""
+    require_staff(actor)
+    post = get_post(actor, post_id)
+    if not post.is_notice or post.hidden_at is not None:
+        raise NotFound(_l("This official notice does not exist."))
+    now = utcnow()
+    claimed = db.session.execute(
+        update(Post)
+        .where(
+            Post.id == post.id,
+            or_(Post.reminded_at.is_(None), Post.reminded_at <= now - REMINDER_EVERY),
+        )
+        .values(reminded_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    if not claimed:
+        raise Conflict(_l("A reminder of this notice was already sent in the last 24 hours."))
+    db.session.refresh(post, ["reminded_at"])
+    member_ids = [i for i in db.session.scalars(unread_by(post)) if i != actor.id]
+    notifications.notify_many(
+        member_ids,
+        "notice",
+        _l(
+            "Reminder: please read the official notice from %(name)s",
+            name=post.author.display_name,
+        ),
+        url_for("feed.post", post_id=post.id),
+        actor.id,
+        details=markdown_to_text(post.body),
+    )
+    audit.record(
+        db.session,
+        "notice_reminder_sent",
+        actor_id=actor.id,
+        post_id=post.id,
+        recipients=len(member_ids),
+    )
+    return len(member_ids)
 
 
 def _own(actor: Member, author_id: int, message: Any) -> None:

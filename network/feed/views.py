@@ -5,13 +5,13 @@ from functools import lru_cache
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
-from network.core.errors import DomainError, Invalid
+from network.core.errors import Conflict, DomainError, Invalid
 from network.core.forms import (
     flash_error,
     form_id,
@@ -201,6 +201,21 @@ def acknowledge(post_id: int):
     operations.acknowledge(current_user, post_id)
     db.session.commit()
     return redirect(_local_next() or url_for("feed.post", post_id=post_id))
+
+
+@bp.post("/feed/notices/<int:post_id>/remind")
+def remind_notice(post_id: int):
+    try:
+        count = operations.remind_notice(current_user, post_id)
+    except Conflict as error:
+        flash(str(error.message), "error")
+        return redirect(_local_next() or url_for("staff.home"))
+    db.session.commit()
+    flash(
+        ngettext("%(num)s member was reminded.", "%(num)s members were reminded.", count),
+        "success",
+    )
+    return redirect(_local_next() or url_for("staff.home"))
 
 
 @bp.post("/feed/posts/<int:post_id>/pin")

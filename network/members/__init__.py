@@ -37,6 +37,15 @@ register_setting(
         maximum=1000,
     )
 )
+register_setting(
+    SettingSpec(
+        "cape_ending_warning_days",
+        60,
+        _l("Show CAPE contracts ending within this many days on the staff home"),
+        minimum=1,
+        maximum=365,
+    )
+)
 
 
 def init_app(app: Flask) -> None:
@@ -44,7 +53,7 @@ def init_app(app: Flask) -> None:
     from network.core import realtime
     from network.core.permissions import is_staff
     from network.extensions import db, login_manager
-    from network.members import api, feedable, searchable  # noqa: F401  (contributions)
+    from network.members import api, feedable, searchable, staff_lists  # noqa: F401
     from network.members.auth import init_login
     from network.members.cli import members_cli, seed_demo_command
     from network.members.events import register_socket_handlers
@@ -61,7 +70,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     register_nav_item(NavItem("members.home", _l("Home"), 10))
     register_nav_item(NavItem("members.members_list", _l("Members"), 30))
-    register_nav_item(NavItem("staff.overview", _l("Support team"), 90, ("staff.",), is_staff))
+    register_nav_item(NavItem("staff.home", _l("Support team"), 90, ("staff.",), is_staff))
     labels = {
         "STATUS_LABELS": STATUS_LABELS,
         "ROLE_LABELS": ROLE_LABELS,

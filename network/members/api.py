@@ -7,9 +7,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from network.api.core import bp, doc, json_body, query_param
+from network.core import staff_lists
 from network.core.errors import Invalid
 from network.extensions import db
 from network.members import operations, queries
+from network.members import welcome as first_run
 from network.members.auth import sign_in
 from network.members.models import PROFILE_GROUPS, Member, Status
 
@@ -175,3 +177,185 @@ def list_members():
 )
 def get_member(member_id: int):
     return member_json(queries.member_for_viewer(current_user, member_id), current_user)
+
+
+@bp.post("/invitations")
+@doc(
+    "Invite a person (staff; a role other than member: admins). The e-mail, in `locale`, "
+    "names the cooperative and the inviter and quotes the personal `note`",
+    status=201,
+    request_schema={
+        "type": "object",
+        "required": ["email", "status"],
+        "properties": {
+            "email": {"type": "string"},
+            "status": {"type": "string", "enum": [s.value for s in Status if s != Status.ALUMNUS]},
+            "role": {"type": "string", "enum": ["member", "staff", "admin"]},
+            "display_name": {"type": "string", "maxLength": 80},
+            "note": {"type": "string", "maxLength": operations.MAX_NOTE},
+            "locale": {"type": "string", "enum": ["fr", "en"], "default": "fr"},
+        },
+    },
+    response={
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "email": {"type": "string"},
+            "status": {"type": "string"},
+            "role": {"type": "string"},
+            "locale": {"type": "string"},
+            "expires_at": {"type": "string", "format": "date-time"},
+        },
+    },
+    errors=(403, 409, 422),
+)
+def create_invitation():
+    body = json_body()
+    invitation = operations.invite_member(
+        current_user,
+        email=body.get("email"),
+        status=body.get("status"),
+        role=body.get("role") or "member",
+        display_name=body.get("display_name", ""),
+        note=body.get("note", ""),
+        locale=body.get("locale"),
+        link_for=lambda token: url_for("members.join", token=token, _external=True),
+    )
+    db.session.commit()
+    return {
+        "id": invitation.id,
+        "email": invitation.email,
+        "status": invitation.status.value,
+        "role": invitation.role.value,
+        "locale": invitation.locale,
+        "expires_at": invitation.expires_at.isoformat(),
+    }, 201
+
+
+# --- the guided first run ------------------------------------------------------------------
+
+WELCOME_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "steps": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"name": {"type": "string"}, "title": {"type": "string"}},
+            },
+        },
+        "current": {"type": ["string", "null"], "description": "the step to resume at"},
+        "finished": {"type": "boolean"},
+    },
+}
+
+
+def _welcome_json(member: Member) -> dict[str, Any]:
+    state = first_run.welcome_state(member)
+    return {
+        "steps": [{"name": s.name, "title": str(s.title)} for s in state.steps],
+        "current": state.current.name if state.current else None,
+        "finished": state.finished,
+    }
+
+
+@bp.get("/me/welcome")
+@doc(
+    "The guided first run: its steps, where to resume, whether it is finished",
+    response=WELCOME_SCHEMA,
+)
+def get_welcome():
+    return _welcome_json(current_user)
+
+
+@bp.post("/me/welcome/<name>")
+@doc(
+    "Complete a step of the first run with its fields (profile: headline, trade, city, "
+    "postcode; skills: skills as comma-separated names; channels: channel_ids, a list), or "
+    'skip it with {"skip": true}; the member moves to the next step',
+    request_schema={"type": "object", "properties": {"skip": {"type": "boolean"}}},
+    response=WELCOME_SCHEMA,
+    errors=(404, 422),
+)
+def complete_welcome_step(name: str):
+    body = json_body()
+    skip = body.get("skip", False)
+    if not isinstance(skip, bool):
+        raise Invalid(fields={"skip": "true | false"})
+    first_run.complete_step(current_user, name, None if skip else body)
+    db.session.commit()
+    return _welcome_json(current_user)
+
+
+@bp.post("/me/welcome/finish")
+@doc("Leave the first run (it is not offered again)", response=WELCOME_SCHEMA)
+def finish_welcome():
+    first_run.finish_welcome(current_user)
+    db.session.commit()
+    return _welcome_json(current_user)
+
+
+# --- the staff home's follow-up lists -------------------------------------------------------
+
+STAFF_LIST_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string"},
+        "title": {"type": "string"},
+        "description": {"type": "string"},
+        "columns": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "key": {"type": "string"},
+                    "label": {"type": "string"},
+                    "kind": {"type": "string", "enum": ["text", "date", "count", "days", "names"]},
+                },
+            },
+        },
+    },
+}
+
+
+def _staff_list_json(found: staff_lists.StaffList) -> dict[str, Any]:
+    return {
+        "name": found.name,
+        "title": str(found.title),
+        "description": str(found.description),
+        "columns": [{"key": c.key, "label": str(c.label), "kind": c.kind} for c in found.columns],
+    }
+
+
+@bp.get("/staff/lists")
+@doc(
+    "The support team's follow-up lists (associate-deadlines, cape-ending, unread-notices…); "
+    "staff only",
+    response={
+        "type": "object",
+        "properties": {"items": {"type": "array", "items": STAFF_LIST_SCHEMA}},
+    },
+    errors=(403,),
+)
+def get_staff_lists():
+    return {
+        "items": [_staff_list_json(found) for found, _ in staff_lists.staff_lists(current_user)]
+    }
+
+
+@bp.get("/staff/lists/<name>")
+@doc(
+    "One follow-up list with all its rows (dates ISO 8601; `days_left` negative when "
+    "overdue); staff only. The same as CSV: /staff/lists/{name}.csv",
+    response={
+        **STAFF_LIST_SCHEMA,
+        "properties": {
+            **STAFF_LIST_SCHEMA["properties"],
+            "items": {"type": "array", "items": {"type": "object"}},
+        },
+    },
+    errors=(403, 404),
+)
+def get_staff_list(name: str):
+    found, rows = staff_lists.staff_list(current_user, name)
+    return {**_staff_list_json(found), "items": [staff_lists.public_row(r) for r in rows]}

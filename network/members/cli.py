@@ -48,7 +48,13 @@ def _inviter(email: str | None) -> Member:
 @click.option("--status", type=STATUS_CHOICE, required=True, help="Initial CAE status.")
 @click.option("--name", default="", help="Name, to greet the person.")
 @click.option("--by", "by_email", default=None, help="E-mail of the inviting staff member.")
-def invite_command(email: str, status: str, name: str, by_email: str | None) -> None:
+@click.option("--note", default="", help="A personal note, quoted in the e-mail.")
+@click.option(
+    "--locale", type=click.Choice(["fr", "en"]), default="fr", help="Language of the e-mail."
+)
+def invite_command(
+    email: str, status: str, name: str, by_email: str | None, note: str, locale: str
+) -> None:
     """Invite EMAIL; the link is mailed (or written to the outbox)."""
     base_url = current_app.config["PUBLIC_URL"] or "http://127.0.0.1:5000"
     with current_app.test_request_context(base_url=base_url):
@@ -58,6 +64,8 @@ def invite_command(email: str, status: str, name: str, by_email: str | None) -> 
                 email=email,
                 status=status,
                 display_name=name,
+                note=note,
+                locale=locale,
                 link_for=lambda token: url_for("members.join", token=token, _external=True),
             )
             db.session.commit()

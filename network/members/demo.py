@@ -10,6 +10,7 @@ from network.core.permissions import Role
 from network.core.text import fold
 from network.extensions import db
 from network.members import operations
+from network.members import welcome as first_run
 from network.members.models import ROLE_LABELS, STATUS_LABELS, Member, OpenTo, StageKind, Status
 
 FIRST_NAMES = [
@@ -151,6 +152,7 @@ def seed_members(password: str) -> None:
             joined_on=today - timedelta(days=rng.randint(900, 3000)),
         )
         member.headline = f"{headline} — équipe d'appui"
+        first_run.finish_welcome(member)  # long-standing: no first run
         team.append(member)
     names = {s[0] for s in STAFF}
     for index, status in enumerate(STATUS_MIX):
@@ -203,6 +205,8 @@ def _seed_entrepreneur(
         actor=admin,
     )
     _walk_journey(rng, admin, member, status, start, today)
+    if status != Status.CANDIDATE:  # candidates are new: their first sign-in guides them
+        first_run.finish_welcome(member)
     trade, sector, pattern = rng.choice(ACTIVITIES)
     city, postcode = rng.choice(CITIES)
     operations.update_profile(

@@ -129,6 +129,9 @@ class Member(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     last_login_at: Mapped[datetime | None]
     deactivated_at: Mapped[datetime | None]
+    # The guided first run: the step to resume at, and when it was finished or skipped.
+    welcome_step: Mapped[str] = mapped_column(String(20), default="")
+    welcomed_at: Mapped[datetime | None]
 
     stages: Mapped[list["CareerStage"]] = relationship(
         back_populates="member",
@@ -184,6 +187,7 @@ class Invitation(Base):
     display_name: Mapped[str] = mapped_column(String(80), default="")
     status: Mapped[Status] = mapped_column(db_enum(Status))
     role: Mapped[Role] = mapped_column(db_enum(Role), default=Role.MEMBER)
+    locale: Mapped[str | None] = mapped_column(String(5))  # the invitee's language
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))

@@ -268,14 +268,20 @@ def invite_member(
     status: Any,
     role: Any = Role.MEMBER,
     display_name: Any = "",
+    note: Any = "",
+    locale: Any = None,
     link_for,
 ) -> Invitation:
     """Staff invite a person; a pending invitation to the same address is replaced.
 
-    Mails the single-use link built by `link_for(token)` after commit.
+    Mails the single-use link built by `link_for(token)` after commit, in the invitee's
+    `locale` (the cooperative's French by default; the new account keeps it), with the
+    inviter's personal `note` if any (mailed, not stored).
     """
     require_staff(actor)
     email = normalize_email(email)
+    note = _invitation_note(note)
+    locale = _clean_locale("locale", locale) or "fr"
     status = parse_enum(Status, status, "status")
     role = parse_enum(Role, role or Role.MEMBER, "role")
     if status == Status.ALUMNUS:
@@ -305,13 +311,14 @@ def invite_member(
         display_name=name,
         status=status,
         role=role,
+        locale=locale,
         token_hash=hash_token(raw),
         invited_by_id=actor.id,
         expires_at=now + timedelta(hours=hours),
     )
     db.session.add(invitation)
     db.session.flush()
-    with force_locale("fr"):
+    with force_locale(locale):
         subject = str(
             _l("You are invited to join %(name)s on Terreau", name=current_settings().name)
         )
@@ -319,6 +326,7 @@ def invite_member(
             "mail/invitation.txt",
             invitation=invitation,
             inviter=actor,
+            note=note,
             link=link_for(raw),
             hours=hours,
             cooperative=current_settings().name,
@@ -333,6 +341,17 @@ def invite_member(
         role=role.value,
     )
     return invitation
+
+
+MAX_NOTE = 1000
+
+
+def _invitation_note(raw: Any) -> str:
+    if raw is None:
+        return ""
+    if not isinstance(raw, str) or len(raw) > MAX_NOTE:
+        raise Invalid(fields={"note": _l("At most %(n)s characters.", n=MAX_NOTE)})
+    return "\n".join(line.rstrip() for line in raw.strip().splitlines())
 
 
 def pending_invitation(raw_token: str) -> Invitation:
@@ -364,6 +383,7 @@ def accept_invitation(
         password=password,
         actor=invitation.invited_by,
     )
+    member.locale = invitation.locale
     invitation.accepted_at = utcnow()
     invitation.member_id = member.id
     return member

@@ -1,9 +1,11 @@
 """Pages of the support team: invitations, statuses, roles and accounts."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from network.cooperative import cooperative_today
+from network.core import staff_lists
 from network.core.errors import Conflict, Invalid
 from network.core.forms import invalid_form
 from network.core.permissions import Role, can_manage_account, require_staff
@@ -38,6 +40,23 @@ def _overview_context() -> dict:
     }
 
 
+@bp.get("")
+def home():
+    """The support team's follow-up lists (deadlines, contracts ending, unread notices)."""
+    return render_template("staff/home.html", lists=staff_lists.staff_lists(current_user))
+
+
+@bp.get("/lists/<name>.csv")
+def list_csv(name: str):
+    found, rows = staff_lists.staff_list(current_user, name)
+    filename = f"{found.name}-{cooperative_today().isoformat()}.csv"
+    return Response(
+        staff_lists.to_csv(found, rows),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
 @bp.get("/members")
 def overview():
     return render_template("staff/members.html", values={}, **_overview_context())
@@ -53,6 +72,8 @@ def invite():
             status=form.get("status"),
             role=form.get("role") or Role.MEMBER,
             display_name=form.get("display_name"),
+            note=form.get("note"),
+            locale=form.get("locale"),
             link_for=_invite_link,
         )
     except (Invalid, Conflict) as error:

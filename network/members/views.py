@@ -22,6 +22,7 @@ from network.core.registries import MEMBER_FILTERS
 from network.core.text import fold
 from network.extensions import db, limiter
 from network.members import operations, queries
+from network.members import welcome as first_run
 from network.members.auth import reset_limit, sign_in
 from network.members.models import PROFILE_GROUPS, OpenTo, Status, Visibility
 
@@ -53,6 +54,64 @@ def home():
     return render_template("members/home.html", journey=queries.journey_summary(current_user))
 
 
+@bp.get("/welcome")
+@login_required
+def welcome():
+    """Resume the guided first run where the member left it (its first step once done)."""
+    state = first_run.welcome_state(current_user)
+    step = state.current or state.steps[0]
+    return redirect(url_for("members.welcome_step", name=step.name))
+
+
+def _render_step(step, values=None, errors=None, status=200):
+    state = first_run.welcome_state(current_user)
+    index = state.steps.index(step)
+    return (
+        render_template(
+            "members/welcome.html",
+            state=state,
+            step=step,
+            index=index,
+            member=current_user,
+            values=values or {},
+            errors=errors or {},
+            **step.load(current_user),
+        ),
+        status,
+    )
+
+
+@bp.route("/welcome/<name>", methods=["GET", "POST"])
+@login_required
+def welcome_step(name: str):
+    step = first_run.get_step(name)
+    if request.method == "GET":
+        return _render_step(step, values=_member_values(current_user))
+    skipped = request.form.get("action") == "skip"
+    try:
+        following = first_run.complete_step(current_user, name, None if skipped else request.form)
+    except Invalid as error:
+        db.session.rollback()
+        return _render_step(step, request.form, error.fields, 422)
+    db.session.commit()
+    if following is None:
+        flash(_("You are all set. Welcome to the cooperative!"), "success")
+        return redirect(url_for("members.home"))
+    return redirect(url_for("members.welcome_step", name=following.name))
+
+
+@bp.post("/welcome/finish")
+@login_required
+def finish_welcome():
+    first_run.finish_welcome(current_user)
+    db.session.commit()
+    return redirect(url_for("members.home"))
+
+
+def _member_values(member) -> dict:
+    return {field: getattr(member, field) for field in first_run.PROFILE_FIELDS}
+
+
 @bp.get("/ping")
 @login_required
 def ping():
@@ -74,6 +133,8 @@ def login():
         return page, error.status
     db.session.commit()
     login_user(member, remember=bool(request.form.get("remember")))
+    if member.welcomed_at is None and not request.args.get("next"):
+        return redirect(url_for("members.welcome"))
     return redirect(_safe_next(request.args.get("next")))
 
 
@@ -157,7 +218,7 @@ def join(token: str):
     db.session.commit()
     login_user(member)
     flash(_("Welcome, %(name)s!", name=member.display_name), "success")
-    return redirect(url_for("members.edit_profile"))
+    return redirect(url_for("members.welcome"))
 
 
 @bp.get("/members")

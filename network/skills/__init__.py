@@ -13,7 +13,7 @@ register_setting(
 
 def init_app(app: Flask) -> None:
     """The skills pages and API, and what skills add to the feed, search and directory."""
-    from network.skills import api, feedable, queries, searchable  # noqa: F401  (contributions)
+    from network.skills import api, feedable, queries, searchable, welcome  # noqa: F401
     from network.skills.views import bp
 
     app.register_blueprint(bp)

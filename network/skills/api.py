@@ -138,14 +138,25 @@ def put_my_skills():
                         "reasons": {"type": "array", "items": {"type": "string"}},
                     },
                 },
-            }
+            },
+            "place": {
+                "description": "the place read in `text` (« près de Saint-Étienne », a "
+                "postcode), used as the proximity filter instead of a keyword; null when "
+                "the text names none or `postcode` is given",
+                "type": ["object", "null"],
+                "properties": {
+                    "name": {"type": "string"},
+                    "postcode": {"type": "string"},
+                    "text_without_place": {"type": "string"},
+                },
+            },
         },
     },
     errors=(422,),
 )
 def find_collaborators():
     body = json_body()
-    results = collaborators.find_collaborators(
+    found = collaborators.search(
         current_user,
         skills=body.get("skills", []),
         text=body.get("text", ""),
@@ -159,6 +170,12 @@ def find_collaborators():
                 "score": r.match.score,
                 "reasons": r.reasons,
             }
-            for r in results
-        ]
+            for r in found.results
+        ],
+        "place": found.place
+        and {
+            "name": found.place.name,
+            "postcode": found.place.postcode,
+            "text_without_place": found.place.rest,
+        },
     }

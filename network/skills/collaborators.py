@@ -14,7 +14,7 @@ from network.core.permissions import is_staff
 from network.core.text import fold
 from network.extensions import db
 from network.members.models import OPEN_TO_LABELS, Member, OpenTo, Status, Visibility
-from network.skills import ranking
+from network.skills import geo, ranking
 from network.skills.models import LEVEL_WEIGHTS, Level, MemberSkill, Skill, SkillAlias
 from network.skills.operations import find_skill, get_skill
 from network.skills.queries import LIVE
@@ -51,11 +51,34 @@ class Result:
     reasons: list[str]
 
 
+@dataclass(frozen=True)
+class Place:
+    """A place named in a need's free text, and the text without it."""
+
+    name: str
+    postcode: str
+    rest: str  # the text without the place and the words announcing it ("près de")
+
+
+@dataclass
+class Found:
+    results: list[Result]
+    place: Place | None  # the place read in the text, when it is the proximity filter
+
+
 def find_collaborators(
     viewer: Member, *, skills: Any = (), text: Any = "", postcode: Any = "", limit: Any = 20
 ) -> list[Result]:
     """Ranked members for a need: skills (ids or names) and/or free text, near a postcode."""
-    need = parse_need(viewer, skills, text, postcode)
+    return search(viewer, skills=skills, text=text, postcode=postcode, limit=limit).results
+
+
+def search(
+    viewer: Member, *, skills: Any = (), text: Any = "", postcode: Any = "", limit: Any = 20
+) -> Found:
+    """`find_collaborators`, and the place named in the text ("près de Saint-Étienne", a
+    postcode): it is not a keyword but the proximity filter, unless `postcode` is given."""
+    need, place = _parse(viewer, skills, text, postcode)
     if type(limit) is not int or not 1 <= limit <= 50:
         raise Invalid(fields={"limit": _l("Must be a number between 1 and %(max)s.", max=50)})
     candidates = candidates_for(viewer, need, limit)
@@ -68,18 +91,30 @@ def find_collaborators(
     }
     names = _skill_names([s for m in matches for ids in m.by_level.values() for s in ids])
     cities = {c.member_id: c.city for c in candidates}
-    return [
+    results = [
         Result(members[m.member_id], m, explain(m, names, cities[m.member_id])) for m in matches
     ]
+    return Found(results, place)
 
 
 def parse_need(viewer: Member, skills: Any, text: Any, postcode: Any) -> ranking.Need:
+    return _parse(viewer, skills, text, postcode)[0]
+
+
+def _parse(
+    viewer: Member, skills: Any, text: Any, postcode: Any
+) -> tuple[ranking.Need, Place | None]:
     if not isinstance(skills, list | tuple) or len(skills) > 10:
         raise Invalid(fields={"skills": _l("Give a list of at most 10 skills.")})
     if not isinstance(text, str) or len(text) > MAX_TEXT:
         raise Invalid(fields={"text": _l("At most %(n)s characters.", n=MAX_TEXT)})
     if not isinstance(postcode, str) or len(postcode) > 10:
         raise Invalid(fields={"postcode": _l("Enter a postcode such as 69003.")})
+    place = place_in(text)
+    if place is not None:
+        text = place.rest
+        if postcode.strip():
+            place = None  # the postcode given wins; the place is no keyword either way
     skill_ids = [_skill_id(item) for item in skills]
     skill_ids += skills_in_text(text)
     terms = tuple(dict.fromkeys(words(text)))[:8]
@@ -91,9 +126,60 @@ def parse_need(viewer: Member, skills: Any, text: Any, postcode: Any) -> ranking
     asker = frozenset(
         db.session.scalars(select(MemberSkill.skill_id).where(MemberSkill.member_id == viewer.id))
     )
-    return ranking.Need(
-        tuple(dict.fromkeys(skill_ids)), terms, postcode.strip() or viewer.postcode, asker
-    )
+    near = postcode.strip() or (place.postcode if place else "") or viewer.postcode
+    return ranking.Need(tuple(dict.fromkeys(skill_ids)), terms, near, asker), place
+
+
+def place_in(text: str) -> Place | None:
+    """The first place named in `text`: a town (accents and hyphens do not matter; the
+    cooperative's towns and the members' own) or a postcode, with the words announcing it
+    ("près de", "à", "autour de", "near"…) removed from the rest of the text."""
+    tokens = [(m.start(), m.end(), fold(m.group())) for m in re.finditer(r"\w+", text)]
+    if not tokens:
+        return None
+    spans = [(i, n) for i in range(len(tokens)) for n in (4, 3, 2, 1) if i + n <= len(tokens)]
+    known = _member_towns({fold(text[tokens[i][0] : tokens[i + n - 1][1]]) for i, n in spans})
+    for i, n in spans:
+        said = tuple(token[2] for token in tokens[i : i + n])
+        marker = _marker_before(tokens, i)
+        found = _town(said, fold(text[tokens[i][0] : tokens[i + n - 1][1]]), known, marker)
+        if found is None:
+            continue
+        start = tokens[i - len(marker)][0] if marker else tokens[i][0]
+        rest = f"{text[:start]} {text[tokens[i + n - 1][1] :]}"
+        rest = re.sub(r"\s+([,.)])", r"\1", " ".join(rest.split())).strip(" ,;")
+        return Place(found[0], found[1], rest)
+    return None
+
+
+def _town(
+    said: tuple[str, ...], key: str, known: dict[str, tuple[str, str]], marker: tuple
+) -> tuple[str, str] | None:
+    if len(said) == 1 and len(said[0]) == 5 and geo.departement(said[0]):
+        return said[0], said[0]
+    name = " ".join(said)
+    if name in geo.AMBIGUOUS and not marker:
+        return None
+    return geo.CITIES.get(name) or known.get(key)
+
+
+def _marker_before(tokens: list[tuple[int, int, str]], i: int) -> tuple[str, ...]:
+    before = tuple(token[2] for token in tokens[:i])
+    return next((m for m in geo.PLACE_MARKERS if before[-len(m) :] == m), ())
+
+
+def _member_towns(keys: set[str]) -> dict[str, tuple[str, str]]:
+    """Towns members show on their profile, by folded name: (name, a postcode there)."""
+    rows = db.session.execute(
+        select(Member.city_key, Member.city, func.min(Member.postcode))
+        .where(
+            Member.city_key.in_(sorted(keys)[:500]),
+            Member.postcode != "",
+            Member.vis_location == Visibility.MEMBERS,
+        )
+        .group_by(Member.city_key, Member.city)
+    ).all()
+    return {key: (city, code) for key, city, code in rows}
 
 
 def _skill_id(item: Any) -> int:
@@ -179,9 +265,9 @@ def candidates_for(
         sources.append(_read(_holders(viewer, need, staff), cap))
     rows = {row.id: row for source in sources for row in source.rows}
     candidates = _candidates(need, list(rows.values()), staff)
-    words_only_max = ranking.WORDS_ONLY_MAX - (0 if need.postcode else ranking.PROXIMITY)
+    saidonly_max = ranking.WORDS_ONLY_MAX - (0 if need.postcode else ranking.PROXIMITY)
     if need.terms and (
-        not need.skill_ids or _limit_match(need, candidates, limit)[0] <= words_only_max
+        not need.skill_ids or _limit_match(need, candidates, limit)[0] <= saidonly_max
     ):
         sources.append(_read(_word_matches(viewer, need, staff), cap))
         rows.update((row.id, row) for row in sources[-1].rows)

@@ -143,7 +143,7 @@ def find():
         )
     names = [n.strip() for n in (values.get("skills") or "").split(",") if n.strip()]
     try:
-        results = collaborators.find_collaborators(
+        found = collaborators.search(
             current_user,
             skills=names,
             text=values.get("text", ""),
@@ -161,11 +161,21 @@ def find():
         )
     return render_template(
         "skills/collaborators.html",
-        results=results,
+        results=found.results,
+        place=found.place,
+        without_place=_without_place(values, found.place),
         values=values,
         choices=queries.skill_choices(),
         locale=_locale(),
     )
+
+
+def _without_place(values, place) -> str | None:
+    """The same search without the place read in its text (the "remove" link)."""
+    if place is None:
+        return None
+    query = {"text": place.rest, "skills": values.get("skills", "")}
+    return url_for("skills.find", **{k: v for k, v in query.items() if v})
 
 
 # --- staff curation ---------------------------------------------------------------------------

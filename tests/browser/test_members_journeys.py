@@ -102,8 +102,8 @@ def test_staff_invites_a_person_who_joins_and_appears_in_directory(
     newcomer.locator("input[name=password_confirm]").fill("un mot de passe solide")
     newcomer.locator("main form button[type=submit]").click()
 
-    expect(newcomer).to_have_url(f"{live_server}/me/profile")
-    expect(newcomer.locator("form.profile-form")).to_be_visible()
+    expect(newcomer).to_have_url(f"{live_server}/welcome/profile")  # the guided first run
+    expect(newcomer.locator(".welcome-progress")).to_be_visible()
     expect(newcomer.locator(".flash-success")).to_contain_text("Léa Martin")
     expect(newcomer.locator("header .account-link")).to_contain_text("Léa Martin")
 

@@ -31,7 +31,7 @@ def test_staff_invite_then_the_person_joins_with_the_link(app, client, login, ma
     page = newcomer.get(path, headers=EN).get_data(as_text=True)
     assert "Porteur de projet (CAPE)" in page
     joined = form_post(newcomer, path, JOIN, page=path)
-    assert joined.status_code == 302 and joined.headers["Location"].endswith("/me/profile")
+    assert joined.status_code == 302 and joined.headers["Location"].endswith("/welcome")
     me = newcomer.get("/api/v1/me").get_json()
     assert me["display_name"] == "Inès Benali"
     assert me["status"] == "support_contract" and me["role"] == "member"
