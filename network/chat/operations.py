@@ -380,6 +380,7 @@ def post_message(
         return previous, False
     if root:
         root.reply_count = (root.reply_count or 0) + 1
+    previous_id = channel.last_message_id
     channel.last_message_id = message.id
     channel.last_message_at = message.created_at
     membership.last_read_id = message.id  # type: ignore[union-attr]
@@ -392,6 +393,7 @@ def post_message(
         mentioned=sorted(mentioned - {actor.id}),
         everyone=everyone,
         actor=actor,
+        previous_id=previous_id,
     )
     return message, True
 

@@ -75,6 +75,33 @@ def unread_counts(
     return {cid: (count, mentioned, last) for cid, count, mentioned, last in rows}
 
 
+def unread_conversations(member_id: int) -> int:
+    """How many of the member's direct and group conversations have unread messages (the
+    header's badge), in one statement."""
+    unread = (
+        select(Message.id)
+        .where(
+            Message.channel_id == ChannelMember.channel_id,
+            Message.id > ChannelMember.last_read_id,
+            Message.author_id != member_id,
+            Message.deleted_at.is_(None),
+        )
+        .correlate(ChannelMember)
+        .exists()
+    )
+    query = (
+        select(func.count())
+        .select_from(ChannelMember)
+        .join(Channel, Channel.id == ChannelMember.channel_id)
+        .where(
+            ChannelMember.member_id == member_id,
+            Channel.kind == ChannelKind.DIRECT,
+            unread,
+        )
+    )
+    return db.session.scalar(query) or 0
+
+
 def direct_titles(channel_ids: list[int], viewer_id: int) -> dict[int, str]:
     """A direct conversation is named after the other people in it."""
     if not channel_ids:

@@ -98,14 +98,20 @@ def delivery_for(member_id: int, kind: str) -> Delivery:
 
 
 def notify(
-    member_id: int, kind: str, text: Any, url: str = "", actor_id: int | None = None
+    member_id: int,
+    kind: str,
+    text: Any,
+    url: str = "",
+    actor_id: int | None = None,
+    mail: bool = True,
 ) -> Notification | None:
-    """Tell a member something; nothing for the actor themselves or an inactive member."""
+    """Tell a member something; nothing for the actor themselves or an inactive member.
+    With `mail=False` (the member is connected and sees it live) no e-mail is sent."""
     member = db.session.get(Member, member_id)
     if member is None or not member.is_active or member_id == actor_id:
         return None
     msgid, params = _text_parts(text)
-    delivery = delivery_for(member_id, kind)
+    delivery = delivery_for(member_id, kind) if mail else Delivery.NEVER
     notification = Notification(
         member_id=member_id,
         kind=kind,
@@ -117,7 +123,7 @@ def notify(
     )
     db.session.add(notification)
     db.session.flush()
-    after_commit(db.session, _deliver_live, notification.id, member_id)
+    after_commit(db.session, _deliver_live, notification.id, member_id, kind)
     if delivery == Delivery.IMMEDIATELY:
         _mail_now(member, notification)
     return notification
@@ -208,10 +214,11 @@ def _deliver_live_many(member_ids: list[int]) -> None:
         socketio.emit("notification", {"id": None}, to=user_room(member_id))
 
 
-def _deliver_live(notification_id: int, member_id: int) -> None:
+def _deliver_live(notification_id: int, member_id: int, kind: str) -> None:
     from network.members.events import user_room
 
-    socketio.emit("notification", {"id": notification_id}, to=user_room(member_id))
+    payload = {"id": notification_id, "kind": kind}
+    socketio.emit("notification", payload, to=user_room(member_id))
 
 
 def absolute(url: str) -> str:
@@ -329,9 +336,15 @@ def set_preferences(member_id: int, values: dict[str, Any]) -> None:
 
 
 def _on_requested(
-    member_id: int, kind: str, text: Any, url: str = "", actor: Any = None, **_: Any
+    member_id: int,
+    kind: str,
+    text: Any,
+    url: str = "",
+    actor: Any = None,
+    mail: bool = True,
+    **_: Any,
 ) -> None:
-    notify(member_id, kind, text, url, getattr(actor, "id", None))
+    notify(member_id, kind, text, url, getattr(actor, "id", None), mail)
 
 
 signals.notification_requested.connect(_on_requested)
