@@ -33,6 +33,7 @@ CHANNEL_SCHEMA = {
         "topic": STRING,
         "description": STRING,
         "announcement": {"type": "boolean"},
+        "auto_join": {"type": "boolean", "description": "every new member joins it"},
         "archived": BOOLEAN,
         "member": {"type": "boolean"},
         "role": {"type": ["string", "null"]},
@@ -93,6 +94,7 @@ def channel_json(
         "topic": channel.topic,
         "description": channel.description,
         "announcement": channel.announcement,
+        "auto_join": channel.auto_join,
         "archived": channel.is_archived,
         "member": membership is not None,
         "role": membership.role.value if membership else None,
@@ -186,7 +188,8 @@ def get_channel(channel_id: int):
 
 @bp.patch("/channels/<int:channel_id>")
 @doc(
-    "Rename, describe, archive or unarchive a channel (owners and staff)",
+    "Rename, describe, archive or unarchive a channel (owners and staff); staff mark a "
+    "public channel as joined by every new member (auto_join)",
     request_schema={
         "type": "object",
         "properties": {
@@ -194,6 +197,7 @@ def get_channel(channel_id: int):
             "topic": STRING,
             "description": STRING,
             "archived": BOOLEAN,
+            "auto_join": BOOLEAN,
         },
     },
     response=CHANNEL_SCHEMA,

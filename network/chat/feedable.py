@@ -1,5 +1,5 @@
 """What the chat brings to the feed (a public channel was created) and to the notification
-centre (mentions, direct and group messages)."""
+centre (mentions, direct and group messages), and the channels a new member joins."""
 
 from typing import Any
 
@@ -109,3 +109,13 @@ def _direct_message(
             actor=actor,
             mail=member_id not in online,
         )
+
+
+def _member_joined(member: Any, **_: Any) -> None:
+    """A new member (account created, invitation accepted) joins the auto-join channels."""
+    from network.chat.operations import join_arrival_channels
+
+    join_arrival_channels(member)
+
+
+signals.member_joined.connect(_member_joined)

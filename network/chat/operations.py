@@ -188,6 +188,13 @@ def update_channel(actor: Member, channel: Channel, data: dict[str, Any]) -> Cha
         if not isinstance(archived, bool):
             raise Invalid(fields={"archived": _l("Must be true or false.")})
         channel.archived_at = (channel.archived_at or utcnow()) if archived else None
+    if "auto_join" in data:
+        if not isinstance(data["auto_join"], bool):
+            raise Invalid(fields={"auto_join": _l("Must be true or false.")})
+        if data["auto_join"] and channel.kind != ChannelKind.PUBLIC:
+            raise Invalid(fields={"auto_join": _l("Only public channels are joined on arrival.")})
+        require_staff(actor)
+        channel.auto_join = data["auto_join"]
     live.channel_changed(channel)
     return channel
 
@@ -213,6 +220,37 @@ def add_member(actor: Member, channel: Channel, member_id: Any) -> ChannelMember
     db.session.flush()
     live.channel_added(member.id, channel.id)
     return membership
+
+
+def join_arrival_channels(member: Member) -> list[int]:
+    """The new member joins every open auto-join channel (the general and announcement
+    channels); return their ids."""
+    last = dict(
+        db.session.execute(
+            select(Channel.id, Channel.last_message_id).where(
+                Channel.auto_join.is_(True),
+                Channel.kind == ChannelKind.PUBLIC,
+                Channel.archived_at.is_(None),
+            )
+        ).all()
+    )
+    ids = sorted(last)
+    mine = set(
+        db.session.scalars(
+            select(ChannelMember.channel_id).where(
+                ChannelMember.member_id == member.id, ChannelMember.channel_id.in_(ids)
+            )
+        )
+    )
+    for channel_id in ids:
+        if channel_id not in mine:
+            db.session.add(
+                ChannelMember(
+                    channel_id=channel_id, member_id=member.id, last_read_id=last[channel_id]
+                )
+            )
+    db.session.flush()
+    return ids
 
 
 def remove_member(actor: Member, channel: Channel, member_id: Any) -> None:

@@ -304,6 +304,8 @@ def settings(channel_id: int):
     }
     if "archived" in request.form:
         data["archived"] = request.form["archived"] == "1"
+    if "auto_join" in request.form:
+        data["auto_join"] = request.form["auto_join"] == "1"
     try:
         operations.update_channel(current_user, found, data)
     except (Invalid, DomainError) as error:
