@@ -53,11 +53,16 @@ def message_payload(message: Any, reactions: list[dict] | None = None) -> dict[s
     }
 
 
-def message_posted(message: Any, mentioned: list[int], everyone: bool) -> None:
+def message_posted(
+    message: Any, mentioned: list[int], everyone: bool, reply_count: int | None = None
+) -> None:
     """The `message` event, to every listener: what a client shows of a new message (it has
     no edit, reply or reaction yet; the sender's acknowledgement and the API give the
-    whole), with `mentions` and `everyone` only when there are some."""
+    whole), with `mentions` and `everyone` only when there are some, and for a reply in a
+    thread its root's new `root_reply_count`."""
     payload = _shown(message)
+    if reply_count is not None:
+        payload["root_reply_count"] = reply_count
     if mentioned:
         payload["mentions"] = mentioned
     if everyone:
@@ -102,6 +107,21 @@ def read_moved(member_id: int, channel_id: int) -> None:
 
 def channel_added(member_id: int, channel_id: int) -> None:
     _emit_later("channel_added", {"channel_id": channel_id}, user_room(member_id))
+
+
+def member_joined(channel_id: int, member: Any) -> None:
+    """The channel's listeners add the member to its list."""
+    payload = {
+        "channel_id": channel_id,
+        "member": {"id": member.id, "name": member.display_name},
+        "joined": True,
+    }
+    _emit_later("members_changed", payload, channel_room(channel_id))
+
+
+def member_left(channel_id: int, member_id: int) -> None:
+    payload = {"channel_id": channel_id, "member": {"id": member_id}, "joined": False}
+    _emit_later("members_changed", payload, channel_room(channel_id))
 
 
 def channel_changed(channel: Any) -> None:

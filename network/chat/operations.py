@@ -219,6 +219,7 @@ def add_member(actor: Member, channel: Channel, member_id: Any) -> ChannelMember
     db.session.add(membership)
     db.session.flush()
     live.channel_added(member.id, channel.id)
+    live.member_joined(channel.id, member)
     return membership
 
 
@@ -249,6 +250,7 @@ def join_arrival_channels(member: Member) -> list[int]:
                     channel_id=channel_id, member_id=member.id, last_read_id=last[channel_id]
                 )
             )
+            live.member_joined(channel_id, member)
     db.session.flush()
     return ids
 
@@ -265,6 +267,7 @@ def remove_member(actor: Member, channel: Channel, member_id: Any) -> None:
     db.session.delete(membership)
     db.session.flush()
     live.channel_removed(member_id, channel.id)
+    live.member_left(channel.id, member_id)
 
 
 def set_role(actor: Member, channel: Channel, member_id: Any, role: Any) -> ChannelMember:
@@ -424,7 +427,7 @@ def post_message(
     membership.last_read_id = message.id  # type: ignore[union-attr]
     _record_mentions(channel, message, mentioned, everyone, actor)
     index_later("message", message.id, new=True, obj=message)
-    live.message_posted(message, sorted(mentioned), everyone)
+    live.message_posted(message, sorted(mentioned), everyone, root.reply_count if root else None)
     signals.message_posted.send(
         message,
         channel=channel,

@@ -119,6 +119,7 @@ def _shared(channel: Channel) -> dict[str, Any]:
         ),
         "members_url": url_before_id("members.profile", "member_id"),
         "threads_url": url_before_id("chat.thread", "message_id", channel_id=channel.id),
+        "messages_url": url_before_id("chat.permalink", "message_id"),
         **_labels(str(get_locale())),
     }
 
