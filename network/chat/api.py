@@ -186,6 +186,24 @@ def get_channel(channel_id: int):
     return channel_json(channel, membership) | {"members": members}
 
 
+@bp.get("/channels/<int:channel_id>/mentions")
+@doc(
+    "Members of the channel to mention: those whose name or one of its words starts with q "
+    "(at most 8, by name; the composer's @ suggestions)",
+    params=[query_param("q", "the start of a name, with or without the @", STRING)],
+    response=items_of(obj(id=INTEGER, name=STRING, mention=STRING)),
+    errors=(404, 422),
+)
+def mention_choices(channel_id: int):
+    channel, _membership = operations.readable_channel(current_user, channel_id)
+    found = queries.mention_choices(channel, request.args.get("q", ""))
+    return {
+        "items": [
+            {"id": m.id, "name": m.display_name, "mention": f"@{m.display_name}"} for m in found
+        ]
+    }
+
+
 @bp.patch("/channels/<int:channel_id>")
 @doc(
     "Rename, describe, archive or unarchive a channel (owners and staff); staff mark a "

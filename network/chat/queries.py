@@ -18,6 +18,7 @@ from network.chat.models import (
 )
 from network.core.errors import Invalid
 from network.core.pagination import parse_limit
+from network.core.text import fold
 from network.extensions import db
 from network.members.models import Member
 
@@ -172,6 +173,30 @@ def channel_members(
         .limit(limit)
     )
     return [(member, membership) for member, membership in db.session.execute(query)]
+
+
+MENTION_CHOICES = 8
+
+
+def mention_choices(channel: Channel, start: Any) -> list[Member]:
+    """The channel's active members whose name (or one of its words) starts with `start`,
+    by name: the composer's @mention suggestions."""
+    if not isinstance(start, str) or len(start) > 80:
+        raise Invalid(fields={"q": _l("Give the start of a name (at most 80 characters).")})
+    key = fold(start.strip().lstrip("@"))
+    query = (
+        select(Member)
+        .join(ChannelMember, ChannelMember.member_id == Member.id)
+        .where(ChannelMember.channel_id == channel.id, Member.is_active.is_(True))
+        .order_by(Member.name_key, Member.id)
+        .limit(MENTION_CHOICES)
+    )
+    if key:
+        query = query.where(
+            Member.name_key.startswith(key, autoescape=True)
+            | Member.name_key.contains(" " + key, autoescape=True)
+        )
+    return list(db.session.scalars(query))
 
 
 def member_ids(channel: Channel) -> list[int]:

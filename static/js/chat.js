@@ -297,8 +297,102 @@
     entry.state.appendChild(retry);
   }
 
+  // --- @mention suggestions: a listbox under the composer, fed by the channel's members ---
+  function mentionSuggestions(input) {
+    const list = el("ul", "plain chat-mention-list");
+    list.id = "chat-mention-list";
+    list.setAttribute("role", "listbox");
+    list.setAttribute("aria-label", text.textMentions);
+    list.hidden = true;
+    input.after(list);
+    input.setAttribute("aria-autocomplete", "list");
+    input.setAttribute("aria-controls", list.id);
+    input.setAttribute("aria-expanded", "false");
+    let choices = [];
+    let active = -1;
+    let timer = null;
+    let asked = 0;
+
+    function typedName() {
+      const before = input.value.slice(0, input.selectionStart);
+      const match = /(^|[^\w@/])@([\p{L}'’-]*)$/u.exec(before);
+      return match ? match[2] : null;
+    }
+    function close() {
+      list.hidden = true;
+      list.replaceChildren();
+      choices = [];
+      active = -1;
+      input.setAttribute("aria-expanded", "false");
+      input.removeAttribute("aria-activedescendant");
+    }
+    function highlight(index) {
+      active = index;
+      Array.from(list.children).forEach((option, i) => option.setAttribute("aria-selected", i === index ? "true" : "false"));
+      if (index >= 0) input.setAttribute("aria-activedescendant", list.children[index].id);
+    }
+    function choose(index) {
+      const choice = choices[index];
+      const typed = typedName();
+      if (!choice || typed === null) return close();
+      const caret = input.selectionStart;
+      const start = caret - typed.length - 1;
+      input.value = input.value.slice(0, start) + choice.mention + " " + input.value.slice(caret);
+      const after = start + choice.mention.length + 1;
+      input.setSelectionRange(after, after);
+      close();
+      input.focus();
+    }
+    function show(items) {
+      choices = items;
+      list.replaceChildren();
+      items.forEach((item, i) => {
+        const option = el("li", "chat-mention-option", item.name);
+        option.id = "chat-mention-" + item.id;
+        option.setAttribute("role", "option");
+        option.addEventListener("mousedown", (event) => {
+          event.preventDefault(); // keep the focus in the composer
+          choose(i);
+        });
+        list.appendChild(option);
+      });
+      list.hidden = !items.length;
+      input.setAttribute("aria-expanded", items.length ? "true" : "false");
+      highlight(items.length ? 0 : -1);
+    }
+    input.addEventListener("input", () => {
+      const typed = typedName();
+      clearTimeout(timer);
+      if (typed === null) return close();
+      const ask = ++asked;
+      timer = setTimeout(async () => {
+        const response = await fetch(`/api/v1/channels/${channelId}/mentions?q=${encodeURIComponent(typed)}`, { credentials: "same-origin" });
+        if (!response.ok || ask !== asked) return;
+        show((await response.json()).items);
+      }, 150);
+    });
+    input.addEventListener("blur", () => setTimeout(close, 100));
+    // Returns true when the key was for the list (the composer then ignores it).
+    return function onKey(event) {
+      if (list.hidden || !choices.length) return false;
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        const step = event.key === "ArrowDown" ? 1 : -1;
+        highlight((active + step + choices.length) % choices.length);
+      } else if (event.key === "Enter" || event.key === "Tab") {
+        choose(active);
+      } else if (event.key === "Escape") {
+        close();
+      } else {
+        return false;
+      }
+      event.preventDefault();
+      return true;
+    };
+  }
+
   if (composer && history) {
     const input = composer.querySelector("textarea");
+    const mentionKey = channelId ? mentionSuggestions(input) : () => false;
     composer.addEventListener("submit", (event) => {
       event.preventDefault();
       const body = input.value.trim();
@@ -317,6 +411,7 @@
       sendPending(clientId);
     });
     input.addEventListener("keydown", (event) => {
+      if (mentionKey(event)) return;
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
         composer.requestSubmit();

@@ -101,3 +101,27 @@ def test_the_page_carries_the_actions_of_live_messages(client, listening, login)
     assert f'id="m{mine["id"]}"' in page
     assert 'data-body="**Mon** message"' in page  # what the inline editor starts from
     assert 'data-text-replies-other="{n} réponses"' in page
+
+
+def test_mention_choices_are_the_channels_members_by_name(client, listening, member_api):
+    channel_id, alice, bob_headers, _tabs, _a = listening
+    _outsider, _h = member_api(display_name="Bobette Hors")
+    url = f"/api/v1/channels/{channel_id}/mentions"
+    found = client.get(url, query_string={"q": "@bo"}, headers=alice).get_json()["items"]
+    assert [(m["name"], m["mention"]) for m in found] == [("Bob Durand", "@Bob Durand")]
+    by_last_name = client.get(url, query_string={"q": "dur"}, headers=alice).get_json()
+    assert [m["name"] for m in by_last_name["items"]] == ["Bob Durand"]
+    everyone = client.get(url, headers=alice).get_json()["items"]
+    assert [m["name"] for m in everyone] == ["Alice Martin", "Bob Durand"]
+    assert client.get(url, query_string={"q": "%"}, headers=alice).get_json()["items"] == []
+    too_long = client.get(url, query_string={"q": "x" * 81}, headers=alice)
+    assert too_long.status_code == 422
+    assert too_long.headers["Content-Type"].startswith("application/problem+json")
+
+
+def test_mention_choices_of_a_channel_one_may_not_see_answer_404(client, member_api, make_channel):
+    _alice, alice = member_api()
+    private = make_channel(alice, "Secret", kind="private")
+    _eve, eve = member_api()
+    answer = client.get(f"/api/v1/channels/{private['id']}/mentions?q=a", headers=eve)
+    assert answer.status_code == 404
