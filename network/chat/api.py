@@ -3,6 +3,7 @@
 from typing import Any
 
 from flask import request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from network.api.core import (
@@ -20,7 +21,10 @@ from network.api.core import (
 from network.chat import live, operations, queries
 from network.chat.models import Channel, ChannelMember
 from network.chat.permissions import may_manage, may_post
+from network.chat.views import uploads
+from network.core.errors import NotFound
 from network.core.ids import parse_id
+from network.core.images import send_image
 from network.extensions import db
 
 CHANNEL_SCHEMA = {
@@ -59,6 +63,7 @@ MESSAGE_SCHEMA = {
         "deleted": {"type": "boolean"},
         "client_id": STRING,
         "thread_id": {"type": ["integer", "null"]},
+        "images": {"type": "array", "items": STRING, "description": "the images' addresses"},
         "reply_count": INTEGER,
         "reactions": {
             "type": "array",
@@ -348,7 +353,8 @@ def list_messages(channel_id: int):
 
 @bp.post("/channels/<int:channel_id>/messages")
 @doc(
-    "Post a message (delivered live); sending again with the same client_id returns it",
+    "Post a message (delivered live); sending again with the same client_id returns it. "
+    "JSON, or multipart with up to 4 `images` (PNG, JPEG, WebP; the text may then be empty)",
     status=201,
     request_schema={
         "type": "object",
@@ -363,13 +369,38 @@ def list_messages(channel_id: int):
     errors=(403, 404, 409, 422, 429),
 )
 def post_message(channel_id: int):
-    body = json_body()
+    files: list[bytes] = []
+    if request.mimetype == "multipart/form-data":
+        body: dict[str, Any] = dict(request.form)
+        if body.get("thread_id"):
+            body["thread_id"] = parse_id(body["thread_id"]) or body["thread_id"]
+        files = uploads()
+    else:
+        body = json_body()
     channel, _membership = operations.readable_channel(current_user, channel_id)
     message, created = operations.post_message(
-        current_user, channel, body.get("body"), body.get("client_id"), body.get("thread_id")
+        current_user,
+        channel,
+        body.get("body"),
+        body.get("client_id"),
+        body.get("thread_id"),
+        files,
     )
     db.session.commit()
     return messages_json([message], current_user.id)[0], 201 if created else 200
+
+
+@bp.get("/messages/<int:message_id>/images/<int:number>")
+@doc(
+    "One of a message's images (WebP), for those who may read its channel",
+    response={"type": "string", "format": "binary"},
+    errors=(404,),
+)
+def message_image(message_id: int, number: int):
+    message, _channel, _membership = operations.readable_message(current_user, message_id)
+    if number >= len(message.images or []):
+        raise NotFound(_l("This image does not exist."))
+    return send_image(f"{message.images[number]}-full.webp")
 
 
 @bp.patch("/messages/<int:message_id>")

@@ -7,6 +7,8 @@ the commit, and goes out in bursts when events come fast (`core.bursts`). Rooms:
 
 from typing import Any
 
+from flask import url_for
+
 from network.core import realtime
 from network.core.bursts import emit_in_burst
 from network.core.events import after_commit
@@ -39,7 +41,16 @@ def _shown(message: Any) -> dict[str, Any]:
         "created_at": message.created_at.isoformat(),
         "client_id": message.client_id,
         "thread_id": message.thread_id,
+        "images": image_urls(message),
     }
+
+
+def image_urls(message: Any) -> list[str]:
+    """Where a message's images are served (to the channel's readers only)."""
+    if not message.images:
+        return []
+    start = url_for("api.message_image", message_id=message.id, number=0)[:-1]
+    return [f"{start}{n}" for n in range(len(message.images))]
 
 
 def message_payload(message: Any, reactions: list[dict] | None = None) -> dict[str, Any]:

@@ -88,6 +88,7 @@ class Message(Base):
     thread_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))  # the thread's root
     body: Mapped[str] = mapped_column(Text, default="")
     body_html: Mapped[str] = mapped_column(Text, default="")
+    images: Mapped[list[str]] = mapped_column(default=list)  # image keys (core.images)
     reply_count: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     edited_at: Mapped[datetime | None]

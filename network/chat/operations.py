@@ -26,8 +26,9 @@ from network.chat.models import (
 )
 from network.chat.permissions import may_manage, may_post, may_read
 from network.cooperative import current_settings
-from network.core import ratelimit, signals
+from network.core import images, ratelimit, signals
 from network.core.errors import Conflict, Forbidden, Gone, Invalid, NotFound, TooManyRequests
+from network.core.events import after_commit
 from network.core.ids import is_id
 from network.core.markup import render_markdown
 from network.core.mentions import link_mentions, resolve
@@ -39,6 +40,8 @@ from network.members.models import Member
 from network.search import index_later
 
 MAX_BODY = 4000
+MAX_IMAGES = 4
+IMAGE_SIZES = {"full": 1600}
 MAX_DIRECT_OTHERS = 8
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 #: The reactions members can add: a small set, as in the feed.
@@ -370,10 +373,25 @@ def _thread_root(channel: Channel, thread_id: Any) -> Message | None:
     return root
 
 
+def _store_images(uploads: list[bytes]) -> list[str]:
+    if len(uploads) > MAX_IMAGES:
+        raise Invalid(fields={"images": _l("At most %(max)s images per message.", max=MAX_IMAGES)})
+    try:
+        return images.store_images_saved_with(db.session, uploads, "chat", IMAGE_SIZES)
+    except Invalid as error:
+        raise Invalid(fields={"images": error.message}) from None
+
+
 def post_message(
-    actor: Member, channel: Channel, body: Any, client_id: Any, thread_id: Any = None
+    actor: Member,
+    channel: Channel,
+    body: Any,
+    client_id: Any,
+    thread_id: Any = None,
+    uploads: list[bytes] | None = None,
 ) -> tuple[Message, bool]:
-    """Post, or return the message already sent with this `client_id` (never twice)."""
+    """Post, or return the message already sent with this `client_id` (never twice); with
+    `uploads` (images) the text may be empty."""
     if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
         raise Invalid(fields={"client_id": _l("Give a unique id of 1 to 64 letters or digits.")})
     previous = db.session.scalar(
@@ -390,7 +408,7 @@ def post_message(
         if membership is None:
             raise Forbidden(_l("Join the channel to post in it."))
         raise Forbidden(_l("Only some members can post in this announcement channel."))
-    text = _body(body)
+    text = "" if uploads and not (isinstance(body, str) and body.strip()) else _body(body)
     root = _thread_root(channel, thread_id)
     named, everyone = _mentioned(channel, text)
     mentioned = set(named.values())
@@ -406,7 +424,8 @@ def post_message(
         client_id=client_id,
         thread_id=root.id if root else None,
         body=text,
-        body_html=_render(text, named),
+        body_html=_render(text, named) if text else "",
+        images=_store_images(uploads) if uploads else [],
     )
     db.session.add(message)
     try:
@@ -497,6 +516,9 @@ def delete_message(actor: Member, message_id: Any) -> Message:
             _l("Only its author, the channel's owners or the support team can delete a message.")
         )
     message.body, message.body_html, message.deleted_at = "", "", utcnow()
+    for key in message.images or []:
+        after_commit(db.session, images.delete_image, key, IMAGE_SIZES)
+    message.images = []
     for model in (MessageEdit, Reaction, Mention):
         db.session.execute(delete(model).where(model.message_id == message.id))
     index_later("message", message.id)

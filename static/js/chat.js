@@ -93,6 +93,20 @@
     const body = el("div", "chat-body prose");
     body.innerHTML = message.body_html; // sanitised by the server (Markdown + allow-list)
     item.append(meta, body);
+    if ((message.images || []).length) {
+      const box = el("div", "chat-images");
+      message.images.forEach((url) => {
+        const link = el("a");
+        link.href = url;
+        const image = el("img");
+        image.src = url;
+        image.alt = text.textImage;
+        image.loading = "lazy";
+        link.appendChild(image);
+        box.appendChild(link);
+      });
+      item.appendChild(box);
+    }
     const actions = actionsFor(message);
     if (actions) item.appendChild(actions);
     if (!threadId && !message.thread_id) {
@@ -393,8 +407,10 @@
   if (composer && history) {
     const input = composer.querySelector("textarea");
     const mentionKey = channelId ? mentionSuggestions(input) : () => false;
+    const files = composer.querySelector("input[type=file]");
     composer.addEventListener("submit", (event) => {
       event.preventDefault();
+      if (files && files.files.length) return sendWithImages();
       const body = input.value.trim();
       if (!body) return;
       const clientId = newClientId();
@@ -410,6 +426,32 @@
       input.value = "";
       sendPending(clientId);
     });
+    // Images go through the API as a multipart form; the message then comes back.
+    function sendWithImages() {
+      const form = new FormData();
+      form.append("body", input.value.trim());
+      form.append("client_id", newClientId());
+      if (threadId) form.append("thread_id", String(threadId));
+      Array.from(files.files).forEach((file) => form.append("images", file));
+      setStatus(text.textSending);
+      const token = document.querySelector('meta[name="csrf-token"]');
+      fetch(`/api/v1/channels/${channelId}/messages`, {
+        method: "POST",
+        body: form,
+        credentials: "same-origin",
+        headers: { "X-CSRFToken": token ? token.content : "", Accept: "application/json" },
+      }).then(async (response) => {
+        const answer = await response.json().catch(() => ({}));
+        if (!response.ok) {
+          const fields = Object.values(answer.errors || {});
+          return setStatus(fields.length ? fields.join(" ") : answer.detail || answer.title || text.textNotSent);
+        }
+        setStatus("");
+        input.value = "";
+        files.value = "";
+        showMessage(answer);
+      });
+    }
     input.addEventListener("keydown", (event) => {
       if (mentionKey(event)) return;
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {

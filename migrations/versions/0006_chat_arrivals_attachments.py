@@ -1,6 +1,6 @@
-"""Chat: channels every new member joins (the general and announcement channels)
+"""Chat: channels every new member joins (general, announcements); images on messages
 
-Revision ID: 0006_chat_auto_join
+Revision ID: 0006_chat_arrivals_attachments
 Revises: 0005_workspaces
 Create Date: 2026-12-05 14:20:00
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0006_chat_auto_join'
+revision = '0006_chat_arrivals_attachments'
 down_revision = '0005_workspaces'
 branch_labels = None
 depends_on = None
@@ -21,8 +21,12 @@ def upgrade():
         batch_op.add_column(
             sa.Column('auto_join', sa.Boolean(), nullable=False, server_default=sa.false())
         )
+    with op.batch_alter_table('messages', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('images', sa.JSON(), nullable=False, server_default='[]'))
 
 
 def downgrade():
+    with op.batch_alter_table('messages', schema=None) as batch_op:
+        batch_op.drop_column('images')
     with op.batch_alter_table('channels', schema=None) as batch_op:
         batch_op.drop_column('auto_join')
