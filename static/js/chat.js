@@ -508,6 +508,11 @@
     statusLine.hidden = !message;
   }
 
+  // The latest messages are in view on arrival (unless the address points at one).
+  if (history && live && !window.location.hash && history.lastElementChild) {
+    history.lastElementChild.scrollIntoView({ block: "end" });
+  }
+
   // --- server events --------------------------------------------------------------------
   window.terreauOnConnect(async () => {
     setStatus("");
