@@ -103,8 +103,9 @@ def reaction_changed(message: Any, member_id: int, emoji: str, added: bool, coun
 
 
 def read_moved(member_id: int, channel_id: int) -> None:
-    """Tell the member's other tabs their unread counts for the channel changed."""
-    from network.chat.queries import unread_counts
+    """Tell the member's tabs their unread counts for the channel (and their number of
+    unread conversations) changed."""
+    from network.chat.queries import unread_conversations, unread_counts
 
     unread, mentions, last_read = unread_counts(member_id, [channel_id]).get(channel_id, (0, 0, 0))
     payload = {
@@ -112,6 +113,7 @@ def read_moved(member_id: int, channel_id: int) -> None:
         "unread": unread,
         "mentions": mentions,
         "last_read_id": last_read,
+        "conversations": unread_conversations(member_id),  # the header's badge
     }
     _emit_later("unread", payload, user_room(member_id))
 

@@ -28,7 +28,7 @@
     talksBadge.textContent = String(count);
     talksBadge.hidden = count <= 0;
   }
-  window.terreauShowConversations = showTalks;
+  socket.on("unread", (data) => typeof data.conversations === "number" && showTalks(data.conversations));
   socket.on("notification", (data) => {
     show((Number(link && link.dataset.unread) || 0) + 1);
     if (data && data.kind === "direct_message") showTalks((Number(talks && talks.dataset.unread) || 0) + 1);

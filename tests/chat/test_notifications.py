@@ -88,6 +88,19 @@ def test_public_channel_messages_do_not_notify(client, member_api, post, make_ch
     assert _notes(client, bob_headers)["unread"] == 0
 
 
+def test_reading_tells_the_tabs_the_new_number_of_unread_conversations(
+    client, member_api, post, connect
+):
+    _alice, alice = member_api()
+    bob, bob_headers = member_api()
+    first = _direct(client, alice, bob)
+    last = post(alice, first, "Un").get_json()["id"]
+    tab = connect(bob_headers)
+    client.post(f"/api/v1/channels/{first}/read", json={"message_id": last}, headers=bob_headers)
+    (told,) = events(tab, "unread")
+    assert (told["channel_id"], told["unread"], told["conversations"]) == (first, 0, 0)
+
+
 def test_the_header_counts_unread_conversations(client, member_api, post, login):
     _alice, alice = member_api()
     bob, bob_headers = member_api()
