@@ -11,7 +11,7 @@ from network.chat.models import Channel, ChannelKind, ChannelMember
 from network.core import realtime, signals
 from network.extensions import db
 from network.feed import FeedKind, publish, register_feed_kind
-from network.feed.models import Delivery
+from network.feed.models import Delivery, Notification
 from network.feed.notifications import register_notification_kind
 
 DIRECT_KIND = "direct_message"
@@ -83,8 +83,9 @@ def _direct_message(
     message: Any, channel: Channel, mentioned: set[int], actor: Any, previous_id: int
 ) -> None:
     """One notification per conversation until it is read: only the members who had read
-    everything before this message are told (one query for them, one registry look-up);
-    those connected see it live, the others also get the e-mail (per their choice)."""
+    everything before this message, and whose last notification of it is read, are told
+    (two queries for them all, one registry look-up); those connected see it live, the
+    others also get the e-mail (per their choice)."""
     caught_up = list(
         db.session.scalars(
             select(ChannelMember.member_id).where(
@@ -94,12 +95,24 @@ def _direct_message(
             )
         )
     )
+    url = url_for("chat.channel", channel_id=channel.id)
     targets = [member_id for member_id in caught_up if member_id not in mentioned]
+    if targets:  # nor those whose notification of it is still unread (a lively talk)
+        told = set(
+            db.session.scalars(
+                select(Notification.member_id).where(
+                    Notification.member_id.in_(targets),
+                    Notification.read_at.is_(None),
+                    Notification.kind == DIRECT_KIND,
+                    Notification.url == url,
+                )
+            )
+        )
+        targets = [member_id for member_id in targets if member_id not in told]
     if not targets:
         return
     online = realtime.registry().connected(targets)
     text = _l("%(name)s sent you a message", name=actor.display_name)
-    url = url_for("chat.channel", channel_id=channel.id)
     for member_id in targets:
         signals.notification_requested.send(
             member_id,

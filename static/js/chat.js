@@ -148,6 +148,8 @@
   function showMessage(message) {
     lastSeenId = Math.max(lastSeenId, message.id);
     if (message.thread_id && !threadId) updateReplies(message.thread_id, message.root_reply_count);
+    const threadTitle = threadId && message.thread_id === threadId && root.querySelector(".chat-thread-title");
+    if (threadTitle && message.root_reply_count) threadTitle.textContent = repliesText(message.root_reply_count);
     if (!history || !belongsHere(message)) return;
     if (document.getElementById("m" + message.id)) return; // already shown
     const waiting = message.author.id === me && pending.get(message.client_id);

@@ -38,7 +38,16 @@ def test_a_direct_message_notifies_once_until_read_and_mails_the_offline(
     )
     assert read.status_code == 200
     post(alice, channel_id, "Après lecture")
-    assert _notes(client, bob_headers)["unread"] == 2  # read, then a new message: told again
+    # Bob read the conversation but not the notification: a lively talk is told once.
+    assert _notes(client, bob_headers)["unread"] == 1
+    client.post("/api/v1/notifications/read", headers=bob_headers)
+    last = post(alice, channel_id, "Et maintenant ?").get_json()["id"]
+    assert _notes(client, bob_headers)["unread"] == 0  # the conversation is unread: not again
+    client.post(
+        f"/api/v1/channels/{channel_id}/read", json={"message_id": last}, headers=bob_headers
+    )
+    post(alice, channel_id, "Bonne soirée")
+    assert _notes(client, bob_headers)["unread"] == 1  # both read, then a new one: told again
     assert _notes(client, alice)["unread"] == 0  # never for one's own messages
 
 
