@@ -3,6 +3,7 @@
 from typing import Any
 
 from flask import request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from network.api.core import (
@@ -20,7 +21,10 @@ from network.api.core import (
 from network.chat import live, operations, queries
 from network.chat.models import Channel, ChannelMember
 from network.chat.permissions import may_manage, may_post
+from network.chat.views import uploads
+from network.core.errors import NotFound
 from network.core.ids import parse_id
+from network.core.images import send_image
 from network.extensions import db
 
 CHANNEL_SCHEMA = {
@@ -33,6 +37,7 @@ CHANNEL_SCHEMA = {
         "topic": STRING,
         "description": STRING,
         "announcement": {"type": "boolean"},
+        "auto_join": {"type": "boolean", "description": "every new member joins it"},
         "archived": BOOLEAN,
         "member": {"type": "boolean"},
         "role": {"type": ["string", "null"]},
@@ -58,6 +63,7 @@ MESSAGE_SCHEMA = {
         "deleted": {"type": "boolean"},
         "client_id": STRING,
         "thread_id": {"type": ["integer", "null"]},
+        "images": {"type": "array", "items": STRING, "description": "the images' addresses"},
         "reply_count": INTEGER,
         "reactions": {
             "type": "array",
@@ -93,6 +99,7 @@ def channel_json(
         "topic": channel.topic,
         "description": channel.description,
         "announcement": channel.announcement,
+        "auto_join": channel.auto_join,
         "archived": channel.is_archived,
         "member": membership is not None,
         "role": membership.role.value if membership else None,
@@ -184,9 +191,28 @@ def get_channel(channel_id: int):
     return channel_json(channel, membership) | {"members": members}
 
 
+@bp.get("/channels/<int:channel_id>/mentions")
+@doc(
+    "Members of the channel to mention: those whose name or one of its words starts with q "
+    "(at most 8, by name; the composer's @ suggestions)",
+    params=[query_param("q", "the start of a name, with or without the @", STRING)],
+    response=items_of(obj(id=INTEGER, name=STRING, mention=STRING)),
+    errors=(404, 422),
+)
+def mention_choices(channel_id: int):
+    channel, _membership = operations.readable_channel(current_user, channel_id)
+    found = queries.mention_choices(channel, request.args.get("q", ""))
+    return {
+        "items": [
+            {"id": m.id, "name": m.display_name, "mention": f"@{m.display_name}"} for m in found
+        ]
+    }
+
+
 @bp.patch("/channels/<int:channel_id>")
 @doc(
-    "Rename, describe, archive or unarchive a channel (owners and staff)",
+    "Rename, describe, archive or unarchive a channel (owners and staff); staff mark a "
+    "public channel as joined by every new member (auto_join)",
     request_schema={
         "type": "object",
         "properties": {
@@ -194,6 +220,7 @@ def get_channel(channel_id: int):
             "topic": STRING,
             "description": STRING,
             "archived": BOOLEAN,
+            "auto_join": BOOLEAN,
         },
     },
     response=CHANNEL_SCHEMA,
@@ -326,7 +353,8 @@ def list_messages(channel_id: int):
 
 @bp.post("/channels/<int:channel_id>/messages")
 @doc(
-    "Post a message (delivered live); sending again with the same client_id returns it",
+    "Post a message (delivered live); sending again with the same client_id returns it. "
+    "JSON, or multipart with up to 4 `images` (PNG, JPEG, WebP; the text may then be empty)",
     status=201,
     request_schema={
         "type": "object",
@@ -341,13 +369,38 @@ def list_messages(channel_id: int):
     errors=(403, 404, 409, 422, 429),
 )
 def post_message(channel_id: int):
-    body = json_body()
+    files: list[bytes] = []
+    if request.mimetype == "multipart/form-data":
+        body: dict[str, Any] = dict(request.form)
+        if body.get("thread_id"):
+            body["thread_id"] = parse_id(body["thread_id"]) or body["thread_id"]
+        files = uploads()
+    else:
+        body = json_body()
     channel, _membership = operations.readable_channel(current_user, channel_id)
     message, created = operations.post_message(
-        current_user, channel, body.get("body"), body.get("client_id"), body.get("thread_id")
+        current_user,
+        channel,
+        body.get("body"),
+        body.get("client_id"),
+        body.get("thread_id"),
+        files,
     )
     db.session.commit()
     return messages_json([message], current_user.id)[0], 201 if created else 200
+
+
+@bp.get("/messages/<int:message_id>/images/<int:number>")
+@doc(
+    "One of a message's images (WebP), for those who may read its channel",
+    response={"type": "string", "format": "binary"},
+    errors=(404,),
+)
+def message_image(message_id: int, number: int):
+    message, _channel, _membership = operations.readable_message(current_user, message_id)
+    if number >= len(message.images or []):
+        raise NotFound(_l("This image does not exist."))
+    return send_image(f"{message.images[number]}-full.webp")
 
 
 @bp.patch("/messages/<int:message_id>")

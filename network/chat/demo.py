@@ -127,6 +127,7 @@ def seed_chat() -> None:
     everyone = staff + members
     for name, kind, topic, lines in CHANNELS:
         channel = operations.create_channel(staff[0], {"name": name, "kind": kind, "topic": topic})
+        channel.auto_join = name == "Général"
         for member in everyone[1:]:
             db.session.add(ChannelMember(channel_id=channel.id, member_id=member.id))
         _history(channel, rng.sample(everyone, k=8), lines, rng)
@@ -134,6 +135,7 @@ def seed_chat() -> None:
         staff[0],
         {"name": "Annonces", "topic": "Les informations officielles", "announcement": True},
     )
+    announcements.auto_join = True
     for member in everyone[1:]:
         role = ChannelRole.OWNER if member in staff else ChannelRole.MEMBER
         db.session.add(ChannelMember(channel_id=announcements.id, member_id=member.id, role=role))

@@ -7,6 +7,8 @@ the commit, and goes out in bursts when events come fast (`core.bursts`). Rooms:
 
 from typing import Any
 
+from flask import url_for
+
 from network.core import realtime
 from network.core.bursts import emit_in_burst
 from network.core.events import after_commit
@@ -32,7 +34,16 @@ def _shown(message: Any) -> dict[str, Any]:
         "created_at": message.created_at.isoformat(),
         "client_id": message.client_id,
         "thread_id": message.thread_id,
+        "images": image_urls(message),
     }
+
+
+def image_urls(message: Any) -> list[str]:
+    """Where a message's images are served (to the channel's readers only)."""
+    if not message.images:
+        return []
+    start = url_for("api.message_image", message_id=message.id, number=0)[:-1]
+    return [f"{start}{n}" for n in range(len(message.images))]
 
 
 def message_payload(message: Any, reactions: list[dict] | None = None) -> dict[str, Any]:
@@ -46,11 +57,16 @@ def message_payload(message: Any, reactions: list[dict] | None = None) -> dict[s
     }
 
 
-def message_posted(message: Any, mentioned: list[int], everyone: bool) -> None:
+def message_posted(
+    message: Any, mentioned: list[int], everyone: bool, reply_count: int | None = None
+) -> None:
     """The `message` event, to every listener: what a client shows of a new message (it has
     no edit, reply or reaction yet; the sender's acknowledgement and the API give the
-    whole), with `mentions` and `everyone` only when there are some."""
+    whole), with `mentions` and `everyone` only when there are some, and for a reply in a
+    thread its root's new `root_reply_count`."""
     payload = _shown(message)
+    if reply_count is not None:
+        payload["root_reply_count"] = reply_count
     if mentioned:
         payload["mentions"] = mentioned
     if everyone:
@@ -80,8 +96,9 @@ def reaction_changed(message: Any, member_id: int, emoji: str, added: bool, coun
 
 
 def read_moved(member_id: int, channel_id: int) -> None:
-    """Tell the member's other tabs their unread counts for the channel changed."""
-    from network.chat.queries import unread_counts
+    """Tell the member's tabs their unread counts for the channel (and their number of
+    unread conversations) changed."""
+    from network.chat.queries import unread_conversations, unread_counts
 
     unread, mentions, last_read = unread_counts(member_id, [channel_id]).get(channel_id, (0, 0, 0))
     payload = {
@@ -89,12 +106,28 @@ def read_moved(member_id: int, channel_id: int) -> None:
         "unread": unread,
         "mentions": mentions,
         "last_read_id": last_read,
+        "conversations": unread_conversations(member_id),  # the header's badge
     }
     _emit_later("unread", payload, user_room(member_id))
 
 
 def channel_added(member_id: int, channel_id: int) -> None:
     _emit_later("channel_added", {"channel_id": channel_id}, user_room(member_id))
+
+
+def member_joined(channel_id: int, member: Any) -> None:
+    """The channel's listeners add the member to its list."""
+    payload = {
+        "channel_id": channel_id,
+        "member": {"id": member.id, "name": member.display_name},
+        "joined": True,
+    }
+    _emit_later("members_changed", payload, channel_room(channel_id))
+
+
+def member_left(channel_id: int, member_id: int) -> None:
+    payload = {"channel_id": channel_id, "member": {"id": member_id}, "joined": False}
+    _emit_later("members_changed", payload, channel_room(channel_id))
 
 
 def channel_changed(channel: Any) -> None:

@@ -40,6 +40,7 @@ class Channel(Base):
     topic: Mapped[str] = mapped_column(String(250), default="")
     description: Mapped[str] = mapped_column(Text, default="")
     announcement: Mapped[bool] = mapped_column(default=False)  # only owners and posters post
+    auto_join: Mapped[bool] = mapped_column(default=False)  # every new member joins it
     direct_key: Mapped[str | None] = mapped_column(String(200), unique=True)  # "3,8,12"
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -87,6 +88,7 @@ class Message(Base):
     thread_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))  # the thread's root
     body: Mapped[str] = mapped_column(Text, default="")
     body_html: Mapped[str] = mapped_column(Text, default="")
+    images: Mapped[list[str]] = mapped_column(default=list)  # image keys (core.images)
     reply_count: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     edited_at: Mapped[datetime | None]

@@ -26,8 +26,9 @@ from network.chat.models import (
 )
 from network.chat.permissions import may_manage, may_post, may_read
 from network.cooperative import current_settings
-from network.core import ratelimit, signals
+from network.core import images, ratelimit, signals
 from network.core.errors import Conflict, Forbidden, Gone, Invalid, NotFound, TooManyRequests
+from network.core.events import after_commit
 from network.core.ids import is_id
 from network.core.markup import render_markdown
 from network.core.mentions import link_mentions, resolve
@@ -39,6 +40,8 @@ from network.extensions import db
 from network.members.models import Member
 
 MAX_BODY = 4000
+MAX_IMAGES = 4
+IMAGE_SIZES = {"full": 1600}
 MAX_DIRECT_OTHERS = 8
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 #: The reactions members can add: a small set, as in the feed.
@@ -188,6 +191,13 @@ def update_channel(actor: Member, channel: Channel, data: dict[str, Any]) -> Cha
         if not isinstance(archived, bool):
             raise Invalid(fields={"archived": _l("Must be true or false.")})
         channel.archived_at = (channel.archived_at or utcnow()) if archived else None
+    if "auto_join" in data:
+        if not isinstance(data["auto_join"], bool):
+            raise Invalid(fields={"auto_join": _l("Must be true or false.")})
+        if data["auto_join"] and channel.kind != ChannelKind.PUBLIC:
+            raise Invalid(fields={"auto_join": _l("Only public channels are joined on arrival.")})
+        require_staff(actor)
+        channel.auto_join = data["auto_join"]
     live.channel_changed(channel)
     return channel
 
@@ -212,7 +222,40 @@ def add_member(actor: Member, channel: Channel, member_id: Any) -> ChannelMember
     db.session.add(membership)
     db.session.flush()
     live.channel_added(member.id, channel.id)
+    live.member_joined(channel.id, member)
     return membership
+
+
+def join_arrival_channels(member: Member) -> list[int]:
+    """The new member joins every open auto-join channel (the general and announcement
+    channels); return their ids."""
+    last = dict(
+        db.session.execute(
+            select(Channel.id, Channel.last_message_id).where(
+                Channel.auto_join.is_(True),
+                Channel.kind == ChannelKind.PUBLIC,
+                Channel.archived_at.is_(None),
+            )
+        ).all()
+    )
+    ids = sorted(last)
+    mine = set(
+        db.session.scalars(
+            select(ChannelMember.channel_id).where(
+                ChannelMember.member_id == member.id, ChannelMember.channel_id.in_(ids)
+            )
+        )
+    )
+    for channel_id in ids:
+        if channel_id not in mine:
+            db.session.add(
+                ChannelMember(
+                    channel_id=channel_id, member_id=member.id, last_read_id=last[channel_id]
+                )
+            )
+            live.member_joined(channel_id, member)
+    db.session.flush()
+    return ids
 
 
 def remove_member(actor: Member, channel: Channel, member_id: Any) -> None:
@@ -227,6 +270,7 @@ def remove_member(actor: Member, channel: Channel, member_id: Any) -> None:
     db.session.delete(membership)
     db.session.flush()
     live.channel_removed(member_id, channel.id)
+    live.member_left(channel.id, member_id)
 
 
 def set_role(actor: Member, channel: Channel, member_id: Any, role: Any) -> ChannelMember:
@@ -329,10 +373,25 @@ def _thread_root(channel: Channel, thread_id: Any) -> Message | None:
     return root
 
 
+def _store_images(uploads: list[bytes]) -> list[str]:
+    if len(uploads) > MAX_IMAGES:
+        raise Invalid(fields={"images": _l("At most %(max)s images per message.", max=MAX_IMAGES)})
+    try:
+        return images.store_images_saved_with(db.session, uploads, "chat", IMAGE_SIZES)
+    except Invalid as error:
+        raise Invalid(fields={"images": error.message}) from None
+
+
 def post_message(
-    actor: Member, channel: Channel, body: Any, client_id: Any, thread_id: Any = None
+    actor: Member,
+    channel: Channel,
+    body: Any,
+    client_id: Any,
+    thread_id: Any = None,
+    uploads: list[bytes] | None = None,
 ) -> tuple[Message, bool]:
-    """Post, or return the message already sent with this `client_id` (never twice)."""
+    """Post, or return the message already sent with this `client_id` (never twice); with
+    `uploads` (images) the text may be empty."""
     if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
         raise Invalid(fields={"client_id": _l("Give a unique id of 1 to 64 letters or digits.")})
     previous = db.session.scalar(
@@ -349,7 +408,7 @@ def post_message(
         if membership is None:
             raise Forbidden(_l("Join the channel to post in it."))
         raise Forbidden(_l("Only some members can post in this announcement channel."))
-    text = _body(body)
+    text = "" if uploads and not (isinstance(body, str) and body.strip()) else _body(body)
     root = _thread_root(channel, thread_id)
     named, everyone = _mentioned(channel, text)
     mentioned = set(named.values())
@@ -365,7 +424,8 @@ def post_message(
         client_id=client_id,
         thread_id=root.id if root else None,
         body=text,
-        body_html=_render(text, named),
+        body_html=_render(text, named) if text else "",
+        images=_store_images(uploads) if uploads else [],
     )
     db.session.add(message)
     try:
@@ -380,18 +440,20 @@ def post_message(
         return previous, False
     if root:
         root.reply_count = (root.reply_count or 0) + 1
+    previous_id = channel.last_message_id
     channel.last_message_id = message.id
     channel.last_message_at = message.created_at
     membership.last_read_id = message.id  # type: ignore[union-attr]
     _record_mentions(channel, message, mentioned, everyone, actor)
     index_later("message", message.id, new=True, obj=message)
-    live.message_posted(message, sorted(mentioned), everyone)
+    live.message_posted(message, sorted(mentioned), everyone, root.reply_count if root else None)
     signals.message_posted.send(
         message,
         channel=channel,
         mentioned=sorted(mentioned - {actor.id}),
         everyone=everyone,
         actor=actor,
+        previous_id=previous_id,
     )
     return message, True
 
@@ -454,6 +516,9 @@ def delete_message(actor: Member, message_id: Any) -> Message:
             _l("Only its author, the channel's owners or the support team can delete a message.")
         )
     message.body, message.body_html, message.deleted_at = "", "", utcnow()
+    for key in message.images or []:
+        after_commit(db.session, images.delete_image, key, IMAGE_SIZES)
+    message.images = []
     for model in (MessageEdit, Reaction, Mention):
         db.session.execute(delete(model).where(model.message_id == message.id))
     index_later("message", message.id)

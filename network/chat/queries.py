@@ -18,6 +18,7 @@ from network.chat.models import (
 )
 from network.core.errors import Invalid
 from network.core.pagination import parse_limit
+from network.core.text import fold
 from network.extensions import db
 from network.members.models import Member
 
@@ -73,6 +74,33 @@ def unread_counts(
         mine = mine.where(ChannelMember.channel_id.in_(channel_ids))
     rows = db.session.execute(mine)
     return {cid: (count, mentioned, last) for cid, count, mentioned, last in rows}
+
+
+def unread_conversations(member_id: int) -> int:
+    """How many of the member's direct and group conversations have unread messages (the
+    header's badge), in one statement."""
+    unread = (
+        select(Message.id)
+        .where(
+            Message.channel_id == ChannelMember.channel_id,
+            Message.id > ChannelMember.last_read_id,
+            Message.author_id != member_id,
+            Message.deleted_at.is_(None),
+        )
+        .correlate(ChannelMember)
+        .exists()
+    )
+    query = (
+        select(func.count())
+        .select_from(ChannelMember)
+        .join(Channel, Channel.id == ChannelMember.channel_id)
+        .where(
+            ChannelMember.member_id == member_id,
+            Channel.kind == ChannelKind.DIRECT,
+            unread,
+        )
+    )
+    return db.session.scalar(query) or 0
 
 
 def direct_titles(channel_ids: list[int], viewer_id: int) -> dict[int, str]:
@@ -145,6 +173,30 @@ def channel_members(
         .limit(limit)
     )
     return [(member, membership) for member, membership in db.session.execute(query)]
+
+
+MENTION_CHOICES = 8
+
+
+def mention_choices(channel: Channel, start: Any) -> list[Member]:
+    """The channel's active members whose name (or one of its words) starts with `start`,
+    by name: the composer's @mention suggestions."""
+    if not isinstance(start, str) or len(start) > 80:
+        raise Invalid(fields={"q": _l("Give the start of a name (at most 80 characters).")})
+    key = fold(start.strip().lstrip("@"))
+    query = (
+        select(Member)
+        .join(ChannelMember, ChannelMember.member_id == Member.id)
+        .where(ChannelMember.channel_id == channel.id, Member.is_active.is_(True))
+        .order_by(Member.name_key, Member.id)
+        .limit(MENTION_CHOICES)
+    )
+    if key:
+        query = query.where(
+            Member.name_key.startswith(key, autoescape=True)
+            | Member.name_key.contains(" " + key, autoescape=True)
+        )
+    return list(db.session.scalars(query))
 
 
 def member_ids(channel: Channel) -> list[int]:

@@ -37,6 +37,16 @@ def _members_only():
     return None
 
 
+@bp.app_context_processor
+def _conversation_badge() -> dict[str, Any]:
+    def unread() -> int:
+        if not getattr(current_user, "is_authenticated", False):
+            return 0
+        return queries.unread_conversations(current_user.id)
+
+    return {"unread_conversations": unread}
+
+
 def _index_context(values: Any = None) -> dict[str, Any]:
     return {
         "summaries": queries.my_channels(current_user),
@@ -109,6 +119,8 @@ def _shared(channel: Channel) -> dict[str, Any]:
         ),
         "members_url": url_before_id("members.profile", "member_id"),
         "threads_url": url_before_id("chat.thread", "message_id", channel_id=channel.id),
+        "messages_url": url_before_id("chat.permalink", "message_id"),
+        "api_messages_url": url_before_id("api.edit_message", "message_id"),
         **_labels(str(get_locale())),
     }
 
@@ -125,6 +137,7 @@ def _labels(locale: str) -> dict[str, Markup]:
         "reply": _("Reply in a thread"),
         "edit": _("Edit"),
         "delete": _("Delete"),
+        "image": _("Image attached to the message"),
         "online": _("online"),
         "away": _("away"),
         "offline": _("offline"),
@@ -191,12 +204,18 @@ def post(channel_id: int):
             request.form.get("body"),
             request.form.get("client_id"),
             request.form.get("thread_id") and form_id(request.form, "thread_id"),
+            uploads(),
         )
     except DomainError as error:
         flash_error(error)
         return redirect(request.referrer or url_for("chat.channel", channel_id=found.id))
     db.session.commit()
     return _back_to(message, found.id)
+
+
+def uploads() -> list[bytes]:
+    """The images of a multipart form (`images` fields)."""
+    return [f.read() for f in request.files.getlist("images") if f and f.filename]
 
 
 @bp.get("/messages/<int:message_id>/edit")
@@ -294,6 +313,8 @@ def settings(channel_id: int):
     }
     if "archived" in request.form:
         data["archived"] = request.form["archived"] == "1"
+    if "auto_join" in request.form:
+        data["auto_join"] = request.form["auto_join"] == "1"
     try:
         operations.update_channel(current_user, found, data)
     except (Invalid, DomainError) as error:

@@ -3,15 +3,21 @@
 import io
 import uuid
 from pathlib import Path
+from typing import Any
 
 from flask import Blueprint, current_app, send_from_directory
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from network.core.errors import Invalid, NotFound
+from network.core.events import after_commit
 
 ACCEPTED_FORMATS = {"PNG", "JPEG", "WEBP"}
+#: Folders whose images their module serves itself, after a permission check.
+PRIVATE_FOLDERS = ("chat/",)
 bp = Blueprint("uploads", __name__)
 
 
@@ -58,6 +64,34 @@ def store_image(data: bytes, folder: str, sizes: dict[str, int]) -> str:
     return key
 
 
+_UNSAVED = "terreau_unsaved_images"
+
+
+def store_images_saved_with(
+    session: Any, uploads: list[bytes], folder: str, sizes: dict[str, int]
+) -> list[str]:
+    """Store each upload (all or none: `Invalid` for a bad one) and remove the files again
+    if the session's transaction is rolled back instead of committed."""
+    keys: list[str] = []
+    try:
+        for data in uploads:
+            keys.append(store_image(data, folder, sizes))
+    except Invalid:
+        for key in keys:
+            delete_image(key, sizes)
+        raise
+    session.info.setdefault(_UNSAVED, []).extend((key, sizes) for key in keys)
+    after_commit(session, session.info.pop, _UNSAVED, None)  # saved: keep the files
+    return keys
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _remove_unsaved(session: Any, previous: Any) -> None:
+    if previous.parent is None:
+        for key, sizes in session.info.pop(_UNSAVED, []):
+            delete_image(key, sizes)
+
+
 def delete_image(key: str | None, sizes: dict[str, int]) -> None:
     if not key:
         return
@@ -74,8 +108,14 @@ def image_url(key: str | None, size: str) -> str | None:
 @bp.get("/uploads/<path:path>")
 @login_required
 def serve(path: str):
-    if not path.endswith(".webp") or ".." in path:
+    if not path.endswith(".webp") or ".." in path or path.startswith(PRIVATE_FOLDERS):
         raise NotFound()
+    return send_image(path)
+
+
+def send_image(path: str) -> Any:
+    """The stored WebP file at `path` (the caller checked who may see it), never cached by
+    shared caches."""
     response = send_from_directory(uploads_dir(), path, mimetype="image/webp", max_age=86400)
     response.cache_control.public = False
     response.cache_control.private = True  # members-only pictures: no shared caches

@@ -37,12 +37,14 @@ socket_connected = _signals.signal("socket-connected")
 socket_disconnected = _signals.signal("socket-disconnected")
 #: sender=Channel, actor; a public channel was created.
 channel_created = _signals.signal("channel-created")
-#: sender=Message, channel, mentioned (member ids, without the author), everyone, actor; a
-#: message was posted in a channel (the notification centre listens for mentions).
+#: sender=Message, channel, mentioned (member ids, without the author), everyone, actor,
+#: previous_id (the channel's last message before this one); a message was posted in a
+#: channel (the notification centre listens for mentions and direct messages).
 message_posted = _signals.signal("message-posted")
 #: sender=recipient member id, kind (e.g. "booking_confirmed"), text (a translatable lazy
 #: string, already formatted), url, actor (Member or None); a module asks the notification
-#: centre to tell a member something (stored, delivered live, e-mailed per their choice).
+#: centre to tell a member something (stored, delivered live, e-mailed per their choice;
+#: mail=False: never e-mailed, e.g. the member is connected).
 notification_requested = _signals.signal("notification-requested")
 #: sender=kind name, object_id, actor_id, once_a_day; a module adds an item to the feed
 #: (once_a_day: not if the same object already has one from the last 24 hours).

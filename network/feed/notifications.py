@@ -93,15 +93,17 @@ def notify(
     url: str = "",
     actor_id: int | None = None,
     details: str = "",
+    mail: bool = True,
 ) -> Notification | None:
     """Tell a member something; nothing for the actor themselves or an inactive member.
 
-    `details`: plain text an immediate e-mail carries below the line (a notice's text)."""
+    `details`: plain text an immediate e-mail carries below the line (a notice's text).
+    With `mail=False` (the member is connected and sees it live) no e-mail is sent."""
     member = db.session.get(Member, member_id)
     if member is None or not member.is_active or member_id == actor_id:
         return None
     msgid, params = _text_parts(text)
-    delivery = delivery_for(member_id, kind)
+    delivery = delivery_for(member_id, kind) if mail else Delivery.NEVER
     notification = Notification(
         member_id=member_id,
         kind=kind,
@@ -113,7 +115,7 @@ def notify(
     )
     db.session.add(notification)
     db.session.flush()
-    after_commit(db.session, _deliver_live, notification.id, member_id)
+    after_commit(db.session, _deliver_live, notification.id, member_id, kind)
     if delivery == Delivery.IMMEDIATELY:
         _mail_now(member, notification, details)
     return notification
@@ -210,10 +212,11 @@ def _deliver_live_many(member_ids: list[int]) -> None:
         socketio.emit("notification", {"id": None}, to=user_room(member_id))
 
 
-def _deliver_live(notification_id: int, member_id: int) -> None:
+def _deliver_live(notification_id: int, member_id: int, kind: str) -> None:
     from network.core.realtime import user_room
 
-    socketio.emit("notification", {"id": notification_id}, to=user_room(member_id))
+    payload = {"id": notification_id, "kind": kind}
+    socketio.emit("notification", payload, to=user_room(member_id))
 
 
 def absolute(url: str) -> str:
@@ -338,9 +341,30 @@ def set_preferences(member_id: int, values: dict[str, Any]) -> None:
 
 
 def _on_requested(
-    member_id: int, kind: str, text: Any, url: str = "", actor: Any = None, **_: Any
+    member_id: int,
+    kind: str,
+    text: Any,
+    url: str = "",
+    actor: Any = None,
+    mail: bool = True,
+    once_until_read: bool = False,
+    **_: Any,
 ) -> None:
-    notify(member_id, kind, text, url, getattr(actor, "id", None))
+    """`once_until_read`: not if the member's notification of this kind and address is
+    still unread (a lively conversation notifies once)."""
+    if once_until_read and _unread_exists(member_id, kind, url):
+        return
+    notify(member_id, kind, text, url, getattr(actor, "id", None), mail=mail)
+
+
+def _unread_exists(member_id: int, kind: str, url: str) -> bool:
+    found = select(Notification.id).where(
+        Notification.member_id == member_id,
+        Notification.kind == kind,
+        Notification.url == url,
+        Notification.read_at.is_(None),
+    )
+    return db.session.scalar(found.limit(1)) is not None
 
 
 signals.notification_requested.connect(_on_requested)

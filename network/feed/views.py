@@ -339,7 +339,8 @@ def notifications_read():
 def notification_settings():
     errors: dict[str, Any] = {}
     if request.method == "POST":
-        chosen = {name: request.form.get(name, "") for name in NOTIFICATION_KINDS}
+        # A kind missing from the form (a page made before it was added) keeps its choice.
+        chosen = {name: request.form[name] for name in NOTIFICATION_KINDS if name in request.form}
         try:
             notifications.set_preferences(current_user.id, chosen)
         except Invalid as error:

@@ -19,7 +19,20 @@
     badge.textContent = String(count);
     badge.hidden = count <= 0;
   }
-  socket.on("notification", () => show((Number(link && link.dataset.unread) || 0) + 1));
+  // A conversation's message notifies only once until it is read: one more unread one.
+  const talks = document.getElementById("conversation-link");
+  const talksBadge = talks && talks.querySelector(".conversation-badge");
+  function showTalks(count) {
+    if (!talksBadge) return;
+    talks.dataset.unread = String(count);
+    talksBadge.textContent = String(count);
+    talksBadge.hidden = count <= 0;
+  }
+  socket.on("unread", (data) => typeof data.conversations === "number" && showTalks(data.conversations));
+  socket.on("notification", (data) => {
+    show((Number(link && link.dataset.unread) || 0) + 1);
+    if (data && data.kind === "direct_message") showTalks((Number(talks && talks.dataset.unread) || 0) + 1);
+  });
   socket.on("notifications_read", async () => {
     const response = await fetch("/api/v1/notifications?limit=1", { credentials: "same-origin" });
     if (response.ok) show((await response.json()).unread);
