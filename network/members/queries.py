@@ -117,6 +117,10 @@ class MemberHooks:
     reasons: Callable[[Member, list[Member], list[Any]], dict[int, list[Any]]]
     #: `clause` phrased for counting every match (facets) rather than finding a first page
     count_clause: Callable[[Member, list[Any]], Any] | None = None
+    #: the JSON schema of the (repeatable) query argument, for the API's document
+    schema: dict[str, Any] = field(
+        default_factory=lambda: {"type": "array", "items": {"type": "string"}}
+    )
 
 
 FILTER_HOOKS: dict[str, MemberHooks] = {}
@@ -139,6 +143,7 @@ def register_member_hooks(name: str, hooks: MemberHooks) -> None:
 
 
 TEXT_FILTERS = ("q", "status", "trade", "sector", "city", "postcode", "language")
+MAX_FILTER_TEXT = 120
 SORTS = ("name", "recent")
 
 
@@ -160,7 +165,7 @@ class MemberFilters:
     def from_args(cls, args, sorts: tuple[str, ...] = SORTS) -> "MemberFilters":
         """Parse query arguments; unknown values and over-long texts are `Invalid`."""
         texts: dict[str, Any] = {k: (args.get(k) or "").strip() for k in TEXT_FILTERS}
-        if any(len(v) > 120 for v in texts.values()):
+        if any(len(v) > MAX_FILTER_TEXT for v in texts.values()):
             raise Invalid(_l("This search is too long."))
         if texts["status"] not in ("", *(s.value for s in Status)):
             raise Invalid(fields={"status": _l("Unknown status.")})
