@@ -92,7 +92,8 @@ def doc(
             operation["parameters"] = lambda: path_params + lazy()
         elif params or path_params:
             operation["parameters"] = path_params + list(params or [])
-        for code in (*errors, *(() if public else (401,))):
+        # 422: any request with control characters in its query string (network.core.inputs)
+        for code in sorted({*errors, 422, *(() if public else (401,))}):
             operation["responses"][str(code)] = {"$ref": f"#/components/responses/Problem{code}"}
         if public:
             operation["security"] = []

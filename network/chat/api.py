@@ -403,7 +403,7 @@ def message_edits(message_id: int):
     "React to a message (idempotent)",
     path=EMOJI_PATH,
     response=obj(emoji=STRING, count=INTEGER),
-    errors=(403, 404, 410, 422),
+    errors=(403, 404, 409, 410, 422),
 )
 def add_reaction(message_id: int, emoji: str):
     count = operations.set_reaction(current_user, message_id, emoji, True)
@@ -416,7 +416,7 @@ def add_reaction(message_id: int, emoji: str):
     "Take your reaction back (idempotent)",
     path=EMOJI_PATH,
     response=obj(emoji=STRING, count=INTEGER),
-    errors=(403, 404, 410, 422),
+    errors=(403, 404, 409, 410, 422),
 )
 def remove_reaction(message_id: int, emoji: str):
     count = operations.set_reaction(current_user, message_id, emoji, False)

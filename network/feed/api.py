@@ -20,6 +20,7 @@ from network.api.core import (
     query_param,
 )
 from network.core.errors import Invalid
+from network.core.ids import ID_SCHEMA
 from network.extensions import db
 from network.feed import notifications, operations, queries
 from network.feed.feedable import post_json
@@ -371,7 +372,7 @@ def list_notifications():
     "Mark notifications read: those of `ids`, or all of them without `ids`",
     request_schema={
         "type": "object",
-        "properties": {"ids": {"type": "array", "items": INTEGER, "maxItems": 500}},
+        "properties": {"ids": {"type": "array", "items": ID_SCHEMA, "maxItems": 500}},
     },
     response=obj(marked=INTEGER, unread=INTEGER),
     errors=(422,),

@@ -70,3 +70,12 @@ def test_the_replay_of_an_idempotent_call_is_documented(client):
     assert {"200", "201", "422"} <= set(post["responses"])
     direct = _operation(document, "/api/v1/direct", "post")
     assert {"200", "201"} <= set(direct["responses"])
+
+
+def test_every_operation_documents_the_422_of_a_control_character_in_the_query(client):
+    document = _document(client)
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            assert "422" in operation["responses"], (method, path)
+    answer = client.get("/api/v1/openapi.json?x=%01")
+    assert answer.status_code == 422
