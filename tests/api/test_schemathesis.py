@@ -3,6 +3,8 @@ answer is a 5xx, and every status and content type it gets is one the document d
 
 Bounded and derandomized: a few examples per operation, the same ones on every run."""
 
+import os
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
@@ -16,7 +18,8 @@ from schemathesis.core.failures import FailureGroup
 
 from network.core.ids import MAX_ID
 
-EXAMPLES = 12  # per operation and generation mode
+#: per operation and generation mode; raise it for a longer hunt (TERREAU_FUZZ_EXAMPLES=200)
+EXAMPLES = int(os.environ.get("TERREAU_FUZZ_EXAMPLES", "12"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance]
 #: Operations left out of the run, and why.
 SKIPPED = {
@@ -25,12 +28,18 @@ SKIPPED = {
 }
 
 
-def _objects(client, staff, member):
+def _objects(app, client, staff, member, staff_id):
     """Real objects for the path parameters (a random id is almost always a 404)."""
     from datetime import timedelta
 
+    from network.extensions import db
+    from network.members.models import Member
+    from network.workspaces import operations
     from tests.conftest import paris_today
 
+    with app.test_request_context():
+        site_id = operations.create_site(db.session.get(Member, staff_id), "Lyon").id
+        db.session.commit()
     post = client.post("/api/v1/posts", json={"body": "Un post #atelier"}, headers=staff)
     post_id = post.get_json()["id"]
     comment = client.post(f"/api/v1/posts/{post_id}/comments", json={"body": "c"}, headers=member)
@@ -48,7 +57,13 @@ def _objects(client, staff, member):
     }
     space = client.post(
         "/api/v1/spaces",
-        json={"name": "Salle fuzz", "kind": "meeting_room", "site_id": 1, "capacity": 2},
+        json={
+            "name": "Salle fuzz",
+            "kind": "meeting_room",
+            "site_id": site_id,
+            "capacity": 2,
+            "opening_hours": {str(d): [8 * 60, 19 * 60] for d in range(7)},
+        },
         headers=staff,
     )
     if space.status_code == 201:
@@ -65,10 +80,15 @@ def _objects(client, staff, member):
 
 
 @pytest.mark.schemathesis
-def test_no_server_error_and_no_undocumented_answer(app, client, member_api):
+@pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")
+def test_no_server_error_and_no_undocumented_answer(app, client, member_api, monkeypatch):
     staff_member, staff = member_api(role="staff")
     member, headers = member_api()
-    ids = _objects(client, staff, headers) | {"member_id": member.id}
+    ids = _objects(app, client, staff, headers, staff_member.id) | {"member_id": member.id}
+    assert {"post_id", "comment_id", "message_id", "space_id", "booking_id"} <= set(ids), ids
+    # No search index here (a live one slows every write down): /search answers its documented
+    # 503, and does not start rebuilding the index in the background (tests/search cover it).
+    monkeypatch.setattr("network.search.api.rebuild_in_background", lambda app: None)
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     failures: list[str] = []
     for result in schema.get_all_operations():
@@ -107,6 +127,8 @@ def _fuzz(app, operation, mode, who, ids) -> list[str]:
                 if name in ids and isinstance(value, int):
                     path[name] = ids[name]
         response = case.call(app=app, headers=headers)
+        if case.path == "/api/v1/search" and response.status_code == 503:
+            return  # the documented answer without an index (see above)
         try:
             case.validate_response(response, checks=CHECKS, headers=headers)
         except (AssertionError, FailureGroup) as error:
