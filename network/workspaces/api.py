@@ -90,6 +90,38 @@ OCCURRENCE_SCHEMA = {
         "busy": {"type": "array", "items": SLOT, "description": "the booked ranges in the way"},
     },
 }
+
+
+def _minutes(low: int, high: int) -> dict[str, Any]:
+    return {"type": "integer", "minimum": low, "maximum": high}
+
+
+#: The fields of a space as `operations._space_fields` reads them (creation and changes).
+SPACE_REQUEST: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 120},
+        "kind": SPACE_SCHEMA["properties"]["kind"],
+        "site_id": ID_SCHEMA,
+        "description": {"type": "string", "maxLength": 4000},
+        "equipment": {"type": "array", "items": {"type": "string", "maxLength": 80}},
+        "capacity": {"type": "integer", "minimum": 1, "maximum": operations.MAX_SEATS},
+        "granularity": SPACE_SCHEMA["properties"]["granularity"],
+        "slot_minutes": {**_minutes(5, 240), "description": "divides the day evenly"},
+        "midday_minutes": _minutes(60, 23 * 60),
+        "min_minutes": _minutes(5, 24 * 60),
+        "max_minutes": _minutes(5, 24 * 60),
+        "max_days_ahead": {"type": "integer", "minimum": 1, "maximum": 730},
+        "needs_approval": {"type": "boolean"},
+        "check_in_required": {"type": "boolean"},
+        "is_active": {"type": "boolean"},
+        "opening_hours": {
+            "type": "object",
+            "description": 'weekday (0 = Monday) → [open, close] minutes or "08:00-19:00"',
+            "propertyNames": {"enum": [str(d) for d in range(7)]},
+        },
+    },
+}
 BOOKING_REQUEST = {
     "type": "object",
     "required": ["space_id", "start", "end"],
@@ -243,7 +275,7 @@ def list_spaces():
 @doc(
     "Create a space (staff)",
     status=201,
-    request_schema={"type": "object", "required": ["name", "kind", "site_id", "capacity"]},
+    request_schema=SPACE_REQUEST | {"required": ["name", "site_id"]},
     response=SPACE_SCHEMA,
     errors=(403, 422),
 )
@@ -262,7 +294,7 @@ def get_space(space_id: int):
 @bp.patch("/spaces/<int:space_id>")
 @doc(
     "Change a space's description or rules (staff)",
-    request_schema={"type": "object"},
+    request_schema=SPACE_REQUEST,
     response=SPACE_SCHEMA,
     errors=(403, 404, 422),
 )
