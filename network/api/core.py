@@ -53,31 +53,47 @@ def doc(
     request_schema: dict | None = None,
     response: dict | None = None,
     status: int = 200,
-    params: list[dict] | None = None,
+    params: list[dict] | Callable[[], list[dict]] | None = None,
+    path: dict[str, dict] | None = None,
+    also: dict[int, str] | None = None,
     errors: tuple[int, ...] = (),
     public: bool = False,
 ) -> Callable:
-    """Document an API route next to its code; the OpenAPI document is built from these."""
+    """Document an API route next to its code; the OpenAPI document is built from these.
+
+    `params`: the query parameters, or a function giving them when the document is built (for
+    parameters other modules register). `path`: the schema of path parameters that are not
+    `<int:…>` (those are documented from the rule). `also`: other success statuses answering
+    the same body, with their meaning (e.g. the 200 of an idempotent replay)."""
 
     def decorate(view: Callable) -> Callable:
+        success = {
+            "description": "Success",
+            **({"content": {"application/json": {"schema": response}}} if response else {}),
+        }
         operation: dict[str, Any] = {
             "summary": summary,
             "operationId": view.__name__,
-            "responses": {
-                str(status): {
-                    "description": "Success",
-                    **({"content": {"application/json": {"schema": response}}} if response else {}),
-                }
-            },
+            "responses": {str(status): success},
         }
+        for code, meaning in (also or {}).items():
+            operation["responses"][str(code)] = success | {"description": meaning}
         if request_schema:
             operation["requestBody"] = {
                 "required": True,
                 "content": {"application/json": {"schema": request_schema}},
             }
-        if params:
-            operation["parameters"] = params
-        for code in (*errors, *(() if public else (401,))):
+        path_params = [
+            {"name": name, "in": "path", "required": True, "schema": schema}
+            for name, schema in (path or {}).items()
+        ]
+        if callable(params):
+            lazy = params
+            operation["parameters"] = lambda: path_params + lazy()
+        elif params or path_params:
+            operation["parameters"] = path_params + list(params or [])
+        # 422: any request with control characters in its query string (network.core.inputs)
+        for code in sorted({*errors, 422, *(() if public else (401,))}):
             operation["responses"][str(code)] = {"$ref": f"#/components/responses/Problem{code}"}
         if public:
             operation["security"] = []
@@ -87,20 +103,39 @@ def doc(
     return decorate
 
 
-def query_param(name: str, description: str, schema: dict | None = None) -> dict[str, Any]:
+def query_param(
+    name: str,
+    description: str,
+    schema: dict | None = None,
+    *,
+    required: bool = False,
+    many: bool = False,
+) -> dict[str, Any]:
+    """A query parameter; `many`: it may be repeated (`?skill=1&skill=2`)."""
+    schema = schema or {"type": "string"}
     return {
         "name": name,
         "in": "query",
-        "required": False,
+        "required": required,
         "description": description,
-        "schema": schema or {"type": "string"},
+        "schema": {"type": "array", "items": schema} if many else schema,
     }
+
+
+def limit_param(default: int, maximum: int) -> dict[str, Any]:
+    """The `limit` of a paginated list, as `network.core.pagination.parse_limit` accepts it."""
+    return query_param(
+        "limit",
+        f"Page size, 1 to {maximum} (default {default})",
+        {"type": "integer", "minimum": 1, "maximum": maximum, "default": default},
+    )
 
 
 # Small builders for the JSON schemas of the OpenAPI document.
 INTEGER: dict[str, Any] = {"type": "integer"}
 STRING: dict[str, Any] = {"type": "string"}
 BOOLEAN: dict[str, Any] = {"type": "boolean"}
+FLAG: dict[str, Any] = {"type": "string", "enum": ["0", "1"]}  # a query-string switch
 DATE_TIME: dict[str, Any] = {"type": "string", "format": "date-time"}
 
 

@@ -6,6 +6,7 @@ from flask import current_app, jsonify
 
 from network.api.core import OPERATIONS, bp, doc
 from network.core.http import TITLES
+from network.core.ids import ID_SCHEMA
 
 PROBLEM_SCHEMA = {
     "type": "object",
@@ -24,8 +25,36 @@ PROBLEM_SCHEMA = {
 }
 
 
+#: `<converter:name>` in a Werkzeug rule (`<name>` uses the string converter).
+RULE_ARGUMENT = re.compile(r"<(?:([a-z]+)(?:\([^)]*\))?:)?([a-z_]+)>")
+CONVERTER_SCHEMAS = {
+    "int": ID_SCHEMA,
+    "default": {"type": "string"},
+    "string": {"type": "string"},
+}
+
+
 def _openapi_path(rule: str) -> str:
-    return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule)
+    return RULE_ARGUMENT.sub(lambda m: "{" + m.group(2) + "}", rule)
+
+
+def _parameters(rule: str, operation: dict) -> list[dict]:
+    """The operation's parameters: its own, and its path parameters typed as the rule types them
+    (unless the operation documents one more precisely, e.g. an enum of emoji)."""
+    declared = operation.get("parameters", [])
+    declared = declared() if callable(declared) else list(declared)
+    documented = {p["name"] for p in declared if p["in"] == "path"}
+    from_rule = [
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": CONVERTER_SCHEMAS[converter or "default"],
+        }
+        for converter, name in RULE_ARGUMENT.findall(rule)
+        if name not in documented
+    ]
+    return from_rule + declared
 
 
 def build_document() -> dict:
@@ -34,12 +63,10 @@ def build_document() -> dict:
         if not rule.rule.startswith("/api/v1") or rule.endpoint not in OPERATIONS:
             continue
         operation = dict(OPERATIONS[rule.endpoint])
-        path_params = [
-            {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
-            for name in rule.arguments
-        ]
-        if path_params:
-            operation["parameters"] = path_params + operation.get("parameters", [])
+        operation.pop("parameters", None)
+        parameters = _parameters(rule.rule, OPERATIONS[rule.endpoint])
+        if parameters:
+            operation["parameters"] = parameters
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             paths.setdefault(_openapi_path(rule.rule), {})[method.lower()] = operation
     return {

@@ -9,12 +9,14 @@ from flask_login import current_user
 from network.api.core import (
     BOOLEAN,
     DATE_TIME,
+    FLAG,
     INTEGER,
     STRING,
     bp,
     doc,
     items_of,
     json_body,
+    limit_param,
     obj,
     query_param,
 )
@@ -23,7 +25,7 @@ from network.chat.models import Channel, ChannelMember
 from network.chat.permissions import may_manage, may_post
 from network.chat.views import uploads
 from network.core.errors import NotFound
-from network.core.ids import parse_id
+from network.core.ids import ID_SCHEMA, parse_id
 from network.core.images import send_image
 from network.extensions import db
 
@@ -75,6 +77,7 @@ MESSAGE_SCHEMA = {
     },
 }
 ITEMS_OF_CHANNELS = items_of(CHANNEL_SCHEMA)
+EMOJI_PATH = {"emoji": {"type": "string", "enum": list(operations.EMOJI)}}
 
 
 def channel_json(
@@ -121,7 +124,13 @@ def _summary_json(summary: queries.ChannelSummary) -> dict[str, Any]:
 @bp.get("/channels")
 @doc(
     "My channels and conversations with unread counts; with public=1, the public channels",
-    params=[query_param("public", "1: browse the public channels instead")],
+    params=[
+        query_param(
+            "public",
+            "1: browse the public channels instead",
+            FLAG,
+        )
+    ],
     response=ITEMS_OF_CHANNELS,
 )
 def list_channels():
@@ -294,6 +303,7 @@ def set_channel_member_role(channel_id: int, member_id: int):
     },
     response=CHANNEL_SCHEMA,
     status=201,
+    also={200: "The conversation already existed"},
     errors=(422,),
 )
 def open_direct():
@@ -312,11 +322,11 @@ def messages_json(messages: list, viewer_id: int) -> list[dict[str, Any]]:
 @doc(
     "A page of a channel's messages, oldest first: the latest, or before/after a message id",
     params=[
-        query_param("before", "messages older than this id", INTEGER),
-        query_param("after", "messages newer than this id", INTEGER),
-        query_param("around", "messages around this id (a link to a message)", INTEGER),
-        query_param("thread", "the replies of this thread instead", INTEGER),
-        query_param("limit", "1 to 200 (default 50)", INTEGER),
+        query_param("before", "messages older than this id", ID_SCHEMA),
+        query_param("after", "messages newer than this id", ID_SCHEMA),
+        query_param("around", "messages around this id (a link to a message)", ID_SCHEMA),
+        query_param("thread", "the replies of this thread instead", ID_SCHEMA),
+        limit_param(queries.PAGE, 200),
     ],
     response={
         "type": "object",
@@ -366,6 +376,7 @@ def list_messages(channel_id: int):
         },
     },
     response=MESSAGE_SCHEMA,
+    also={200: "Already posted with this client_id: the message as it is"},
     errors=(403, 404, 409, 422, 429),
 )
 def post_message(channel_id: int):
@@ -443,8 +454,9 @@ def message_edits(message_id: int):
 @bp.put("/messages/<int:message_id>/reactions/<emoji>")
 @doc(
     "React to a message (idempotent)",
+    path=EMOJI_PATH,
     response=obj(emoji=STRING, count=INTEGER),
-    errors=(403, 404, 410, 422),
+    errors=(403, 404, 409, 410, 422),
 )
 def add_reaction(message_id: int, emoji: str):
     count = operations.set_reaction(current_user, message_id, emoji, True)
@@ -455,8 +467,9 @@ def add_reaction(message_id: int, emoji: str):
 @bp.delete("/messages/<int:message_id>/reactions/<emoji>")
 @doc(
     "Take your reaction back (idempotent)",
+    path=EMOJI_PATH,
     response=obj(emoji=STRING, count=INTEGER),
-    errors=(403, 404, 410, 422),
+    errors=(403, 404, 409, 410, 422),
 )
 def remove_reaction(message_id: int, emoji: str):
     count = operations.set_reaction(current_user, message_id, emoji, False)

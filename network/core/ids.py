@@ -7,6 +7,8 @@ from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
 MAX_ID = 2**31 - 1  # PostgreSQL INTEGER
+#: the JSON schema of an id (the API's document)
+ID_SCHEMA: dict[str, Any] = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 
 def parse_id(raw: Any) -> int | None:

@@ -10,7 +10,7 @@ no two feature modules import each other.
 
 import enum
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -179,6 +179,10 @@ class MemberFilter:
     reasons: Callable[[Any, list[Any], list[Any]], dict[int, list[Any]]]
     #: `clause` phrased for counting every match (facets) rather than finding a first page
     count_clause: Callable[[Any, list[Any]], Any] | None = None
+    #: the JSON schema of the (repeatable) query argument, for the API's document
+    schema: dict[str, Any] = field(
+        default_factory=lambda: {"type": "array", "items": {"type": "string"}}
+    )
 
 
 MEMBER_FILTERS: dict[str, MemberFilter] = {}

@@ -15,14 +15,19 @@ from network.api.core import (
     doc,
     items_of,
     json_body,
+    limit_param,
     obj,
     query_param,
 )
 from network.core.errors import Invalid
+from network.core.ids import ID_SCHEMA
 from network.extensions import db
 from network.feed import notifications, operations, queries
 from network.feed.feedable import post_json
 from network.feed.models import Comment
+from network.feed.registry import KINDS
+
+EMOJI_PATH = {"emoji": {"type": "string", "enum": list(operations.EMOJI)}}
 
 PERSON = {"type": ["object", "null"], "properties": {"id": INTEGER, "name": STRING}}
 POST_SCHEMA = {
@@ -88,11 +93,11 @@ def comment_json(comment: Comment) -> dict[str, Any]:
 @bp.get("/feed")
 @doc(
     "The feed, newest first: items of every kind, each with its module's data",
-    params=[
+    params=lambda: [
         query_param("before", "the `next` cursor of the previous page"),
-        query_param("kind", "only items of this kind (post, notice, member_joined, …)"),
-        query_param("topic", "only posts tagged with this topic"),
-        query_param("limit", "1 to 50 (default 20)", INTEGER),
+        query_param("kind", "only items of this kind", {"type": "string", "enum": list(KINDS)}),
+        query_param("topic", "only posts tagged with this topic", {"type": "string"}),
+        limit_param(20, 50),
     ],
     response={
         "type": "object",
@@ -265,7 +270,7 @@ REACTION_RESPONSE = obj(emoji=STRING, count=INTEGER)
 
 
 @bp.put("/posts/<int:post_id>/reactions/<emoji>")
-@doc("React to a post (idempotent)", response=REACTION_RESPONSE, errors=(404, 422))
+@doc("React to a post (idempotent)", path=EMOJI_PATH, response=REACTION_RESPONSE, errors=(404, 422))
 def add_post_reaction(post_id: int, emoji: str):
     count = operations.set_reaction(current_user, post_id, emoji, True)
     db.session.commit()
@@ -273,7 +278,12 @@ def add_post_reaction(post_id: int, emoji: str):
 
 
 @bp.delete("/posts/<int:post_id>/reactions/<emoji>")
-@doc("Take your reaction back (idempotent)", response=REACTION_RESPONSE, errors=(404, 422))
+@doc(
+    "Take your reaction back (idempotent)",
+    path=EMOJI_PATH,
+    response=REACTION_RESPONSE,
+    errors=(404, 422),
+)
 def remove_post_reaction(post_id: int, emoji: str):
     count = operations.set_reaction(current_user, post_id, emoji, False)
     db.session.commit()
@@ -344,7 +354,7 @@ NOTIFICATION_SCHEMA = {
     "Your notifications, newest first, and how many are unread",
     params=[
         query_param("cursor", "the `next` cursor of the previous page"),
-        query_param("limit", "1 to 100 (default 30)", INTEGER),
+        limit_param(30, 100),
     ],
     response=items_of(NOTIFICATION_SCHEMA, unread=INTEGER, next={"type": ["string", "null"]}),
     errors=(422,),
@@ -375,7 +385,7 @@ def list_notifications():
     "Mark notifications read: those of `ids`, or all of them without `ids`",
     request_schema={
         "type": "object",
-        "properties": {"ids": {"type": "array", "items": INTEGER, "maxItems": 500}},
+        "properties": {"ids": {"type": "array", "items": ID_SCHEMA, "maxItems": 500}},
     },
     response=obj(marked=INTEGER, unread=INTEGER),
     errors=(422,),

@@ -6,14 +6,15 @@ from flask import g, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from network.api.core import bp, doc, json_body, query_param
+from network.api.core import bp, doc, json_body, limit_param, query_param
 from network.core import staff_lists
 from network.core.errors import Invalid
+from network.core.registries import MEMBER_FILTERS
 from network.extensions import db
 from network.members import operations, queries
 from network.members import welcome as first_run
 from network.members.auth import sign_in
-from network.members.models import PROFILE_GROUPS, Member, Status
+from network.members.models import PROFILE_GROUPS, Member, OpenTo, Status
 
 MEMBER_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -137,21 +138,59 @@ def patch_me():
     return me_json(current_user)
 
 
+FILTER_DESCRIPTIONS = {
+    "q": "Part of the name",
+    "status": "CAE status",
+    "trade": "Trade (exact, case and accents ignored)",
+    "sector": "Sector (exact, case ignored)",
+    "city": "City (exact, case and accents ignored)",
+    "postcode": "Postcode or its beginning (69 for the Rhône)",
+    "language": "A language spoken (case and accents ignored)",
+}
+
+
+def member_filter_params() -> list[dict[str, Any]]:
+    """The query parameters of the members list, from the filters it parses
+    (`queries.MemberFilters.from_args`) and those other modules register."""
+    text = {"type": "string", "maxLength": queries.MAX_FILTER_TEXT}
+    return [
+        *(
+            query_param(
+                name,
+                FILTER_DESCRIPTIONS[name],
+                text | {"enum": [s.value for s in Status]} if name == "status" else text,
+            )
+            for name in queries.TEXT_FILTERS
+        ),
+        query_param(
+            "open_to", "Open to all of these", {"enum": [o.value for o in OpenTo]}, many=True
+        ),
+        query_param("sort", "Order of the list", {"type": "string", "enum": list(queries.SORTS)}),
+        *(
+            query_param(name, str(hooks.label)) | {"schema": hooks.schema}
+            for name, hooks in MEMBER_FILTERS.items()
+        ),
+        query_param("cursor", "The `next` value of the previous page"),
+        limit_param(30, 100),
+    ]
+
+
 @bp.get("/members")
 @doc(
-    "List members (active), filtered and cursor-paginated",
-    params=[
-        query_param("q", "Part of the name"),
-        query_param("status", "CAE status", {"type": "string", "enum": [s.value for s in Status]}),
-        query_param("trade", "Trade (exact, case and accents ignored)"),
-        query_param("city", "City (exact, case and accents ignored)"),
-        query_param("cursor", "The `next` value of the previous page"),
-        query_param("limit", "Page size (1–100)", {"type": "integer"}),
-    ],
+    "List members (active), filtered and cursor-paginated; with filters other modules add "
+    "(e.g. skill), each item has the `reasons` it matches",
+    params=lambda: member_filter_params(),
     response={
         "type": "object",
         "properties": {
-            "items": {"type": "array", "items": MEMBER_SCHEMA},
+            "items": {
+                "type": "array",
+                "items": MEMBER_SCHEMA
+                | {
+                    "properties": MEMBER_SCHEMA["properties"]
+                    | {"reasons": {"type": "array", "items": {"type": "string"}}}
+                },
+            },
             "next": {"type": ["string", "null"]},
         },
     },

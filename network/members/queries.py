@@ -104,6 +104,7 @@ def profile_sections(member: Member, viewer: Member) -> list[tuple[str, dict[str
 
 
 TEXT_FILTERS = ("q", "status", "trade", "sector", "city", "postcode", "language")
+MAX_FILTER_TEXT = 120
 SORTS = ("name", "recent")
 
 
@@ -125,7 +126,7 @@ class MemberFilters:
     def from_args(cls, args, sorts: tuple[str, ...] = SORTS) -> "MemberFilters":
         """Parse query arguments; unknown values and over-long texts are `Invalid`."""
         texts: dict[str, Any] = {k: (args.get(k) or "").strip() for k in TEXT_FILTERS}
-        if any(len(v) > 120 for v in texts.values()):
+        if any(len(v) > MAX_FILTER_TEXT for v in texts.values()):
             raise Invalid(_l("This search is too long."))
         if texts["status"] not in ("", *(s.value for s in Status)):
             raise Invalid(fields={"status": _l("Unknown status.")})

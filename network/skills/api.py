@@ -66,7 +66,13 @@ def my_skill_json(holding: MemberSkill) -> dict:
 @bp.get("/skills")
 @doc(
     "The skills taxonomy with the number of active holders",
-    params=[query_param("status", "accepted or proposed (default: both)")],
+    params=[
+        query_param(
+            "status",
+            "accepted or proposed (default: both)",
+            {"type": "string", "enum": ["accepted", "proposed"]},
+        )
+    ],
     response={"type": "object", "properties": {"items": {"type": "array", "items": SKILL_SCHEMA}}},
     errors=(422,),
 )

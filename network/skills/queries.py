@@ -12,7 +12,7 @@ from sqlalchemy import Select, and_, bindparam, case, func, select
 from sqlalchemy.orm import joinedload
 
 from network.core.errors import Invalid
-from network.core.ids import parse_id
+from network.core.ids import ID_SCHEMA, parse_id
 from network.core.registries import (
     FacetValue,
     MemberFilter,
@@ -209,5 +209,6 @@ register_member_filter(
         count_clause=_holders_of_all,
         facet=_skill_facet,
         reasons=_skill_reasons,
+        schema={"type": "array", "items": ID_SCHEMA, "maxItems": 10},
     ),
 )

@@ -7,10 +7,10 @@ from flask import request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from network.api.core import bp, doc, json_body, query_param
+from network.api.core import FLAG, bp, doc, json_body, limit_param, query_param
 from network.core.errors import Invalid
 from network.core.http import problem
-from network.core.ids import parse_id
+from network.core.ids import ID_SCHEMA, parse_id
 from network.core.pagination import decode_cursor, encode_cursor, parse_limit
 from network.core.permissions import is_staff
 from network.extensions import db
@@ -23,7 +23,7 @@ INTEGER = {"type": "integer"}
 STRING = {"type": "string"}
 TIME = {"type": "string", "format": "date-time"}
 SLOT = {"type": "object", "properties": {"start": TIME, "end": TIME}}
-SPACE_SCHEMA = {
+SPACE_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
         "id": INTEGER,
@@ -98,6 +98,38 @@ OCCURRENCE_SCHEMA = {
         "free_seats": {"type": ["integer", "null"]},
         "suggestions": {"type": "array", "items": SLOT},
         "busy": {"type": "array", "items": SLOT, "description": "the booked ranges in the way"},
+    },
+}
+
+
+def _minutes(low: int, high: int) -> dict[str, Any]:
+    return {"type": "integer", "minimum": low, "maximum": high}
+
+
+#: The fields of a space as `operations._space_fields` reads them (creation and changes).
+SPACE_REQUEST: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 120},
+        "kind": SPACE_SCHEMA["properties"]["kind"],
+        "site_id": ID_SCHEMA,
+        "description": {"type": "string", "maxLength": 4000},
+        "equipment": {"type": "array", "items": {"type": "string", "maxLength": 80}},
+        "capacity": {"type": "integer", "minimum": 1, "maximum": operations.MAX_SEATS},
+        "granularity": SPACE_SCHEMA["properties"]["granularity"],
+        "slot_minutes": {**_minutes(5, 240), "description": "divides the day evenly"},
+        "midday_minutes": _minutes(60, 23 * 60),
+        "min_minutes": _minutes(5, 24 * 60),
+        "max_minutes": _minutes(5, 24 * 60),
+        "max_days_ahead": {"type": "integer", "minimum": 1, "maximum": 730},
+        "needs_approval": {"type": "boolean"},
+        "check_in_required": {"type": "boolean"},
+        "is_active": {"type": "boolean"},
+        "opening_hours": {
+            "type": "object",
+            "description": 'weekday (0 = Monday) → [open, close] minutes or "08:00-19:00"',
+            "propertyNames": {"enum": [str(d) for d in range(7)]},
+        },
     },
 }
 BOOKING_REQUEST = {
@@ -242,8 +274,8 @@ def _range_start(name: str, default: datetime) -> datetime:
 @doc(
     "Bookable spaces (active ones), by site and name",
     params=[
-        query_param("site_id", "Only this site's spaces", INTEGER),
-        query_param("kind", "desk_area, meeting_room, workshop_room or equipment"),
+        query_param("site_id", "Only this site's spaces", ID_SCHEMA),
+        query_param("kind", "Only spaces of this kind", SPACE_SCHEMA["properties"]["kind"]),
     ],
     response={"type": "object", "properties": {"items": {"type": "array", "items": SPACE_SCHEMA}}},
 )
@@ -258,7 +290,7 @@ def list_spaces():
 @doc(
     "Create a space (staff)",
     status=201,
-    request_schema={"type": "object", "required": ["name", "kind", "site_id", "capacity"]},
+    request_schema=SPACE_REQUEST | {"required": ["name", "site_id"]},
     response=SPACE_SCHEMA,
     errors=(403, 422),
 )
@@ -277,7 +309,7 @@ def get_space(space_id: int):
 @bp.patch("/spaces/<int:space_id>")
 @doc(
     "Change a space's description or rules (staff)",
-    request_schema={"type": "object"},
+    request_schema=SPACE_REQUEST,
     response=SPACE_SCHEMA,
     errors=(403, 404, 422),
 )
@@ -362,6 +394,7 @@ def space_availability(space_id: int):
             },
         },
     },
+    also={200: "preview: true: the occurrences it would book, nothing booked"},
     errors=(403, 404, 409, 422),
 )
 def create_booking():
@@ -383,12 +416,16 @@ def create_booking():
 @doc(
     "My bookings (or, for staff with mine=0, everyone's), by start, overlapping from–to",
     params=[
-        query_param("mine", "1 (default): mine; 0: everyone's (staff)"),
+        query_param(
+            "mine",
+            "1 (default): mine; 0: everyone's (staff)",
+            FLAG,
+        ),
         query_param("from", "ISO 8601 date or date-time"),
         query_param("to", "ISO 8601 date or date-time"),
-        query_param("space_id", "Only this space", INTEGER),
+        query_param("space_id", "Only this space", ID_SCHEMA),
         query_param("cursor", "The next_cursor of the previous page"),
-        query_param("limit", "1–200, default 50", INTEGER),
+        limit_param(50, 200),
     ],
     response={
         "type": "object",
@@ -434,7 +471,11 @@ def get_booking(booking_id: int):
     "Cancel a booking; scope=future cancels its series from it on, scope=range the series' "
     "occurrences between from and to (dates)",
     params=[
-        query_param("scope", "one (default), future or range"),
+        query_param(
+            "scope",
+            "one (default), future or range",
+            {"type": "string", "enum": ["one", "future", "range"], "default": "one"},
+        ),
         query_param("from", "range: first local date"),
         query_param("to", "range: last local date (included)"),
     ],
