@@ -17,7 +17,9 @@ from network.search.indexing import rebuild_in_background
     "Search members, activities, skills… (only what you may see)",
     params=lambda: [
         query_param("q", 'Words; "quoted words" for a phrase; the last word as a prefix'),
-        query_param("kind", "Only one kind of result", {"type": "string", "enum": list(SEARCH_KINDS)}),
+        query_param(
+            "kind", "Only one kind of result", {"type": "string", "enum": list(SEARCH_KINDS)}
+        ),
         query_param("cursor", "The `next` value of the previous page"),
     ],
     response={
