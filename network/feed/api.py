@@ -21,11 +21,11 @@ from network.api.core import (
 )
 from network.core.errors import Invalid
 from network.core.ids import ID_SCHEMA
+from network.core.registries import FEED_KINDS
 from network.extensions import db
 from network.feed import notifications, operations, queries
 from network.feed.feedable import post_json
 from network.feed.models import Comment
-from network.feed.registry import KINDS
 
 EMOJI_PATH = {"emoji": {"type": "string", "enum": list(operations.EMOJI)}}
 
@@ -95,7 +95,9 @@ def comment_json(comment: Comment) -> dict[str, Any]:
     "The feed, newest first: items of every kind, each with its module's data",
     params=lambda: [
         query_param("before", "the `next` cursor of the previous page"),
-        query_param("kind", "only items of this kind", {"type": "string", "enum": list(KINDS)}),
+        query_param(
+            "kind", "only items of this kind", {"type": "string", "enum": list(FEED_KINDS)}
+        ),
         query_param("topic", "only posts tagged with this topic", {"type": "string"}),
         limit_param(20, 50),
     ],

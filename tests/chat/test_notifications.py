@@ -2,7 +2,7 @@
 by e-mail only when they are not connected, per their preferences; the header counts the
 conversations with unread messages."""
 
-from network.feed.notifications import KINDS
+from network.core.registries import NOTIFICATION_KINDS as KINDS
 from tests.chat.conftest import events
 from tests.conftest import form_post
 
