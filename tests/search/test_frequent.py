@@ -101,7 +101,7 @@ def test_a_frequent_word_re_checks_every_hit(app, client, viewer, gardeners, sam
     named = gardeners["named"]
     with app.app_context():  # deactivated behind the index's back: it still holds the member
         db.session.execute(
-            text("UPDATE members SET is_active = 0 WHERE id = :id"), {"id": named.id}
+            text("UPDATE members SET is_active = false WHERE id = :id"), {"id": named.id}
         )
         db.session.commit()
     results = api_search(client, WORD, viewer)["results"]
