@@ -81,6 +81,9 @@ class Config:
     SEARCH_WRITE_DELAY: float | None = 0.5
     # Live chat events that follow another within this many ms go out together (0: at once).
     LIVE_BURST_MS = _env_int("TERREAU_LIVE_BURST_MS", 50)
+    # A decision's live tally is counted and sent at most once per this many ms (0: after
+    # every vote).
+    TALLY_WINDOW_MS = _env_int("TERREAU_TALLY_WINDOW_MS", 250)
     PROXY_COUNT = _env_int("TERREAU_PROXY_COUNT", 0)  # reverse proxies in front (X-Forwarded-*)
     MAIL_ASYNC = True  # send after commit in a background thread, not in the request
     PASSWORD_HASH_METHOD = "scrypt"
@@ -101,6 +104,7 @@ class TestingConfig(Config):
     FACETS_CACHE_SECONDS = 0  # tests change members and count them again at once
     SEARCH_WRITE_DELAY = None  # tests search right after a write (the writer process: its test)
     LIVE_BURST_MS = 0  # tests read live events right after the action (the bursts: their test)
+    TALLY_WINDOW_MS = 0
     LOGIN_RATE_LIMIT = "1000 per minute"
     LOGIN_PAIR_RATE_LIMIT = "1000 per minute"
     LOGIN_ACCOUNT_RATE_LIMIT = "1000 per minute"

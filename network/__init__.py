@@ -19,7 +19,17 @@ from network.core.ids import BoundedIntConverter
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 #: The feature modules, in the order they plug in; `api` last (it registers the routes the
 #: others added to its blueprint).
-MODULES = ("cooperative", "members", "skills", "chat", "feed", "workspaces", "search", "api")
+MODULES = (
+    "cooperative",
+    "members",
+    "skills",
+    "chat",
+    "feed",
+    "workspaces",
+    "governance",
+    "search",
+    "api",
+)
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 

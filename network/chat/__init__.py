@@ -19,7 +19,7 @@ register_setting(
 
 def init_app(app: Flask) -> None:
     """Channels: pages, API, Socket.IO events, presence, and their feed and search kinds."""
-    from network.chat import api, feedable, searchable, welcome  # noqa: F401  (contributions)
+    from network.chat import api, feedable, groups, searchable, welcome  # noqa: F401
     from network.chat.events import register_chat_handlers
     from network.chat.presence import init_presence
     from network.chat.views import bp

@@ -199,6 +199,28 @@ def register_profile_section(template: str, loader: Callable[[Any, Any], dict[st
         PROFILE_SECTIONS.append((template, loader))
 
 
+# --- Groups of members -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MemberGroup:
+    """A set of members another module may address (e.g. a channel's members, as the
+    electorate of a decision) without importing the module that keeps it."""
+
+    name: str  # "channel"
+    label: Any  # translatable, e.g. _l("The members of a channel")
+    choices: Callable[[Any], list[tuple[int, str]]]  # viewer → [(id, name)] they may pick
+    members: Callable[[int], list[int]]  # id → the ids of its active members
+    describe: Callable[[int], str | None]  # id → its name, None when it does not exist
+
+
+MEMBER_GROUPS: dict[str, MemberGroup] = {}
+
+
+def register_member_group(group: MemberGroup) -> None:
+    MEMBER_GROUPS[group.name] = group
+
+
 # --- Settings of the cooperative -------------------------------------------------------
 
 

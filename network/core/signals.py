@@ -46,6 +46,9 @@ message_posted = _signals.signal("message-posted")
 #: centre to tell a member something (stored, delivered live, e-mailed per their choice;
 #: mail=False: never e-mailed, e.g. the member is connected).
 notification_requested = _signals.signal("notification-requested")
+#: sender=list of recipient member ids, kind, text, url, actor, details (plain text for the
+#: e-mail); the same notification to many members at once (one insert, not one per member).
+notifications_requested = _signals.signal("notifications-requested")
 #: sender=kind name, object_id, actor_id, once_a_day; a module adds an item to the feed
 #: (once_a_day: not if the same object already has one from the last 24 hours).
 feed_item_published = _signals.signal("feed-item-published")

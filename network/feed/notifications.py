@@ -369,4 +369,13 @@ def _unread_exists(member_id: int, kind: str, url: str) -> bool:
 
 signals.notification_requested.connect(_on_requested)
 
+
+def _on_many_requested(
+    member_ids: list[int], kind: str, text: Any, url: str = "", actor: Any = None, **more: Any
+) -> None:
+    notify_many(member_ids, kind, text, url, getattr(actor, "id", None), more.get("details", ""))
+
+
+signals.notifications_requested.connect(_on_many_requested)
+
 __all__ = ["DELIVERY_LABELS", "notify", "notify_many"]

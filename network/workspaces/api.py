@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from network.api.core import FLAG, bp, doc, json_body, limit_param, query_param
+from network.cooperative.times import iso, local_zone, parse_date, parse_time, to_local
 from network.core.errors import Invalid
 from network.core.http import problem
 from network.core.ids import ID_SCHEMA, parse_id
@@ -17,7 +18,6 @@ from network.extensions import db
 from network.workspaces import operations, queries
 from network.workspaces.models import Booking, Space, WaitlistEntry
 from network.workspaces.operations import BookingConflict
-from network.workspaces.times import iso, local_zone, parse_date, parse_time, to_local
 
 INTEGER = {"type": "integer"}
 STRING = {"type": "string"}
@@ -264,7 +264,7 @@ def _range_start(name: str, default: datetime) -> datetime:
     if not raw:
         return default
     if len(raw) == 10:  # a date: its local midnight
-        from network.workspaces.times import at_minutes
+        from network.cooperative.times import at_minutes
 
         return at_minutes(parse_date(raw, name), 0)
     return parse_time(raw, name)
@@ -351,7 +351,7 @@ def update_space(space_id: int):
 )
 def space_availability(space_id: int):
     from network.cooperative import cooperative_today
-    from network.workspaces.times import at_minutes
+    from network.cooperative.times import at_minutes
 
     space = operations.get_space(space_id)
     start = _range_start("from", at_minutes(cooperative_today(), 0))

@@ -9,9 +9,9 @@ from collections.abc import Iterable
 from flask import current_app
 from icalendar import Calendar, Event, vText
 
+from network.cooperative.times import local_zone
 from network.core.models import utcnow
 from network.workspaces.models import Booking, BookingStatus
-from network.workspaces.times import local_zone
 
 STATUS = {
     BookingStatus.CONFIRMED: "CONFIRMED",

@@ -17,9 +17,9 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
+from network.cooperative.times import local_zone
 from network.workspaces.models import KIND_LABELS, Space
 from network.workspaces.queries import DayColumn, SpaceSummary, availability
-from network.workspaces.times import local_zone
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from network.cooperative import cooperative_today
+from network.cooperative.times import at_minutes
 from network.core.permissions import Role
 from network.extensions import db
 from network.members.models import Member
@@ -20,7 +21,6 @@ from network.workspaces.models import (
     WorkspacePreference,
 )
 from network.workspaces.queries import held, peak
-from network.workspaces.times import at_minutes
 
 WEEK = {str(d): [8 * 60, 19 * 60] for d in range(5)}
 SITES = [

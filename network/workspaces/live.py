@@ -7,9 +7,9 @@ member never learns from the event who booked.
 
 from datetime import datetime
 
+from network.cooperative.times import iso
 from network.core.events import after_commit
 from network.extensions import db, socketio
-from network.workspaces.times import iso
 
 
 def space_room(space_id: int) -> str:

@@ -20,6 +20,15 @@ from flask_babel.speaklater import LazyString
 from sqlalchemy import select
 
 from network.cooperative import current_settings
+from network.cooperative.times import (
+    at_minutes,
+    hhmm,
+    local_to_utc,
+    minutes_of,
+    parse_date,
+    parse_time,
+    to_local,
+)
 from network.core import audit, signals
 from network.core.errors import Conflict, Invalid, NotFound
 from network.core.ids import is_id, parse_id
@@ -41,15 +50,6 @@ from network.workspaces.models import (
     WaitlistEntry,
     WaitStatus,
     WorkspacePreference,
-)
-from network.workspaces.times import (
-    at_minutes,
-    hhmm,
-    local_to_utc,
-    minutes_of,
-    parse_date,
-    parse_time,
-    to_local,
 )
 
 SPACE_NOT_FOUND = _l("This space does not exist.")

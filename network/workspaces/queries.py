@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import String, and_, func, or_, select, true, type_coerce
 from sqlalchemy.orm import contains_eager, selectinload
 
+from network.cooperative.times import at_minutes, local_zone
 from network.core.models import utcnow
 from network.extensions import db
 from network.members.models import Member
@@ -31,7 +32,6 @@ from network.workspaces.models import (
     WaitStatus,
     WorkspacePreference,
 )
-from network.workspaces.times import at_minutes, local_zone
 
 #: No booking lasts longer (even set by staff): it bounds the index range of overlap queries.
 MAX_SPAN = timedelta(hours=25)  # a day, and the hour a DST change adds

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from network.cooperative import cooperative_today
+from network.cooperative.times import hhmm, minutes_of, parse_date, to_local
 from network.core.errors import DomainError, NotFound
 from network.core.forms import flash_error, invalid_form
 from network.core.ids import parse_id
@@ -26,7 +27,6 @@ from network.workspaces.models import (
     Space,
 )
 from network.workspaces.operations import BookingConflict
-from network.workspaces.times import hhmm, minutes_of, parse_date, to_local
 
 bp = Blueprint("workspaces", __name__, url_prefix="/workspaces")
 PUBLIC = {"workspaces.member_calendar"}

@@ -5,10 +5,10 @@ across both daylight-saving changes, with closures and every granularity."""
 import random
 from datetime import UTC, date, datetime, timedelta
 
+from network.cooperative.times import at_minutes
 from network.extensions import db
 from network.workspaces import queries
 from network.workspaces.models import HOLDING, Booking, BookingStatus, Closure, Space
-from network.workspaces.times import at_minutes
 
 from .conftest import OFFICE_HOURS
 

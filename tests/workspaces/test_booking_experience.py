@@ -178,8 +178,8 @@ def test_check_in_is_offered_only_when_allowed(app, member_api, make_space, clie
     assert "I'm here: check in" not in _page(client, f"/workspaces/bookings/{later['id']}")
     assert "I'm here: check in" not in _page(client, "/workspaces/bookings")
     assert later["can_check_in"] is False
+    from network.cooperative.times import to_local
     from network.core.models import utcnow
-    from network.workspaces.times import to_local
 
     with app.test_request_context():
         now_local = to_local(utcnow())

@@ -194,8 +194,8 @@ def test_day_view_and_whos_here(app, member_api, make_space, book, client, login
     alice, alice_h = member_api(display_name="Alice Martin")
     bob, _bob_h = member_api(display_name="Bob Durand")
     space_id = make_space(name="Open space", kind="desk_area", capacity=4, opening_hours=EVERY_DAY)
+    from network.cooperative.times import to_local
     from network.core.models import utcnow
-    from network.workspaces.times import to_local
 
     with app.test_request_context():
         now_local = to_local(utcnow())

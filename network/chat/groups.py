@@ -1,0 +1,49 @@
+"""A channel's members as a group other modules may address (e.g. a decision's electorate)."""
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from network.chat.models import Channel, ChannelKind, ChannelMember
+from network.core.registries import MemberGroup, register_member_group
+from network.extensions import db
+from network.members.models import Member
+
+
+def _channels_of(viewer: Any) -> list[tuple[int, str]]:
+    """The named, live channels the viewer belongs to."""
+    rows = db.session.execute(
+        select(Channel.id, Channel.name)
+        .join(ChannelMember, ChannelMember.channel_id == Channel.id)
+        .where(
+            ChannelMember.member_id == viewer.id,
+            Channel.kind != ChannelKind.DIRECT,
+            Channel.archived_at.is_(None),
+        )
+        .order_by(Channel.name_key)
+    )
+    return [(channel_id, f"#{name}") for channel_id, name in rows]
+
+
+def _members_of(channel_id: int) -> list[int]:
+    return list(
+        db.session.scalars(
+            select(ChannelMember.member_id)
+            .join(Member, Member.id == ChannelMember.member_id)
+            .where(ChannelMember.channel_id == channel_id, Member.is_active.is_(True))
+            .order_by(ChannelMember.member_id)
+        )
+    )
+
+
+def _describe(channel_id: int) -> str | None:
+    channel = db.session.get(Channel, channel_id)
+    if channel is None or channel.is_direct:
+        return None
+    return f"#{channel.name}"
+
+
+register_member_group(
+    MemberGroup("channel", _l("The members of a channel"), _channels_of, _members_of, _describe)
+)

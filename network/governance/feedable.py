@@ -1,0 +1,54 @@
+"""What governance brings to the feed (an opened decision, voted inline) and to the
+notification centre (opened, reminder, closed, outcome, review)."""
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from network.core.registries import (
+    Delivery,
+    FeedKind,
+    register_feed_kind,
+    register_notification_kind,
+)
+from network.extensions import db
+from network.governance.models import Decision
+from network.governance.operations import may_see
+
+for _name, _label, _default in (
+    ("decision_opened", _l("A decision opens and you vote in it"), Delivery.IMMEDIATELY),
+    ("decision_reminder", _l("The last hours to vote in a decision"), Delivery.IMMEDIATELY),
+    ("decision_closed", _l("A decision you vote in is closed"), Delivery.DAILY),
+    ("decision_outcome", _l("The outcome of a decision is published"), Delivery.DAILY),
+    ("decision_review", _l("The review date of your decision's outcome"), Delivery.IMMEDIATELY),
+):
+    register_notification_kind(_name, _label, _default)
+
+
+def load_decisions(ids: list[int], _viewer: Any = None) -> dict[int, Decision]:
+    query = (
+        select(Decision)
+        .where(Decision.id.in_(ids))
+        .options(selectinload(Decision.options), selectinload(Decision.author))
+    )
+    return {d.id: d for d in db.session.scalars(query)}
+
+
+def _data(decision: Decision, viewer: Any) -> dict[str, Any]:
+    from network.governance.api import decision_json
+
+    return {"decision": decision_json(decision, viewer)}
+
+
+register_feed_kind(
+    FeedKind(
+        "decision",
+        _l("Decisions"),
+        "governance/_feed_decision.html",
+        load_decisions,
+        may_see,
+        _data,
+    )
+)

@@ -1,0 +1,82 @@
+"""What a decision tells connected clients, once the change is committed.
+
+Rooms: `decision:<id>` (everyone watching it: turnout) and `decision:<id>:results` (those
+who may see its results now). `decision_tally {decision_id, state, turnout, results?}` goes
+to the results room while the decision is open, to every watcher once it is closed. Under
+a stream of votes the tally is counted and sent at most once per `TALLY_WINDOW_MS`.
+"""
+
+import threading
+from typing import Any
+
+from flask import current_app
+
+from network.core.events import after_commit
+from network.extensions import db, socketio
+
+
+def decision_room(decision_id: int) -> str:
+    return f"decision:{decision_id}"
+
+
+def results_room(decision_id: int) -> str:
+    return f"decision:{decision_id}:results"
+
+
+_planned: set[int] = set()
+_lock = threading.Lock()
+
+
+def schedule_tally(decision_id: int) -> None:
+    """Send the decision's turnout and tally after the commit (gathered under load)."""
+    after_commit(db.session, _plan, current_app._get_current_object(), decision_id)  # type: ignore[attr-defined]
+
+
+def _plan(app: Any, decision_id: int) -> None:
+    window = app.config["TALLY_WINDOW_MS"] / 1000
+    if window <= 0:
+        _send_now(app, decision_id)
+        return
+    with _lock:
+        if decision_id in _planned:
+            return
+        _planned.add(decision_id)
+    socketio.start_background_task(_send_later, app, decision_id, window)
+
+
+def _send_later(app: Any, decision_id: int, window: float) -> None:
+    socketio.sleep(window)
+    with _lock:
+        _planned.discard(decision_id)
+    _send_now(app, decision_id)
+
+
+def _send_now(app: Any, decision_id: int) -> None:
+    """In an application context of its own: its own session (the committing one is done)."""
+    with app.app_context():
+        try:
+            send_tally(decision_id)
+        finally:
+            db.session.remove()
+
+
+def send_tally(decision_id: int) -> None:
+    from network.governance.api import tally_payload
+    from network.governance.models import Decision
+
+    decision = db.session.get(Decision, decision_id)
+    if decision is None:
+        return
+    db.session.refresh(decision)
+    payload = tally_payload(decision)
+    closed = payload["state"] == "closed"
+    socketio.emit(
+        "decision_turnout",
+        {k: payload[k] for k in ("decision_id", "state", "turnout")},
+        to=decision_room(decision_id),
+    )
+    socketio.emit(
+        "decision_tally",
+        payload,
+        to=decision_room(decision_id) if closed else results_room(decision_id),
+    )

@@ -1,0 +1,44 @@
+"""The count of a decision as it stands: frozen at close, else counted from its votes and
+remembered until the next vote changes it."""
+
+from collections import OrderedDict
+from typing import Any
+
+from sqlalchemy import select
+
+from network.extensions import db
+from network.governance.counting import Result, count
+from network.governance.models import Ballot, Decision, DecisionState, Vote
+
+_CACHE_SIZE = 256
+_counted: OrderedDict[int, tuple[tuple[int, int], Result]] = OrderedDict()
+
+
+def ballots_of(decision: Decision) -> list[dict[str, int]]:
+    """Every ballot's choices (option id → value): secret ballots or open votes."""
+    column = Ballot.choices if decision.secret else Vote.choices
+    owner = Ballot.decision_id if decision.secret else Vote.decision_id
+    rows = db.session.scalars(select(column).where(owner == decision.id))
+    return list(rows)  # type: ignore[arg-type]  # keys stay digits: the count reads them
+
+
+def current_tally(decision: Decision) -> Result:
+    from network.governance.operations import rules_of
+
+    key = (decision.tally_version, len(decision.options))
+    cached = _counted.get(decision.id)
+    if cached and cached[0] == key:
+        _counted.move_to_end(decision.id)
+        return cached[1]
+    result = count(rules_of(decision), ballots_of(decision))  # type: ignore[arg-type]
+    _counted[decision.id] = (key, result)
+    if len(_counted) > _CACHE_SIZE:
+        _counted.popitem(last=False)
+    return result
+
+
+def results_of(decision: Decision) -> dict[str, Any]:
+    """The JSON count: the frozen one of a closed decision, else the current one."""
+    if decision.state == DecisionState.CLOSED and decision.results is not None:
+        return decision.results
+    return current_tally(decision).to_dict()

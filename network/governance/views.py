@@ -1,0 +1,446 @@
+"""Decision pages: the list, drafting and editing, the decision with its vote and results,
+and the forms of every action. Everything works with plain forms; governance.js votes
+inline and keeps the turnout and tally live."""
+
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from network.cooperative.times import to_local
+from network.core.errors import DomainError, Invalid
+from network.core.forms import flash_error, invalid_form
+from network.core.http import safe_local_path
+from network.core.ids import parse_id
+from network.core.permissions import IN_THE_COOPERATIVE, STATUS_LABELS, Status
+from network.core.registries import MEMBER_GROUPS
+from network.extensions import db
+from network.governance import operations, queries
+from network.governance.counting import DecisionKind
+from network.governance.models import (
+    Decision,
+    DecisionState,
+    ElectorateKind,
+    ReasonMode,
+    ResultsVisibility,
+    Visibility,
+)
+from network.members.models import Member
+
+bp = Blueprint("governance", __name__)
+
+
+@bp.before_request
+@login_required
+def _members_only():
+    return None
+
+
+@bp.app_context_processor
+def _governance_helpers() -> dict[str, Any]:
+    return {
+        "decision_kind_label": kind_label,
+        "option_label": operations.option_label,
+        "electorate_description": operations.electorate_description,
+        "decision_card": lambda found: card_context(found, current_user),
+    }
+
+
+def kind_label(kind: Any) -> str:
+    labels = {
+        DecisionKind.PROPOSAL: _("Proposal"),
+        DecisionKind.CONSENT: _("Consent"),
+        DecisionKind.SINGLE: _("Single choice"),
+        DecisionKind.MULTIPLE: _("Multiple choice"),
+        DecisionKind.RANKED: _("Ranked choice"),
+        DecisionKind.SCORE: _("Score"),
+        DecisionKind.DATE_POLL: _("Date poll"),
+    }
+    return labels[DecisionKind(kind)]
+
+
+# --- what a card shows -----------------------------------------------------------------
+
+
+def card_context(decision: Decision, viewer: Any) -> dict[str, Any]:
+    """Everything the card of a decision needs, for the feed, the list and its page."""
+    from network.governance.tally import results_of
+
+    elector = operations.is_elector(viewer, decision)
+    voted = elector and operations.has_voted(viewer, decision)
+    visible = operations.may_see_results(viewer, decision)
+    closed = operations.is_closed(decision)
+    return {
+        "decision": decision,
+        "state": operations.state_of(decision),
+        "closed": closed,
+        "elector": elector,
+        "voted": voted,
+        "can_vote": elector and decision.state == DecisionState.OPEN and not closed,
+        "my_vote": operations.my_vote(viewer, decision) if voted else None,
+        "results_visible": visible,
+        "results": results_of(decision) if visible else None,
+        "hidden_reason": operations.results_hidden_reason(decision),
+        "why_not": None if elector else operations.why_not_elector(viewer, decision),
+        "binding": decision.electorate_kind == ElectorateKind.ASSOCIATES,
+        "stances": operations.STANCES.get(decision.kind, {}),
+    }
+
+
+# --- pages -----------------------------------------------------------------------------
+
+
+@bp.get("/decisions")
+def index():
+    state = request.args.get("state", "open")
+    page = queries.decisions_page(
+        current_user,
+        state=None if state in ("all", "mine") else state,
+        kind=request.args.get("kind") or None,
+        to_vote=state == "mine",
+        before=request.args.get("before"),
+        limit=20,
+    )
+    return render_template(
+        "governance/index.html",
+        cards=[card_context(d, current_user) for d in page.items],
+        next_cursor=page.next_cursor,
+        current_state=state,
+        current_kind=request.args.get("kind", ""),
+        kinds=list(DecisionKind),
+    )
+
+
+@bp.get("/decisions/<int:decision_id>")
+def decision(decision_id: int):
+    found = operations.get_decision(current_user, decision_id)
+    return render_template("governance/decision.html", **_page_context(found))
+
+
+def _page_context(found: Decision, **more: Any) -> dict[str, Any]:
+    return {
+        **card_context(found, current_user),
+        "may_manage": operations.may_manage(current_user, found),
+        "votes": queries.open_votes(found)
+        if operations.may_see_results(current_user, found)
+        else [],
+        "electors": queries.electors(found) if found.state != DecisionState.DRAFT else [],
+        "edits": queries.edits(found),
+        "errors": {},
+        "values": {},
+        **more,
+    }
+
+
+@bp.get("/decisions/<int:decision_id>/card")
+def card(decision_id: int):
+    """The decision's card alone (governance.js swaps it in after an inline vote)."""
+    found = operations.get_decision(current_user, decision_id)
+    return render_template("governance/_card.html", **card_context(found, current_user))
+
+
+@bp.get("/decisions/<int:decision_id>/receipts")
+def receipts(decision_id: int):
+    found = operations.get_decision(current_user, decision_id)
+    try:
+        items = queries.receipts(found)
+    except DomainError as error:
+        flash_error(error)
+        return redirect(url_for("governance.decision", decision_id=found.id))
+    return render_template("governance/receipts.html", decision=found, items=items)
+
+
+# --- drafting --------------------------------------------------------------------------
+
+
+def _form_data(form: Any, kind: Any) -> dict[str, Any]:
+    """The API's body from the decision form (empty fields are left out)."""
+    data: dict[str, Any] = {}
+    for name in ("kind", "title", "context", "electorate", "visibility", "reason", "results"):
+        if form.get(name) is not None:
+            data[name] = form.get(name)
+    if form.get("closes_at"):
+        data["closes_at"] = form.get("closes_at")
+    if kind not in operations.STANCES and form.get("options") is not None:
+        data["options"] = [
+            line.strip() for line in form.get("options", "").splitlines() if line.strip()
+        ]
+    for name in ("secret", "voters_add_options", "remind"):
+        data[name] = form.get(name) == "1"
+    for name in ("min_choices", "max_choices", "max_score"):
+        raw = form.get(name, "").strip()
+        if raw:
+            data[name] = int(raw) if raw.isdigit() and len(raw) < 4 else -1
+    if data.get("electorate") == ElectorateKind.STATUSES:
+        data["statuses"] = form.getlist("statuses")
+    if data.get("electorate") == ElectorateKind.GROUP:
+        group, _sep, ref = form.get("group", "").partition(":")
+        data["group"], data["group_id"] = group, parse_id(ref)
+    if data.get("electorate") == ElectorateKind.NAMED:
+        data["members"] = [i for i in (parse_id(v) for v in form.getlist("members")) if i]
+    return data
+
+
+def _form_context(found: Decision | None, values: Any) -> dict[str, Any]:
+    members = db.session.execute(
+        select(Member.id, Member.display_name)
+        .where(Member.is_active.is_(True), Member.status.in_(IN_THE_COOPERATIVE))
+        .order_by(Member.name_key)
+        .limit(2000)
+    ).all()
+    groups = [
+        (f"{name}:{ref}", label)
+        for name, group in MEMBER_GROUPS.items()
+        for ref, label in group.choices(current_user)
+    ]
+    return {
+        "decision": found,
+        "values": values,
+        "kinds": list(DecisionKind),
+        "electorates": list(ElectorateKind),
+        "statuses": [(s.value, STATUS_LABELS[s]) for s in Status],
+        "groups": groups,
+        "members": members,
+        "visibilities": list(Visibility),
+        "reasons": list(ReasonMode),
+        "results_choices": list(ResultsVisibility),
+        "is_open": found is not None and found.state == DecisionState.OPEN,
+    }
+
+
+def _values_of(found: Decision) -> dict[str, Any]:
+    closes = to_local(found.closes_at).strftime("%Y-%m-%dT%H:%M") if found.closes_at else ""
+    options = [
+        to_local(o.starts_at).strftime("%Y-%m-%dT%H:%M") if o.starts_at else o.label
+        for o in found.options
+        if not o.code
+    ]
+    return {
+        "kind": found.kind.value,
+        "title": found.title,
+        "context": found.context,
+        "options": "\n".join(options),
+        "closes_at": closes,
+        "electorate": found.electorate_kind.value,
+        "statuses": found.electorate_statuses,
+        "group": f"{found.electorate_group}:{found.electorate_group_id}"
+        if found.electorate_group_id
+        else "",
+        "members": [str(i) for i in found.electorate_named or []],
+        "visibility": found.visibility.value,
+        "secret": "1" if found.secret else "",
+        "reason": found.reason_mode.value,
+        "results": found.results_visibility.value,
+        "voters_add_options": "1" if found.voters_add_options else "",
+        "min_choices": found.min_choices,
+        "max_choices": found.max_choices or "",
+        "max_score": found.max_score,
+        "remind": "1" if found.remind else "",
+    }
+
+
+def _form_values(form: Any) -> dict[str, Any]:
+    values: dict[str, Any] = dict(form.items())
+    values["statuses"] = form.getlist("statuses")
+    values["members"] = form.getlist("members")
+    return values
+
+
+@bp.route("/decisions/new", methods=["GET", "POST"])
+def new():
+    if request.method == "POST":
+        uploads = [f.read() for f in request.files.getlist("images") if f and f.filename]
+        try:
+            created = operations.create_decision(
+                current_user, _form_data(request.form, request.form.get("kind")), uploads
+            )
+        except DomainError as error:
+            return invalid_form(
+                "governance/form.html", error, **_form_context(None, _form_values(request.form))
+            )
+        db.session.commit()
+        flash(_("Draft saved: check it, then open the vote."), "success")
+        return redirect(url_for("governance.decision", decision_id=created.id))
+    defaults = {
+        "kind": request.args.get("kind", "proposal"),
+        "electorate": "members",
+        "visibility": "cooperative",
+        "reason": "optional",
+        "results": "after_vote",
+        "remind": "1",
+        "min_choices": 1,
+        "max_score": 5,
+    }
+    return render_template("governance/form.html", errors={}, **_form_context(None, defaults))
+
+
+@bp.route("/decisions/<int:decision_id>/edit", methods=["GET", "POST"])
+def edit(decision_id: int):
+    found = operations.get_decision(current_user, decision_id)
+    if not operations.may_manage(current_user, found):
+        abort(403)
+    if request.method == "POST":
+        data = _form_data(request.form, found.kind)
+        if found.state == DecisionState.OPEN:
+            data = {k: v for k, v in data.items() if k in operations.OPEN_FIELDS}
+            if found.vote_count:
+                data = {k: v for k, v in data.items() if k == "closes_at"}
+        try:
+            operations.update_decision(current_user, found, data)
+        except DomainError as error:
+            return invalid_form(
+                "governance/form.html", error, **_form_context(found, _form_values(request.form))
+            )
+        db.session.commit()
+        flash(_("The decision was saved."), "success")
+        return redirect(url_for("governance.decision", decision_id=found.id))
+    return render_template(
+        "governance/form.html", errors={}, **_form_context(found, _values_of(found))
+    )
+
+
+def _act(decision_id: int, action: Any, done: str):
+    found = operations.get_decision(current_user, decision_id)
+    try:
+        action(found)
+    except DomainError as error:
+        db.session.rollback()
+        flash_error(error)
+    else:
+        db.session.commit()
+        flash(done, "success")
+    return redirect(_next() or url_for("governance.decision", decision_id=decision_id))
+
+
+def _next() -> str | None:
+    target = safe_local_path(request.form.get("next"), "")
+    return target or None
+
+
+@bp.post("/decisions/<int:decision_id>/open")
+def open_vote(decision_id: int):
+    return _act(
+        decision_id, lambda d: operations.open_decision(current_user, d), _("The vote is open.")
+    )
+
+
+@bp.post("/decisions/<int:decision_id>/close")
+def close_vote(decision_id: int):
+    return _act(
+        decision_id, lambda d: operations.close_decision(current_user, d), _("The vote is closed.")
+    )
+
+
+@bp.post("/decisions/<int:decision_id>/withdraw")
+def withdraw(decision_id: int):
+    return _act(
+        decision_id,
+        lambda d: operations.withdraw_vote(current_user, d, request.form.get("receipt")),
+        _("Your vote was withdrawn."),
+    )
+
+
+@bp.post("/decisions/<int:decision_id>/options")
+def add_option(decision_id: int):
+    return _act(
+        decision_id,
+        lambda d: operations.add_option(current_user, d, request.form.get("label")),
+        _("The option was added."),
+    )
+
+
+@bp.post("/decisions/<int:decision_id>/outcome")
+def outcome(decision_id: int):
+    found = operations.get_decision(current_user, decision_id)
+    try:
+        operations.write_outcome(
+            current_user, found, request.form.get("outcome"), request.form.get("review_on") or None
+        )
+    except DomainError as error:
+        return invalid_form(
+            "governance/decision.html", error, **_page_context(found, values=request.form)
+        )
+    db.session.commit()
+    flash(_("The outcome was published."), "success")
+    return redirect(url_for("governance.decision", decision_id=found.id))
+
+
+# --- voting ----------------------------------------------------------------------------
+
+
+def vote_body(form: Any, found: Decision) -> dict[str, Any]:
+    """The API's vote body from the vote form of the decision's kind."""
+    body: dict[str, Any] = {}
+    kind = found.kind
+    ids = [o.id for o in found.options]
+    if kind in (DecisionKind.PROPOSAL, DecisionKind.CONSENT, DecisionKind.SINGLE):
+        body["choice"] = parse_id(form.get("choice", "")) or form.get("choice")
+    elif kind == DecisionKind.MULTIPLE:
+        body["choices"] = [parse_id(v) or v for v in form.getlist("choices")]
+    elif kind == DecisionKind.RANKED:
+        ranks = {i: form.get(f"rank-{i}", "").strip() for i in ids}
+        given = {i: int(r) for i, r in ranks.items() if r.isdigit() and len(r) < 4}
+        if len(set(given.values())) != len(given):
+            raise Invalid(fields={"ranking": _l("Give each option a different rank.")})
+        body["ranking"] = [i for i, _r in sorted(given.items(), key=lambda p: p[1])]
+    elif kind == DecisionKind.SCORE:
+        body["scores"] = {str(i): _int_or_text(form.get(f"score-{i}", "")) for i in ids}
+    else:
+        body["answers"] = {str(i): form.get(f"answer-{i}", "") for i in ids}
+    if form.get("reason"):
+        body["reason"] = form.get("reason")
+    if form.get("receipt"):
+        body["receipt"] = form.get("receipt")
+    return body
+
+
+def _int_or_text(raw: str) -> Any:
+    raw = raw.strip()
+    return int(raw) if raw.isdigit() and len(raw) < 4 else raw
+
+
+@bp.post("/decisions/<int:decision_id>/vote")
+def vote(decision_id: int):
+    """Vote from the form; with `X-Requested-With` (governance.js) the new card is the
+    answer, so the feed never changes page."""
+    found = operations.get_decision(current_user, decision_id)
+    inline = request.headers.get("X-Requested-With") == "fetch"
+    try:
+        answer = operations.cast_vote(current_user, found, vote_body(request.form, found))
+    except DomainError as error:
+        db.session.rollback()
+        if inline:
+            context = card_context(found, current_user)
+            return render_template(
+                "governance/_card.html", errors=error.fields, error=error.message, **context
+            ), error.status
+        flash_error(error)
+        return redirect(_next() or url_for("governance.decision", decision_id=decision_id))
+    db.session.commit()
+    receipt = answer.get("receipt")
+    if inline:
+        db.session.refresh(found)
+        return render_template(
+            "governance/_card.html", receipt=receipt, **card_context(found, current_user)
+        )
+    if receipt:
+        flash(
+            _("Your secret ballot is counted. Keep its receipt code: %(code)s", code=receipt),
+            "success",
+        )
+    else:
+        flash(_("Your vote is counted."), "success")
+    return redirect(_next() or url_for("governance.decision", decision_id=decision_id))
+
+
+def local_input(moment: datetime | None) -> str:
+    return to_local(moment).strftime("%Y-%m-%dT%H:%M") if moment else ""
+
+
+@bp.app_template_filter("local_input")
+def _local_input_filter(moment: datetime | None) -> str:
+    return local_input(moment)
