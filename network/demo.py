@@ -2,6 +2,7 @@
 
 from network.chat.demo import seed_chat
 from network.feed.demo import seed_feed
+from network.governance.demo import seed_governance
 from network.members.demo import demo_logins, seed_members
 from network.skills.demo import seed_skills
 from network.workspaces.demo import seed_workspaces
@@ -16,6 +17,7 @@ def seed_demo() -> None:
     seed_chat()
     seed_feed()
     seed_workspaces()
+    seed_governance()
 
 
 __all__ = ["DEMO_PASSWORD", "demo_logins", "seed_demo"]
