@@ -55,6 +55,19 @@ def _objects(app, client, staff, member, staff_id):
         "channel_id": channel["id"],
         "message_id": message["id"],
     }
+    decision = client.post(
+        "/api/v1/decisions",
+        json={
+            "kind": "single_choice",
+            "title": "Fuzz",
+            "options": ["A", "B"],
+            "closes_at": f"{paris_today() + timedelta(days=30)}T10:00",
+        },
+        headers=staff,
+    ).get_json()
+    assert "id" in decision, decision
+    ids["decision_id"] = decision["id"]
+    client.post(f"/api/v1/decisions/{decision['id']}/open", headers=staff)
     space = client.post(
         "/api/v1/spaces",
         json={
@@ -85,7 +98,9 @@ def test_no_server_error_and_no_undocumented_answer(app, client, member_api, mon
     staff_member, staff = member_api(role="staff")
     member, headers = member_api()
     ids = _objects(app, client, staff, headers, staff_member.id) | {"member_id": member.id}
-    assert {"post_id", "comment_id", "message_id", "space_id", "booking_id"} <= set(ids), ids
+    assert {"post_id", "comment_id", "message_id", "space_id", "booking_id", "decision_id"} <= set(
+        ids
+    ), ids
     # No search index here (a live one slows every write down): /search answers its documented
     # 503, and does not start rebuilding the index in the background (tests/search cover it).
     monkeypatch.setattr("network.search.api.rebuild_in_background", lambda app: None)
