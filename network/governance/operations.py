@@ -408,6 +408,11 @@ def _check_coherent(decision: Decision) -> None:
         raise Invalid(fields={"max_choices": _l("At least the minimum number of choices.")})
     if decision.electorate_kind == ElectorateKind.GROUP and not decision.electorate_group:
         decision.electorate_group = next(iter(MEMBER_GROUPS), "")
+    if decision.secret and decision.results_visibility != ResultsVisibility.AFTER_CLOSE:
+        # A tally that moves while the list of voters fills up would tell who chose what.
+        raise Invalid(
+            fields={"results": _l("A secret ballot shows its results only after the close.")}
+        )
 
 
 def _set_options(decision: Decision, options: list[tuple[str, datetime | None]]) -> None:

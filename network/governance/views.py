@@ -171,6 +171,8 @@ def _form_data(form: Any, kind: Any) -> dict[str, Any]:
         ]
     for name in ("secret", "voters_add_options", "remind"):
         data[name] = form.get(name) == "1"
+    if data["secret"]:
+        data["results"] = ResultsVisibility.AFTER_CLOSE.value  # the only choice a secret one has
     for name in ("min_choices", "max_choices", "max_score"):
         raw = form.get(name, "").strip()
         if raw:

@@ -160,7 +160,7 @@ def test_voting_from_the_form_of_each_kind(app, member_api, opened, login):
         follow_redirects=True,
     )
     assert "Your vote is counted." in ok.get_data(as_text=True)
-    secret = opened(headers, secret=True)
+    secret = opened(headers, secret=True, results="after_close")
     ok = _form(
         c,
         f"/decisions/{secret['id']}/vote",

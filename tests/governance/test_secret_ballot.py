@@ -30,7 +30,11 @@ def test_a_database_dump_never_links_a_member_to_a_secret_choice(
     author, headers = member_api()
     voters = [member_api() for _ in range(VOTERS)]
     decision = opened(
-        headers, kind="single_choice", options=[f"Option {n}" for n in range(VOTERS)], secret=True
+        headers,
+        kind="single_choice",
+        options=[f"Option {n}" for n in range(VOTERS)],
+        secret=True,
+        results="after_close",
     )
     choices = {}
     for n, (member, voter_headers) in enumerate(voters):
@@ -72,7 +76,7 @@ def test_a_database_dump_never_links_a_member_to_a_secret_choice(
 
 def test_a_secret_ballot_changes_only_with_its_receipt(client, member_api, opened, vote):
     _author, headers = member_api()
-    decision = opened(headers, secret=True, results="always")
+    decision = opened(headers, secret=True, results="after_close")
     agree, disagree = option_id(decision, "agree"), option_id(decision, "disagree")
     receipt = vote(headers, decision["id"], choice=agree).get_json()["receipt"]
     again = vote(headers, decision["id"], choice=disagree)
@@ -82,22 +86,30 @@ def test_a_secret_ballot_changes_only_with_its_receipt(client, member_api, opene
     assert wrong.status_code == 422
     changed = vote(headers, decision["id"], choice=disagree, receipt=receipt)
     assert changed.status_code == 200 and changed.get_json()["receipt"] == receipt
-    results = client.get(f"/api/v1/decisions/{decision['id']}/results", headers=headers).get_json()
-    assert results["turnout"]["voted"] == 1
-    assert results["results"]["winners"] == [disagree]
+    hidden = client.get(f"/api/v1/decisions/{decision['id']}/results", headers=headers)
+    assert hidden.status_code == 403  # a secret ballot's tally never moves in sight of voters
     gone = client.delete(
         f"/api/v1/decisions/{decision['id']}/vote?receipt={receipt}", headers=headers
     )
     assert gone.status_code == 204
     detail = client.get(f"/api/v1/decisions/{decision['id']}", headers=headers).get_json()
-    assert detail["turnout"]["voted"] == 0 and detail["results"]["ballots"] == 0
+    assert detail["turnout"]["voted"] == 0 and detail["results"] is None
     early = client.get(f"/api/v1/decisions/{decision['id']}/receipts", headers=headers)
     assert early.status_code == 409
 
 
 def test_secrecy_is_chosen_before_opening_and_fixed(client, member_api, opened):
     _author, headers = member_api()
-    decision = opened(headers, secret=True)
+    live = client.post(
+        "/api/v1/decisions",
+        json={"kind": "proposal", "title": "T", "secret": True, "results": "always"},
+        headers=headers,
+    )
+    assert live.status_code == 422
+    assert live.get_json()["errors"]["results"] == (
+        "A secret ballot shows its results only after the close."
+    )
+    decision = opened(headers, secret=True, results="after_close")
     fixed = client.patch(
         f"/api/v1/decisions/{decision['id']}", json={"secret": False}, headers=headers
     )
