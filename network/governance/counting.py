@@ -37,10 +37,12 @@ How ballots are counted:
   sits out the round. An option with more than half of the round's ballots that are not
   exhausted is elected. Otherwise the option with the fewest votes is eliminated. When
   several share the fewest, the tie is broken backwards: the one that had fewer votes in the
-  previous round goes, then in the round before, and so on. If they are still tied, they are
-  eliminated together, unless that would eliminate every option left: then those options
-  tie and all win. In the first round, every option nobody ranked first is eliminated
-  together. The last option left is elected. Every round is kept (votes, exhausted ballots,
+  previous round goes, then in the round before, and so on. If they are still tied, options
+  with no vote at all are eliminated together; others are separated by lot, drawn from the
+  decision's number (`Rules.tie_seed`: a recount draws the same), and the round says so —
+  eliminating them together could remove the option their transfers would have elected.
+  Without a seed they are eliminated together. If every option left is tied, they tie and
+  all win. The last option left is elected. Every round is kept (votes, exhausted ballots,
   eliminated, elected). An option's votes and share are those of its first preferences.
 
 Counting is linear in the number of ballots: ranked ballots are first grouped by their order
@@ -50,6 +52,7 @@ of preference, and a round only moves the groups of the options it eliminated.
 from __future__ import annotations
 
 import enum
+import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -100,6 +103,7 @@ class Rules:
     max_choices: int | None = None  # multiple choice (None: up to every option)
     max_score: int = 5  # score
     codes: Mapping[int, str] = field(default_factory=dict)  # proposal, consent: id → code
+    tie_seed: int | None = None  # ranked choice: draws lots between options tied to the end
 
     def __post_init__(self) -> None:
         # Programming mistakes, not voters' ones: the decision's own settings are checked
@@ -296,6 +300,7 @@ class Round:
     exhausted: int
     eliminated: tuple[int, ...]
     elected: int | None
+    by_lot: bool = False  # the eliminated option was drawn by lot among tied ones
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -304,6 +309,7 @@ class Round:
             "exhausted": self.exhausted,
             "eliminated": list(self.eliminated),
             "elected": self.elected,
+            "by_lot": self.by_lot,
         }
 
 
@@ -481,7 +487,10 @@ def _count_ranked(rules: Rules, ballots: Iterable[Ballot]) -> Result:
             rounds.append(Round(number, votes, exhausted, (), None))
             winners = tuple(continuing)
             break
-        rounds.append(Round(number, votes, exhausted, tuple(last), None))
+        by_lot = len(last) > 1 and votes[last[0]] > 0 and rules.tie_seed is not None
+        if by_lot:
+            last = [_drawn(last, rules.tie_seed)]  # type: ignore[arg-type]
+        rounds.append(Round(number, votes, exhausted, tuple(last), None, by_lot))
         # Only the eliminated options' ballots move, to their next choice still in.
         still_in.difference_update(last)
         continuing = [option for option in continuing if option in still_in]
@@ -493,6 +502,11 @@ def _count_ranked(rules: Rules, ballots: Iterable[Ballot]) -> Result:
     first = rounds[0].counts if rounds else dict.fromkeys(rules.option_ids, 0)
     tallies = tuple(OptionTally(o, first[o], _share(first[o], counted)) for o in rules.option_ids)
     return Result(rules.kind, counted, tallies, winners, tuple(rounds))
+
+
+def _drawn(tied: list[int], seed: int) -> int:
+    """The option drawn by lot among `tied`: the same draw for the same decision."""
+    return min(tied, key=lambda option: hashlib.sha256(f"{seed}:{option}".encode()).digest())
 
 
 def _last_after_tie_break(

@@ -647,6 +647,7 @@ def rules_of(decision: Decision) -> Rules:
         max_choices=decision.max_choices,
         max_score=decision.max_score,
         codes={o.id: o.code for o in decision.options if o.code},
+        tie_seed=decision.id,
     )
 
 

@@ -348,6 +348,7 @@ def test_a_result_says_what_each_kind_needs_for_its_chart():
             "exhausted": 0,
             "eliminated": [C],
             "elected": None,
+            "by_lot": False,
         },
         {
             "number": 2,
@@ -355,6 +356,7 @@ def test_a_result_says_what_each_kind_needs_for_its_chart():
             "exhausted": 0,
             "eliminated": [],
             "elected": A,
+            "by_lot": False,
         },
     ]
     assert runoff["winners"] == [A]
@@ -536,3 +538,18 @@ def test_rules_refuse_settings_that_cannot_be_counted():
     with pytest.raises(ValueError):
         Rules(K.SCORE, (1, 2), max_score=0)
     assert Rules("ranked_choice", [1, 2]) == Rules(K.RANKED, (1, 2))  # type: ignore[arg-type]
+
+
+def test_options_tied_to_the_end_are_separated_by_a_reproducible_lot():
+    """A 5, B 3, C 3: eliminating B and C together would elect A, though B's or C's
+    transfers could elect the other; the lot (drawn from the decision's number) removes one."""
+    rules = Rules(DecisionKind.RANKED, (1, 2, 3), tie_seed=42)
+    ballots = [{1: 1}] * 5 + [{2: 1, 3: 2}] * 3 + [{3: 1, 2: 2}] * 3
+    result = count(rules, ballots)
+    first = result.rounds[0]
+    assert first.by_lot and len(first.eliminated) == 1 and first.eliminated[0] in (2, 3)
+    survivor = 5 - first.eliminated[0]  # the other of B and C
+    assert result.winners == (survivor,)
+    assert count(rules, ballots) == result  # a recount draws the same
+    together = count(Rules(DecisionKind.RANKED, (1, 2, 3)), ballots)
+    assert together.rounds[0].eliminated == (2, 3) and not together.rounds[0].by_lot
