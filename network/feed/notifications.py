@@ -104,6 +104,8 @@ def notify(
         return None
     msgid, params = _text_parts(text)
     delivery = delivery_for(member_id, kind) if mail else Delivery.NEVER
+    if details and delivery == Delivery.DAILY:
+        params = {**params, DETAILS: details[:MAX_DETAILS]}  # the digest carries it too
     notification = Notification(
         member_id=member_id,
         kind=kind,
@@ -121,6 +123,9 @@ def notify(
     return notification
 
 
+#: The key of a notification's `params` keeping the text a daily digest carries (a notice's).
+DETAILS = "_details"
+MAX_DETAILS = 4000
 BULK = 50  # more recipients than this: stored in one statement, told in the background
 
 
@@ -168,7 +173,9 @@ def notify_many(
                 "kind": kind,
                 "actor_id": actor_id,
                 "msgid": msgid,
-                "params": params,
+                "params": {**params, DETAILS: details[:MAX_DETAILS]}
+                if details and deliveries[m.id] == Delivery.DAILY
+                else params,
                 "url": url,
                 "created_at": utcnow(),
                 "email_state": state.get(deliveries[m.id], EmailState.NONE),
@@ -192,8 +199,7 @@ def _mail_many(members: list[Any], notification: Notification, details: str = ""
                 body = render_template(
                     "mail/notifications.txt",
                     member={"display_name": _NAME},
-                    lines=[(text, absolute(notification.url))],
-                    details=details,
+                    lines=[(text, absolute(notification.url), details)],
                 )
             bodies[locale] = (f"Terreau — {text}"[:200], body)
         subject, body = bodies[locale]
@@ -232,8 +238,7 @@ def _mail_now(member: Member, notification: Notification, details: str = "") -> 
         body = render_template(
             "mail/notifications.txt",
             member=member,
-            lines=[(text, absolute(notification.url))],
-            details=details,
+            lines=[(text, absolute(notification.url), details)],
         )
         queue_mail(db.session, member.email, f"Terreau — {text}"[:200], body)
     notification.email_state = EmailState.SENT
@@ -257,7 +262,11 @@ def send_digests() -> int:
         if member is None or not member.is_active:
             continue
         with force_locale(member.locale or "fr"):
-            lines = [(render_text(n), absolute(n.url)) for n in notifications if n.read_at is None]
+            lines = [
+                (render_text(n), absolute(n.url), n.params.get(DETAILS, ""))
+                for n in notifications
+                if n.read_at is None
+            ]
             if not lines:
                 continue
             subject = str(_l("Terreau — your daily digest (%(count)s)", count=len(lines)))

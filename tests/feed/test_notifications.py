@@ -202,3 +202,28 @@ def test_opening_a_notification_redirects_to_local_paths_only(client, login, mem
         client, "/notifications/read", {"id": item["id"], "url": "/feed"}, page="/notifications"
     )
     assert local.headers["Location"].endswith("/feed")
+
+
+def test_a_daily_digest_carries_an_official_notices_text(app, client, member_api, outbox):
+    from network.feed import notifications
+    from network.members.models import Member
+
+    staff, staff_headers = member_api(role="staff")
+    bob, _bob_headers = member_api(display_name="Bob Durand")
+    with app.test_request_context():
+        notifications.set_preferences(bob.id, {"notice": "daily"})
+        from network.extensions import db
+
+        db.session.commit()
+        assert db.session.get(Member, bob.id) is not None
+    published = client.post(
+        "/api/v1/posts",
+        json={"body": "**AG le 12 juin** : l'ordre du jour est en ligne.", "notice": True},
+        headers=staff_headers,
+    )
+    assert published.status_code == 201
+    assert [m for m in outbox() if m["To"] == bob.email] == []  # daily, as Bob chose
+    app.test_cli_runner().invoke(args=["notifications", "send-digests"])
+    (digest,) = [m for m in outbox() if m["To"] == bob.email]
+    body = digest.get_payload(decode=True).decode()
+    assert "AG le 12 juin : l'ordre du jour est en ligne." in body
