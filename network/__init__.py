@@ -83,6 +83,7 @@ def _prepare_config(app: Flask) -> None:
 def _init_extensions(app: Flask) -> None:
     from network.core.bursts import init_bursts
     from network.core.database import configure_engine
+    from network.core.inputs import guard_socket_packets
     from network.core.realtime import init_registry
     from network.extensions import babel, csrf, db, limiter, migrate, socketio
 
@@ -99,6 +100,7 @@ def _init_extensions(app: Flask) -> None:
         message_queue=app.config["REDIS_URL"] or None,
         manage_session=False,
     )
+    guard_socket_packets(socketio.server)
     init_registry(app)
     init_bursts(app)
     with app.app_context():

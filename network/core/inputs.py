@@ -6,6 +6,7 @@ too: decoding it, or walking it, would exhaust Python's recursion limit (a 500).
 """
 
 import json
+import logging
 import re
 from typing import Any
 
@@ -49,6 +50,22 @@ class BoundedJSON:
 
     loads = staticmethod(loads_json)
     dumps = staticmethod(json.dumps)
+
+
+def guard_socket_packets(server: Any) -> None:
+    """A Socket.IO packet that does not decode (JSON nested too deeply, malformed) is logged
+    in one line and dropped; the connection and the server go on."""
+    handle = server._handle_eio_message
+
+    def guarded(eio_sid: str, data: Any) -> Any:
+        try:
+            return handle(eio_sid, data)
+        except ValueError as error:
+            logging.getLogger(__name__).warning("Socket.IO packet refused: %s", error)
+            return None
+
+    server._handle_eio_message = guarded
+    server.eio.on("message", guarded)
 
 
 def _bad(text: str) -> bool:

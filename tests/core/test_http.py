@@ -111,3 +111,25 @@ def test_wrong_methods_name_the_allowed_ones(client, member_api):
     assert {"GET", "PATCH"} <= {m.strip() for m in answer.headers["Allow"].split(",")}
     page = client.put("/login")
     assert page.status_code == 405 and "POST" in page.headers["Allow"]
+
+
+def test_a_socket_packet_nested_too_deeply_is_refused_and_the_server_goes_on(app, member_api):
+    """A Socket.IO event whose data nests deeper than any of ours is dropped as a malformed
+    packet (never a RecursionError in a handler); the server keeps serving that member."""
+    from network.extensions import socketio
+
+    _member, headers = member_api()
+    token = headers["Authorization"].removeprefix("Bearer ")
+    deep: object = 1
+    for _ in range(100):
+        deep = [deep]
+    attacker = socketio.test_client(app, auth={"token": token})
+    attacker.get_received()
+    answer = attacker.emit("watch_space", {"space_id": deep}, callback=True)
+    assert answer is None  # not handled: the packet was refused before any handler
+    fresh = socketio.test_client(app, auth={"token": token})
+    assert fresh.is_connected()
+    assert fresh.emit("watch_space", {"space_id": 999999}, callback=True)["status"] == 404
+    for connection in (attacker, fresh):
+        if connection.is_connected():
+            connection.disconnect()
