@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from network.cooperative.times import to_local
+from tests.browser.test_pages_quality import AXE, _axe_violations
 
 pytestmark = pytest.mark.browser
 
@@ -34,6 +35,13 @@ def _open_decision(client, headers, **fields) -> dict:
 
 def _option(decision: dict, label: str) -> int:
     return next(o["id"] for o in decision["options"] if o["label"] == label)
+
+
+def _assert_accessible(page) -> None:
+    """No axe-core violation on the page as it is now (cards swapped in included)."""
+    if AXE.exists():  # test_pages_quality requires it in CI
+        violations = _axe_violations(page)
+        assert not violations, "\n".join(violations)
 
 
 def _relative_luminance(css_color: str) -> float:
@@ -114,6 +122,7 @@ def test_two_members_vote_inline_from_the_feed_and_see_the_live_tally(
         re.compile(r"^1 \(50")
     )
     expect(alice_card.locator(".tally-bar rect")).to_have_count(2)
+    _assert_accessible(alice_page)
     for fill, track, card in alice_page.evaluate(BAR_COLOURS):
         assert _contrast(fill, track) >= 3, (fill, track)  # non-text contrast of the bars
         assert _contrast(fill, card) >= 3, (fill, card)
@@ -138,6 +147,7 @@ def test_a_refused_vote_keeps_what_the_member_chose(
     expect(card.locator("[role=alert]")).to_be_focused()
     expect(card.locator("form[data-vote-form] input[type=radio]").nth(3)).to_be_checked()
     expect(card.locator("[data-voted]")).to_have_text("0")
+    _assert_accessible(browser_page)
     assert re.search(rf"/decisions/{decision['id']}$", browser_page.url)
     # the browser itself logs the refused answer (422); nothing else may be logged
     console_errors[:] = [e for e in console_errors if "status of 422" not in e]
@@ -190,12 +200,14 @@ def test_a_member_drafts_a_secret_ballot_opens_it_votes_and_checks_the_receipt(
     expect(card.locator(".tally li")).to_have_count(2)  # results, now that she has voted
     expect(card).to_have_attribute("data-live", "results")
     expect(card.get_by_role("radio", name="Maya Roche")).not_to_be_checked()  # secret: not kept
+    _assert_accessible(page)
 
     page.locator(".decision-manage form[action$='/close'] button").click()
     expect(card.locator("form[data-vote-form]")).to_have_count(0)
     page.locator(f"a[href='/decisions/{decision_id}/receipts']").click()
     row = page.locator("table.receipts tbody tr", has_text=code)
     expect(row).to_contain_text("Maya Roche")
+    _assert_accessible(page)
     assert console_errors == []
 
 
