@@ -179,6 +179,7 @@ def test_a_member_drafts_a_secret_ballot_opens_it_votes_and_checks_the_receipt(
     decision_id = int(page.url.rsplit("/", 1)[1])
     card = page.locator(f"#decision-{decision_id}")
     expect(card.locator("form[data-vote-form]")).to_have_count(0)  # a draft: no vote yet
+    expect(card.locator(".decision-draft-options li")).to_have_text(["Inès Laurent", "Maya Roche"])
 
     page.locator(".decision-manage form[action$='/open'] button").click()
     expect(card.locator("form[data-vote-form]")).to_be_visible()
