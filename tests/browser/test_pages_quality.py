@@ -41,6 +41,7 @@ def demo(app, search_index):
     from network.chat.models import Channel
     from network.demo import seed_demo
     from network.extensions import db
+    from network.governance.models import Decision
     from network.members.models import Member
     from network.workspaces.models import Space
 
@@ -58,6 +59,9 @@ def demo(app, search_index):
         ).first()
         space = db.session.scalars(select(Space).order_by(Space.id)).first()
         yesterday = (paris_today() - timedelta(days=1)).isoformat()
+        decisions = {
+            d.kind.value: d.id for d in db.session.scalars(select(Decision).order_by(Decision.id))
+        }
         pages = [
             "/",
             "/feed",
@@ -70,6 +74,13 @@ def demo(app, search_index):
             f"/workspaces/spaces/{space.id}",
             "/search?q=atelier",
             "/notifications",
+            "/decisions",
+            "/decisions?state=closed",
+            "/decisions/new",
+            f"/decisions/{decisions['proposal']}",  # open, results always shown
+            f"/decisions/{decisions['single_choice']}",  # open secret ballot
+            f"/decisions/{decisions['date_poll']}",  # open date poll
+            f"/decisions/{decisions['ranked_choice']}",  # closed, its rounds and outcome
         ]
         return member.email, pages
 
