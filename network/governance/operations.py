@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import url_for
+from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, insert, select, update
 
@@ -457,6 +458,10 @@ def _votes_cast(decision: Decision) -> bool:
 
 
 def option_label(option: DecisionOption) -> str:
+    """What an option says to the reader: a stance in their language, a date poll's slot in
+    the cooperative's time."""
+    if option.starts_at is not None:
+        return format_datetime(option.starts_at, "short")
     stances = STANCES.get(option.decision.kind if option.decision else None, {})  # type: ignore[arg-type]
     return str(stances.get(option.code, option.label))
 
@@ -816,7 +821,10 @@ def add_option(member: Member, decision: Decision, label: Any) -> DecisionOption
         text = slot.isoformat()  # type: ignore[union-attr]
     else:
         slot, text = None, _text(label, "label", MAX_OPTION)
-    if any(option_label(o).casefold() == text.casefold() for o in decision.options):
+    if any(
+        text.casefold() in (o.label.casefold(), option_label(o).casefold())
+        for o in decision.options
+    ):
         raise Invalid(fields={"label": _l("Each option must differ from the others.")})
     option = DecisionOption(
         position=len(decision.options), label=text, starts_at=slot, added_by_id=member.id

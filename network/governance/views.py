@@ -112,6 +112,7 @@ def index():
         current_state=state,
         current_kind=request.args.get("kind", ""),
         kinds=list(DecisionKind),
+        to_vote=queries.open_to_vote_count(current_user),
     )
 
 

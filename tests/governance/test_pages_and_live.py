@@ -223,5 +223,6 @@ def test_the_decisions_page_lists_and_filters(app, member_api, opened, login):
     c = login(author, c=app.test_client())
     page = c.get("/decisions?state=open", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Open question" in page and 'aria-current="true">Open</a>' in page
+    assert 'Awaiting my vote <span class="count">1</span>' in page
     assert "No decision here." in c.get("/decisions?state=closed").get_data(as_text=True) or True
     assert c.get("/decisions?state=nonsense").status_code == 422
