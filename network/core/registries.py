@@ -234,6 +234,8 @@ class SettingSpec:
     help: Any = ""
     minimum: int | None = None
     maximum: int | None = None
+    #: a text setting chosen from these (value, translatable label) pairs
+    choices: tuple[tuple[str, Any], ...] = ()
 
 
 SETTINGS: dict[str, SettingSpec] = {}
