@@ -20,7 +20,13 @@ register_setting(
 
 def init_app(app: Flask) -> None:
     """Decisions: pages, API, live tally, feed and search kinds, notifications, the cron."""
-    from network.governance import api, feedable, searchable, statutes  # noqa: F401
+    from network.governance import (  # noqa: F401  (contributions)
+        api,
+        assembly_api,
+        feedable,
+        searchable,
+        statutes,
+    )
     from network.governance.cli import governance_cli
     from network.governance.events import register_governance_handlers
     from network.governance.views import bp

@@ -23,6 +23,7 @@ for _name, _label, _default in (
     ("decision_closed", _l("A decision you vote in is closed"), Delivery.DAILY),
     ("decision_outcome", _l("The outcome of a decision is published"), Delivery.DAILY),
     ("decision_review", _l("The review date of your decision's outcome"), Delivery.IMMEDIATELY),
+    ("assembly_convened", _l("Your convocation to a general assembly"), Delivery.IMMEDIATELY),
 ):
     register_notification_kind(_name, _label, _default)
 

@@ -100,6 +100,23 @@ register_setting(
 )
 register_setting(
     SettingSpec(
+        "ag_blank_proxies_follow_gerance",
+        True,
+        _l("Blank proxies vote for the resolutions of the gérance and against the others"),
+    )
+)
+register_setting(
+    SettingSpec(
+        "ag_convocation_days",
+        15,
+        _l("Days between the convocation and a general assembly, at least"),
+        minimum=0,
+        maximum=90,
+    )
+)
+register_setting(SettingSpec("ag_postal_votes", True, _l("Associates may vote by post")))
+register_setting(
+    SettingSpec(
         "ag_proxy_cap",
         0,
         _l("Proxies one associate may hold (0: the law's cap; the statutes may only be stricter)"),
@@ -129,6 +146,25 @@ class Rule:
             base=Base(value("base")),
         )
 
+    def to_dict(self) -> dict[str, Any]:
+        """Language-neutral (a verdict keeps it; each reader gets it in their language)."""
+        return {
+            "quorum": None if self.quorum is None else _fraction(self.quorum),
+            "majority": _fraction(self.majority),
+            "strict": self.strict,
+            "base": self.base.value,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Rule":
+        quorum = data.get("quorum")
+        return cls(
+            quorum=None if quorum is None else Fraction(quorum),
+            majority=Fraction(data["majority"]),
+            strict=bool(data["strict"]),
+            base=Base(data["base"]),
+        )
+
     def describe(self) -> str:
         """The rule in words, for the verdict and the minutes."""
         quorum = (
@@ -145,6 +181,11 @@ class Rule:
         return f"{quorum}; {need} {base}"
 
 
+def describe_rule(data: dict[str, Any] | None) -> str:
+    """A verdict's rule in the reader's language."""
+    return Rule.from_dict(data).describe() if data else ""
+
+
 def _fraction(value: Fraction) -> str:
     return f"{value.numerator}/{value.denominator}"
 
@@ -154,6 +195,14 @@ def quorum_reached(rule: Rule, present: int, register: int) -> bool:
     if rule.quorum is None:
         return True
     return register > 0 and Fraction(present, register) >= rule.quorum
+
+
+def quorum_needed(rule: Rule, register: int) -> int:
+    """The fewest associates present or represented that make the quorum."""
+    if rule.quorum is None:
+        return 0
+    exact = rule.quorum * register
+    return -(-exact.numerator // exact.denominator)
 
 
 def votes_needed(rule: Rule, base_count: int) -> int:
@@ -184,7 +233,7 @@ class Verdict:
     against: int
     abstain: int
     adopted: bool
-    rule: str
+    rule: Rule
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -195,7 +244,7 @@ class Verdict:
             "against": self.against,
             "abstain": self.abstain,
             "adopted": self.adopted,
-            "rule": self.rule,
+            "rule": self.rule.to_dict(),
         }
 
 
@@ -214,9 +263,7 @@ def verdict(
     reached = quorum_reached(rule, present, register)
     needed = votes_needed(rule, base_count)
     adopted = reached and base_count > 0 and votes_for >= needed
-    return Verdict(
-        reached, base_count, needed, votes_for, against, counts.abstain, adopted, rule.describe()
-    )
+    return Verdict(reached, base_count, needed, votes_for, against, counts.abstain, adopted, rule)
 
 
 def proxy_cap(associates: int, stricter: int = 0) -> int:

@@ -21,6 +21,7 @@ from network.core.registries import MEMBER_GROUPS
 from network.extensions import db
 from network.governance import operations, queries
 from network.governance.counting import DecisionKind
+from network.governance.statutes import describe_rule
 from network.governance.models import (
     Decision,
     DecisionState,
@@ -47,6 +48,44 @@ def _governance_helpers() -> dict[str, Any]:
         "option_label": operations.option_label,
         "electorate_description": operations.electorate_description,
         "decision_card": lambda found: card_context(found, current_user),
+        "assembly_kind_label": lambda kind: _ASSEMBLY_KINDS()[str(kind)],
+        "assembly_state_label": lambda state: _ASSEMBLY_STATES()[str(state)],
+        "resolution_state_label": lambda state: _RESOLUTION_STATES()[str(state)],
+        "presence_label": lambda presence: _ATTENDANCE()[str(presence)],
+        "attendance_label": lambda status: _ATTENDANCE()[str(status)],
+        "describe_rule": describe_rule,
+    }
+
+
+def _ASSEMBLY_KINDS() -> dict[str, str]:  # noqa: N802  (translated when the page renders)
+    return {
+        "ordinary": _("Ordinary general assembly (AGO)"),
+        "extraordinary": _("Extraordinary general assembly (AGE)"),
+        "ordinary_extraordinary": _("Ordinary general assembly convened extraordinarily"),
+    }
+
+
+def _ASSEMBLY_STATES() -> dict[str, str]:  # noqa: N802
+    return {
+        "draft": _("Draft"),
+        "convened": _("Convened"),
+        "in_session": _("In session"),
+        "closed": _("Closed"),
+        "no_quorum": _("No quorum"),
+    }
+
+
+def _RESOLUTION_STATES() -> dict[str, str]:  # noqa: N802
+    return {"pending": _("Vote not open yet"), "open": _("Vote open"), "closed": _("Vote closed")}
+
+
+def _ATTENDANCE() -> dict[str, str]:  # noqa: N802
+    return {
+        "absent": _("Absent"),
+        "present": _("Present"),
+        "online": _("Present online"),
+        "postal": _("Voted by post"),
+        "represented": _("Represented"),
     }
 
 
@@ -447,3 +486,113 @@ def local_input(moment: datetime | None) -> str:
 @bp.app_template_filter("local_input")
 def _local_input_filter(moment: datetime | None) -> str:
     return local_input(moment)
+
+
+# --- general assemblies ----------------------------------------------------------------
+
+
+@bp.get("/assemblies")
+def assemblies_index():
+    from network.governance import assemblies
+    from network.governance.models import Assembly
+
+    found = db.session.scalars(select(Assembly).order_by(Assembly.starts_at.desc()).limit(100))
+    return render_template(
+        "governance/assemblies.html",
+        assemblies=[a for a in found if assemblies.may_see(current_user, a)],
+    )
+
+
+@bp.get("/assemblies/<int:assembly_id>")
+def assembly(assembly_id: int):
+    from network.governance import assemblies
+
+    found = assemblies.get_assembly(current_user, assembly_id)
+    return render_template(
+        "governance/assembly.html",
+        assembly=found,
+        meter=assemblies.quorum(found) if found.state != "draft" else None,
+        attendance=assemblies.attendance(found) if found.state != "draft" else None,
+        mine=assemblies.attendee(found, current_user.id),
+        held=assemblies.votes_held(found, current_user),
+        cap=assemblies.cap_for(found),
+        is_chair=assemblies.is_chair(current_user, found),
+    )
+
+
+def _assembly_act(assembly_id: int, action: Any, done: str):
+    from network.governance import assemblies
+
+    found = assemblies.get_assembly(current_user, assembly_id)
+    try:
+        action(found)
+    except DomainError as error:
+        db.session.rollback()
+        flash_error(error)
+    else:
+        db.session.commit()
+        flash(done, "success")
+    return redirect(url_for("governance.assembly", assembly_id=assembly_id))
+
+
+@bp.post("/assemblies/<int:assembly_id>/check-in")
+def assembly_check_in(assembly_id: int):
+    from network.governance import assemblies
+
+    member_id = parse_id(request.form.get("member_id", "")) or current_user.id
+    presence = request.form.get("presence", "online")
+    return _assembly_act(
+        assembly_id,
+        lambda a: assemblies.check_in(current_user, a, member_id, presence),
+        _("Attendance recorded."),
+    )
+
+
+@bp.post("/assemblies/<int:assembly_id>/proxy")
+def assembly_proxy(assembly_id: int):
+    from network.governance import assemblies
+
+    raw = request.form.get("holder_id", "")
+    holder = None if raw == "blank" else (parse_id(raw) or raw)
+    return _assembly_act(
+        assembly_id,
+        lambda a: assemblies.give_proxy(current_user, a, holder),
+        _("Your proxy is given."),
+    )
+
+
+@bp.post("/assemblies/<int:assembly_id>/acknowledge")
+def assembly_acknowledge(assembly_id: int):
+    from network.governance import assemblies
+
+    return _assembly_act(
+        assembly_id,
+        lambda a: assemblies.acknowledge(current_user, a),
+        _("You have acknowledged your convocation."),
+    )
+
+
+@bp.post("/resolutions/<int:resolution_id>/<any(open, close):action>")
+def resolution_action(resolution_id: int, action: str):
+    from network.governance import assemblies
+
+    resolution = assemblies.get_resolution(current_user, resolution_id)
+    run = assemblies.open_resolution if action == "open" else assemblies.close_resolution
+    done = _("The vote is open.") if action == "open" else _("The vote is closed.")
+    return _assembly_act(resolution.assembly_id, lambda _a: run(current_user, resolution), done)
+
+
+@bp.post("/resolutions/<int:resolution_id>/vote")
+def resolution_vote(resolution_id: int):
+    from network.governance import assemblies
+
+    resolution = assemblies.get_resolution(current_user, resolution_id)
+    behalf = parse_id(request.form.get("on_behalf_of", ""))
+    if behalf == current_user.id:
+        behalf = None
+    choice = request.form.get("choice")
+    return _assembly_act(
+        resolution.assembly_id,
+        lambda _a: assemblies.vote(current_user, resolution, choice, behalf),
+        _("Your vote is counted."),
+    )
