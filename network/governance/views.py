@@ -21,7 +21,6 @@ from network.core.registries import MEMBER_GROUPS
 from network.extensions import db
 from network.governance import operations, queries
 from network.governance.counting import DecisionKind
-from network.governance.statutes import describe_rule
 from network.governance.models import (
     Decision,
     DecisionState,
@@ -30,6 +29,7 @@ from network.governance.models import (
     ResultsVisibility,
     Visibility,
 )
+from network.governance.statutes import describe_rule
 from network.members.models import Member
 
 bp = Blueprint("governance", __name__)
