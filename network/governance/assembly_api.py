@@ -409,3 +409,12 @@ def sign_minutes(assembly_id: int):
     assemblies.sign_minutes(current_user, assembly)
     db.session.commit()
     return {"signed_at": _time(assembly.minutes_signed_at), "minutes": assembly.minutes}
+
+
+@bp.get("/assemblies/<int:assembly_id>/minutes.pdf")
+@doc("The minutes as a PDF", errors=(404,))
+def minutes_pdf(assembly_id: int):
+    from network.governance.views import _minutes_page, minutes_pdf_response
+
+    assembly = assemblies.get_assembly(current_user, assembly_id)
+    return minutes_pdf_response(assembly, _minutes_page(assembly))

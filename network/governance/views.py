@@ -596,3 +596,47 @@ def resolution_vote(resolution_id: int):
         lambda _a: assemblies.vote(current_user, resolution, choice, behalf),
         _("Your vote is counted."),
     )
+
+
+def _minutes_page(found: Any) -> str:
+    from network.governance import assemblies
+
+    data = assemblies.minutes_of(found)
+    return render_template(
+        "governance/minutes.html",
+        m=data,
+        kind_label=_ASSEMBLY_KINDS()[data["assembly"]["kind"]],
+        starts_at=found.starts_at,
+        signed_at=found.minutes_signed_at,
+    )
+
+
+@bp.get("/assemblies/<int:assembly_id>/minutes")
+def assembly_minutes(assembly_id: int):
+    from network.governance import assemblies
+
+    return _minutes_page(assemblies.get_assembly(current_user, assembly_id))
+
+
+@bp.get("/assemblies/<int:assembly_id>/minutes.pdf")
+def assembly_minutes_pdf(assembly_id: int):
+    from network.governance import assemblies
+
+    found = assemblies.get_assembly(current_user, assembly_id)
+    return minutes_pdf_response(found, _minutes_page(found))
+
+
+def minutes_pdf_response(found: Any, html: str):
+    """The minutes as a PDF (WeasyPrint), its stylesheet read from the disk."""
+    from pathlib import Path
+
+    from flask import Response, current_app
+    from weasyprint import CSS, HTML
+
+    css = Path(current_app.static_folder or "") / "css" / "minutes.css"
+    pdf = HTML(string=html, base_url=request.host_url).write_pdf(stylesheets=[CSS(filename=css)])
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f"inline; filename=minutes-{found.id}.pdf"},
+    )

@@ -343,3 +343,56 @@ def test_the_assembly_page_from_check_in_to_verdict(
     assert "vote is not open" in again
     listing = member.get("/assemblies", headers=en).get_data(as_text=True)
     assert f'href="/assemblies/{assembly["id"]}"' in listing
+
+
+def test_the_minutes_as_a_page_and_a_pdf(app, client, staff, associates, convened, login):
+    people = associates(2)
+    assembly = convened(starts_at=soon(minutes=20))
+    _s, staff_headers = staff
+    resolution = assembly["resolutions"][0]["id"]
+    base = f"/api/v1/assemblies/{assembly['id']}"
+    for _m, headers in people:
+        client.post(f"{base}/attendance", json={"presence": "present"}, headers=headers)
+    client.post(f"/api/v1/resolutions/{resolution}/open", headers=staff_headers)
+    for _m, headers in people:
+        client.put(
+            f"/api/v1/resolutions/{resolution}/vote", json={"choice": "for"}, headers=headers
+        )
+    client.post(f"/api/v1/resolutions/{resolution}/close", headers=staff_headers)
+    client.post(f"{base}/close", headers=staff_headers)
+    reader = login(people[0][0], c=app.test_client())
+    page = reader.get(f"/assemblies/{assembly['id']}/minutes", headers={"Accept-Language": "fr"})
+    text = page.get_data(as_text=True)
+    assert "Procès-verbal de l'assemblée générale" in text or "Procès-verbal" in text
+    assert "Adoptée" in text and "plus de la moitié de tous les associé·es" in text
+    pdf = client.get(f"{base}/minutes.pdf", headers=staff_headers)
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert pdf.data.startswith(b"%PDF")
+
+
+def test_the_quorum_meter_and_votes_are_live(app, client, staff, associates, convened, connect):
+    people = associates(3)
+    assembly = convened(starts_at=soon(minutes=20))
+    _s, staff_headers = staff
+    watcher = connect(people[0][1])
+    ack = watcher.emit("watch_assembly", {"assembly_id": assembly["id"]}, callback=True)
+    assert ack["ok"] and ack["quorum"]["counted"] == 0
+    assert watcher.emit("watch_assembly", {"assembly_id": 999999}, callback=True)["status"] == 404
+    client.post(
+        f"/api/v1/assemblies/{assembly['id']}/attendance",
+        json={"presence": "online"},
+        headers=people[1][1],
+    )
+    heard = [e["args"][0] for e in watcher.get_received() if e["name"] == "assembly_quorum"]
+    assert heard and heard[-1]["online"] == 1 and heard[-1]["counted"] == 1
+    resolution = assembly["resolutions"][0]["id"]
+    client.post(f"/api/v1/resolutions/{resolution}/open", headers=staff_headers)
+    client.put(
+        f"/api/v1/resolutions/{resolution}/vote", json={"choice": "for"}, headers=people[1][1]
+    )
+    client.post(f"/api/v1/resolutions/{resolution}/close", headers=staff_headers)
+    events = {e["name"]: e["args"][0] for e in watcher.get_received()}
+    assert events["resolution_opened"]["resolution_id"] == resolution
+    assert events["assembly_quorum"]["turnout"] in ({str(resolution): 1}, {})
+    assert events["resolution_closed"]["verdict"]["for"] == 1
+    assert events["resolution_closed"]["verdict"]["adopted"] is False  # 1 of 3: not more than half
