@@ -25,7 +25,7 @@ from network.core.markup import render_markdown
 from network.core.models import utcnow
 from network.core.permissions import Status, is_staff
 from network.extensions import db
-from network.governance import live
+from network.governance import candidacies, live
 from network.governance.models import (
     Assembly,
     AssemblyKind,
@@ -259,6 +259,7 @@ def convene(actor: Member, assembly: Assembly) -> list[str]:
         raise Invalid(
             fields={"starts_at": _l("The assembly must take place after its convocation.")}
         )
+    candidacies.schedule(assembly)  # the candidacies under way become resolutions
     if not assembly.resolutions:
         raise Invalid(fields={"resolutions": _l("Put at least one resolution on the agenda.")})
     register = associates_now()
@@ -607,6 +608,7 @@ def close_resolution(actor: Member, resolution: Resolution) -> Resolution:
         raise Conflict(_l("This resolution's vote is not open."))
     resolution.state, resolution.closed_at = ResolutionState.CLOSED, utcnow()
     resolution.verdict = verdict_of(resolution)
+    candidacies.resolution_decided(resolution, resolution.verdict["adopted"], actor)
     if resolution.secret:
         _rewrite_ballots(resolution)
     audit.record(

@@ -364,3 +364,31 @@ class ResolutionBallot(Base):
     choice: Mapped[str] = mapped_column(String(10))
 
     __table_args__ = ({"sqlite_with_rowid": False},)
+
+
+class CandidacyState(enum.StrEnum):
+    PENDING = "pending"  # waits for the next assembly's agenda
+    SCHEDULED = "scheduled"  # a resolution of a convened assembly
+    ADMITTED = "admitted"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+class Candidacy(Base):
+    """An employee-entrepreneur's application to become an associate."""
+
+    __tablename__ = "associate_candidacies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    motivation: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[CandidacyState] = mapped_column(
+        db_enum(CandidacyState), default=CandidacyState.PENDING, index=True
+    )
+    resolution_id: Mapped[int | None] = mapped_column(
+        ForeignKey("resolutions.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None]
+
+    member: Mapped[Member] = relationship()

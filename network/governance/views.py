@@ -640,3 +640,66 @@ def minutes_pdf_response(found: Any, html: str):
         mimetype="application/pdf",
         headers={"Content-Disposition": f"inline; filename=minutes-{found.id}.pdf"},
     )
+
+
+# --- candidacies -----------------------------------------------------------------------
+
+
+@bp.post("/me/candidacy")
+def candidacy_apply():
+    from network.governance import candidacies
+
+    try:
+        candidacies.apply(current_user, request.form.get("motivation", ""))
+    except DomainError as error:
+        db.session.rollback()
+        flash_error(error)
+    else:
+        db.session.commit()
+        flash(_("Your candidacy is recorded."), "success")
+    return redirect(url_for("members.profile", member_id=current_user.id))
+
+
+@bp.post("/me/candidacy/withdraw")
+def candidacy_withdraw():
+    from network.governance import candidacies
+
+    try:
+        candidacies.withdraw(current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash_error(error)
+    else:
+        db.session.commit()
+        flash(_("Your candidacy is withdrawn."), "success")
+    return redirect(url_for("members.profile", member_id=current_user.id))
+
+
+@bp.get("/assemblies/candidates")
+def candidates():
+    from network.cooperative import cooperative_today, current_settings
+    from network.core.permissions import require_staff
+    from network.governance import candidacies
+
+    require_staff(current_user)
+    return render_template(
+        "governance/candidates.html",
+        items=candidacies.candidates(),
+        today=cooperative_today(),
+        by_gerance=current_settings()["ag_admission_by_gerance"],
+    )
+
+
+@bp.post("/assemblies/candidates/<int:candidacy_id>/admit")
+def candidacy_admit(candidacy_id: int):
+    from network.governance import candidacies
+
+    try:
+        candidacies.admit_by_gerance(current_user, candidacy_id)
+    except DomainError as error:
+        db.session.rollback()
+        flash_error(error)
+    else:
+        db.session.commit()
+        flash(_("The member is now an associate."), "success")
+    return redirect(url_for("governance.candidates"))

@@ -396,3 +396,70 @@ def test_the_quorum_meter_and_votes_are_live(app, client, staff, associates, con
     assert events["assembly_quorum"]["turnout"] in ({str(resolution): 1}, {})
     assert events["resolution_closed"]["verdict"]["for"] == 1
     assert events["resolution_closed"]["verdict"]["adopted"] is False  # 1 of 3: not more than half
+
+
+def test_a_cesa_applies_and_the_assembly_admits_them(
+    app, client, staff, associates, convened, member_api, login
+):
+    from tests.conftest import csrf_token
+
+    people = associates(2)
+    cesa, cesa_headers = member_api(status="employee_entrepreneur", display_name="Nina Caro")
+    page_client = login(cesa, c=app.test_client())
+    en = {"Accept-Language": "en"}
+    profile = page_client.get(f"/members/{cesa.id}", headers=en).get_data(as_text=True)
+    assert "Apply to become an associate" in profile
+    applied = page_client.post(
+        "/me/candidacy",
+        data={
+            "csrf_token": csrf_token(page_client, f"/members/{cesa.id}"),
+            "motivation": "Je crois au projet.",
+        },
+        headers=en,
+        follow_redirects=True,
+    )
+    assert "Your candidacy is recorded." in applied.get_data(as_text=True)
+    again = page_client.post(
+        "/me/candidacy",
+        data={"csrf_token": csrf_token(page_client, f"/members/{cesa.id}")},
+        headers=en,
+        follow_redirects=True,
+    )
+    assert "already under way" in again.get_data(as_text=True)
+    staff_page = login(staff[0], c=app.test_client()).get("/assemblies/candidates", headers=en)
+    assert "Nina Caro" in staff_page.get_data(as_text=True)
+
+    assembly = convened(starts_at=soon(minutes=20))
+    titles = [r["title"] for r in assembly["resolutions"]]
+    assert titles[-1] == "Admission of Nina Caro as an associate"
+    admission = assembly["resolutions"][-1]["id"]
+    _s, staff_headers = staff
+    for _m, headers in people:
+        client.post(
+            f"/api/v1/assemblies/{assembly['id']}/attendance",
+            json={"presence": "present"},
+            headers=headers,
+        )
+    client.post(f"/api/v1/resolutions/{admission}/open", headers=staff_headers)
+    for _m, headers in people:
+        client.put(f"/api/v1/resolutions/{admission}/vote", json={"choice": "for"}, headers=headers)
+    verdict = client.post(
+        f"/api/v1/resolutions/{admission}/close", headers=staff_headers
+    ).get_json()["verdict"]
+    assert verdict["adopted"] is True
+    me = client.get("/api/v1/me", headers=cesa_headers).get_json()
+    assert me["status"] == "associate"
+
+
+def test_only_cesa_apply(app, member_api, login):
+    from tests.conftest import csrf_token
+
+    cape, _h = member_api(status="support_contract")
+    c = login(cape, c=app.test_client())
+    answer = c.post(
+        "/me/candidacy",
+        data={"csrf_token": csrf_token(c, "/feed")},
+        headers={"Accept-Language": "en"},
+        follow_redirects=True,
+    )
+    assert "Employee-entrepreneurs (CESA) apply" in answer.get_data(as_text=True)
