@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import url_for
+from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, insert, select
 
@@ -35,6 +36,7 @@ from network.governance.models import (
     Proxy,
     Resolution,
     ResolutionBallot,
+    ResolutionSigner,
     ResolutionState,
     ResolutionVote,
 )
@@ -305,6 +307,81 @@ def acknowledge(member: Member, assembly: Assembly) -> None:
         raise Forbidden(_l("You are not on the register of this assembly."))
     if row.acknowledged_at is None:
         row.acknowledged_at = utcnow()
+
+
+# --- draft resolutions of the associates -----------------------------------------------
+
+
+def _require_proposal_window(assembly: Assembly) -> None:
+    settings = current_settings()
+    now = utcnow()
+    opens = assembly.starts_at - timedelta(days=settings["ag_proposals_open_days"])
+    closes = assembly.starts_at - timedelta(days=settings["ag_proposals_close_days"])
+    if assembly.state != AssemblyState.CONVENED or not opens <= now <= closes:
+        raise Conflict(
+            _l(
+                "Draft resolutions are added from %(opens)s to %(closes)s.",
+                opens=format_datetime(opens, "short"),
+                closes=format_datetime(closes, "short"),
+            )
+        )
+
+
+def propose_resolution(member: Member, assembly: Assembly, data: dict[str, Any]) -> Resolution:
+    """An associate drafts a resolution; it joins the agenda once the associates who sign it
+    hold the statutes' share of the votes (alone or together)."""
+    _require_proposal_window(assembly)
+    if attendee(assembly, member.id) is None:
+        raise Forbidden(_l("Only the associates on the register add draft resolutions."))
+    (item,) = _resolutions([{**data, "by_gerance": False}])
+    resolution = Resolution(
+        position=len(assembly.resolutions),
+        text_html=render_markdown(item["text"]),
+        proposed_by_id=member.id,
+        state=ResolutionState.PROPOSED,
+        **item,
+    )
+    assembly.resolutions.append(resolution)
+    db.session.flush()
+    return _sign(member, resolution)
+
+
+def cosign(member: Member, resolution: Resolution) -> Resolution:
+    if resolution.state != ResolutionState.PROPOSED:
+        raise Conflict(_l("This resolution is not a draft collecting signatures."))
+    _require_proposal_window(resolution.assembly)
+    if attendee(resolution.assembly, member.id) is None:
+        raise Forbidden(_l("Only the associates on the register add draft resolutions."))
+    if db.session.get(ResolutionSigner, (resolution.id, member.id)) is not None:
+        raise Conflict(_l("You have signed this draft resolution already."))
+    return _sign(member, resolution)
+
+
+def _sign(member: Member, resolution: Resolution) -> Resolution:
+    db.session.add(ResolutionSigner(resolution_id=resolution.id, member_id=member.id))
+    db.session.flush()
+    signers = (
+        db.session.scalar(
+            select(func.count()).where(ResolutionSigner.resolution_id == resolution.id)
+        )
+        or 0
+    )
+    share = current_settings()["ag_proposal_share_percent"]
+    if signers * 100 >= share * resolution.assembly.register_size:
+        resolution.state = ResolutionState.PENDING  # on the agenda
+    audit.record(
+        db.session,
+        "resolution_signed",
+        actor_id=member.id,
+        resolution_id=resolution.id,
+        signers=signers,
+    )
+    return resolution
+
+
+def signers_needed(assembly: Assembly) -> int:
+    share = current_settings()["ag_proposal_share_percent"]
+    return max(1, -(-share * assembly.register_size // 100))
 
 
 # --- proxies ---------------------------------------------------------------------------

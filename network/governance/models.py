@@ -253,6 +253,7 @@ class Assembly(Base):
 
 
 class ResolutionState(enum.StrEnum):
+    PROPOSED = "proposed"  # drafted by associates, not on the agenda until enough co-sign
     PENDING = "pending"
     OPEN = "open"
     CLOSED = "closed"
@@ -392,3 +393,17 @@ class Candidacy(Base):
     decided_at: Mapped[datetime | None]
 
     member: Mapped[Member] = relationship()
+
+
+class ResolutionSigner(Base):
+    """An associate who proposes or co-signs a draft resolution."""
+
+    __tablename__ = "resolution_signers"
+
+    resolution_id: Mapped[int] = mapped_column(
+        ForeignKey("resolutions.id", ondelete="CASCADE"), primary_key=True
+    )
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    signed_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -703,3 +703,87 @@ def candidacy_admit(candidacy_id: int):
         db.session.commit()
         flash(_("The member is now an associate."), "success")
     return redirect(url_for("governance.candidates"))
+
+
+# --- preparing and convening (staff) ---------------------------------------------------
+
+AGENDA_ROWS = 8
+
+
+def _assembly_form_data(form: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "kind": form.get("kind"),
+        "title": form.get("title", ""),
+        "starts_at": form.get("starts_at", ""),
+        "place": form.get("place", ""),
+        "online_url": form.get("online_url", ""),
+        "postal_votes": form.get("postal_votes") == "1",
+        "chair_id": parse_id(form.get("chair_id", "")),
+        "secretary_id": parse_id(form.get("secretary_id", "")),
+    }
+    data["resolutions"] = [
+        {
+            "title": form.get(f"r{n}-title", "").strip(),
+            "text": form.get(f"r{n}-text", ""),
+            "majority": form.get(f"r{n}-majority", "ordinary"),
+            "secret": form.get(f"r{n}-secret") == "1",
+            "by_gerance": form.get(f"r{n}-gerance") == "1",
+        }
+        for n in range(AGENDA_ROWS)
+        if form.get(f"r{n}-title", "").strip()
+    ]
+    return data
+
+
+def _assembly_form_context(values: Any) -> dict[str, Any]:
+    people = db.session.execute(
+        select(Member.id, Member.display_name)
+        .where(Member.is_active.is_(True), Member.status == Status.ASSOCIATE)
+        .order_by(Member.name_key)
+    ).all()
+    return {
+        "values": values,
+        "kinds": list(_ASSEMBLY_KINDS().items()),
+        "people": people,
+        "rows": AGENDA_ROWS,
+    }
+
+
+@bp.route("/assemblies/new", methods=["GET", "POST"])
+def assembly_new():
+    from network.core.permissions import require_staff
+    from network.governance import assemblies
+
+    require_staff(current_user)
+    if request.method == "POST":
+        try:
+            made = assemblies.create_assembly(current_user, _assembly_form_data(request.form))
+        except DomainError as error:
+            context = _assembly_form_context(dict(request.form.items()))
+            return invalid_form("governance/ag_form.html", error, **context)
+        db.session.commit()
+        flash(_("Draft saved: check it, then convene the associates."), "success")
+        return redirect(url_for("governance.assembly", assembly_id=made.id))
+    values = {"kind": "ordinary", "postal_votes": "1"}
+    return render_template("governance/ag_form.html", errors={}, **_assembly_form_context(values))
+
+
+@bp.post("/assemblies/<int:assembly_id>/<any(convene, close, sign):action>")
+def assembly_action(assembly_id: int, action: str):
+    from network.governance import assemblies
+
+    def run(found: Any) -> None:
+        if action == "convene":
+            for warning in assemblies.convene(current_user, found):
+                flash(warning, "warning")
+        elif action == "close":
+            assemblies.close_assembly(current_user, found)
+        else:
+            assemblies.sign_minutes(current_user, found)
+
+    done = {
+        "convene": _("The associates are convened."),
+        "close": _("The assembly is closed."),
+        "sign": _("The minutes are signed and frozen."),
+    }[action]
+    return _assembly_act(assembly_id, run, done)

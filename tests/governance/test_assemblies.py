@@ -463,3 +463,64 @@ def test_only_cesa_apply(app, member_api, login):
         follow_redirects=True,
     )
     assert "Employee-entrepreneurs (CESA) apply" in answer.get_data(as_text=True)
+
+
+def test_staff_prepare_and_convene_from_the_pages(app, staff, associates, login):
+    from tests.conftest import csrf_token
+
+    associates(2)
+    c = login(staff[0], c=app.test_client())
+    en = {"Accept-Language": "en"}
+    assert "Prepare a general assembly" in c.get("/assemblies/new", headers=en).get_data(
+        as_text=True
+    )
+    when = (datetime.now(UTC) + timedelta(days=20)).strftime("%Y-%m-%dT%H:%M")
+    data = {
+        "kind": "ordinary",
+        "title": "",
+        "starts_at": when,
+        "r0-title": "Comptes",
+        "r0-text": "Voir annexe",
+        "r0-gerance": "1",
+    }
+    bad = c.post(
+        "/assemblies/new", data={"csrf_token": csrf_token(c, "/assemblies/new"), **data}, headers=en
+    )
+    assert bad.status_code == 422 and "This field is required." in bad.get_data(as_text=True)
+    assert 'value="Comptes"' in bad.get_data(as_text=True)  # nothing typed is lost
+    made = c.post(
+        "/assemblies/new",
+        data={"csrf_token": csrf_token(c, "/assemblies/new"), **data, "title": "AGO 2027"},
+        headers=en,
+    )
+    assert made.status_code == 302
+    url = made.headers["Location"]
+    convened = c.post(
+        f"{url}/convene", data={"csrf_token": csrf_token(c, url)}, headers=en, follow_redirects=True
+    )
+    assert "The associates are convened." in convened.get_data(as_text=True)
+    assert "0 of 2 associates present" in convened.get_data(as_text=True)
+
+
+def test_associates_add_a_draft_resolution_with_enough_signatures(
+    app, client, associates, convened
+):
+    people = associates(40)  # 5 % of 40 associates: 2 signatures
+    assembly = convened(starts_at=soon(days=10))  # the window: 15 to 5 days before
+    url = f"/api/v1/assemblies/{assembly['id']}/resolutions"
+    body = {"title": "Ouvrir un second tiers-lieu", "text": "À Villeurbanne."}
+    drafted = client.post(url, json=body, headers=people[0][1])
+    assert drafted.status_code == 201 and drafted.get_json()["state"] == "proposed"
+    sign = f"/api/v1/resolutions/{drafted.get_json()['id']}/sign"
+    assert client.post(sign, headers=people[0][1]).status_code == 409  # signed already
+    signed = client.post(sign, headers=people[1][1])
+    assert signed.get_json()["state"] == "pending"  # on the agenda now
+    assert signed.get_json()["by_gerance"] is False
+    assert client.post(sign, headers=people[2][1]).status_code == 409  # no longer a draft
+    late = convened(starts_at=soon(days=3))
+    assert (
+        client.post(
+            f"/api/v1/assemblies/{late['id']}/resolutions", json=body, headers=people[0][1]
+        ).status_code
+        == 409
+    )
