@@ -46,7 +46,7 @@ def _governance_helpers() -> dict[str, Any]:
         "decision_kind_label": kind_label,
         "option_label": operations.option_label,
         "electorate_description": operations.electorate_description,
-        "decision_card": lambda found: card_context(found, current_user),
+        "decision_card": lambda found: card_context(found, current_user._get_current_object()),
     }
 
 
