@@ -34,8 +34,10 @@ Each run then starts `python -m network` (gevent, one process) and measures:
    `--samples` (2,000) requests each per poll, from `--viewers` members in turns, in sequence
    on kept-alive connections. Every `--cold-every`-th request follows a changed vote (a
    voter's `PUT` of another choice: `tally_version` changes, so the per-process tally cache
-   misses) and is reported apart as "cold". Server CPU per request is the on-CPU time of the
-   server's threads (`/proc/<pid>/task/*/schedstat`) read around each request.
+   misses; it is sent at once, before the live tally counts again `TALLY_WINDOW_MS` after
+   the vote, which then weighs on a warm request) and is reported apart as "cold". Server
+   CPU per request is the on-CPU time of the server's threads
+   (`/proc/<pid>/task/*/schedstat`) read around each request.
 
 It is not a test: it prints figures. The run's two polls are deleted at the end (and at the
 start of the next run, if one was interrupted), so a data folder can be reused.
@@ -684,7 +686,7 @@ def tally_phase(
                     )
                     if status != 200:
                         raise RuntimeError(f"vote change answered {status}: {payload[:200]!r}")
-                    time.sleep(args.tally_window_s)  # the live tally's send, out of the sample
+                    time.sleep(args.tally_window_s)
                     cold.measure(client, pid, path)
                 else:
                     warm.measure(client, pid, path)
@@ -811,8 +813,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--tally-window-s",
         type=float,
-        default=0.3,
-        help="pause after a changed vote (the live tally goes out meanwhile)",
+        default=0.0,
+        help="pause after a changed vote before the cold request (the live tally counts"
+        " and fills the cache once TALLY_WINDOW_MS, 250 ms, has passed: a longer pause"
+        " measures a warm cache)",
     )
     parser.add_argument("--feed-decisions", type=int, default=50)
     parser.add_argument("--requests", type=int, default=300, help="sequential, feed and ping")
