@@ -47,7 +47,7 @@ def _governance_helpers() -> dict[str, Any]:
         "decision_kind_label": kind_label,
         "option_label": operations.option_label,
         "electorate_description": operations.electorate_description,
-        "decision_card": lambda found: card_context(found, current_user),
+        "decision_card": lambda found: card_context(found, current_user._get_current_object()),
         "assembly_kind_label": lambda kind: _ASSEMBLY_KINDS()[str(kind)],
         "assembly_state_label": lambda state: _ASSEMBLY_STATES()[str(state)],
         "resolution_state_label": lambda state: _RESOLUTION_STATES()[str(state)],
@@ -76,7 +76,12 @@ def _ASSEMBLY_STATES() -> dict[str, str]:  # noqa: N802
 
 
 def _RESOLUTION_STATES() -> dict[str, str]:  # noqa: N802
-    return {"pending": _("Vote not open yet"), "open": _("Vote open"), "closed": _("Vote closed")}
+    return {
+        "proposed": _("Draft resolution collecting signatures"),
+        "pending": _("Vote not open yet"),
+        "open": _("Vote open"),
+        "closed": _("Vote closed"),
+    }
 
 
 def _ATTENDANCE() -> dict[str, str]:  # noqa: N802
