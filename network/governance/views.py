@@ -166,19 +166,46 @@ def decision(decision_id: int):
     return render_template("governance/decision.html", **_page_context(found))
 
 
+#: Votes and electors a decision's page lists itself; the rest on its electorate page.
+PAGE_VOTES = 20
+PAGE_ELECTORS = 60
+ALL_VOTES = 500
+ALL_ELECTORS = 1000
+
+
+def _lists(found: Decision, votes: int, electors: int) -> dict[str, Any]:
+    listed = found.state != DecisionState.DRAFT
+    shown = operations.may_see_results(current_user, found)
+    return {
+        "votes": queries.open_votes(found, limit=votes) if shown else [],
+        "electors": queries.electors(found, limit=electors) if listed else [],
+        "more_lists": listed and (found.electorate_size > electors or found.vote_count > votes),
+    }
+
+
 def _page_context(found: Decision, **more: Any) -> dict[str, Any]:
+    small = found.electorate_size <= PAGE_ELECTORS
     return {
         **card_context(found, current_user),
+        **_lists(found, PAGE_VOTES, PAGE_ELECTORS if small else 0),
         "may_manage": operations.may_manage(current_user, found),
-        "votes": queries.open_votes(found)
-        if operations.may_see_results(current_user, found)
-        else [],
-        "electors": queries.electors(found) if found.state != DecisionState.DRAFT else [],
         "edits": queries.edits(found),
         "errors": {},
         "values": {},
         **more,
     }
+
+
+@bp.get("/decisions/<int:decision_id>/electorate")
+def electorate(decision_id: int):
+    """The whole electorate with who has voted, and every open vote with its reason."""
+    found = operations.get_decision(current_user, decision_id)
+    return render_template(
+        "governance/electorate.html",
+        d=found,
+        decision=found,
+        **_lists(found, ALL_VOTES, ALL_ELECTORS),
+    )
 
 
 @bp.get("/decisions/<int:decision_id>/card")

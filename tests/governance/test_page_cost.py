@@ -56,20 +56,24 @@ def test_the_electorate_list_is_in_name_order_with_who_voted(
 
 
 def test_the_electorate_list_stops_at_its_limit(app, member_api, opened, login, monkeypatch):
-    from network.governance import queries
+    from network.governance import queries, views
 
     author, headers = member_api(display_name="Zoé Auteur")
     for name in ("Bruno Vert", "Amélie Rose", "Chloé Bleu"):
         member_api(display_name=name)
     decision = opened(headers, kind="proposal", electorate="members")
     c = login(author, c=app.test_client())
-    kept = queries.electors.__defaults__
+    page = c.get(f"/decisions/{decision['id']}", headers={"Accept-Language": "en"})
+    assert len(_electors_list(page.get_data(as_text=True))) == 4  # a small electorate: inline
+    monkeypatch.setattr(views, "PAGE_ELECTORS", 2)
+    page = c.get(f"/decisions/{decision['id']}", headers={"Accept-Language": "en"})
+    assert '<ul class="plain columns">' not in page.get_data(as_text=True)  # too many: apart
+    assert "The whole electorate and every vote" in page.get_data(as_text=True)
+    monkeypatch.setattr(views, "ALL_ELECTORS", 2)
     for walk in (0, 10_000):
         monkeypatch.setattr(queries, "WALK_MEMBERS_ABOVE", walk)
-        monkeypatch.setattr(queries.electors, "__defaults__", (2,))
-        page = c.get(f"/decisions/{decision['id']}", headers={"Accept-Language": "en"})
-        assert _electors_list(page.get_data(as_text=True)) == ["Amélie Rose", "Bruno Vert"]
-    monkeypatch.setattr(queries.electors, "__defaults__", kept)
+        whole = c.get(f"/decisions/{decision['id']}/electorate", headers={"Accept-Language": "en"})
+        assert _electors_list(whole.get_data(as_text=True)) == ["Amélie Rose", "Bruno Vert"]
 
 
 def test_open_votes_are_listed_latest_first_with_reasons(app, member_api, opened, vote, login):
