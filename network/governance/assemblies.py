@@ -274,6 +274,7 @@ def convene(actor: Member, assembly: Assembly) -> list[str]:
         [{"assembly_id": assembly.id, "member_id": m, "convened_at": now} for m in register],
     )
     assembly.register_size = len(register)
+    assembly.room_code = secrets.token_urlsafe(12)
     assembly.state = AssemblyState.CONVENED
     assembly.convened_at = now
     text = _l("You are convened to the general assembly: %(title)s", title=assembly.title)
@@ -506,6 +507,24 @@ def check_in(actor: Member, assembly: Assembly, member_id: Any, presence: Any) -
     )
     live.schedule_quorum(assembly.id)
     return row
+
+
+def check_in_with_code(member: Member, assembly: Assembly, code: Any) -> Attendee:
+    """Present in the room: the member scanned the code shown there (it changes when the
+    chair renews it)."""
+    if (
+        not isinstance(code, str)
+        or not assembly.room_code
+        or not secrets.compare_digest(code, assembly.room_code)
+    ):
+        raise Forbidden(_l("This check-in code is not the room's: scan the one shown there."))
+    return check_in(member, assembly, member.id, Presence.PRESENT.value)
+
+
+def renew_room_code(actor: Member, assembly: Assembly) -> str:
+    _require_chair(actor, assembly)
+    assembly.room_code = secrets.token_urlsafe(12)
+    return assembly.room_code
 
 
 def attendance(assembly: Assembly) -> dict[str, Any]:

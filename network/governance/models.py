@@ -233,6 +233,7 @@ class Assembly(Base):
     )
     postal_votes: Mapped[bool] = mapped_column(default=False)
     postal_deadline: Mapped[datetime | None]
+    room_code: Mapped[str] = mapped_column(String(32), default="")  # the room's check-in QR
     register_size: Mapped[int] = mapped_column(default=0)  # associates convened
     chair_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     secretary_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))

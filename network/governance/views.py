@@ -819,3 +819,64 @@ def assembly_action(assembly_id: int, action: str):
         "sign": _("The minutes are signed and frozen."),
     }[action]
     return _assembly_act(assembly_id, run, done)
+
+
+# --- check-in by the room's code -------------------------------------------------------
+
+
+@bp.get("/assemblies/<int:assembly_id>/room")
+def assembly_room_code(assembly_id: int):
+    """For the chair: the QR code to show in the room (members scan it to check in)."""
+    import io
+
+    import qrcode
+    import qrcode.image.svg
+    from markupsafe import Markup
+
+    from network.governance import assemblies
+
+    found = assemblies.get_assembly(current_user, assembly_id)
+    if not assemblies.is_chair(current_user, found):
+        abort(403)
+    if not found.room_code:
+        abort(404)
+    url = url_for(
+        "governance.assembly_here", assembly_id=found.id, code=found.room_code, _external=True
+    )
+    image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=12)
+    out = io.BytesIO()
+    image.save(out)
+    svg = out.getvalue().decode().split("?>", 1)[-1]
+    return render_template("governance/room.html", assembly=found, url=url, svg=Markup(svg))
+
+
+@bp.route("/assemblies/<int:assembly_id>/here", methods=["GET", "POST"])
+def assembly_here(assembly_id: int):
+    """Where the room's QR code leads: one button to check in as present."""
+    from network.governance import assemblies
+
+    found = assemblies.get_assembly(current_user, assembly_id)
+    code = request.values.get("code", "")
+    if request.method == "POST":
+        return _assembly_act(
+            assembly_id,
+            lambda a: assemblies.check_in_with_code(current_user, a, code),
+            _("Welcome: you are checked in as present."),
+        )
+    return render_template("governance/here.html", assembly=found, code=code)
+
+
+@bp.post("/assemblies/<int:assembly_id>/room/renew")
+def assembly_room_renew(assembly_id: int):
+    from network.governance import assemblies
+
+    found = assemblies.get_assembly(current_user, assembly_id)
+    try:
+        assemblies.renew_room_code(current_user, found)
+    except DomainError as error:
+        db.session.rollback()
+        flash_error(error)
+    else:
+        db.session.commit()
+        flash(_("A new check-in code is shown: the old one no longer works."), "success")
+    return redirect(url_for("governance.assembly_room_code", assembly_id=assembly_id))

@@ -4,6 +4,7 @@ proxies within the legal caps (also under concurrent requests), check-in and the
 meter, votes held by proxy, verdicts that state the rule, the second convocation, and
 minutes frozen once signed."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -524,3 +525,38 @@ def test_associates_add_a_draft_resolution_with_enough_signatures(
         ).status_code
         == 409
     )
+
+
+def test_checking_in_by_the_rooms_code(app, staff, associates, convened, login):
+    from tests.conftest import csrf_token
+
+    ((member, _h),) = associates(1)
+    assembly = convened()
+    chair = login(staff[0], c=app.test_client())
+    en = {"Accept-Language": "en"}
+    room = chair.get(f"/assemblies/{assembly['id']}/room", headers=en).get_data(as_text=True)
+    assert "<svg" in room and "scan" in room
+    link = re.search(r'href="(http://[^"]+/here\?code=[^"]+)"', room).group(1)
+    path = link.split("localhost", 1)[-1]
+    c = login(member, c=app.test_client())
+    assert c.get(f"/assemblies/{assembly['id']}/room").status_code == 403  # members don't see it
+    wrong = c.post(
+        f"/assemblies/{assembly['id']}/here",
+        data={"csrf_token": csrf_token(c, "/feed"), "code": "nope"},
+        headers=en,
+        follow_redirects=True,
+    )
+    assert "not the room&#39;s" in wrong.get_data(
+        as_text=True
+    ) or "not the room's" in wrong.get_data(as_text=True)
+    page = c.get(path, headers=en)
+    assert "I am present" in page.get_data(as_text=True)
+    code = re.search(r'name="code" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    here = c.post(
+        f"/assemblies/{assembly['id']}/here",
+        data={"csrf_token": csrf_token(c, "/feed"), "code": code},
+        headers=en,
+        follow_redirects=True,
+    )
+    assert "you are checked in as present" in here.get_data(as_text=True)
+    assert "1 of 1 associates present" in here.get_data(as_text=True)
