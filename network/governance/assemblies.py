@@ -25,6 +25,7 @@ from network.core.ids import is_id
 from network.core.markup import render_markdown
 from network.core.models import utcnow
 from network.core.permissions import Status, is_staff
+from network.core.registries import index_later
 from network.extensions import db
 from network.governance import candidacies, live
 from network.governance.models import (
@@ -275,6 +276,7 @@ def convene(actor: Member, assembly: Assembly) -> list[str]:
     )
     assembly.register_size = len(register)
     assembly.room_code = secrets.token_urlsafe(12)
+    index_later("assembly", assembly.id, new=True)
     assembly.state = AssemblyState.CONVENED
     assembly.convened_at = now
     text = _l("You are convened to the general assembly: %(title)s", title=assembly.title)
@@ -897,6 +899,7 @@ def sign_minutes(actor: Member, assembly: Assembly) -> Assembly:
     if assembly.state not in (AssemblyState.CLOSED, AssemblyState.NO_QUORUM):
         raise Conflict(_l("The minutes are signed once the assembly is closed."))
     assembly.minutes = minutes_of(assembly)
+    index_later("assembly", assembly.id)
     assembly.minutes_signed_at, assembly.minutes_signed_by_id = utcnow(), actor.id
     audit.record(db.session, "minutes_signed", actor_id=actor.id, assembly_id=assembly.id)
     return assembly

@@ -560,3 +560,34 @@ def test_checking_in_by_the_rooms_code(app, staff, associates, convened, login):
     )
     assert "you are checked in as present" in here.get_data(as_text=True)
     assert "1 of 1 associates present" in here.get_data(as_text=True)
+
+
+def test_assemblies_are_found_in_search_once_convened(
+    client, staff, associates, convened, search_index
+):
+    ((_m, headers),) = associates(1)
+    convened(resolutions=agenda(("Affectation des excédents de gestion", "ordinary", False)))
+    found = client.get("/api/v1/search?q=excedents", headers=headers).get_json()["results"]
+    assert [hit["kind"] for hit in found] == ["assembly"]
+
+
+def test_a_member_who_is_not_an_associate_does_not_vote(
+    client, staff, associates, convened, member_api
+):
+    associates(1)
+    _cesa, cesa_headers = member_api(status="employee_entrepreneur")
+    assembly = convened(starts_at=soon(minutes=20))
+    resolution = assembly["resolutions"][0]["id"]
+    client.post(f"/api/v1/resolutions/{resolution}/open", headers=staff[1])
+    refused = client.put(
+        f"/api/v1/resolutions/{resolution}/vote", json={"choice": "for"}, headers=cesa_headers
+    )
+    assert refused.status_code == 403
+    assert (
+        client.post(
+            f"/api/v1/assemblies/{assembly['id']}/attendance",
+            json={"presence": "online"},
+            headers=cesa_headers,
+        ).status_code
+        == 422
+    )
