@@ -5,12 +5,12 @@ boundary (view, API route, socket handler) commits once.
 """
 
 import re
-from typing import Any
+from typing import Any, cast
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 from limits import RateLimitItemPerMinute
-from sqlalchemy import and_, bindparam, delete, func, insert, inspect, select, update
+from sqlalchemy import Table, and_, bindparam, delete, func, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -387,22 +387,24 @@ def _store_images(uploads: list[bytes]) -> list[str]:
 
 #: The columns of a new message written by `post_message` (Core statements: the ORM's unit of
 #: work cost more than the rest of sending; see docs/benchmarks.md, live channels).
-_MESSAGES = Message.__table__
+_MESSAGES = cast(Table, Message.__table__)
+_CHANNELS = cast(Table, Channel.__table__)
+_MEMBERSHIPS = cast(Table, ChannelMember.__table__)
 _INSERT_MESSAGE = insert(_MESSAGES).returning(_MESSAGES.c.id)
 _PREVIOUS = select(_MESSAGES.c.id, _MESSAGES.c.channel_id).where(
     _MESSAGES.c.author_id == bindparam("author_id"),
     _MESSAGES.c.client_id == bindparam("client_id"),
 )
 _MOVE_CHANNEL = (
-    update(Channel.__table__)
-    .where(Channel.__table__.c.id == bindparam("channel"))
+    update(_CHANNELS)
+    .where(_CHANNELS.c.id == bindparam("channel"))
     .values(last_message_id=bindparam("message"), last_message_at=bindparam("at"))
 )
 _MOVE_READ_MARKER = (
-    update(ChannelMember.__table__)
+    update(_MEMBERSHIPS)
     .where(
-        ChannelMember.__table__.c.channel_id == bindparam("channel"),
-        ChannelMember.__table__.c.member_id == bindparam("member"),
+        _MEMBERSHIPS.c.channel_id == bindparam("channel"),
+        _MEMBERSHIPS.c.member_id == bindparam("member"),
     )
     .values(last_read_id=bindparam("message"))
 )

@@ -114,12 +114,12 @@ def index_later(kind: str, object_id: int, *, new: bool = False, obj: Any = None
         db.session.info.setdefault(INDEX_HELD, []).append(obj)
 
 
-def held_for_index(model: type) -> dict[int, Any]:
+def held_for_index(model: Any) -> dict[int, Any]:
     """id → object of `model` handed to `index_later` in this transaction (a search kind's
     loader looks here first: an object written with Core statements is in no identity map)."""
     from network.extensions import db
 
-    held = db.session.info.get(INDEX_HELD, ())
+    held: list[Any] = db.session.info.get(INDEX_HELD, [])
     return {obj.id: obj for obj in held if isinstance(obj, model)}
 
 

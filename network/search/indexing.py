@@ -12,10 +12,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, current_app
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import Table, event, func, insert, select
 from sqlalchemy.orm import Session
 
 from network.core.database import write_intent
@@ -71,7 +71,7 @@ def _journal(session: Session, refs: list[Ref]) -> list[int]:
     return list(session.connection().scalars(_INSERT_JOURNAL, rows))
 
 
-_JOURNAL = SearchJournalEntry.__table__
+_JOURNAL = cast(Table, SearchJournalEntry.__table__)
 _INSERT_JOURNAL = insert(_JOURNAL).returning(_JOURNAL.c.id)  # Core: no ORM bulk machinery
 
 
