@@ -46,6 +46,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -323,6 +324,9 @@ class Servers:
                         "--channel",
                         channel,
                     ]
+                    if self.profile:
+                        out = self.profile / f"bare-x{self.count}-{n}-{port}.prof"
+                        command += ["--profile-out", str(out)]
                 log = open(self.data_dir / f"server-{self.kind}-{n}.log", "wb")
                 self.procs.append(
                     subprocess.Popen(
@@ -418,9 +422,10 @@ def app_without_index(port: int) -> None:
     serve()
 
 
-def app_profiled(port: int, out: Path) -> None:
-    """The app (as `python -m network`) under cProfile; the profile is written to `out`
-    when the server is asked to stop (SIGTERM)."""
+def profiled(out: Path, serve: Callable[[], None]) -> None:
+    """Run a gevent server `serve()` under cProfile; the profile is written to `out` when
+    the server is asked to stop (SIGTERM). Greenlet switches blur cumulative times: read
+    the functions' own times."""
     import cProfile
     import signal
 
@@ -437,10 +442,14 @@ def app_profiled(port: int, out: Path) -> None:
         os._exit(0)
 
     gevent.signal_handler(signal.SIGTERM, stop)
+    profiler.enable()
+    serve()
+
+
+def serve_app(port: int) -> None:
     sys.argv = ["network", "--host", HOST, "--port", str(port)]
     from network.__main__ import main as serve
 
-    profiler.enable()
     serve()
 
 
@@ -1008,7 +1017,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--profile",
         type=Path,
-        help="run the app's servers under cProfile, one profile per server in this folder",
+        help="run the servers (gevent) under cProfile, one profile per server in this folder",
     )
     parser.add_argument("--data-dir", type=Path, help="data folder (kept; reused if built)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data folder")
@@ -1107,13 +1116,17 @@ def main(argv: list[str] | None = None) -> None:
     sys.path.insert(0, str(PROJECT_DIR))
     args = parse_args(argv)
     if args.role == "bare-server":
-        bare_server(args.port, args.mode, args.redis, args.channel)
+        serve_bare = lambda: bare_server(args.port, args.mode, args.redis, args.channel)  # noqa: E731
+        if args.profile_out:
+            profiled(args.profile_out, serve_bare)
+        else:
+            serve_bare()
         return
     if args.role == "app-noindex":
         app_without_index(args.port)
         return
     if args.role == "app-profiled":
-        app_profiled(args.port, args.profile_out)
+        profiled(args.profile_out, lambda: serve_app(args.port))
         return
     if args.role == "receivers":
         spec = json.loads(args.spec)
