@@ -21,6 +21,7 @@ from network.core.registries import (
     MEMBERS,
     Document,
     SearchKind,
+    held_for_index,
     register_audience_provider,
     register_search_kind,
 )
@@ -33,9 +34,14 @@ def channel_audience(channel: Channel) -> str:
 
 def _load(ids: list[int]) -> dict[int, Message]:
     """Messages by id, with their authors and channels (a message just posted or edited is
-    already in the session: no query)."""
-    query = select(Message).options(joinedload(Message.author), joinedload(Message.channel))
-    return by_id(db.session, Message, ids, query)
+    already at hand: no query)."""
+    held = held_for_index(Message)
+    found = {i: held[i] for i in ids if i in held}
+    missing = [i for i in ids if i not in held]
+    if missing:
+        query = select(Message).options(joinedload(Message.author), joinedload(Message.channel))
+        found.update(by_id(db.session, Message, missing, query))
+    return found
 
 
 def _documents(ids: list[int]) -> Iterator[Document]:
