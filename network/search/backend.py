@@ -862,8 +862,9 @@ class WhooshBackend:
     def warm(self) -> int:
         """Open the index and build what the first searches would build (each segment's sets
         of its kinds, `replaced_for` values and the members' and staff's audiences, and their
-        readable documents by kind), so that the first search after a start costs no more
-        than the next ones. Returns how many documents that covered (0: no index to read)."""
+        readable documents by kind), then search it once, so that the first search after a
+        start costs no more than the next ones. Returns how many documents the index holds
+        (0: none to read)."""
         try:
             searcher = self.searcher()
             with self.reading():
@@ -874,6 +875,12 @@ class WhooshBackend:
                     for audiences in (frozenset({MEMBERS}), frozenset({MEMBERS, STAFF})):
                         for kind in _kinds(reader):
                             _kind_docs(reader, audiences, kind)
+                # A search with snippets: the stored texts and Whoosh's scoring are opened.
+                word = next(iter(searcher.reader().lexicon("body")), None)
+                if word is not None:
+                    text = word.decode() if isinstance(word, bytes) else word
+                    for hit in self.search(Term("body", text), {MEMBERS}, None, 1, 20).hits:
+                        hit.highlights("body")
                 return searcher.doc_count_all()
         except IndexUnavailable:
             return 0  # searches will say so (and a rebuild makes one)
