@@ -16,16 +16,22 @@
    (`python -m network`: the generated posts live in its database), signed in as members of
    different roles in turns, `--http-requests` sequential requests per class, with the
    server's CPU time per request (from `/proc`); then `--cold` samples each on a freshly
-   started server, reported apart.
+   started server (what start-up warms is outside the request), reported apart.
 5. Directory throughput: `python -m network` serving the members directory filtered by a
    skill (`/members?skill=…`, with facets) and a trivial authenticated page (`/ping`),
    `--clients` concurrent clients each; the ratio isolates the directory's own cost.
 
-Run from the project root:
+It measures the code beside it (the project folder first on `sys.path`, and the server
+started from it), and says which. Run from the project root (a checkout elsewhere with this
+benchmark copied in measures that checkout's code), each run under the machine's benchmark
+lock:
 
-    .venv/bin/python bench/search_bench.py --members 20000 --documents 300000
-    .venv/bin/python bench/search_bench.py --data-dir /tmp/sb --reuse-index --only search
-    .venv/bin/python bench/search_bench.py --data-dir /tmp/sb --reuse-index --only http
+    flock /tmp/bench.lock .venv/bin/python bench/search_bench.py --data-dir /tmp/sb \
+        --only index
+    flock /tmp/bench.lock .venv/bin/python bench/search_bench.py --data-dir /tmp/sb \
+        --reuse-index --only search
+    flock /tmp/bench.lock .venv/bin/python bench/search_bench.py --data-dir /tmp/sb \
+        --reuse-index --only http
 """
 
 import argparse
