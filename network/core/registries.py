@@ -77,6 +77,9 @@ class SearchKind:
     load: Callable[[list[int]], dict[int, Any]]  # ids → objects (batch)
     visible: Callable[[Any, Any], bool]  # (viewer, object) → may the viewer see it?
     url: Callable[[Any], str]  # object → its page
+    #: every document of the kind at once, for a rebuild: the same documents as `documents`
+    #: of `all_ids`, read as plain columns in one pass (None: `documents` by batches of ids)
+    bulk_documents: Callable[[], Iterator[Document]] | None = None
 
 
 SEARCH_KINDS: dict[str, SearchKind] = {}

@@ -133,8 +133,13 @@ def replay_journal(batch: int = 500) -> int:
 
 
 def all_documents(batch: int = 500) -> Iterator[Document]:
-    """Every document of every kind, loaded in batches (for a rebuild)."""
+    """Every document of every kind (for a rebuild): in one pass for the kinds that read
+    them so (`bulk_documents`), else loaded in batches of ids."""
     for kind in SEARCH_KINDS.values():
+        if kind.bulk_documents is not None:
+            yield from kind.bulk_documents()
+            db.session.expunge_all()
+            continue
         ids = list(kind.all_ids())
         for start in range(0, len(ids), batch):
             yield from kind.documents(ids[start : start + batch])
@@ -179,7 +184,8 @@ def rebuild(
 
 def ensure_search_index() -> None:
     """At start-up: build the index when it is absent or unreadable (a fresh install, a
-    deleted folder, a damaged file), and write again the changes the journal still holds."""
+    deleted folder, a damaged file), write again the changes the journal still holds, and
+    warm the searcher up."""
     if not backend().readable():
         log.info("no readable search index: building it")
         count = rebuild(only_if_missing=True)
@@ -188,6 +194,20 @@ def ensure_search_index() -> None:
     replayed = replay_journal()  # changes a crash kept from the index
     if replayed:
         log.info("search index: %s changes written again from the journal", replayed)
+    warm_up()
+
+
+#: The search pages' templates, compiled at start-up rather than by a first search.
+TEMPLATES = ("base.html", "search/results.html", "search/_suggestions.html")
+
+
+def warm_up() -> None:
+    """At start-up: what the first search would otherwise do (~150 ms at 300,000 documents:
+    the index's per-segment sets built and the page's templates compiled), so that it costs
+    no more than the next ones."""
+    backend().warm()
+    for name in TEMPLATES:
+        current_app.jinja_env.get_template(name)
 
 
 _rebuilding = threading.Lock()
