@@ -587,8 +587,19 @@ def delete_message(actor: Member, message_id: Any) -> Message:
     for model in (MessageEdit, Reaction, Mention):
         db.session.execute(delete(model).where(model.message_id == message.id))
     index_later("message", message.id)
-    live.message_deleted(message)
+    live.message_deleted(message, _uncount_reply(message))
     return message
+
+
+def _uncount_reply(message: Message) -> int | None:
+    """A deleted reply no longer counts in its thread: the root's new count."""
+    if message.thread_id is None:
+        return None
+    root = db.session.get(Message, message.thread_id)
+    if root is None:
+        return None
+    root.reply_count = max(0, (root.reply_count or 0) - 1)
+    return root.reply_count
 
 
 def set_reaction(actor: Member, message_id: Any, emoji: Any, present: bool) -> int:
