@@ -576,7 +576,8 @@ def minutes_phase(port: int, pid: int, assembly: dict, staff, args, report, vote
     page.close()
     api.close()
     report.append(
-        f"\nMinutes of the assembly ({args.resolutions} resolutions closed with {voters} votes each,"
+        f"\nMinutes of the assembly ({args.resolutions} resolutions closed with {voters} votes"
+        " each,"
         f" one secret; the attendance sheet of {assembly['register_size']}), {args.samples}"
         " requests each, in sequence:"
     )
