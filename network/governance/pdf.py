@@ -33,14 +33,10 @@ def minutes_pdf(html: str, base_url: str, static_folder: str) -> bytes:
         if key in _rendered:
             _rendered.move_to_end(key)
             return _rendered[key]
-    return _off_the_loop(_render_once, key, html, base_url, static_folder)
+    import weasyprint  # noqa: F401 — here: loading its libraries runs `ldconfig`, which
+    # gevent's subprocess can only watch from the loop's own thread
 
-
-def _render_once(key: str, html: str, base_url: str, static_folder: str) -> bytes:
-    with _lock:  # a request for the same minutes may have rendered them meanwhile
-        if key in _rendered:
-            return _rendered[key]
-    pdf = render(html, base_url, static_folder)
+    pdf = _off_the_loop(render, html, base_url, static_folder)  # no lock taken in there
     with _lock:
         _rendered[key] = pdf
         while len(_rendered) > _CACHE_SIZE:
