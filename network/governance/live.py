@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import current_app
 
+from network.core.database import write_intent
 from network.core.events import after_commit
 from network.extensions import db, socketio
 
@@ -52,8 +53,11 @@ def _send_later(app: Any, decision_id: int, window: float) -> None:
 
 
 def _send_now(app: Any, decision_id: int) -> None:
-    """In an application context of its own: its own session (the committing one is done)."""
-    with app.app_context():
+    """In an application context of its own: its own session (the committing one is done),
+    reading only: a plain BEGIN, never SQLite's write lock (a background task takes no
+    writer turn; a BEGIN IMMEDIATE here would wait in SQLite's busy handler, stalling the
+    whole process, while a request writes)."""
+    with app.app_context(), write_intent(False):
         try:
             send_tally(decision_id)
         finally:
@@ -127,7 +131,8 @@ def _plan_assembly(app: Any, assembly_id: int, send: Any, planned: set[int]) -> 
 
 
 def _in_own_context(app: Any, send: Any, assembly_id: int) -> None:
-    with app.app_context():
+    """As `_send_now`: its own session, reading only."""
+    with app.app_context(), write_intent(False):
         try:
             send(assembly_id)
         finally:

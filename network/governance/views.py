@@ -660,13 +660,11 @@ def assembly_minutes_pdf(assembly_id: int):
 
 def minutes_pdf_response(found: Any, html: str):
     """The minutes as a PDF (WeasyPrint), its stylesheet read from the disk."""
-    from pathlib import Path
-
     from flask import Response, current_app
-    from weasyprint import CSS, HTML
 
-    css = Path(current_app.static_folder or "") / "css" / "minutes.css"
-    pdf = HTML(string=html, base_url=request.host_url).write_pdf(stylesheets=[CSS(filename=css)])
+    from network.governance.pdf import minutes_pdf
+
+    pdf = minutes_pdf(html, request.host_url, current_app.static_folder or "")
     return Response(
         pdf,
         mimetype="application/pdf",

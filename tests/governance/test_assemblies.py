@@ -591,3 +591,81 @@ def test_a_member_who_is_not_an_associate_does_not_vote(
         ).status_code
         == 422
     )
+
+
+def test_the_meter_counts_as_the_attendance_sheet(client, staff, associates, convened):
+    """Present, online, represented by a holder who attends or by a blank proxy; a proxy to
+    a holder who stays away represents no one."""
+    people = associates(7)
+    (a, ah), (b, bh), (_c, ch), (_d, dh), (e, _eh), (_f, fh), (_g, _gh) = people
+    assembly = convened(starts_at=soon(minutes=30))
+    base = f"/api/v1/assemblies/{assembly['id']}"
+    assert client.post(f"{base}/proxies", json={"holder_id": a.id}, headers=ch).status_code == 201
+    assert client.post(f"{base}/proxies", json={"holder_id": e.id}, headers=dh).status_code == 201
+    assert client.post(f"{base}/proxies", json={"holder_id": None}, headers=fh).status_code == 201
+    client.post(f"{base}/attendance", json={"presence": "online"}, headers=ah)
+    answer = client.post(f"{base}/attendance", json={"presence": "present"}, headers=bh)
+    meter = answer.get_json()
+    assert (meter["present"], meter["online"], meter["represented"], meter["counted"]) == (
+        1,
+        1,
+        2,
+        4,
+    )
+    assert client.get(f"{base}/quorum", headers=ah).get_json() == meter
+    sheet = client.get(f"{base}/minutes", headers=staff[1]).get_json()["minutes"]["attendance"]
+    statuses = sorted(row["status"] for row in sheet)
+    assert statuses == [
+        "absent",
+        "absent",
+        "absent",
+        "online",
+        "present",
+        "represented",
+        "represented",
+    ]
+    assert {row["holder"] for row in sheet if row["status"] == "represented"} == {
+        a.display_name,
+        None,
+    }
+
+
+def test_the_live_meter_reads_while_a_request_writes(app, associates, convened, connect):
+    """The meter is counted after the commit in a task of its own, which takes no writer
+    turn: it must read (a plain BEGIN), never wait for SQLite's write lock."""
+    import sqlite3
+
+    from network.core.database import write_intent
+    from network.governance import live
+
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        pytest.skip("SQLite's write lock")
+    people = associates(2)
+    assembly = convened(starts_at=soon(minutes=30))
+    watcher = connect(people[0][1])
+    watcher.emit("watch_assembly", {"assembly_id": assembly["id"]}, callback=True)
+    watcher.get_received()
+    path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    writer = sqlite3.connect(path, timeout=0, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # another request, writing
+    try:
+        with write_intent(True):  # a new task's default: it has declared nothing
+            live._in_own_context(app, live._send_quorum, assembly["id"])
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    heard = [e["args"][0] for e in watcher.get_received() if e["name"] == "assembly_quorum"]
+    assert heard and heard[-1]["register"] == 2
+
+
+def test_unchanged_minutes_give_the_same_pdf(client, staff, associates, convened):
+    associates(2)
+    assembly = convened(starts_at=soon(minutes=30))
+    url = f"/api/v1/assemblies/{assembly['id']}/minutes.pdf"
+    first = client.get(url, headers=staff[1])
+    assert first.status_code == 200 and first.data.startswith(b"%PDF")
+    assert client.get(url, headers=staff[1]).data == first.data  # made once
+    client.patch(
+        f"/api/v1/assemblies/{assembly['id']}", json={"place": "Ailleurs"}, headers=staff[1]
+    )
+    assert client.get(url, headers=staff[1]).data != first.data  # the minutes changed
