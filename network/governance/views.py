@@ -508,16 +508,52 @@ def assembly(assembly_id: int):
     from network.governance import assemblies
 
     found = assemblies.get_assembly(current_user, assembly_id)
+    sheet = assemblies.attendance(found) if found.state != "draft" else None
+    held = assemblies.votes_held(found, current_user)
     return render_template(
         "governance/assembly.html",
         assembly=found,
-        meter=assemblies.quorum(found) if found.state != "draft" else None,
-        attendance=assemblies.attendance(found) if found.state != "draft" else None,
+        meter=assemblies.quorum(found) if sheet else None,
+        attendance=sheet,
         mine=assemblies.attendee(found, current_user.id),
-        held=assemblies.votes_held(found, current_user),
+        held=held,
         cap=assemblies.cap_for(found),
         is_chair=assemblies.is_chair(current_user, found),
+        **_votes_context(found, held, sheet),
     )
+
+
+def _votes_context(found: Any, held: list[int], sheet: Any) -> dict[str, Any]:
+    """For the assembly page: the names of the votes one holds, those already cast on each
+    resolution, the proxy one gave, and the turnout of the open votes."""
+    from network.governance import assemblies
+    from network.governance.models import Resolution, ResolutionVote
+
+    names = {
+        member_id: name
+        for member_id, name in db.session.execute(
+            select(Member.id, Member.display_name).where(Member.id.in_(held))
+        )
+    }
+    cast: dict[int, set[int]] = {}
+    if held:
+        rows = db.session.execute(
+            select(ResolutionVote.resolution_id, ResolutionVote.voter_id)
+            .join(Resolution, Resolution.id == ResolutionVote.resolution_id)
+            .where(Resolution.assembly_id == found.id, ResolutionVote.voter_id.in_(held))
+        )
+        for resolution_id, voter_id in rows:
+            cast.setdefault(resolution_id, set()).add(voter_id)
+    given = None
+    for row, _status, proxy in sheet["sheet"] if sheet else ():
+        if row.member_id == current_user.id:
+            given = proxy
+    return {
+        "voter_names": names,
+        "cast": cast,
+        "given": given,
+        "turnout": assemblies.turnouts(found),
+    }
 
 
 def _assembly_act(assembly_id: int, action: Any, done: str):
@@ -558,6 +594,43 @@ def assembly_proxy(assembly_id: int):
         assembly_id,
         lambda a: assemblies.give_proxy(current_user, a, holder),
         _("Your proxy is given."),
+    )
+
+
+@bp.post("/assemblies/<int:assembly_id>/proxy/revoke")
+def assembly_proxy_revoke(assembly_id: int):
+    from network.governance import assemblies
+    from network.governance.models import Proxy
+
+    proxy_id = db.session.scalar(
+        select(Proxy.id).where(Proxy.assembly_id == assembly_id, Proxy.giver_id == current_user.id)
+    )
+    return _assembly_act(
+        assembly_id,
+        lambda _a: assemblies.revoke_proxy(current_user, proxy_id),
+        _("Your proxy is revoked."),
+    )
+
+
+@bp.post("/assemblies/<int:assembly_id>/close")
+def assembly_close(assembly_id: int):
+    from network.governance import assemblies
+
+    return _assembly_act(
+        assembly_id,
+        lambda a: assemblies.close_assembly(current_user, a),
+        _("The assembly is closed."),
+    )
+
+
+@bp.post("/assemblies/<int:assembly_id>/minutes/sign")
+def assembly_sign_minutes(assembly_id: int):
+    from network.governance import assemblies
+
+    return _assembly_act(
+        assembly_id,
+        lambda a: assemblies.sign_minutes(current_user, a),
+        _("The minutes are signed off: they can no longer change."),
     )
 
 
