@@ -671,12 +671,13 @@ def resolution_vote(resolution_id: int):
     )
 
 
-def _minutes_page(found: Any) -> str:
+def _minutes_page(found: Any, *, web: bool = False) -> str:
     from network.governance import assemblies
 
     data = assemblies.minutes_of(found)
     return render_template(
         "governance/minutes.html",
+        web=web,  # the page links back to the assembly; the PDF does not
         m=data,
         kind_label=_ASSEMBLY_KINDS()[data["assembly"]["kind"]],
         starts_at=found.starts_at,
@@ -688,7 +689,7 @@ def _minutes_page(found: Any) -> str:
 def assembly_minutes(assembly_id: int):
     from network.governance import assemblies
 
-    return _minutes_page(assemblies.get_assembly(current_user, assembly_id))
+    return _minutes_page(assemblies.get_assembly(current_user, assembly_id), web=True)
 
 
 @bp.get("/assemblies/<int:assembly_id>/minutes.pdf")
