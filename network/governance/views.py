@@ -2,7 +2,7 @@
 and the forms of every action. Everything works with plain forms; governance.js votes
 inline and keeps the turnout and tally live."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -16,6 +16,7 @@ from network.core.errors import DomainError, Invalid
 from network.core.forms import flash_error, invalid_form
 from network.core.http import safe_local_path
 from network.core.ids import parse_id
+from network.core.models import utcnow
 from network.core.permissions import IN_THE_COOPERATIVE, STATUS_LABELS, Status
 from network.core.registries import MEMBER_GROUPS
 from network.extensions import db
@@ -506,8 +507,14 @@ def assemblies_index():
 @bp.get("/assemblies/<int:assembly_id>")
 def assembly(assembly_id: int):
     from network.governance import assemblies
+    from network.governance.models import Attendee
 
     found = assemblies.get_assembly(current_user, assembly_id)
+    register = db.session.scalars(  # loaded at once, not one by one as the sheet names them
+        select(Member)
+        .join(Attendee, Attendee.member_id == Member.id)
+        .where(Attendee.assembly_id == found.id)
+    ).all()
     sheet = assemblies.attendance(found) if found.state != "draft" else None
     held = assemblies.votes_held(found, current_user)
     return render_template(
@@ -519,6 +526,8 @@ def assembly(assembly_id: int):
         held=held,
         cap=assemblies.cap_for(found),
         is_chair=assemblies.is_chair(current_user, found),
+        register=register,
+        may_open=found.starts_at <= utcnow() + timedelta(hours=1),  # as open_resolution says
         **_votes_context(found, held, sheet),
     )
 

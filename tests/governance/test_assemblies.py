@@ -465,3 +465,20 @@ def test_only_cesa_apply(app, member_api, login):
         follow_redirects=True,
     )
     assert "Employee-entrepreneurs (CESA) apply" in answer.get_data(as_text=True)
+
+
+def test_a_proxy_is_voted_by_its_holder_at_the_assembly(client, staff, associates, convened):
+    (a, ah), (d, dh) = associates(2)
+    assembly = convened(starts_at=soon(minutes=20))
+    resolution = assembly["resolutions"][0]["id"]
+    base = f"/api/v1/assemblies/{assembly['id']}"
+    assert client.post(f"{base}/proxies", json={"holder_id": a.id}, headers=dh).status_code == 201
+    assert (
+        client.post(f"/api/v1/resolutions/{resolution}/open", headers=staff[1]).status_code == 200
+    )
+    url = f"/api/v1/resolutions/{resolution}/vote"
+    by_proxy = {"choice": "for", "on_behalf_of": d.id}
+    refused = client.put(url, json=by_proxy, headers=ah)  # the holder does not attend
+    assert refused.status_code == 403
+    client.post(f"{base}/attendance", json={"presence": "online"}, headers=ah)
+    assert client.put(url, json=by_proxy, headers=ah).status_code == 200
