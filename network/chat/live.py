@@ -78,8 +78,11 @@ def message_edited(message: Any) -> None:
     _emit_later("message_edited", message_payload(message), channel_room(message.channel_id))
 
 
-def message_deleted(message: Any) -> None:
+def message_deleted(message: Any, reply_count: int | None = None) -> None:
+    """A tombstone; a deleted reply carries its thread root's new `root_reply_count`."""
     payload = {"id": message.id, "channel_id": message.channel_id, "thread_id": message.thread_id}
+    if reply_count is not None:
+        payload["root_reply_count"] = reply_count
     _emit_later("message_deleted", payload, channel_room(message.channel_id))
 
 

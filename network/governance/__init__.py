@@ -26,6 +26,7 @@ def init_app(app: Flask) -> None:
         candidacies,
         feedable,
         searchable,
+        searchable_assemblies,
         statutes,
     )
     from network.governance.cli import governance_cli

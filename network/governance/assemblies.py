@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import url_for
+from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, insert, select
 
@@ -24,6 +25,7 @@ from network.core.ids import is_id
 from network.core.markup import render_markdown
 from network.core.models import utcnow
 from network.core.permissions import Status, is_staff
+from network.core.registries import index_later
 from network.extensions import db
 from network.governance import candidacies, live
 from network.governance.models import (
@@ -35,6 +37,7 @@ from network.governance.models import (
     Proxy,
     Resolution,
     ResolutionBallot,
+    ResolutionSigner,
     ResolutionState,
     ResolutionVote,
 )
@@ -272,6 +275,8 @@ def convene(actor: Member, assembly: Assembly) -> list[str]:
         [{"assembly_id": assembly.id, "member_id": m, "convened_at": now} for m in register],
     )
     assembly.register_size = len(register)
+    assembly.room_code = secrets.token_urlsafe(12)
+    index_later("assembly", assembly.id, new=True)
     assembly.state = AssemblyState.CONVENED
     assembly.convened_at = now
     text = _l("You are convened to the general assembly: %(title)s", title=assembly.title)
@@ -305,6 +310,81 @@ def acknowledge(member: Member, assembly: Assembly) -> None:
         raise Forbidden(_l("You are not on the register of this assembly."))
     if row.acknowledged_at is None:
         row.acknowledged_at = utcnow()
+
+
+# --- draft resolutions of the associates -----------------------------------------------
+
+
+def _require_proposal_window(assembly: Assembly) -> None:
+    settings = current_settings()
+    now = utcnow()
+    opens = assembly.starts_at - timedelta(days=settings["ag_proposals_open_days"])
+    closes = assembly.starts_at - timedelta(days=settings["ag_proposals_close_days"])
+    if assembly.state != AssemblyState.CONVENED or not opens <= now <= closes:
+        raise Conflict(
+            _l(
+                "Draft resolutions are added from %(opens)s to %(closes)s.",
+                opens=format_datetime(opens, "short"),
+                closes=format_datetime(closes, "short"),
+            )
+        )
+
+
+def propose_resolution(member: Member, assembly: Assembly, data: dict[str, Any]) -> Resolution:
+    """An associate drafts a resolution; it joins the agenda once the associates who sign it
+    hold the statutes' share of the votes (alone or together)."""
+    _require_proposal_window(assembly)
+    if attendee(assembly, member.id) is None:
+        raise Forbidden(_l("Only the associates on the register add draft resolutions."))
+    (item,) = _resolutions([{**data, "by_gerance": False}])
+    resolution = Resolution(
+        position=len(assembly.resolutions),
+        text_html=render_markdown(item["text"]),
+        proposed_by_id=member.id,
+        state=ResolutionState.PROPOSED,
+        **item,
+    )
+    assembly.resolutions.append(resolution)
+    db.session.flush()
+    return _sign(member, resolution)
+
+
+def cosign(member: Member, resolution: Resolution) -> Resolution:
+    if resolution.state != ResolutionState.PROPOSED:
+        raise Conflict(_l("This resolution is not a draft collecting signatures."))
+    _require_proposal_window(resolution.assembly)
+    if attendee(resolution.assembly, member.id) is None:
+        raise Forbidden(_l("Only the associates on the register add draft resolutions."))
+    if db.session.get(ResolutionSigner, (resolution.id, member.id)) is not None:
+        raise Conflict(_l("You have signed this draft resolution already."))
+    return _sign(member, resolution)
+
+
+def _sign(member: Member, resolution: Resolution) -> Resolution:
+    db.session.add(ResolutionSigner(resolution_id=resolution.id, member_id=member.id))
+    db.session.flush()
+    signers = (
+        db.session.scalar(
+            select(func.count()).where(ResolutionSigner.resolution_id == resolution.id)
+        )
+        or 0
+    )
+    share = current_settings()["ag_proposal_share_percent"]
+    if signers * 100 >= share * resolution.assembly.register_size:
+        resolution.state = ResolutionState.PENDING  # on the agenda
+    audit.record(
+        db.session,
+        "resolution_signed",
+        actor_id=member.id,
+        resolution_id=resolution.id,
+        signers=signers,
+    )
+    return resolution
+
+
+def signers_needed(assembly: Assembly) -> int:
+    share = current_settings()["ag_proposal_share_percent"]
+    return max(1, -(-share * assembly.register_size // 100))
 
 
 # --- proxies ---------------------------------------------------------------------------
@@ -429,6 +509,24 @@ def check_in(actor: Member, assembly: Assembly, member_id: Any, presence: Any) -
     )
     live.schedule_quorum(assembly.id)
     return row
+
+
+def check_in_with_code(member: Member, assembly: Assembly, code: Any) -> Attendee:
+    """Present in the room: the member scanned the code shown there (it changes when the
+    chair renews it)."""
+    if (
+        not isinstance(code, str)
+        or not assembly.room_code
+        or not secrets.compare_digest(code, assembly.room_code)
+    ):
+        raise Forbidden(_l("This check-in code is not the room's: scan the one shown there."))
+    return check_in(member, assembly, member.id, Presence.PRESENT.value)
+
+
+def renew_room_code(actor: Member, assembly: Assembly) -> str:
+    _require_chair(actor, assembly)
+    assembly.room_code = secrets.token_urlsafe(12)
+    return assembly.room_code
 
 
 def attendance(assembly: Assembly) -> dict[str, Any]:
@@ -801,6 +899,7 @@ def sign_minutes(actor: Member, assembly: Assembly) -> Assembly:
     if assembly.state not in (AssemblyState.CLOSED, AssemblyState.NO_QUORUM):
         raise Conflict(_l("The minutes are signed once the assembly is closed."))
     assembly.minutes = minutes_of(assembly)
+    index_later("assembly", assembly.id)
     assembly.minutes_signed_at, assembly.minutes_signed_by_id = utcnow(), actor.id
     audit.record(db.session, "minutes_signed", actor_id=actor.id, assembly_id=assembly.id)
     return assembly

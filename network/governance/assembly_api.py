@@ -34,7 +34,7 @@ RESOLUTION = obj(
     majority={"type": "string", "enum": ["ordinary", "extraordinary"]},
     secret=BOOLEAN,
     by_gerance=BOOLEAN,
-    state={"type": "string", "enum": ["pending", "open", "closed"]},
+    state={"type": "string", "enum": ["proposed", "pending", "open", "closed"]},
     verdict={"type": ["object", "null"]},
 )
 ASSEMBLY = obj(
@@ -418,3 +418,28 @@ def minutes_pdf(assembly_id: int):
 
     assembly = assemblies.get_assembly(current_user, assembly_id)
     return minutes_pdf_response(assembly, _minutes_page(assembly))
+
+
+@bp.post("/assemblies/<int:assembly_id>/resolutions")
+@doc(
+    "Add a draft resolution (an associate, within the statutes' window); it joins the agenda "
+    "once its signers hold the statutes' share of the votes",
+    status=201,
+    request_schema=RESOLUTION_BODY,
+    response=RESOLUTION,
+    errors=(403, 404, 409, 422),
+)
+def propose_resolution(assembly_id: int):
+    assembly = assemblies.get_assembly(current_user, assembly_id)
+    resolution = assemblies.propose_resolution(current_user, assembly, json_body())
+    db.session.commit()
+    return resolution_json(resolution), 201
+
+
+@bp.post("/resolutions/<int:resolution_id>/sign")
+@doc("Co-sign an associate's draft resolution", response=RESOLUTION, errors=(403, 404, 409))
+def cosign_resolution(resolution_id: int):
+    resolution = assemblies.get_resolution(current_user, resolution_id)
+    assemblies.cosign(current_user, resolution)
+    db.session.commit()
+    return resolution_json(resolution)

@@ -233,6 +233,7 @@ class Assembly(Base):
     )
     postal_votes: Mapped[bool] = mapped_column(default=False)
     postal_deadline: Mapped[datetime | None]
+    room_code: Mapped[str] = mapped_column(String(32), default="")  # the room's check-in QR
     register_size: Mapped[int] = mapped_column(default=0)  # associates convened
     chair_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     secretary_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
@@ -253,6 +254,7 @@ class Assembly(Base):
 
 
 class ResolutionState(enum.StrEnum):
+    PROPOSED = "proposed"  # drafted by associates, not on the agenda until enough co-sign
     PENDING = "pending"
     OPEN = "open"
     CLOSED = "closed"
@@ -392,3 +394,17 @@ class Candidacy(Base):
     decided_at: Mapped[datetime | None]
 
     member: Mapped[Member] = relationship()
+
+
+class ResolutionSigner(Base):
+    """An associate who proposes or co-signs a draft resolution."""
+
+    __tablename__ = "resolution_signers"
+
+    resolution_id: Mapped[int] = mapped_column(
+        ForeignKey("resolutions.id", ondelete="CASCADE"), primary_key=True
+    )
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    signed_at: Mapped[datetime] = mapped_column(default=utcnow)

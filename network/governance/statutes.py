@@ -117,6 +117,33 @@ register_setting(
 register_setting(SettingSpec("ag_postal_votes", True, _l("Associates may vote by post")))
 register_setting(
     SettingSpec(
+        "ag_proposals_open_days",
+        15,
+        _l("Associates may add draft resolutions from this many days before the assembly"),
+        minimum=1,
+        maximum=90,
+    )
+)
+register_setting(
+    SettingSpec(
+        "ag_proposals_close_days",
+        5,
+        _l("… until this many days before the assembly"),
+        minimum=0,
+        maximum=60,
+    )
+)
+register_setting(
+    SettingSpec(
+        "ag_proposal_share_percent",
+        5,
+        _l("Share of the votes (%) the associates adding a draft resolution must hold together"),
+        minimum=1,
+        maximum=100,
+    )
+)
+register_setting(
+    SettingSpec(
         "ag_proxy_cap",
         0,
         _l("Proxies one associate may hold (0: the law's cap; the statutes may only be stricter)"),

@@ -48,7 +48,7 @@ def _governance_helpers() -> dict[str, Any]:
         "decision_kind_label": kind_label,
         "option_label": operations.option_label,
         "electorate_description": operations.electorate_description,
-        "decision_card": lambda found: card_context(found, current_user),
+        "decision_card": lambda found: card_context(found, current_user._get_current_object()),
         "assembly_kind_label": lambda kind: _ASSEMBLY_KINDS()[str(kind)],
         "assembly_state_label": lambda state: _ASSEMBLY_STATES()[str(state)],
         "resolution_state_label": lambda state: _RESOLUTION_STATES()[str(state)],
@@ -77,7 +77,12 @@ def _ASSEMBLY_STATES() -> dict[str, str]:  # noqa: N802
 
 
 def _RESOLUTION_STATES() -> dict[str, str]:  # noqa: N802
-    return {"pending": _("Vote not open yet"), "open": _("Vote open"), "closed": _("Vote closed")}
+    return {
+        "proposed": _("Draft resolution collecting signatures"),
+        "pending": _("Vote not open yet"),
+        "open": _("Vote open"),
+        "closed": _("Vote closed"),
+    }
 
 
 def _ATTENDANCE() -> dict[str, str]:  # noqa: N802
@@ -162,19 +167,46 @@ def decision(decision_id: int):
     return render_template("governance/decision.html", **_page_context(found))
 
 
+#: Votes and electors a decision's page lists itself; the rest on its electorate page.
+PAGE_VOTES = 20
+PAGE_ELECTORS = 60
+ALL_VOTES = 500
+ALL_ELECTORS = 1000
+
+
+def _lists(found: Decision, votes: int, electors: int) -> dict[str, Any]:
+    listed = found.state != DecisionState.DRAFT
+    shown = operations.may_see_results(current_user, found)
+    return {
+        "votes": queries.open_votes(found, limit=votes) if shown else [],
+        "electors": queries.electors(found, limit=electors) if listed else [],
+        "more_lists": listed and (found.electorate_size > electors or found.vote_count > votes),
+    }
+
+
 def _page_context(found: Decision, **more: Any) -> dict[str, Any]:
+    small = found.electorate_size <= PAGE_ELECTORS
     return {
         **card_context(found, current_user),
+        **_lists(found, PAGE_VOTES, PAGE_ELECTORS if small else 0),
         "may_manage": operations.may_manage(current_user, found),
-        "votes": queries.open_votes(found)
-        if operations.may_see_results(current_user, found)
-        else [],
-        "electors": queries.electors(found) if found.state != DecisionState.DRAFT else [],
         "edits": queries.edits(found),
         "errors": {},
         "values": {},
         **more,
     }
+
+
+@bp.get("/decisions/<int:decision_id>/electorate")
+def electorate(decision_id: int):
+    """The whole electorate with who has voted, and every open vote with its reason."""
+    found = operations.get_decision(current_user, decision_id)
+    return render_template(
+        "governance/electorate.html",
+        d=found,
+        decision=found,
+        **_lists(found, ALL_VOTES, ALL_ELECTORS),
+    )
 
 
 @bp.get("/decisions/<int:decision_id>/card")
@@ -621,28 +653,6 @@ def assembly_proxy_revoke(assembly_id: int):
     )
 
 
-@bp.post("/assemblies/<int:assembly_id>/close")
-def assembly_close(assembly_id: int):
-    from network.governance import assemblies
-
-    return _assembly_act(
-        assembly_id,
-        lambda a: assemblies.close_assembly(current_user, a),
-        _("The assembly is closed."),
-    )
-
-
-@bp.post("/assemblies/<int:assembly_id>/minutes/sign")
-def assembly_sign_minutes(assembly_id: int):
-    from network.governance import assemblies
-
-    return _assembly_act(
-        assembly_id,
-        lambda a: assemblies.sign_minutes(current_user, a),
-        _("The minutes are signed off: they can no longer change."),
-    )
-
-
 @bp.post("/assemblies/<int:assembly_id>/acknowledge")
 def assembly_acknowledge(assembly_id: int):
     from network.governance import assemblies
@@ -786,3 +796,148 @@ def candidacy_admit(candidacy_id: int):
         db.session.commit()
         flash(_("The member is now an associate."), "success")
     return redirect(url_for("governance.candidates"))
+
+
+# --- preparing and convening (staff) ---------------------------------------------------
+
+AGENDA_ROWS = 8
+
+
+def _assembly_form_data(form: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "kind": form.get("kind"),
+        "title": form.get("title", ""),
+        "starts_at": form.get("starts_at", ""),
+        "place": form.get("place", ""),
+        "online_url": form.get("online_url", ""),
+        "postal_votes": form.get("postal_votes") == "1",
+        "chair_id": parse_id(form.get("chair_id", "")),
+        "secretary_id": parse_id(form.get("secretary_id", "")),
+    }
+    data["resolutions"] = [
+        {
+            "title": form.get(f"r{n}-title", "").strip(),
+            "text": form.get(f"r{n}-text", ""),
+            "majority": form.get(f"r{n}-majority", "ordinary"),
+            "secret": form.get(f"r{n}-secret") == "1",
+            "by_gerance": form.get(f"r{n}-gerance") == "1",
+        }
+        for n in range(AGENDA_ROWS)
+        if form.get(f"r{n}-title", "").strip()
+    ]
+    return data
+
+
+def _assembly_form_context(values: Any) -> dict[str, Any]:
+    people = db.session.execute(
+        select(Member.id, Member.display_name)
+        .where(Member.is_active.is_(True), Member.status == Status.ASSOCIATE)
+        .order_by(Member.name_key)
+    ).all()
+    return {
+        "values": values,
+        "kinds": list(_ASSEMBLY_KINDS().items()),
+        "people": people,
+        "rows": AGENDA_ROWS,
+    }
+
+
+@bp.route("/assemblies/new", methods=["GET", "POST"])
+def assembly_new():
+    from network.core.permissions import require_staff
+    from network.governance import assemblies
+
+    require_staff(current_user)
+    if request.method == "POST":
+        try:
+            made = assemblies.create_assembly(current_user, _assembly_form_data(request.form))
+        except DomainError as error:
+            context = _assembly_form_context(dict(request.form.items()))
+            return invalid_form("governance/ag_form.html", error, **context)
+        db.session.commit()
+        flash(_("Draft saved: check it, then convene the associates."), "success")
+        return redirect(url_for("governance.assembly", assembly_id=made.id))
+    values = {"kind": "ordinary", "postal_votes": "1"}
+    return render_template("governance/ag_form.html", errors={}, **_assembly_form_context(values))
+
+
+@bp.post("/assemblies/<int:assembly_id>/<any(convene, close, sign):action>")
+def assembly_action(assembly_id: int, action: str):
+    from network.governance import assemblies
+
+    def run(found: Any) -> None:
+        if action == "convene":
+            for warning in assemblies.convene(current_user, found):
+                flash(warning, "warning")
+        elif action == "close":
+            assemblies.close_assembly(current_user, found)
+        else:
+            assemblies.sign_minutes(current_user, found)
+
+    done = {
+        "convene": _("The associates are convened."),
+        "close": _("The assembly is closed."),
+        "sign": _("The minutes are signed and frozen."),
+    }[action]
+    return _assembly_act(assembly_id, run, done)
+
+
+# --- check-in by the room's code -------------------------------------------------------
+
+
+@bp.get("/assemblies/<int:assembly_id>/room")
+def assembly_room_code(assembly_id: int):
+    """For the chair: the QR code to show in the room (members scan it to check in)."""
+    import io
+
+    import qrcode
+    import qrcode.image.svg
+    from markupsafe import Markup
+
+    from network.governance import assemblies
+
+    found = assemblies.get_assembly(current_user, assembly_id)
+    if not assemblies.is_chair(current_user, found):
+        abort(403)
+    if not found.room_code:
+        abort(404)
+    url = url_for(
+        "governance.assembly_here", assembly_id=found.id, code=found.room_code, _external=True
+    )
+    image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=12)
+    out = io.BytesIO()
+    image.save(out)
+    svg = out.getvalue().decode().split("?>", 1)[-1]
+    return render_template("governance/room.html", assembly=found, url=url, svg=Markup(svg))
+
+
+@bp.route("/assemblies/<int:assembly_id>/here", methods=["GET", "POST"])
+def assembly_here(assembly_id: int):
+    """Where the room's QR code leads: one button to check in as present."""
+    from network.governance import assemblies
+
+    found = assemblies.get_assembly(current_user, assembly_id)
+    code = request.values.get("code", "")
+    if request.method == "POST":
+        return _assembly_act(
+            assembly_id,
+            lambda a: assemblies.check_in_with_code(current_user, a, code),
+            _("Welcome: you are checked in as present."),
+        )
+    return render_template("governance/here.html", assembly=found, code=code)
+
+
+@bp.post("/assemblies/<int:assembly_id>/room/renew")
+def assembly_room_renew(assembly_id: int):
+    from network.governance import assemblies
+
+    found = assemblies.get_assembly(current_user, assembly_id)
+    try:
+        assemblies.renew_room_code(current_user, found)
+    except DomainError as error:
+        db.session.rollback()
+        flash_error(error)
+    else:
+        db.session.commit()
+        flash(_("A new check-in code is shown: the old one no longer works."), "success")
+    return redirect(url_for("governance.assembly_room_code", assembly_id=assembly_id))

@@ -292,6 +292,8 @@ def _other_pages(app) -> list[str]:
         f"/workspaces/manage/spaces/{space}",
         "/assemblies/candidates",
         f"/assemblies/{convened}",  # as its chair: the controls, the attendance to tick
+        f"/assemblies/{convened}/room",  # the check-in code shown in the room
+        "/assemblies/new",
         "/staff/members",
         f"/staff/members/{member}",
         "/staff/skills",

@@ -53,6 +53,13 @@ def test_a_reply_carries_its_threads_new_count(client, listening, login):
     history = client.get(f"/api/v1/channels/{channel_id}/messages", headers=alice).get_json()
     assert [(m["id"], m["reply_count"]) for m in history["items"]] == [(root["id"], 3)]
     assert _send(alice_tab, channel_id, "Hors fil").get("root_reply_count") is None
+    # A deleted reply no longer counts.
+    bob_tab.get_received()
+    gone = client.delete(f"/api/v1/messages/{reply['id']}", headers=alice)
+    assert gone.status_code in (200, 204)
+    assert [m["root_reply_count"] for m in events(bob_tab, "message_deleted")] == [2]
+    history = client.get(f"/api/v1/channels/{channel_id}/messages", headers=alice).get_json()
+    assert [(m["id"], m["reply_count"]) for m in history["items"]][0] == (root["id"], 2)
 
 
 def test_the_member_list_follows_joins_and_departures(client, listening, member_api):

@@ -482,3 +482,130 @@ def test_a_proxy_is_voted_by_its_holder_at_the_assembly(client, staff, associate
     assert refused.status_code == 403
     client.post(f"{base}/attendance", json={"presence": "online"}, headers=ah)
     assert client.put(url, json=by_proxy, headers=ah).status_code == 200
+
+
+def test_staff_prepare_and_convene_from_the_pages(app, staff, associates, login):
+    from tests.conftest import csrf_token
+
+    associates(2)
+    c = login(staff[0], c=app.test_client())
+    en = {"Accept-Language": "en"}
+    assert "Prepare a general assembly" in c.get("/assemblies/new", headers=en).get_data(
+        as_text=True
+    )
+    when = (datetime.now(UTC) + timedelta(days=20)).strftime("%Y-%m-%dT%H:%M")
+    data = {
+        "kind": "ordinary",
+        "title": "",
+        "starts_at": when,
+        "r0-title": "Comptes",
+        "r0-text": "Voir annexe",
+        "r0-gerance": "1",
+    }
+    bad = c.post(
+        "/assemblies/new", data={"csrf_token": csrf_token(c, "/assemblies/new"), **data}, headers=en
+    )
+    assert bad.status_code == 422 and "This field is required." in bad.get_data(as_text=True)
+    assert 'value="Comptes"' in bad.get_data(as_text=True)  # nothing typed is lost
+    made = c.post(
+        "/assemblies/new",
+        data={"csrf_token": csrf_token(c, "/assemblies/new"), **data, "title": "AGO 2027"},
+        headers=en,
+    )
+    assert made.status_code == 302
+    url = made.headers["Location"]
+    convened = c.post(
+        f"{url}/convene", data={"csrf_token": csrf_token(c, url)}, headers=en, follow_redirects=True
+    )
+    assert "The associates are convened." in convened.get_data(as_text=True)
+    assert "0 of 2 associates present" in re.sub(r"<[^>]+>", "", convened.get_data(as_text=True))
+
+
+def test_associates_add_a_draft_resolution_with_enough_signatures(
+    app, client, associates, convened
+):
+    people = associates(40)  # 5 % of 40 associates: 2 signatures
+    assembly = convened(starts_at=soon(days=10))  # the window: 15 to 5 days before
+    url = f"/api/v1/assemblies/{assembly['id']}/resolutions"
+    body = {"title": "Ouvrir un second tiers-lieu", "text": "À Villeurbanne."}
+    drafted = client.post(url, json=body, headers=people[0][1])
+    assert drafted.status_code == 201 and drafted.get_json()["state"] == "proposed"
+    sign = f"/api/v1/resolutions/{drafted.get_json()['id']}/sign"
+    assert client.post(sign, headers=people[0][1]).status_code == 409  # signed already
+    signed = client.post(sign, headers=people[1][1])
+    assert signed.get_json()["state"] == "pending"  # on the agenda now
+    assert signed.get_json()["by_gerance"] is False
+    assert client.post(sign, headers=people[2][1]).status_code == 409  # no longer a draft
+    late = convened(starts_at=soon(days=3))
+    assert (
+        client.post(
+            f"/api/v1/assemblies/{late['id']}/resolutions", json=body, headers=people[0][1]
+        ).status_code
+        == 409
+    )
+
+
+def test_checking_in_by_the_rooms_code(app, staff, associates, convened, login):
+    from tests.conftest import csrf_token
+
+    ((member, _h),) = associates(1)
+    assembly = convened()
+    chair = login(staff[0], c=app.test_client())
+    en = {"Accept-Language": "en"}
+    room = chair.get(f"/assemblies/{assembly['id']}/room", headers=en).get_data(as_text=True)
+    assert "<svg" in room and "scan" in room
+    link = re.search(r'href="(http://[^"]+/here\?code=[^"]+)"', room).group(1)
+    path = link.split("localhost", 1)[-1]
+    c = login(member, c=app.test_client())
+    assert c.get(f"/assemblies/{assembly['id']}/room").status_code == 403  # members don't see it
+    wrong = c.post(
+        f"/assemblies/{assembly['id']}/here",
+        data={"csrf_token": csrf_token(c, "/feed"), "code": "nope"},
+        headers=en,
+        follow_redirects=True,
+    )
+    assert "not the room&#39;s" in wrong.get_data(
+        as_text=True
+    ) or "not the room's" in wrong.get_data(as_text=True)
+    page = c.get(path, headers=en)
+    assert "I am present" in page.get_data(as_text=True)
+    code = re.search(r'name="code" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    here = c.post(
+        f"/assemblies/{assembly['id']}/here",
+        data={"csrf_token": csrf_token(c, "/feed"), "code": code},
+        headers=en,
+        follow_redirects=True,
+    )
+    assert "you are checked in as present" in here.get_data(as_text=True)
+    assert "1 of 1 associates present" in re.sub(r"<[^>]+>", "", here.get_data(as_text=True))
+
+
+def test_assemblies_are_found_in_search_once_convened(
+    client, staff, associates, convened, search_index
+):
+    ((_m, headers),) = associates(1)
+    convened(resolutions=agenda(("Affectation des excédents de gestion", "ordinary", False)))
+    found = client.get("/api/v1/search?q=excedents", headers=headers).get_json()["results"]
+    assert [hit["kind"] for hit in found] == ["assembly"]
+
+
+def test_a_member_who_is_not_an_associate_does_not_vote(
+    client, staff, associates, convened, member_api
+):
+    associates(1)
+    _cesa, cesa_headers = member_api(status="employee_entrepreneur")
+    assembly = convened(starts_at=soon(minutes=20))
+    resolution = assembly["resolutions"][0]["id"]
+    client.post(f"/api/v1/resolutions/{resolution}/open", headers=staff[1])
+    refused = client.put(
+        f"/api/v1/resolutions/{resolution}/vote", json={"choice": "for"}, headers=cesa_headers
+    )
+    assert refused.status_code == 403
+    assert (
+        client.post(
+            f"/api/v1/assemblies/{assembly['id']}/attendance",
+            json={"presence": "online"},
+            headers=cesa_headers,
+        ).status_code
+        == 422
+    )
