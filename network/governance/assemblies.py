@@ -660,9 +660,9 @@ def votes_held(assembly: Assembly, member: Member) -> list[int]:
     """The votes the member casts: their own (when present or online) and those of the
     proxies they hold."""
     own = attendee(assembly, member.id)
-    held = []
-    if own is not None and own.presence in (Presence.PRESENT, Presence.ONLINE):
-        held.append(member.id)
+    if own is None or own.presence not in (Presence.PRESENT, Presence.ONLINE):
+        return []  # a proxy is voted by its holder at the assembly: they attend
+    held = [member.id]
     held += list(
         db.session.scalars(
             select(Proxy.giver_id).where(

@@ -4,7 +4,7 @@ a date poll for the pre-assembly, and a closed decision with its outcome."""
 import random
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from network.core.models import utcnow
 from network.core.permissions import IN_THE_COOPERATIVE, Role, Status
@@ -109,7 +109,7 @@ def _opened(author: Member, **fields) -> Decision:
 def seed_assemblies() -> None:
     """A past AGO with its votes and signed minutes, and the next one, convened."""
     from network.governance import assemblies
-    from network.governance.models import Assembly
+    from network.governance.models import Assembly, Attendee
 
     staff = db.session.scalars(
         select(Member).where(Member.role != Role.MEMBER).order_by(Member.id)
@@ -146,6 +146,10 @@ def seed_assemblies() -> None:
     )
     assemblies.convene(staff, past)
     past.starts_at = utcnow() - timedelta(days=60)
+    past.convened_at = past.starts_at - timedelta(days=20)  # convened before it took place
+    db.session.execute(
+        update(Attendee).where(Attendee.assembly_id == past.id).values(convened_at=past.convened_at)
+    )
     for attendee_member in associates[: len(associates) * 3 // 4]:
         assemblies.check_in(staff, past, attendee_member.id, "present")
     for resolution in past.resolutions:

@@ -2,7 +2,7 @@
 and the forms of every action. Everything works with plain forms; governance.js votes
 inline and keeps the turnout and tally live."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -16,6 +16,7 @@ from network.core.errors import DomainError, Invalid
 from network.core.forms import flash_error, invalid_form
 from network.core.http import safe_local_path
 from network.core.ids import parse_id
+from network.core.models import utcnow
 from network.core.permissions import IN_THE_COOPERATIVE, STATUS_LABELS, Status
 from network.core.registries import MEMBER_GROUPS
 from network.extensions import db
@@ -538,18 +539,62 @@ def assemblies_index():
 @bp.get("/assemblies/<int:assembly_id>")
 def assembly(assembly_id: int):
     from network.governance import assemblies
+    from network.governance.models import Attendee
 
     found = assemblies.get_assembly(current_user, assembly_id)
+    register = db.session.scalars(  # loaded at once, not one by one as the sheet names them
+        select(Member)
+        .join(Attendee, Attendee.member_id == Member.id)
+        .where(Attendee.assembly_id == found.id)
+    ).all()
+    sheet = assemblies.attendance(found) if found.state != "draft" else None
+    held = assemblies.votes_held(found, current_user)
     return render_template(
         "governance/assembly.html",
         assembly=found,
-        meter=assemblies.quorum(found) if found.state != "draft" else None,
-        attendance=assemblies.attendance(found) if found.state != "draft" else None,
+        meter=assemblies.quorum(found) if sheet else None,
+        attendance=sheet,
         mine=assemblies.attendee(found, current_user.id),
-        held=assemblies.votes_held(found, current_user),
+        held=held,
         cap=assemblies.cap_for(found),
         is_chair=assemblies.is_chair(current_user, found),
+        register=register,
+        may_open=found.starts_at <= utcnow() + timedelta(hours=1),  # as open_resolution says
+        **_votes_context(found, held, sheet),
     )
+
+
+def _votes_context(found: Any, held: list[int], sheet: Any) -> dict[str, Any]:
+    """For the assembly page: the names of the votes one holds, those already cast on each
+    resolution, the proxy one gave, and the turnout of the open votes."""
+    from network.governance import assemblies
+    from network.governance.models import Resolution, ResolutionVote
+
+    names = {
+        member_id: name
+        for member_id, name in db.session.execute(
+            select(Member.id, Member.display_name).where(Member.id.in_(held))
+        )
+    }
+    cast: dict[int, set[int]] = {}
+    if held:
+        rows = db.session.execute(
+            select(ResolutionVote.resolution_id, ResolutionVote.voter_id)
+            .join(Resolution, Resolution.id == ResolutionVote.resolution_id)
+            .where(Resolution.assembly_id == found.id, ResolutionVote.voter_id.in_(held))
+        )
+        for resolution_id, voter_id in rows:
+            cast.setdefault(resolution_id, set()).add(voter_id)
+    given = None
+    for row, _status, proxy in sheet["sheet"] if sheet else ():
+        if row.member_id == current_user.id:
+            given = proxy
+    return {
+        "voter_names": names,
+        "cast": cast,
+        "given": given,
+        "turnout": assemblies.turnouts(found),
+    }
 
 
 def _assembly_act(assembly_id: int, action: Any, done: str):
@@ -593,6 +638,21 @@ def assembly_proxy(assembly_id: int):
     )
 
 
+@bp.post("/assemblies/<int:assembly_id>/proxy/revoke")
+def assembly_proxy_revoke(assembly_id: int):
+    from network.governance import assemblies
+    from network.governance.models import Proxy
+
+    proxy_id = db.session.scalar(
+        select(Proxy.id).where(Proxy.assembly_id == assembly_id, Proxy.giver_id == current_user.id)
+    )
+    return _assembly_act(
+        assembly_id,
+        lambda _a: assemblies.revoke_proxy(current_user, proxy_id),
+        _("Your proxy is revoked."),
+    )
+
+
 @bp.post("/assemblies/<int:assembly_id>/acknowledge")
 def assembly_acknowledge(assembly_id: int):
     from network.governance import assemblies
@@ -630,12 +690,13 @@ def resolution_vote(resolution_id: int):
     )
 
 
-def _minutes_page(found: Any) -> str:
+def _minutes_page(found: Any, *, web: bool = False) -> str:
     from network.governance import assemblies
 
     data = assemblies.minutes_of(found)
     return render_template(
         "governance/minutes.html",
+        web=web,  # the page links back to the assembly; the PDF does not
         m=data,
         kind_label=_ASSEMBLY_KINDS()[data["assembly"]["kind"]],
         starts_at=found.starts_at,
@@ -647,7 +708,7 @@ def _minutes_page(found: Any) -> str:
 def assembly_minutes(assembly_id: int):
     from network.governance import assemblies
 
-    return _minutes_page(assemblies.get_assembly(current_user, assembly_id))
+    return _minutes_page(assemblies.get_assembly(current_user, assembly_id), web=True)
 
 
 @bp.get("/assemblies/<int:assembly_id>/minutes.pdf")

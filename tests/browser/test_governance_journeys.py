@@ -161,7 +161,7 @@ def test_a_member_drafts_a_secret_ballot_opens_it_votes_and_checks_the_receipt(
     page = browser_page
     sign_in(page, author.email)
     page.goto("/decisions")
-    page.locator(".page-head a.button").click()
+    page.locator(".page-head a.button[href$='/decisions/new']").click()
     expect(page).to_have_url(re.compile(r"/decisions/new$"))
     with app.app_context():  # the cooperative's time zone
         closes = to_local(datetime.now(UTC) + timedelta(days=3, minutes=30))

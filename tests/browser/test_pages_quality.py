@@ -41,7 +41,7 @@ def demo(app, search_index):
     from network.chat.models import Channel
     from network.demo import seed_demo
     from network.extensions import db
-    from network.governance.models import Decision
+    from network.governance.models import Assembly, AssemblyState, Decision
     from network.members.models import Member
     from network.workspaces.models import Space
 
@@ -62,6 +62,10 @@ def demo(app, search_index):
         decisions = {
             d.kind.value: d.id for d in db.session.scalars(select(Decision).order_by(Decision.id))
         }
+        assemblies = {
+            a.state: a.id for a in db.session.scalars(select(Assembly).order_by(Assembly.id))
+        }
+        past, upcoming = assemblies[AssemblyState.CLOSED], assemblies[AssemblyState.CONVENED]
         pages = [
             "/",
             "/feed",
@@ -81,6 +85,10 @@ def demo(app, search_index):
             f"/decisions/{decisions['single_choice']}",  # open secret ballot
             f"/decisions/{decisions['date_poll']}",  # open date poll
             f"/decisions/{decisions['ranked_choice']}",  # closed, its rounds and outcome
+            "/assemblies",
+            f"/assemblies/{upcoming}",  # convened: check-in, proxy, the quorum meter
+            f"/assemblies/{past}",  # closed: verdicts, attendance sheet
+            f"/assemblies/{past}/minutes",  # signed minutes (a page of its own)
         ]
         return member.email, pages
 
@@ -255,6 +263,7 @@ def _other_pages(app) -> list[str]:
 
     from network.extensions import db
     from network.feed.models import Post
+    from network.governance.models import Assembly, AssemblyState
     from network.members.models import Member
     from network.skills.models import Skill
     from network.workspaces.models import Booking, Space
@@ -263,6 +272,9 @@ def _other_pages(app) -> list[str]:
         post, skill, space, booking, member = (
             db.session.scalars(select(model.id).order_by(model.id.desc())).first()
             for model in (Post, Skill, Space, Booking, Member)
+        )
+        convened = db.session.scalar(
+            select(Assembly.id).where(Assembly.state == AssemblyState.CONVENED)
         )
     return [
         "/me/profile",
@@ -278,6 +290,10 @@ def _other_pages(app) -> list[str]:
         "/workspaces/manage",
         "/workspaces/manage/spaces/new",
         f"/workspaces/manage/spaces/{space}",
+        "/assemblies/candidates",
+        f"/assemblies/{convened}",  # as its chair: the controls, the attendance to tick
+        f"/assemblies/{convened}/room",  # the check-in code shown in the room
+        "/assemblies/new",
         "/staff/members",
         f"/staff/members/{member}",
         "/staff/skills",
