@@ -411,6 +411,8 @@ def give_proxy(giver: Member, assembly: Assembly, holder_id: Any) -> Proxy:
         raise Conflict(_l("You attend or voted by post: your vote is yours."))
     if _voted_any(assembly, giver.id):
         raise Conflict(_l("You have voted already in this assembly."))
+    if _holds_proxies(assembly, giver.id):
+        raise Conflict(_l("You hold other associates' proxies: attend to cast their votes."))
     if holder_id is not None:
         if not is_id(holder_id):
             raise Invalid(fields={"holder_id": _l("Give a valid id.")})
@@ -419,6 +421,11 @@ def give_proxy(giver: Member, assembly: Assembly, holder_id: Any) -> Proxy:
         holder = attendee(assembly, holder_id, lock=True)
         if holder is None:
             raise Invalid(fields={"holder_id": _l("A proxy goes to an associate on the register.")})
+        if _gave_proxy(assembly, holder_id):  # no chains: a holder votes in person
+            raise Conflict(
+                _l("This associate has given their own proxy: they will not vote."),
+                fields={"holder_id": _l("Choose another associate.")},
+            )
         held = db.session.scalar(
             select(func.count()).where(
                 Proxy.assembly_id == assembly.id, Proxy.holder_id == holder_id
@@ -444,6 +451,16 @@ def give_proxy(giver: Member, assembly: Assembly, holder_id: Any) -> Proxy:
     )
     live.schedule_quorum(assembly.id)
     return proxy
+
+
+def _gave_proxy(assembly: Assembly, member_id: int) -> bool:
+    found = select(Proxy.id).where(Proxy.assembly_id == assembly.id, Proxy.giver_id == member_id)
+    return db.session.scalar(found) is not None
+
+
+def _holds_proxies(assembly: Assembly, member_id: int) -> bool:
+    found = select(Proxy.id).where(Proxy.assembly_id == assembly.id, Proxy.holder_id == member_id)
+    return db.session.scalar(found.limit(1)) is not None
 
 
 def revoke_proxy(actor: Member, proxy_id: Any) -> None:

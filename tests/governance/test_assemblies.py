@@ -687,3 +687,12 @@ def test_unchanged_minutes_give_the_same_pdf(client, staff, associates, convened
         f"/api/v1/assemblies/{assembly['id']}", json={"place": "Ailleurs"}, headers=staff[1]
     )
     assert client.get(url, headers=staff[1]).data != first.data  # the minutes changed
+
+
+def test_proxies_never_chain(client, associates, convened):
+    (a, ah), (b, bh), (c, ch) = associates(3)
+    assembly = convened()
+    url = f"/api/v1/assemblies/{assembly['id']}/proxies"
+    assert client.post(url, json={"holder_id": b.id}, headers=ah).status_code == 201
+    assert client.post(url, json={"holder_id": c.id}, headers=bh).status_code == 409  # b holds a's
+    assert client.post(url, json={"holder_id": a.id}, headers=ch).status_code == 409  # a gave hers
