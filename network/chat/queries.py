@@ -175,6 +175,19 @@ def channel_members(
     return [(member, membership) for member, membership in db.session.execute(query)]
 
 
+def member_names(channel: Channel, limit: int | None = None) -> list[Any]:
+    """The first `limit` members of the channel by name, as rows of (id, display_name,
+    role): what the channel's page lists beside the history."""
+    query = (
+        select(Member.id, Member.display_name, ChannelMember.role)
+        .join(ChannelMember, ChannelMember.member_id == Member.id)
+        .where(ChannelMember.channel_id == channel.id)
+        .order_by(Member.name_key, Member.id)
+        .limit(limit)
+    )
+    return list(db.session.execute(query))
+
+
 MENTION_CHOICES = 8
 
 
@@ -255,7 +268,7 @@ def history(
         base = base.where(Message.thread_id == thread_id)
     elif not everything:
         base = base.where(Message.thread_id.is_(None))
-    base = base.options(joinedload(Message.author))
+    base = base.options(joinedload(Message.author).load_only(Member.id, Member.display_name))
     if around is not None:
         older = _fetch(base.where(Message.id < around), size // 2, newest=True)
         newer = _fetch(base.where(Message.id >= around), size - size // 2, newest=False)
