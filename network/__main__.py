@@ -23,6 +23,7 @@ def main() -> None:
     app = create_app()
     with app.app_context():
         ensure_search_index()
+    compile_templates(app)
     # What start-up built lives as long as the process: leave it out of the full garbage
     # collections, which otherwise walk it all (~100 ms) in the middle of some requests.
     gc.collect()
@@ -40,6 +41,15 @@ def main() -> None:
         log_output=False,
         allow_unsafe_werkzeug=True,
     )
+
+
+def compile_templates(app) -> None:
+    """Compile every template now (~0.5 s): a fresh server otherwise compiles a page's
+    templates during its first request (the chat page's first answer took 82 ms of CPU instead
+    of 42), and compiled here they are frozen with the rest of start-up."""
+    env = app.jinja_env
+    for name in env.list_templates(extensions=["html", "txt"]):
+        env.get_template(name)
 
 
 def serve_gevent(app, host: str, port: int) -> None:
