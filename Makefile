@@ -8,10 +8,10 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: setup run serve test test-sqlite test-postgres lint format typecheck translations \
+.PHONY: setup system run serve test test-sqlite test-postgres lint format typecheck translations \
         extract-messages update-messages bench clean
 
-setup: $(VENV)/.installed static/vendor/.installed translations browser
+setup: system $(VENV)/.installed static/vendor/.installed translations browser
 	$(BIN)/flask db upgrade
 
 $(VENV)/.installed: pyproject.toml
@@ -31,6 +31,13 @@ static/vendor/.installed: node_modules/.installed
 
 translations: $(VENV)/.installed
 	$(BIN)/pybabel -q compile -d network/translations -D messages
+
+# Pango for WeasyPrint (the minutes as PDF), installed when missing and when we are root.
+system:
+	@ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 >/dev/null; \
+	  else echo "Pango is missing: the minutes' PDF will not be available (run as root to install it)"; fi; }
 
 # Debian's chromium for the browser tests, and java for the Nu HTML Checker (npm's vnu-jar),
 # installed when missing and when we are root.

@@ -45,6 +45,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -255,8 +256,17 @@ def wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 120.0) -> N
 class Servers:
     """`count` server processes (the app or the bare server), stopped on exit."""
 
-    def __init__(self, kind: str, count: int, mode: str, data_dir: Path, redis: str) -> None:
+    def __init__(
+        self,
+        kind: str,
+        count: int,
+        mode: str,
+        data_dir: Path,
+        redis: str,
+        profile: Path | None = None,
+    ) -> None:
         self.kind, self.count, self.mode, self.data_dir = kind, count, mode, data_dir
+        self.profile = profile
         self.redis = redis if count > 1 else ""
         self.procs: list[subprocess.Popen] = []
         self.urls: list[str] = []
@@ -275,7 +285,19 @@ class Servers:
         try:
             for n in range(self.count):
                 port = free_port()
-                if self.kind == "app":
+                if self.kind == "app" and self.profile:
+                    out = self.profile / f"app-x{self.count}-{n}-{port}.prof"
+                    command = [
+                        sys.executable,
+                        __file__,
+                        "--role",
+                        "app-profiled",
+                        "--port",
+                        str(port),
+                        "--profile-out",
+                        str(out),
+                    ]
+                elif self.kind == "app":
                     command = [sys.executable, "-m", "network", "--host", HOST, "--port", str(port)]
                 elif self.kind == "app-noindex":
                     command = [
@@ -301,6 +323,9 @@ class Servers:
                         "--channel",
                         channel,
                     ]
+                    if self.profile:
+                        out = self.profile / f"bare-x{self.count}-{n}-{port}.prof"
+                        command += ["--profile-out", str(out)]
                 log = open(self.data_dir / f"server-{self.kind}-{n}.log", "wb")
                 self.procs.append(
                     subprocess.Popen(
@@ -390,6 +415,37 @@ def app_without_index(port: int) -> None:
     import network.chat.operations
 
     network.chat.operations.index_later = lambda *_args, **_kwargs: None
+    sys.argv = ["network", "--host", HOST, "--port", str(port)]
+    from network.__main__ import main as serve
+
+    serve()
+
+
+def profiled(out: Path, serve: Callable[[], None]) -> None:
+    """Run a gevent server `serve()` under cProfile; the profile is written to `out` when
+    the server is asked to stop (SIGTERM). Greenlet switches blur cumulative times: read
+    the functions' own times."""
+    import cProfile
+    import signal
+
+    from gevent import monkey
+
+    monkey.patch_all()
+    import gevent
+
+    profiler = cProfile.Profile()
+
+    def stop() -> None:
+        profiler.disable()
+        profiler.dump_stats(out)
+        os._exit(0)
+
+    gevent.signal_handler(signal.SIGTERM, stop)
+    profiler.enable()
+    serve()
+
+
+def serve_app(port: int) -> None:
     sys.argv = ["network", "--host", HOST, "--port", str(port)]
     from network.__main__ import main as serve
 
@@ -1032,10 +1088,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--role",
         default="main",
         help=argparse.SUPPRESS,
-        choices=["main", "receivers", "bare-server", "app-noindex"],
+        choices=["main", "receivers", "bare-server", "app-noindex", "app-profiled"],
     )
     parser.add_argument("--spec", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--profile-out", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--channel", default="flask-socketio", help=argparse.SUPPRESS)
     parser.add_argument("--mode", default="gevent", help=argparse.SUPPRESS)
     parser.add_argument("--clients", default="50,200,500", help="fan-out sizes")
@@ -1078,6 +1135,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="fanout,modes,history",
         help="parts to run: fanout (1 and 2 processes), modes, history",
     )
+    parser.add_argument(
+        "--processes", default="1,2", help="server processes of the fan-out scenarios"
+    )
+    parser.add_argument(
+        "--kinds",
+        default="bare,app,app-noindex",
+        help="fan-out servers: bare, app, app-noindex (the last with one process only)",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="run the servers (gevent) under cProfile, one profile per server in this folder",
+    )
     parser.add_argument("--data-dir", type=Path, help="data folder (kept; reused if built)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data folder")
     return parser.parse_args(argv)
@@ -1089,13 +1159,15 @@ def scenarios(args: argparse.Namespace) -> list[tuple[str, str, int, str, int]]:
     found = []
     for _ in range(args.repeat):
         if "fanout" in parts:
-            for processes in (1, 2):
+            kinds = args.kinds.split(",")
+            for processes in map(int, args.processes.split(",")):
                 for clients in map(int, args.clients.split(",")):
                     for kind in ("bare", "app"):
-                        found.append(
-                            (f"{kind} gevent ×{processes}", kind, processes, "gevent", clients)
-                        )
-                    if processes == 1:
+                        if kind in kinds:
+                            found.append(
+                                (f"{kind} gevent ×{processes}", kind, processes, "gevent", clients)
+                            )
+                    if processes == 1 and "app-noindex" in kinds:
                         found.append(
                             ("app, no search index ×1", "app-noindex", 1, "gevent", clients)
                         )
@@ -1145,7 +1217,9 @@ def run(args: argparse.Namespace, data_dir: Path) -> None:
     results = []
     for slot, (label, kind, processes, mode, clients) in enumerate(planned):
         print(f"  {label}, {clients} clients …", flush=True)
-        with Servers(kind, processes, mode, data_dir, args.redis) as servers:
+        if args.profile:
+            args.profile.mkdir(parents=True, exist_ok=True)
+        with Servers(kind, processes, mode, data_dir, args.redis, args.profile) as servers:
             result = asyncio.run(
                 fan_out(label, servers.urls, data, slot, clients, args, servers.pids)
             )
@@ -1166,12 +1240,22 @@ def run(args: argparse.Namespace, data_dir: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    # This project's `network`, not the one the shared virtualenv's editable install points
+    # at (the script's own folder, not the project's, comes first on the path).
+    sys.path.insert(0, str(PROJECT_DIR))
     args = parse_args(argv)
     if args.role == "bare-server":
-        bare_server(args.port, args.mode, args.redis, args.channel)
+        serve_bare = lambda: bare_server(args.port, args.mode, args.redis, args.channel)  # noqa: E731
+        if args.profile_out:
+            profiled(args.profile_out, serve_bare)
+        else:
+            serve_bare()
         return
     if args.role == "app-noindex":
         app_without_index(args.port)
+        return
+    if args.role == "app-profiled":
+        profiled(args.profile_out, lambda: serve_app(args.port))
         return
     if args.role == "receivers":
         spec = json.loads(args.spec)

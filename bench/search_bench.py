@@ -16,16 +16,22 @@
    (`python -m network`: the generated posts live in its database), signed in as members of
    different roles in turns, `--http-requests` sequential requests per class, with the
    server's CPU time per request (from `/proc`); then `--cold` samples each on a freshly
-   started server, reported apart.
+   started server (what start-up warms is outside the request), reported apart.
 5. Directory throughput: `python -m network` serving the members directory filtered by a
    skill (`/members?skill=…`, with facets) and a trivial authenticated page (`/ping`),
    `--clients` concurrent clients each; the ratio isolates the directory's own cost.
 
-Run from the project root:
+It measures the code beside it (the project folder first on `sys.path`, and the server
+started from it), and says which. Run from the project root (a checkout elsewhere with this
+benchmark copied in measures that checkout's code), each run under the machine's benchmark
+lock:
 
-    .venv/bin/python bench/search_bench.py --members 20000 --documents 300000
-    .venv/bin/python bench/search_bench.py --data-dir /tmp/sb --reuse-index --only search
-    .venv/bin/python bench/search_bench.py --data-dir /tmp/sb --reuse-index --only http
+    flock /tmp/bench.lock .venv/bin/python bench/search_bench.py --data-dir /tmp/sb \
+        --only index
+    flock /tmp/bench.lock .venv/bin/python bench/search_bench.py --data-dir /tmp/sb \
+        --reuse-index --only search
+    flock /tmp/bench.lock .venv/bin/python bench/search_bench.py --data-dir /tmp/sb \
+        --reuse-index --only http
 """
 
 import argparse
@@ -40,11 +46,12 @@ import time
 from collections import Counter
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+BENCH_DIR = Path(__file__).resolve().parent
+# The code beside this benchmark, not whatever the virtual environment's editable install
+# points to (the server it starts runs from the project folder too).
+sys.path[:0] = [str(BENCH_DIR.parent), str(BENCH_DIR)]
 
 import members_bench as mb  # noqa: E402
-
-BENCH_DIR = Path(__file__).resolve().parent
 
 WORDS = [
     "atelier",
@@ -529,8 +536,10 @@ def main(argv: list[str] | None = None) -> None:
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="terreau-search-bench-"))
     try:
         mb.prepare_data(data_dir, args.members)
+        import network
         from network import create_app
 
+        print(f"Code measured: {Path(network.__file__).parent}", flush=True)
         app = create_app(DATA_DIR=str(data_dir))
         with app.app_context():  # a reused database may predate the latest migrations
             from flask_migrate import upgrade

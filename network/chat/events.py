@@ -50,9 +50,14 @@ def register_chat_handlers() -> None:
 
     @acknowledged("send", writes=True)
     def _send(member: Member, data: dict) -> dict:
-        channel, _membership = operations.readable_channel(member, data.get("channel_id"))
+        channel, membership = operations.readable_channel(member, data.get("channel_id"))
         message, created = operations.post_message(
-            member, channel, data.get("body"), data.get("client_id"), data.get("thread_id")
+            member,
+            channel,
+            data.get("body"),
+            data.get("client_id"),
+            data.get("thread_id"),
+            membership=membership,
         )
         return {"message": live.message_payload(message), "duplicate": not created}
 

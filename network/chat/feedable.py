@@ -69,6 +69,8 @@ def _message_posted(
 
     if channel.is_direct:
         _direct_message(message, channel, set(mentioned), actor, previous_id)
+    if not mentioned and not everyone:  # most messages: no one to notify
+        return
     where = f"#{channel.name}" if channel.name else _l("a conversation")
     text = _l("%(name)s mentioned you in %(where)s", name=actor.display_name, where=where)
     targets = member_ids(channel) if everyone else mentioned

@@ -5,13 +5,14 @@ boundary (view, API route, socket handler) commits once.
 """
 
 import re
-from typing import Any
+from typing import Any, cast
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 from limits import RateLimitItemPerMinute
-from sqlalchemy import and_, bindparam, delete, func, select
+from sqlalchemy import Table, and_, bindparam, delete, func, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from network.chat import live
 from network.chat.models import (
@@ -47,6 +48,8 @@ CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 #: The reactions members can add: a small set, as in the feed.
 EMOJI = ("👍", "❤️", "😄", "🎉", "🙏", "👀", "✅", "🤔")
 CHANNEL_MENTION = "@channel"
+
+UNKNOWN: Any = object()  # an argument not given
 
 CHANNEL_NOT_FOUND = _l("This channel does not exist or you cannot see it.")
 MESSAGE_NOT_FOUND = _l("This message does not exist or you cannot see it.")
@@ -382,6 +385,45 @@ def _store_images(uploads: list[bytes]) -> list[str]:
         raise Invalid(fields={"images": error.message}) from None
 
 
+#: The columns of a new message written by `post_message` (Core statements: the ORM's unit of
+#: work cost more than the rest of sending; see docs/benchmarks.md, live channels).
+_MESSAGES = cast(Table, Message.__table__)
+_CHANNELS = cast(Table, Channel.__table__)
+_MEMBERSHIPS = cast(Table, ChannelMember.__table__)
+_INSERT_MESSAGE = insert(_MESSAGES).returning(_MESSAGES.c.id)
+_PREVIOUS = select(_MESSAGES.c.id, _MESSAGES.c.channel_id).where(
+    _MESSAGES.c.author_id == bindparam("author_id"),
+    _MESSAGES.c.client_id == bindparam("client_id"),
+)
+_MOVE_CHANNEL = (
+    update(_CHANNELS)
+    .where(_CHANNELS.c.id == bindparam("channel"))
+    .values(last_message_id=bindparam("message"), last_message_at=bindparam("at"))
+)
+_MOVE_READ_MARKER = (
+    update(_MEMBERSHIPS)
+    .where(
+        _MEMBERSHIPS.c.channel_id == bindparam("channel"),
+        _MEMBERSHIPS.c.member_id == bindparam("member"),
+    )
+    .values(last_read_id=bindparam("message"))
+)
+
+
+def _previous(actor: Member, client_id: str) -> tuple[int, int] | None:
+    """(id, channel id) of the actor's message sent with this `client_id`, if any."""
+    row = db.session.execute(_PREVIOUS, {"author_id": actor.id, "client_id": client_id}).first()
+    return (row[0], row[1]) if row else None
+
+
+def _set_loaded(obj: Any, key: str, value: Any) -> None:
+    """Give an object of the session the value a Core statement wrote (no second write)."""
+    if inspect(obj, raiseerr=False) is not None:
+        set_committed_value(obj, key, value)
+    else:
+        setattr(obj, key, value)
+
+
 def post_message(
     actor: Member,
     channel: Channel,
@@ -389,19 +431,23 @@ def post_message(
     client_id: Any,
     thread_id: Any = None,
     uploads: list[bytes] | None = None,
+    membership: Any = UNKNOWN,
 ) -> tuple[Message, bool]:
     """Post, or return the message already sent with this `client_id` (never twice); with
-    `uploads` (images) the text may be empty."""
+    `uploads` (images) the text may be empty. `membership`: the actor's, when the caller
+    already has it (None: not a member).
+
+    The new message is written with Core statements and returned as a transient `Message`
+    (not in the session) holding every field of it."""
     if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
         raise Invalid(fields={"client_id": _l("Give a unique id of 1 to 64 letters or digits.")})
-    previous = db.session.scalar(
-        select(Message).where(Message.author_id == actor.id, Message.client_id == client_id)
-    )
+    previous = _previous(actor, client_id)
     if previous is not None:
-        if previous.channel_id != channel.id:
+        if previous[1] != channel.id:
             raise Conflict(fields={"client_id": _l("This id was used for another message.")})
-        return previous, False
-    membership = membership_of(channel.id, actor.id)
+        return db.session.get_one(Message, previous[0]), False
+    if membership is UNKNOWN:
+        membership = membership_of(channel.id, actor.id)
     if channel.is_archived:
         raise Conflict(_l("This channel is archived: it is read-only."))
     if not may_post(actor, channel, membership):
@@ -420,30 +466,49 @@ def post_message(
     message = Message(
         channel_id=channel.id,
         author_id=actor.id,
-        author=actor,
         client_id=client_id,
         thread_id=root.id if root else None,
         body=text,
         body_html=_render(text, named) if text else "",
         images=_store_images(uploads) if uploads else [],
+        reply_count=0,
+        created_at=utcnow(),
+        edited_at=None,
+        deleted_at=None,
     )
-    db.session.add(message)
+    row = {
+        key: getattr(message, key)
+        for key in (
+            "channel_id",
+            "author_id",
+            "client_id",
+            "thread_id",
+            "body",
+            "body_html",
+            "images",
+            "reply_count",
+            "created_at",
+        )
+    }
     try:
-        db.session.flush()
+        message.id = db.session.execute(_INSERT_MESSAGE, row).scalar_one()
     except IntegrityError:  # the same client id, sent twice at once (another process)
         db.session.rollback()  # nothing else was written yet
-        previous = db.session.scalar(
-            select(Message).where(Message.author_id == actor.id, Message.client_id == client_id)
-        )
+        previous = _previous(actor, client_id)
         if previous is None:
             raise
-        return previous, False
+        return db.session.get_one(Message, previous[0]), False
+    message.author = actor  # the message stays transient: no cascade into the session
+    message.channel = channel
     if root:
         root.reply_count = (root.reply_count or 0) + 1
     previous_id = channel.last_message_id
-    channel.last_message_id = message.id
-    channel.last_message_at = message.created_at
-    membership.last_read_id = message.id  # type: ignore[union-attr]
+    moved = {"channel": channel.id, "member": actor.id, "message": message.id}
+    db.session.execute(_MOVE_CHANNEL, moved | {"at": message.created_at})
+    db.session.execute(_MOVE_READ_MARKER, moved)
+    _set_loaded(channel, "last_message_id", message.id)
+    _set_loaded(channel, "last_message_at", message.created_at)
+    _set_loaded(membership, "last_read_id", message.id)
     _record_mentions(channel, message, mentioned, everyone, actor)
     index_later("message", message.id, new=True, obj=message)
     live.message_posted(message, sorted(mentioned), everyone, root.reply_count if root else None)

@@ -35,7 +35,11 @@ def _clean_value(key: str, raw: Any) -> int | bool | str:
                 }
             )
         return value
-    return str(raw).strip()[:200]
+    text = str(raw).strip()[:200]
+    if spec.choices and text not in {value for value, _label in spec.choices}:
+        allowed = ", ".join(str(label) for _value, label in spec.choices)
+        raise Invalid(fields={key: _l("Choose one of: %(allowed)s.", allowed=allowed)})
+    return text
 
 
 def update_settings(

@@ -5,12 +5,14 @@ Statute thresholds (durations, quorums, quotas…) are data of the cooperative, 
 in code: operations read them through `current_settings()`.
 """
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import g
+from sqlalchemy import Text, cast, select
 
 from network.core.registries import SETTINGS
 from network.extensions import db
@@ -48,15 +50,38 @@ def cooperative_today() -> date:
     return datetime.now(ZoneInfo(current_settings().timezone)).date()
 
 
-def current_settings() -> Settings:
-    """The settings, read once per request."""
-    if "terreau_settings" not in g:
-        from network.cooperative.models import Cooperative
+#: The row as last read (name, time zone, values as stored) and the settings made of it.
+_last_read: tuple[Any, Settings] | None = None
 
-        row = db.session.get(Cooperative, 1)
-        g.terreau_settings = Settings(
-            name=row.name if row else "Terreau",
-            timezone=row.timezone if row else "Europe/Paris",
-            values=dict(row.values) if row else {},
-        )
+
+def current_settings() -> Settings:
+    """The settings, read once per request (every socket event is one): the row's stored
+    text is compared with the last one read, and decoded again only when it changed."""
+    global _last_read
+    if "terreau_settings" not in g:
+        row = db.session.execute(_SETTINGS_ROW).first()
+        key = tuple(row) if row else None
+        if _last_read is None or _last_read[0] != key:
+            _last_read = (
+                key,
+                Settings(
+                    name=row[0] if row else "Terreau",
+                    timezone=row[1] if row else "Europe/Paris",
+                    values=json.loads(row[2]) if row and row[2] else {},
+                ),
+            )
+        cached = _last_read[1]
+        g.terreau_settings = Settings(cached.name, cached.timezone, dict(cached.values))
     return g.terreau_settings
+
+
+def _settings_row() -> Any:
+    from network.cooperative.models import Cooperative
+
+    table = Cooperative.__table__
+    return select(table.c.name, table.c.timezone, cast(table.c["values"], Text)).where(
+        table.c.id == 1
+    )
+
+
+_SETTINGS_ROW = _settings_row()

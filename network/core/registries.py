@@ -77,6 +77,9 @@ class SearchKind:
     load: Callable[[list[int]], dict[int, Any]]  # ids → objects (batch)
     visible: Callable[[Any, Any], bool]  # (viewer, object) → may the viewer see it?
     url: Callable[[Any], str]  # object → its page
+    #: every document of the kind at once, for a rebuild: the same documents as `documents`
+    #: of `all_ids`, read as plain columns in one pass (None: `documents` by batches of ids)
+    bulk_documents: Callable[[], Iterator[Document]] | None = None
 
 
 SEARCH_KINDS: dict[str, SearchKind] = {}
@@ -101,7 +104,8 @@ INDEX_HELD = "terreau_search_held"
 def index_later(kind: str, object_id: int, *, new: bool = False, obj: Any = None) -> None:
     """Re-index the object once the current transaction commits (`new`: it was just
     created, so the index has nothing of it to replace; `obj`: the object itself, kept in
-    the session until then so that its documents are built without asking for it again).
+    the session's `info` until then so that its documents are built without asking for it
+    again, even when it is not in the session: see `held_for_index`).
 
     Only marks the session: the search module builds the documents before the commit and
     writes them after it."""
@@ -111,6 +115,15 @@ def index_later(kind: str, object_id: int, *, new: bool = False, obj: Any = None
     pending[(kind, object_id)] = pending.get((kind, object_id), new) and new
     if obj is not None:
         db.session.info.setdefault(INDEX_HELD, []).append(obj)
+
+
+def held_for_index(model: Any) -> dict[int, Any]:
+    """id → object of `model` handed to `index_later` in this transaction (a search kind's
+    loader looks here first: an object written with Core statements is in no identity map)."""
+    from network.extensions import db
+
+    held: list[Any] = db.session.info.get(INDEX_HELD, [])
+    return {obj.id: obj for obj in held if isinstance(obj, model)}
 
 
 def audiences_for(viewer: Any) -> set[str]:
@@ -234,6 +247,8 @@ class SettingSpec:
     help: Any = ""
     minimum: int | None = None
     maximum: int | None = None
+    #: a text setting chosen from these (value, translatable label) pairs
+    choices: tuple[tuple[str, Any], ...] = ()
 
 
 SETTINGS: dict[str, SettingSpec] = {}

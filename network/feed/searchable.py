@@ -47,34 +47,46 @@ def _load_comments(ids: list[int]) -> dict[int, FoundComment]:
     return {i: FoundComment(c, posts.get(c.post_id)) for i, c in comments.items()}
 
 
-def _post_documents(ids: list[int]) -> Iterator[Document]:
-    """Documents of the live posts among `ids`: plain columns, not whole objects (a rebuild
-    reads every post; loading each one and its author costs more than indexing it)."""
-    rows = db.session.execute(
+BULK_BATCH = 2_000
+
+
+def _post_documents(ids: list[int] | None) -> Iterator[Document]:
+    """Documents of the live posts among `ids` (None: every post, for a rebuild, in one
+    pass): plain columns, not whole objects (a rebuild reads every post; loading each one and
+    its author costs more than indexing it)."""
+    query = (
         select(Post.id, Post.body_html, Member.display_name)
         .join(Member, Member.id == Post.author_id)
-        .where(Post.id.in_(ids), Post.deleted_at.is_(None), Post.hidden_at.is_(None))
+        .where(Post.deleted_at.is_(None), Post.hidden_at.is_(None))
     )
-    for post_id, body_html, author in rows:
+    if ids is None:
+        query = query.order_by(Post.id).execution_options(yield_per=BULK_BATCH)
+    else:
+        query = query.where(Post.id.in_(ids))
+    for post_id, body_html, author in db.session.execute(query):
         text = html_text(body_html)
         yield Document("post", post_id, MEMBERS, _opening(text) or author, text, author)
 
 
-def _comment_documents(ids: list[int]) -> Iterator[Document]:
-    """Documents of the live comments of live posts among `ids` (plain columns)."""
-    rows = db.session.execute(
+def _comment_documents(ids: list[int] | None) -> Iterator[Document]:
+    """Documents of the live comments of live posts among `ids` (None: every one, in one
+    pass), as plain columns."""
+    query = (
         select(Comment.id, Comment.body_html, Member.display_name, Post.body_html)
         .join(Member, Member.id == Comment.author_id)
         .join(Post, Post.id == Comment.post_id)
         .where(
-            Comment.id.in_(ids),
             Comment.deleted_at.is_(None),
             Comment.hidden_at.is_(None),
             Post.deleted_at.is_(None),
             Post.hidden_at.is_(None),
         )
     )
-    for comment_id, body_html, author, post_html in rows:
+    if ids is None:
+        query = query.order_by(Comment.id).execution_options(yield_per=BULK_BATCH)
+    else:
+        query = query.where(Comment.id.in_(ids))
+    for comment_id, body_html, author, post_html in db.session.execute(query):
         title = f"{author} · {_opening(html_text(post_html))}"
         yield Document("comment", comment_id, MEMBERS, title, html_text(body_html), author)
 
@@ -110,6 +122,7 @@ register_search_kind(
         _load_posts,
         _post_visible,
         lambda post: url_for("feed.post", post_id=post.id),
+        bulk_documents=lambda: _post_documents(None),
     )
 )
 register_search_kind(
@@ -121,5 +134,6 @@ register_search_kind(
         _load_comments,
         _comment_visible,
         lambda found: url_for("feed.post", post_id=found.post.id, _anchor=f"c{found.comment.id}"),
+        bulk_documents=lambda: _comment_documents(None),
     )
 )

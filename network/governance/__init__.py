@@ -20,7 +20,15 @@ register_setting(
 
 def init_app(app: Flask) -> None:
     """Decisions: pages, API, live tally, feed and search kinds, notifications, the cron."""
-    from network.governance import api, feedable, searchable  # noqa: F401  (contributions)
+    from network.governance import (  # noqa: F401  (contributions)
+        api,
+        assembly_api,
+        candidacies,
+        feedable,
+        searchable,
+        searchable_assemblies,
+        statutes,
+    )
     from network.governance.cli import governance_cli
     from network.governance.events import register_governance_handlers
     from network.governance.views import bp

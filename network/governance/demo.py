@@ -104,3 +104,78 @@ def _opened(author: Member, **fields) -> Decision:
     decision = operations.create_decision(author, fields)
     db.session.flush()
     return operations.open_decision(author, decision)
+
+
+def seed_assemblies() -> None:
+    """A past AGO with its votes and signed minutes, and the next one, convened."""
+    from network.governance import assemblies
+    from network.governance.models import Assembly
+
+    staff = db.session.scalars(
+        select(Member).where(Member.role != Role.MEMBER).order_by(Member.id)
+    ).first()
+    associates = list(
+        db.session.scalars(
+            select(Member)
+            .where(Member.is_active.is_(True), Member.status == Status.ASSOCIATE)
+            .order_by(Member.id)
+        )
+    )
+    if staff is None or len(associates) < 4:
+        return
+    rng = random.Random(13)
+    agenda = [
+        {"title": "Approbation des comptes de l'exercice", "text": "Les comptes sont joints."},
+        {"title": "Affectation du résultat", "text": "45 % en réserves, 40 % aux salariés."},
+        {
+            "title": "Élection de la gérance",
+            "text": "Candidate : la gérante sortante.",
+            "secret": True,
+        },
+    ]
+    past = assemblies.create_assembly(
+        staff,
+        {
+            "kind": "ordinary",
+            "title": "Assemblée générale ordinaire annuelle",
+            "starts_at": _iso(30),
+            "place": "Grande salle, 12 rue des Tisserands, Lyon",
+            "chair_id": staff.id,
+            "resolutions": agenda,
+        },
+    )
+    assemblies.convene(staff, past)
+    past.starts_at = utcnow() - timedelta(days=60)
+    for attendee_member in associates[: len(associates) * 3 // 4]:
+        assemblies.check_in(staff, past, attendee_member.id, "present")
+    for resolution in past.resolutions:
+        assemblies.open_resolution(staff, resolution)
+        for voter in associates[: len(associates) * 3 // 4]:
+            choice = rng.choices(["for", "against", "abstain"], weights=[8, 1, 1])[0]
+            assemblies.vote(voter, resolution, choice)
+        assemblies.close_resolution(staff, resolution)
+    assemblies.close_assembly(staff, past)
+    assemblies.sign_minutes(staff, past)
+    db.session.flush()
+
+    upcoming = assemblies.create_assembly(
+        staff,
+        {
+            "kind": "ordinary_extraordinary",
+            "title": "Assemblée générale mixte : comptes et modification des statuts",
+            "starts_at": _iso(21),
+            "place": "Grande salle, Lyon",
+            "online_url": "https://visio.exemple.fr/ag",
+            "chair_id": staff.id,
+            "resolutions": [
+                {"title": "Approbation des comptes", "text": "Rapport de gestion joint."},
+                {
+                    "title": "Modification de l'article 12 des statuts",
+                    "text": "Durée du parcours vers le sociétariat portée à 3 ans.",
+                    "majority": "extraordinary",
+                },
+            ],
+        },
+    )
+    assemblies.convene(staff, upcoming)
+    assert isinstance(upcoming, Assembly)

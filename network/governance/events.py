@@ -23,6 +23,14 @@ def register_governance_handlers() -> None:
             join_room(live.results_room(decision.id))
         return {"decision_id": decision.id, "results": results}
 
+    @acknowledged("watch_assembly")
+    def _watch_assembly(member: Member, data: dict) -> dict:
+        from network.governance.assemblies import get_assembly, quorum
+
+        assembly = get_assembly(member, data.get("assembly_id"))
+        join_room(live.assembly_room(assembly.id))
+        return {"assembly_id": assembly.id, "quorum": quorum(assembly)}
+
     @acknowledged("unwatch_decision")
     def _unwatch(member: Member, data: dict) -> dict:
         decision = operations.get_decision(member, data.get("decision_id"))

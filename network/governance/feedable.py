@@ -15,7 +15,7 @@ from network.core.registries import (
 )
 from network.extensions import db
 from network.governance.models import Decision
-from network.governance.operations import may_see
+from network.governance.operations import may_see, prime_viewer_rows
 
 for _name, _label, _default in (
     ("decision_opened", _l("A decision opens and you vote in it"), Delivery.IMMEDIATELY),
@@ -23,17 +23,22 @@ for _name, _label, _default in (
     ("decision_closed", _l("A decision you vote in is closed"), Delivery.DAILY),
     ("decision_outcome", _l("The outcome of a decision is published"), Delivery.DAILY),
     ("decision_review", _l("The review date of your decision's outcome"), Delivery.IMMEDIATELY),
+    ("assembly_convened", _l("Your convocation to a general assembly"), Delivery.IMMEDIATELY),
 ):
     register_notification_kind(_name, _label, _default)
 
 
-def load_decisions(ids: list[int], _viewer: Any = None) -> dict[int, Decision]:
+def load_decisions(ids: list[int], viewer: Any = None) -> dict[int, Decision]:
+    """The decisions, with what their cards ask of `viewer` (elector rows, votes) read at
+    once."""
     query = (
         select(Decision)
         .where(Decision.id.in_(ids))
         .options(selectinload(Decision.options), selectinload(Decision.author))
     )
-    return {d.id: d for d in db.session.scalars(query)}
+    found = {d.id: d for d in db.session.scalars(query)}
+    prime_viewer_rows(viewer, found)
+    return found
 
 
 def _data(decision: Decision, viewer: Any) -> dict[str, Any]:

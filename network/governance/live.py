@@ -80,3 +80,76 @@ def send_tally(decision_id: int) -> None:
         payload,
         to=decision_room(decision_id) if closed else results_room(decision_id),
     )
+
+
+# --- general assemblies ----------------------------------------------------------------
+
+
+def assembly_room(assembly_id: int) -> str:
+    return f"assembly:{assembly_id}"
+
+
+_planned_quorums: set[int] = set()
+
+
+def schedule_quorum(assembly_id: int) -> None:
+    """Send `assembly_quorum` to the assembly's room after the commit (gathered under load)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    after_commit(db.session, _plan_assembly, app, assembly_id, _send_quorum, _planned_quorums)
+
+
+def schedule_turnout(resolution_id: int) -> None:
+    """A vote was cast: the quorum meter and the resolution's turnout, after the commit."""
+    from network.governance.models import Resolution
+
+    resolution = db.session.get(Resolution, resolution_id)
+    if resolution is not None:
+        schedule_quorum(resolution.assembly_id)
+
+
+def _plan_assembly(app: Any, assembly_id: int, send: Any, planned: set[int]) -> None:
+    window = app.config["TALLY_WINDOW_MS"] / 1000
+    if window <= 0:
+        _in_own_context(app, send, assembly_id)
+        return
+    with _lock:
+        if assembly_id in planned:
+            return
+        planned.add(assembly_id)
+
+    def later() -> None:
+        socketio.sleep(window)
+        with _lock:
+            planned.discard(assembly_id)
+        _in_own_context(app, send, assembly_id)
+
+    socketio.start_background_task(later)
+
+
+def _in_own_context(app: Any, send: Any, assembly_id: int) -> None:
+    with app.app_context():
+        try:
+            send(assembly_id)
+        finally:
+            db.session.remove()
+
+
+def _send_quorum(assembly_id: int) -> None:
+    from network.governance.assemblies import quorum, turnouts
+    from network.governance.models import Assembly
+
+    assembly = db.session.get(Assembly, assembly_id)
+    if assembly is not None:
+        payload = quorum(assembly) | {"turnout": turnouts(assembly)}
+        socketio.emit("assembly_quorum", payload, to=assembly_room(assembly_id))
+
+
+def resolution_event(name: str, resolution: Any) -> None:
+    """`resolution_opened` / `resolution_closed` (with the verdict) to the assembly's room."""
+    payload = {
+        "resolution_id": resolution.id,
+        "assembly_id": resolution.assembly_id,
+        "state": resolution.state.value,
+        "verdict": resolution.verdict,
+    }
+    after_commit(db.session, socketio.emit, name, payload, to=assembly_room(resolution.assembly_id))

@@ -198,3 +198,213 @@ class Ballot(Base):
     reason: Mapped[str] = mapped_column(String(500), default="")
 
     __table_args__ = ({"sqlite_with_rowid": False},)
+
+
+# --- General assemblies --------------------------------------------------------------------
+
+
+class AssemblyKind(enum.StrEnum):
+    ORDINARY = "ordinary"  # AGO
+    EXTRAORDINARY = "extraordinary"  # AGE
+    ORDINARY_EXTRAORDINARY = "ordinary_extraordinary"  # AGO réunie extraordinairement
+
+
+class AssemblyState(enum.StrEnum):
+    DRAFT = "draft"
+    CONVENED = "convened"
+    IN_SESSION = "in_session"
+    CLOSED = "closed"
+    NO_QUORUM = "no_quorum"  # recorded as such; a second convocation follows
+
+
+class Assembly(Base):
+    __tablename__ = "assemblies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[AssemblyKind] = mapped_column(db_enum(AssemblyKind))
+    convocation: Mapped[int] = mapped_column(default=1)  # first or second
+    previous_id: Mapped[int | None] = mapped_column(ForeignKey("assemblies.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    starts_at: Mapped[datetime]
+    place: Mapped[str] = mapped_column(String(300), default="")
+    online_url: Mapped[str] = mapped_column(String(500), default="")
+    state: Mapped[AssemblyState] = mapped_column(
+        db_enum(AssemblyState), default=AssemblyState.DRAFT
+    )
+    postal_votes: Mapped[bool] = mapped_column(default=False)
+    postal_deadline: Mapped[datetime | None]
+    room_code: Mapped[str] = mapped_column(String(32), default="")  # the room's check-in QR
+    register_size: Mapped[int] = mapped_column(default=0)  # associates convened
+    chair_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    secretary_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    convened_at: Mapped[datetime | None]
+    opened_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    minutes: Mapped[dict[str, Any] | None]  # frozen when the chair signs them
+    minutes_signed_at: Mapped[datetime | None]
+    minutes_signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    resolutions: Mapped[list["Resolution"]] = relationship(
+        order_by="Resolution.position, Resolution.id",
+        cascade="all, delete-orphan",
+        back_populates="assembly",
+    )
+
+
+class ResolutionState(enum.StrEnum):
+    PROPOSED = "proposed"  # drafted by associates, not on the agenda until enough co-sign
+    PENDING = "pending"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Resolution(Base):
+    __tablename__ = "resolutions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assembly_id: Mapped[int] = mapped_column(
+        ForeignKey("assemblies.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(default=0)
+    title: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text, default="")
+    text_html: Mapped[str] = mapped_column(Text, default="")
+    majority: Mapped[str] = mapped_column(String(20), default="ordinary")  # statutes.MajorityKind
+    secret: Mapped[bool] = mapped_column(default=False)
+    by_gerance: Mapped[bool] = mapped_column(default=True)  # presented or supported by it
+    proposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    state: Mapped[ResolutionState] = mapped_column(
+        db_enum(ResolutionState), default=ResolutionState.PENDING
+    )
+    opened_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    verdict: Mapped[dict[str, Any] | None]
+
+    assembly: Mapped[Assembly] = relationship(back_populates="resolutions")
+
+
+class Presence(enum.StrEnum):
+    ABSENT = "absent"
+    PRESENT = "present"  # in the room
+    ONLINE = "online"  # on the live page during the session
+    POSTAL = "postal"  # voted by post before the deadline
+
+
+class Attendee(Base):
+    """An associate of the register, frozen at convocation: when they were convened (proof)
+    and how they attend."""
+
+    __tablename__ = "assembly_attendees"
+
+    assembly_id: Mapped[int] = mapped_column(
+        ForeignKey("assemblies.id", ondelete="CASCADE"), primary_key=True
+    )
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    convened_at: Mapped[datetime]
+    acknowledged_at: Mapped[datetime | None]
+    presence: Mapped[Presence] = mapped_column(db_enum(Presence), default=Presence.ABSENT)
+    checked_in_at: Mapped[datetime | None]
+
+    member: Mapped[Member] = relationship()
+
+    __table_args__ = (Index("ix_assembly_attendees_member_id", "member_id"),)
+
+
+class Proxy(Base):
+    """A pouvoir: an associate's vote given to another (or blank: no holder)."""
+
+    __tablename__ = "assembly_proxies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assembly_id: Mapped[int] = mapped_column(ForeignKey("assemblies.id", ondelete="CASCADE"))
+    giver_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    holder_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    giver: Mapped[Member] = relationship(foreign_keys=[giver_id])
+    holder: Mapped[Member | None] = relationship(foreign_keys=[holder_id])
+
+    __table_args__ = (
+        UniqueConstraint("assembly_id", "giver_id"),
+        Index("ix_assembly_proxies_holder", "assembly_id", "holder_id"),
+    )
+
+
+class ResolutionVote(Base):
+    """A vote on a resolution: whose vote it is (`voter_id`, one per resolution: a database
+    rule), who cast it (themselves, or the holder of their proxy), and, unless the
+    resolution is secret, what it was."""
+
+    __tablename__ = "resolution_votes"
+
+    resolution_id: Mapped[int] = mapped_column(
+        ForeignKey("resolutions.id", ondelete="CASCADE"), primary_key=True
+    )
+    voter_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    cast_by_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    choice: Mapped[str | None] = mapped_column(String(10))  # for / against / abstain; secret: none
+    postal: Mapped[bool] = mapped_column(default=False)
+
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+
+class ResolutionBallot(Base):
+    """A secret vote on a resolution: its choice under a random key, no voter, no time."""
+
+    __tablename__ = "resolution_ballots"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    resolution_id: Mapped[int] = mapped_column(
+        ForeignKey("resolutions.id", ondelete="CASCADE"), index=True
+    )
+    choice: Mapped[str] = mapped_column(String(10))
+
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+
+class CandidacyState(enum.StrEnum):
+    PENDING = "pending"  # waits for the next assembly's agenda
+    SCHEDULED = "scheduled"  # a resolution of a convened assembly
+    ADMITTED = "admitted"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+class Candidacy(Base):
+    """An employee-entrepreneur's application to become an associate."""
+
+    __tablename__ = "associate_candidacies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    motivation: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[CandidacyState] = mapped_column(
+        db_enum(CandidacyState), default=CandidacyState.PENDING, index=True
+    )
+    resolution_id: Mapped[int | None] = mapped_column(
+        ForeignKey("resolutions.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None]
+
+    member: Mapped[Member] = relationship()
+
+
+class ResolutionSigner(Base):
+    """An associate who proposes or co-signs a draft resolution."""
+
+    __tablename__ = "resolution_signers"
+
+    resolution_id: Mapped[int] = mapped_column(
+        ForeignKey("resolutions.id", ondelete="CASCADE"), primary_key=True
+    )
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    signed_at: Mapped[datetime] = mapped_column(default=utcnow)

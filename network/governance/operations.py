@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import url_for
+from flask import g, has_app_context, url_for
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, insert, select, update
@@ -112,7 +112,55 @@ def is_elector(member: Any, decision: Decision) -> bool:
 def _elector(member: Any, decision: Decision) -> Elector | None:
     if member is None or not getattr(member, "id", None):
         return None
+    memo = _viewer_rows()
+    key = ("elector", decision.id, member.id)
+    if memo is not None and key in memo:
+        return memo[key]
     return db.session.get(Elector, (decision.id, member.id))
+
+
+# A page of decisions (the feed, the list) reads the viewer's elector rows and votes of all
+# of them in two statements, remembered for the request (`prime_viewer_rows`): a card then
+# asks nothing more. Whatever changes electors or votes forgets them.
+_VIEWER_ROWS = "governance_viewer_rows"
+
+
+def _viewer_rows() -> dict[tuple[str, int, int], Any] | None:
+    return g.get(_VIEWER_ROWS) if has_app_context() else None
+
+
+def prime_viewer_rows(viewer: Any, decision_ids: Iterable[int]) -> None:
+    """Read `viewer`'s elector rows and open votes of these decisions at once."""
+    ids = sorted(set(decision_ids))
+    member_id = getattr(viewer, "id", None)
+    if not ids or not member_id or not has_app_context():
+        return
+    electors = {
+        e.decision_id: e
+        for e in db.session.scalars(
+            select(Elector).where(Elector.member_id == member_id, Elector.decision_id.in_(ids))
+        )
+    }
+    voted = [i for i, e in electors.items() if e.voted]
+    votes = {
+        v.decision_id: v
+        for v in (
+            db.session.scalars(
+                select(Vote).where(Vote.member_id == member_id, Vote.decision_id.in_(voted))
+            )
+            if voted
+            else []
+        )
+    }
+    memo = g.setdefault(_VIEWER_ROWS, {})
+    for decision_id in ids:
+        memo[("elector", decision_id, member_id)] = electors.get(decision_id)
+        memo[("vote", decision_id, member_id)] = votes.get(decision_id)
+
+
+def _forget_viewer_rows() -> None:
+    if has_app_context():
+        g.pop(_VIEWER_ROWS, None)
 
 
 def may_see(viewer: Any, decision: Decision | None) -> bool:
@@ -471,6 +519,7 @@ def option_label(option: DecisionOption) -> str:
 
 def open_decision(actor: Member, decision: Decision) -> Decision:
     """Open the vote: the electorate is frozen now, and told."""
+    _forget_viewer_rows()
     _require_manager(actor, decision)
     if decision.state != DecisionState.DRAFT:
         raise Conflict(_l("This decision is already open or closed."))
@@ -573,6 +622,7 @@ def extend_decision(actor: Member, decision: Decision, closes_at: Any) -> Decisi
 def close_decision(actor: Member | None, decision: Decision) -> Decision:
     """Close the vote (early by its author or the support team; `actor` None: the cron at
     its closing time); the count is frozen and the electorate told."""
+    _forget_viewer_rows()
     if actor is not None:
         _require_manager(actor, decision)
     if decision.state != DecisionState.OPEN:
@@ -698,6 +748,7 @@ def _reason(decision: Decision, raw: Any, ballot: dict[int, int]) -> str:
 def cast_vote(member: Member, decision: Decision, body: dict[str, Any]) -> dict[str, Any]:
     """Vote, or change one's vote before the close. A secret ballot answers a receipt code
     (needed to change it); an open vote answers the vote."""
+    _forget_viewer_rows()
     _require_open(decision)
     elector = _locked_elector(member, decision)
     ballot = validate_ballot(
@@ -784,6 +835,7 @@ def _open_vote(
 
 def withdraw_vote(member: Member, decision: Decision, receipt: Any = None) -> None:
     """Take one's vote back before the close (a secret one with its receipt code)."""
+    _forget_viewer_rows()
     _require_open(decision)
     elector = _locked_elector(member, decision)
     if not elector.voted:
@@ -802,6 +854,10 @@ def withdraw_vote(member: Member, decision: Decision, receipt: Any = None) -> No
 def my_vote(member: Member, decision: Decision) -> Vote | None:
     if decision.secret:
         return None
+    memo = _viewer_rows()
+    key = ("vote", decision.id, member.id)
+    if memo is not None and key in memo:
+        return memo[key]
     return db.session.scalar(
         select(Vote).where(Vote.decision_id == decision.id, Vote.member_id == member.id)
     )

@@ -1,6 +1,8 @@
 """Reading decisions: the pages of decisions a member may see, who voted what (open votes),
 the electorate, and a closed secret ballot's receipts."""
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -22,6 +24,7 @@ from network.governance.models import (
     Visibility,
     Vote,
 )
+from network.governance.operations import prime_viewer_rows
 from network.members.models import Member
 
 
@@ -60,6 +63,7 @@ def decisions_page(
     found = list(db.session.scalars(query.limit(size + 1)))
     more = len(found) > size
     items = found[:size]
+    prime_viewer_rows(viewer, [d.id for d in items])
     return Page(items, encode_cursor([items[-1].id]) if more else None)
 
 
@@ -109,31 +113,77 @@ def open_to_vote_count(viewer: Any) -> int:
     )
 
 
-def open_votes(decision: Decision, limit: int = 500) -> list[Vote]:
-    """Who voted what in an open (not secret) vote, latest first."""
+@dataclass(frozen=True, slots=True)
+class Person:
+    """What a decision's page shows of a member: their name."""
+
+    id: int
+    display_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShownVote:
+    """An open vote as the page lists it (plain values, no ORM objects)."""
+
+    member: Person
+    choices: dict[str, Any]
+    reason: str
+    updated_at: datetime
+
+
+def open_votes(decision: Decision, limit: int = 500) -> list[ShownVote]:
+    """Who voted what in an open (not secret) vote, latest first (the latest `limit`)."""
     if decision.secret:
         return []
-    return list(
-        db.session.scalars(
-            select(Vote)
-            .where(Vote.decision_id == decision.id)
-            .options(selectinload(Vote.member))
-            .order_by(Vote.updated_at.desc())
+    latest = (
+        select(Vote.member_id, Vote.choices, Vote.reason, Vote.updated_at)
+        .where(Vote.decision_id == decision.id)
+        .order_by(Vote.updated_at.desc(), Vote.id.desc())
+        .limit(limit)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(latest, Member.display_name)
+        .join(Member, Member.id == latest.c.member_id)
+        .order_by(latest.c.updated_at.desc())
+    )
+    return [
+        ShownVote(Person(member_id, name), choices, reason, updated_at)
+        for member_id, choices, reason, updated_at, name in rows
+    ]
+
+
+#: Above this many electors, the page's list walks the members in name order and looks each
+#: one up in the electorate (it stops at `limit`); below it, it reads the electorate and sorts.
+WALK_MEMBERS_ABOVE = 2000
+
+
+def electors(decision: Decision, limit: int = 1000) -> list[tuple[Person, bool]]:
+    """The frozen electorate (the first `limit` by name) with who has voted (a secret
+    ballot says who voted, not what)."""
+    if decision.electorate_size > WALK_MEMBERS_ABOVE:
+        # Members in name order (their index), each looked up in the electorate's primary
+        # key: about `limit` look-ups, where sorting a large electorate reads all of it.
+        voted = (
+            select(Elector.voted)
+            .where(Elector.decision_id == decision.id, Elector.member_id == Member.id)
+            .scalar_subquery()
+        )
+        query = (
+            select(Member.id, Member.display_name, voted)
+            .where(voted.is_not(None))
+            .order_by(Member.name_key, Member.id)
             .limit(limit)
         )
-    )
-
-
-def electors(decision: Decision, limit: int = 1000) -> list[tuple[Member, bool]]:
-    """The frozen electorate with who has voted (a secret ballot says who voted, not what)."""
-    rows = db.session.execute(
-        select(Member, Elector.voted)
-        .join(Elector, Elector.member_id == Member.id)
-        .where(Elector.decision_id == decision.id)
-        .order_by(Member.name_key)
-        .limit(limit)
-    )
-    return [(member, voted) for member, voted in rows]
+    else:
+        query = (
+            select(Member.id, Member.display_name, Elector.voted)
+            .join(Elector, Elector.member_id == Member.id)
+            .where(Elector.decision_id == decision.id)
+            .order_by(Member.name_key, Member.id)
+            .limit(limit)
+        )
+    return [(Person(i, name), voted) for i, name, voted in db.session.execute(query)]
 
 
 def edits(decision: Decision) -> list[DecisionEdit]:

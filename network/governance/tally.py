@@ -1,10 +1,11 @@
 """The count of a decision as it stands: frozen at close, else counted from its votes and
 remembered until the next vote changes it."""
 
+import json
 from collections import OrderedDict
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Text, cast, func, select
 
 from network.extensions import db
 from network.governance.counting import Result, count
@@ -15,11 +16,20 @@ _counted: OrderedDict[int, tuple[tuple[int, int], Result]] = OrderedDict()
 
 
 def ballots_of(decision: Decision) -> list[dict[str, int]]:
-    """Every ballot's choices (option id → value): secret ballots or open votes."""
+    """Every ballot's choices (option id → value): secret ballots or open votes.
+
+    Equal ballots are read once, with how many there are (`GROUP BY` the stored JSON text: a
+    single choice has as many distinct ballots as options), and each distinct text parsed
+    once; they share one read-only dict. Reading 20,000 rows through the column's JSON type
+    cost several times more."""
     column = Ballot.choices if decision.secret else Vote.choices
     owner = Ballot.decision_id if decision.secret else Vote.decision_id
-    rows = db.session.scalars(select(column).where(owner == decision.id))
-    return list(rows)  # type: ignore[arg-type]  # keys stay digits: the count reads them
+    text = cast(column, Text)
+    rows = db.session.execute(select(text, func.count()).where(owner == decision.id).group_by(text))
+    ballots: list[dict[str, int]] = []
+    for raw, times in rows:
+        ballots.extend([json.loads(raw) if raw else {}] * times)
+    return ballots  # keys stay digits: the count reads them
 
 
 def current_tally(decision: Decision) -> Result:

@@ -29,6 +29,7 @@ from network.governance.models import (
     ResultsVisibility,
     Visibility,
 )
+from network.governance.statutes import describe_rule
 from network.members.models import Member
 
 bp = Blueprint("governance", __name__)
@@ -46,7 +47,50 @@ def _governance_helpers() -> dict[str, Any]:
         "decision_kind_label": kind_label,
         "option_label": operations.option_label,
         "electorate_description": operations.electorate_description,
-        "decision_card": lambda found: card_context(found, current_user),
+        "decision_card": lambda found: card_context(found, current_user._get_current_object()),
+        "assembly_kind_label": lambda kind: _ASSEMBLY_KINDS()[str(kind)],
+        "assembly_state_label": lambda state: _ASSEMBLY_STATES()[str(state)],
+        "resolution_state_label": lambda state: _RESOLUTION_STATES()[str(state)],
+        "presence_label": lambda presence: _ATTENDANCE()[str(presence)],
+        "attendance_label": lambda status: _ATTENDANCE()[str(status)],
+        "describe_rule": describe_rule,
+    }
+
+
+def _ASSEMBLY_KINDS() -> dict[str, str]:  # noqa: N802  (translated when the page renders)
+    return {
+        "ordinary": _("Ordinary general assembly (AGO)"),
+        "extraordinary": _("Extraordinary general assembly (AGE)"),
+        "ordinary_extraordinary": _("Ordinary general assembly convened extraordinarily"),
+    }
+
+
+def _ASSEMBLY_STATES() -> dict[str, str]:  # noqa: N802
+    return {
+        "draft": _("Draft"),
+        "convened": _("Convened"),
+        "in_session": _("In session"),
+        "closed": _("Closed"),
+        "no_quorum": _("No quorum"),
+    }
+
+
+def _RESOLUTION_STATES() -> dict[str, str]:  # noqa: N802
+    return {
+        "proposed": _("Draft resolution collecting signatures"),
+        "pending": _("Vote not open yet"),
+        "open": _("Vote open"),
+        "closed": _("Vote closed"),
+    }
+
+
+def _ATTENDANCE() -> dict[str, str]:  # noqa: N802
+    return {
+        "absent": _("Absent"),
+        "present": _("Present"),
+        "online": _("Present online"),
+        "postal": _("Voted by post"),
+        "represented": _("Represented"),
     }
 
 
@@ -122,19 +166,46 @@ def decision(decision_id: int):
     return render_template("governance/decision.html", **_page_context(found))
 
 
+#: Votes and electors a decision's page lists itself; the rest on its electorate page.
+PAGE_VOTES = 20
+PAGE_ELECTORS = 60
+ALL_VOTES = 500
+ALL_ELECTORS = 1000
+
+
+def _lists(found: Decision, votes: int, electors: int) -> dict[str, Any]:
+    listed = found.state != DecisionState.DRAFT
+    shown = operations.may_see_results(current_user, found)
+    return {
+        "votes": queries.open_votes(found, limit=votes) if shown else [],
+        "electors": queries.electors(found, limit=electors) if listed else [],
+        "more_lists": listed and (found.electorate_size > electors or found.vote_count > votes),
+    }
+
+
 def _page_context(found: Decision, **more: Any) -> dict[str, Any]:
+    small = found.electorate_size <= PAGE_ELECTORS
     return {
         **card_context(found, current_user),
+        **_lists(found, PAGE_VOTES, PAGE_ELECTORS if small else 0),
         "may_manage": operations.may_manage(current_user, found),
-        "votes": queries.open_votes(found)
-        if operations.may_see_results(current_user, found)
-        else [],
-        "electors": queries.electors(found) if found.state != DecisionState.DRAFT else [],
         "edits": queries.edits(found),
         "errors": {},
         "values": {},
         **more,
     }
+
+
+@bp.get("/decisions/<int:decision_id>/electorate")
+def electorate(decision_id: int):
+    """The whole electorate with who has voted, and every open vote with its reason."""
+    found = operations.get_decision(current_user, decision_id)
+    return render_template(
+        "governance/electorate.html",
+        d=found,
+        decision=found,
+        **_lists(found, ALL_VOTES, ALL_ELECTORS),
+    )
 
 
 @bp.get("/decisions/<int:decision_id>/card")
@@ -447,3 +518,365 @@ def local_input(moment: datetime | None) -> str:
 @bp.app_template_filter("local_input")
 def _local_input_filter(moment: datetime | None) -> str:
     return local_input(moment)
+
+
+# --- general assemblies ----------------------------------------------------------------
+
+
+@bp.get("/assemblies")
+def assemblies_index():
+    from network.governance import assemblies
+    from network.governance.models import Assembly
+
+    found = db.session.scalars(select(Assembly).order_by(Assembly.starts_at.desc()).limit(100))
+    return render_template(
+        "governance/assemblies.html",
+        assemblies=[a for a in found if assemblies.may_see(current_user, a)],
+    )
+
+
+@bp.get("/assemblies/<int:assembly_id>")
+def assembly(assembly_id: int):
+    from network.governance import assemblies
+
+    found = assemblies.get_assembly(current_user, assembly_id)
+    return render_template(
+        "governance/assembly.html",
+        assembly=found,
+        meter=assemblies.quorum(found) if found.state != "draft" else None,
+        attendance=assemblies.attendance(found) if found.state != "draft" else None,
+        mine=assemblies.attendee(found, current_user.id),
+        held=assemblies.votes_held(found, current_user),
+        cap=assemblies.cap_for(found),
+        is_chair=assemblies.is_chair(current_user, found),
+    )
+
+
+def _assembly_act(assembly_id: int, action: Any, done: str):
+    from network.governance import assemblies
+
+    found = assemblies.get_assembly(current_user, assembly_id)
+    try:
+        action(found)
+    except DomainError as error:
+        db.session.rollback()
+        flash_error(error)
+    else:
+        db.session.commit()
+        flash(done, "success")
+    return redirect(url_for("governance.assembly", assembly_id=assembly_id))
+
+
+@bp.post("/assemblies/<int:assembly_id>/check-in")
+def assembly_check_in(assembly_id: int):
+    from network.governance import assemblies
+
+    member_id = parse_id(request.form.get("member_id", "")) or current_user.id
+    presence = request.form.get("presence", "online")
+    return _assembly_act(
+        assembly_id,
+        lambda a: assemblies.check_in(current_user, a, member_id, presence),
+        _("Attendance recorded."),
+    )
+
+
+@bp.post("/assemblies/<int:assembly_id>/proxy")
+def assembly_proxy(assembly_id: int):
+    from network.governance import assemblies
+
+    raw = request.form.get("holder_id", "")
+    holder = None if raw == "blank" else (parse_id(raw) or raw)
+    return _assembly_act(
+        assembly_id,
+        lambda a: assemblies.give_proxy(current_user, a, holder),
+        _("Your proxy is given."),
+    )
+
+
+@bp.post("/assemblies/<int:assembly_id>/acknowledge")
+def assembly_acknowledge(assembly_id: int):
+    from network.governance import assemblies
+
+    return _assembly_act(
+        assembly_id,
+        lambda a: assemblies.acknowledge(current_user, a),
+        _("You have acknowledged your convocation."),
+    )
+
+
+@bp.post("/resolutions/<int:resolution_id>/<any(open, close):action>")
+def resolution_action(resolution_id: int, action: str):
+    from network.governance import assemblies
+
+    resolution = assemblies.get_resolution(current_user, resolution_id)
+    run = assemblies.open_resolution if action == "open" else assemblies.close_resolution
+    done = _("The vote is open.") if action == "open" else _("The vote is closed.")
+    return _assembly_act(resolution.assembly_id, lambda _a: run(current_user, resolution), done)
+
+
+@bp.post("/resolutions/<int:resolution_id>/vote")
+def resolution_vote(resolution_id: int):
+    from network.governance import assemblies
+
+    resolution = assemblies.get_resolution(current_user, resolution_id)
+    behalf = parse_id(request.form.get("on_behalf_of", ""))
+    if behalf == current_user.id:
+        behalf = None
+    choice = request.form.get("choice")
+    return _assembly_act(
+        resolution.assembly_id,
+        lambda _a: assemblies.vote(current_user, resolution, choice, behalf),
+        _("Your vote is counted."),
+    )
+
+
+def _minutes_page(found: Any) -> str:
+    from network.governance import assemblies
+
+    data = assemblies.minutes_of(found)
+    return render_template(
+        "governance/minutes.html",
+        m=data,
+        kind_label=_ASSEMBLY_KINDS()[data["assembly"]["kind"]],
+        starts_at=found.starts_at,
+        signed_at=found.minutes_signed_at,
+    )
+
+
+@bp.get("/assemblies/<int:assembly_id>/minutes")
+def assembly_minutes(assembly_id: int):
+    from network.governance import assemblies
+
+    return _minutes_page(assemblies.get_assembly(current_user, assembly_id))
+
+
+@bp.get("/assemblies/<int:assembly_id>/minutes.pdf")
+def assembly_minutes_pdf(assembly_id: int):
+    from network.governance import assemblies
+
+    found = assemblies.get_assembly(current_user, assembly_id)
+    return minutes_pdf_response(found, _minutes_page(found))
+
+
+def minutes_pdf_response(found: Any, html: str):
+    """The minutes as a PDF (WeasyPrint), its stylesheet read from the disk."""
+    from pathlib import Path
+
+    from flask import Response, current_app
+    from weasyprint import CSS, HTML
+
+    css = Path(current_app.static_folder or "") / "css" / "minutes.css"
+    pdf = HTML(string=html, base_url=request.host_url).write_pdf(stylesheets=[CSS(filename=css)])
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f"inline; filename=minutes-{found.id}.pdf"},
+    )
+
+
+# --- candidacies -----------------------------------------------------------------------
+
+
+@bp.post("/me/candidacy")
+def candidacy_apply():
+    from network.governance import candidacies
+
+    try:
+        candidacies.apply(current_user, request.form.get("motivation", ""))
+    except DomainError as error:
+        db.session.rollback()
+        flash_error(error)
+    else:
+        db.session.commit()
+        flash(_("Your candidacy is recorded."), "success")
+    return redirect(url_for("members.profile", member_id=current_user.id))
+
+
+@bp.post("/me/candidacy/withdraw")
+def candidacy_withdraw():
+    from network.governance import candidacies
+
+    try:
+        candidacies.withdraw(current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash_error(error)
+    else:
+        db.session.commit()
+        flash(_("Your candidacy is withdrawn."), "success")
+    return redirect(url_for("members.profile", member_id=current_user.id))
+
+
+@bp.get("/assemblies/candidates")
+def candidates():
+    from network.cooperative import cooperative_today, current_settings
+    from network.core.permissions import require_staff
+    from network.governance import candidacies
+
+    require_staff(current_user)
+    return render_template(
+        "governance/candidates.html",
+        items=candidacies.candidates(),
+        today=cooperative_today(),
+        by_gerance=current_settings()["ag_admission_by_gerance"],
+    )
+
+
+@bp.post("/assemblies/candidates/<int:candidacy_id>/admit")
+def candidacy_admit(candidacy_id: int):
+    from network.governance import candidacies
+
+    try:
+        candidacies.admit_by_gerance(current_user, candidacy_id)
+    except DomainError as error:
+        db.session.rollback()
+        flash_error(error)
+    else:
+        db.session.commit()
+        flash(_("The member is now an associate."), "success")
+    return redirect(url_for("governance.candidates"))
+
+
+# --- preparing and convening (staff) ---------------------------------------------------
+
+AGENDA_ROWS = 8
+
+
+def _assembly_form_data(form: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "kind": form.get("kind"),
+        "title": form.get("title", ""),
+        "starts_at": form.get("starts_at", ""),
+        "place": form.get("place", ""),
+        "online_url": form.get("online_url", ""),
+        "postal_votes": form.get("postal_votes") == "1",
+        "chair_id": parse_id(form.get("chair_id", "")),
+        "secretary_id": parse_id(form.get("secretary_id", "")),
+    }
+    data["resolutions"] = [
+        {
+            "title": form.get(f"r{n}-title", "").strip(),
+            "text": form.get(f"r{n}-text", ""),
+            "majority": form.get(f"r{n}-majority", "ordinary"),
+            "secret": form.get(f"r{n}-secret") == "1",
+            "by_gerance": form.get(f"r{n}-gerance") == "1",
+        }
+        for n in range(AGENDA_ROWS)
+        if form.get(f"r{n}-title", "").strip()
+    ]
+    return data
+
+
+def _assembly_form_context(values: Any) -> dict[str, Any]:
+    people = db.session.execute(
+        select(Member.id, Member.display_name)
+        .where(Member.is_active.is_(True), Member.status == Status.ASSOCIATE)
+        .order_by(Member.name_key)
+    ).all()
+    return {
+        "values": values,
+        "kinds": list(_ASSEMBLY_KINDS().items()),
+        "people": people,
+        "rows": AGENDA_ROWS,
+    }
+
+
+@bp.route("/assemblies/new", methods=["GET", "POST"])
+def assembly_new():
+    from network.core.permissions import require_staff
+    from network.governance import assemblies
+
+    require_staff(current_user)
+    if request.method == "POST":
+        try:
+            made = assemblies.create_assembly(current_user, _assembly_form_data(request.form))
+        except DomainError as error:
+            context = _assembly_form_context(dict(request.form.items()))
+            return invalid_form("governance/ag_form.html", error, **context)
+        db.session.commit()
+        flash(_("Draft saved: check it, then convene the associates."), "success")
+        return redirect(url_for("governance.assembly", assembly_id=made.id))
+    values = {"kind": "ordinary", "postal_votes": "1"}
+    return render_template("governance/ag_form.html", errors={}, **_assembly_form_context(values))
+
+
+@bp.post("/assemblies/<int:assembly_id>/<any(convene, close, sign):action>")
+def assembly_action(assembly_id: int, action: str):
+    from network.governance import assemblies
+
+    def run(found: Any) -> None:
+        if action == "convene":
+            for warning in assemblies.convene(current_user, found):
+                flash(warning, "warning")
+        elif action == "close":
+            assemblies.close_assembly(current_user, found)
+        else:
+            assemblies.sign_minutes(current_user, found)
+
+    done = {
+        "convene": _("The associates are convened."),
+        "close": _("The assembly is closed."),
+        "sign": _("The minutes are signed and frozen."),
+    }[action]
+    return _assembly_act(assembly_id, run, done)
+
+
+# --- check-in by the room's code -------------------------------------------------------
+
+
+@bp.get("/assemblies/<int:assembly_id>/room")
+def assembly_room_code(assembly_id: int):
+    """For the chair: the QR code to show in the room (members scan it to check in)."""
+    import io
+
+    import qrcode
+    import qrcode.image.svg
+    from markupsafe import Markup
+
+    from network.governance import assemblies
+
+    found = assemblies.get_assembly(current_user, assembly_id)
+    if not assemblies.is_chair(current_user, found):
+        abort(403)
+    if not found.room_code:
+        abort(404)
+    url = url_for(
+        "governance.assembly_here", assembly_id=found.id, code=found.room_code, _external=True
+    )
+    image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=12)
+    out = io.BytesIO()
+    image.save(out)
+    svg = out.getvalue().decode().split("?>", 1)[-1]
+    return render_template("governance/room.html", assembly=found, url=url, svg=Markup(svg))
+
+
+@bp.route("/assemblies/<int:assembly_id>/here", methods=["GET", "POST"])
+def assembly_here(assembly_id: int):
+    """Where the room's QR code leads: one button to check in as present."""
+    from network.governance import assemblies
+
+    found = assemblies.get_assembly(current_user, assembly_id)
+    code = request.values.get("code", "")
+    if request.method == "POST":
+        return _assembly_act(
+            assembly_id,
+            lambda a: assemblies.check_in_with_code(current_user, a, code),
+            _("Welcome: you are checked in as present."),
+        )
+    return render_template("governance/here.html", assembly=found, code=code)
+
+
+@bp.post("/assemblies/<int:assembly_id>/room/renew")
+def assembly_room_renew(assembly_id: int):
+    from network.governance import assemblies
+
+    found = assemblies.get_assembly(current_user, assembly_id)
+    try:
+        assemblies.renew_room_code(current_user, found)
+    except DomainError as error:
+        db.session.rollback()
+        flash_error(error)
+    else:
+        db.session.commit()
+        flash(_("A new check-in code is shown: the old one no longer works."), "success")
+    return redirect(url_for("governance.assembly_room_code", assembly_id=assembly_id))

@@ -19,14 +19,16 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import accumulate
+from functools import partial
+from itertools import accumulate, groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
 
 from sqlalchemy.exc import SQLAlchemyError
 from whoosh.analysis import Analyzer, Token
-from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3FieldWriter, W3LeafMatcher, _lenfield
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.highlight import ContextFragmenter, HtmlFormatter
@@ -38,9 +40,10 @@ from whoosh.matching import ListMatcher, NullMatcher, ReadTooFar
 from whoosh.query import And, Or, Query, Term
 from whoosh.reading import TermNotFound
 from whoosh.support.charset import accent_map
-from whoosh.writing import AsyncWriter
+from whoosh.util.numeric import byte_to_length
+from whoosh.writing import AsyncWriter, SegmentWriter
 
-from network.core.registries import Document
+from network.core.registries import MEMBERS, STAFF, Document
 
 log = logging.getLogger(__name__)
 PREFIX_MIN = 3  # as you type: the n-gram field holds the starts of words of 3 to 6 letters;
@@ -334,6 +337,96 @@ def _skip_to(self, targetid):
 
 
 W3LeafMatcher.skip_to = _skip_to  # type: ignore[method-assign]
+
+
+class _LengthsInMemory:
+    """The lengths a segment flush asks for every posting it writes (a document's field
+    length), read whole once per field: Whoosh's reader seeks and reads one byte of the
+    lengths file for each posting (millions of reads for a rebuild's segment)."""
+
+    _TABLE = [byte_to_length(b) if b else None for b in range(256)]
+
+    def __init__(self, reader) -> None:
+        self._reader = reader
+        self._lengths: dict[str, list[int | None] | None] = {}
+
+    def of_field(self, fieldname: str) -> list[int | None] | None:
+        """Each document's length in the field (None: the field has no lengths)."""
+        if fieldname not in self._lengths:
+            column = self._reader._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+            if column is None:
+                self._lengths[fieldname] = None
+            else:
+                data = column._dbfile.get(column._basepos, column._count * column._fixedlen)
+                self._lengths[fieldname] = [self._TABLE[b] for b in data]
+        return self._lengths[fieldname]
+
+    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int | None:
+        lengths = self.of_field(fieldname)
+        if lengths is None:
+            return default
+        return lengths[docnum] if docnum < len(lengths) else None
+
+    def close(self) -> None:
+        self._reader.close()
+
+
+_FIELD_AND_TERM = itemgetter(0, 1)
+
+
+def _add_postings(fieldwriter, schema, lengths: _LengthsInMemory | None, items) -> None:
+    """`FieldWriter.add_postings` for a rebuild's segment: the same blocks written, but each
+    term's postings added a block at a time (Whoosh adds and checks them one by one through
+    three method calls: a third of a rebuild's time). `items` are sorted postings
+    (field name, term bytes, document, weight, value bytes)."""
+    field = None
+    for (fieldname, btext), group in groupby(items, key=_FIELD_AND_TERM):
+        if fieldname != field:
+            if field is not None:
+                fieldwriter.finish_field()
+            fieldwriter.start_field(fieldname, schema[fieldname])
+            field = fieldname
+            field_lengths = lengths.of_field(fieldname) if lengths else None
+        postings = [posting for posting in group if posting[2] != -1]  # -1: spelling words
+        if not postings:
+            continue
+        fieldwriter.start_term(btext)
+        writer = fieldwriter._postwriter
+        limit = writer._blocklimit
+        for start in range(0, len(postings), limit):
+            if start:  # a full block, and more postings: written (the last one at the end)
+                writer._write_block()
+            block = postings[start : start + limit]
+            ids = [posting[2] for posting in block]
+            weights = [posting[3] for posting in block]
+            writer._ids.extend(ids)
+            writer._weights.extend(weights)
+            writer._maxweight = max(writer._maxweight, *weights)
+            writer._values.extend(value for posting in block if (value := posting[4]))
+            if field_lengths is not None:
+                if ids[-1] < len(field_lengths):
+                    found = [n for doc in ids if (n := field_lengths[doc])]
+                else:
+                    found = [n for doc in ids if (n := lengths.doc_field_length(doc, fieldname))]  # type: ignore[union-attr]
+                if found:
+                    shortest, longest = min(found), max(found)
+                    if writer._minlength is None or shortest < writer._minlength:
+                        writer._minlength = shortest
+                    writer._maxlength = max(writer._maxlength, longest)
+        fieldwriter.finish_term()
+    if field is not None:
+        fieldwriter.finish_field()
+
+
+def _rebuild_writer(ix, procs: int):
+    """A writer of a rebuild's segment: postings sorted in memory, written a block at a
+    time, lengths read whole."""
+    writer = ix.writer(procs=procs, limitmb=WRITER_MB, multisegment=procs > 1)
+    if isinstance(writer, SegmentWriter) and isinstance(writer.fieldwriter, W3FieldWriter):
+        per_document_reader = writer.per_document_reader
+        writer.per_document_reader = lambda: _LengthsInMemory(per_document_reader())
+        writer.fieldwriter.add_postings = partial(_add_postings, writer.fieldwriter)
+    return writer
 
 
 # --- document sets --------------------------------------------------------------------------
@@ -712,8 +805,12 @@ class _DocsQuery(Query):
         return ListMatcher(docs, all_weights=1.0)
 
 
+def _lexicon(reader, fieldname: str) -> list[str]:
+    return [t.decode() if isinstance(t, bytes) else t for t in reader.lexicon(fieldname)]
+
+
 def _kinds(reader) -> list[str]:
-    return [kind.decode() if isinstance(kind, bytes) else kind for kind in reader.lexicon("kind")]
+    return _lexicon(reader, "kind")
 
 
 class WhooshBackend:
@@ -761,6 +858,32 @@ class WhooshBackend:
                 self._close()
                 raise IndexUnavailable(str(error)) from error
             return self._searcher
+
+    def warm(self) -> int:
+        """Open the index and build what the first searches would build (each segment's sets
+        of its kinds, `replaced_for` values and the members' and staff's audiences, and their
+        readable documents by kind), then search it once, so that the first search after a
+        start costs no more than the next ones. Returns how many documents the index holds
+        (0: none to read)."""
+        try:
+            searcher = self.searcher()
+            with self.reading():
+                for leaf, _offset in searcher.leaf_searchers():
+                    reader = leaf.reader()
+                    for value in _lexicon(reader, "replaced_for"):
+                        _segment_set(reader, "replaced_for", value)
+                    for audiences in (frozenset({MEMBERS}), frozenset({MEMBERS, STAFF})):
+                        for kind in _kinds(reader):
+                            _kind_docs(reader, audiences, kind)
+                # A search with snippets: the stored texts and Whoosh's scoring are opened.
+                word = next(iter(searcher.reader().lexicon("body")), None)
+                if word is not None:
+                    text = word.decode() if isinstance(word, bytes) else word
+                    for hit in self.search(Term("body", text), {MEMBERS}, None, 1, 20).hits:
+                        hit.highlights("body")
+                return searcher.doc_count_all()
+        except IndexUnavailable:
+            return 0  # searches will say so (and a rebuild makes one)
 
     def forget(self) -> None:
         with self._lock:
@@ -899,13 +1022,13 @@ class WhooshBackend:
         building.mkdir(parents=True)
         ix = _storage(building).create_index(SCHEMA)
         count = 0
-        writer = ix.writer(procs=procs, limitmb=WRITER_MB, multisegment=procs > 1)
+        writer = _rebuild_writer(ix, procs)
         for doc in docs:
             writer.add_document(**fields_of(doc))
             count += 1
             if count % SEGMENT_DOCS == 0:  # sorted in memory, written as one segment
                 writer.commit(merge=False)
-                writer = ix.writer(procs=procs, limitmb=WRITER_MB, multisegment=procs > 1)
+                writer = _rebuild_writer(ix, procs)
         writer.commit(merge=False)
         old = self.folder.with_name(self.folder.name + ".old")
         shutil.rmtree(old, ignore_errors=True)

@@ -12,14 +12,15 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, current_app
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import Table, event, func, insert, select
 from sqlalchemy.orm import Session
 
 from network.core.database import write_intent
 from network.core.events import after_commit
+from network.core.models import utcnow
 from network.core.registries import INDEX_HELD, INDEX_PENDING, SEARCH_KINDS, Document
 from network.extensions import db
 from network.search.backend import WhooshBackend
@@ -45,17 +46,19 @@ def backend() -> WhooshBackend:
 
 @event.listens_for(Session, "before_commit")
 def _build_documents(session: Session) -> None:
-    held = session.info.pop(INDEX_HELD, None)  # noqa: F841  (alive while the documents are built)
     pending = session.info.pop(INDEX_PENDING, None)
     if not pending:
+        session.info.pop(INDEX_HELD, None)
         return
     refs = sorted(pending)
     journal = _journal(session, refs)
     try:
-        docs = list(documents_for(refs))
+        docs = list(documents_for(refs))  # the held objects are found while they are built
     except Exception:  # indexing never fails the user's write (start-up replays the journal)
         log.exception("could not build search documents for %s", refs)
         return
+    finally:
+        session.info.pop(INDEX_HELD, None)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     fresh = [ref for ref in refs if pending[ref]]
     after_commit(session, _write, app, refs, docs, fresh, journal)
@@ -63,8 +66,13 @@ def _build_documents(session: Session) -> None:
 
 def _journal(session: Session, refs: list[Ref]) -> list[int]:
     """Note the refs in the search journal, in the transaction being committed; their ids."""
-    rows = [{"kind": kind, "object_id": object_id} for kind, object_id in refs]
-    return list(session.scalars(insert(SearchJournalEntry).returning(SearchJournalEntry.id), rows))
+    at = utcnow()
+    rows = [{"kind": kind, "object_id": object_id, "created_at": at} for kind, object_id in refs]
+    return list(session.connection().scalars(_INSERT_JOURNAL, rows))
+
+
+_JOURNAL = cast(Table, SearchJournalEntry.__table__)
+_INSERT_JOURNAL = insert(_JOURNAL).returning(_JOURNAL.c.id)  # Core: no ORM bulk machinery
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -125,8 +133,13 @@ def replay_journal(batch: int = 500) -> int:
 
 
 def all_documents(batch: int = 500) -> Iterator[Document]:
-    """Every document of every kind, loaded in batches (for a rebuild)."""
+    """Every document of every kind (for a rebuild): in one pass for the kinds that read
+    them so (`bulk_documents`), else loaded in batches of ids."""
     for kind in SEARCH_KINDS.values():
+        if kind.bulk_documents is not None:
+            yield from kind.bulk_documents()
+            db.session.expunge_all()
+            continue
         ids = list(kind.all_ids())
         for start in range(0, len(ids), batch):
             yield from kind.documents(ids[start : start + batch])
@@ -171,7 +184,8 @@ def rebuild(
 
 def ensure_search_index() -> None:
     """At start-up: build the index when it is absent or unreadable (a fresh install, a
-    deleted folder, a damaged file), and write again the changes the journal still holds."""
+    deleted folder, a damaged file), write again the changes the journal still holds, and
+    warm the searcher up."""
     if not backend().readable():
         log.info("no readable search index: building it")
         count = rebuild(only_if_missing=True)
@@ -180,6 +194,20 @@ def ensure_search_index() -> None:
     replayed = replay_journal()  # changes a crash kept from the index
     if replayed:
         log.info("search index: %s changes written again from the journal", replayed)
+    warm_up()
+
+
+#: The search pages' templates, compiled at start-up rather than by a first search.
+TEMPLATES = ("base.html", "search/results.html", "search/_suggestions.html")
+
+
+def warm_up() -> None:
+    """At start-up: what the first search would otherwise do (~150 ms at 300,000 documents:
+    the index's per-segment sets built and the page's templates compiled), so that it costs
+    no more than the next ones."""
+    backend().warm()
+    for name in TEMPLATES:
+        current_app.jinja_env.get_template(name)
 
 
 _rebuilding = threading.Lock()

@@ -198,13 +198,16 @@ def test_a_member_drafts_a_secret_ballot_opens_it_votes_and_checks_the_receipt(
     code = receipt.inner_text()
     assert page.url == url
     expect(card.locator("[data-voted]")).to_have_text("1")
-    expect(card.locator(".tally li")).to_have_count(2)  # results, now that she has voted
-    expect(card).to_have_attribute("data-live", "results")
+    # A secret ballot's tally stays hidden until the close, even to those who voted.
+    expect(card.locator(".tally li")).to_have_count(0)
+    expect(card.locator("[data-results]")).to_contain_text("clôture")
+    expect(card).to_have_attribute("data-live", "turnout")
     expect(card.get_by_role("radio", name="Maya Roche")).not_to_be_checked()  # secret: not kept
     _assert_accessible(page)
 
     page.locator(".decision-manage form[action$='/close'] button").click()
     expect(card.locator("form[data-vote-form]")).to_have_count(0)
+    expect(card.locator(".tally li")).to_have_count(2)  # results at the close
     page.locator(f"a[href='/decisions/{decision_id}/receipts']").click()
     row = page.locator("table.receipts tbody tr", has_text=code)
     expect(row).to_contain_text("Maya Roche")

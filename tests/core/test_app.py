@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from config import ProductionConfig, TestingConfig
@@ -102,3 +104,54 @@ def test_unexpected_errors_are_a_friendly_500_without_traceback(tmp_path):
     assert response.status_code == 500
     assert "kaboom" not in body and "Traceback" not in body
     assert "nothing you saved before was lost" in body
+
+
+def test_plain_text_is_rendered_as_markdown_would():
+    """Plain one-line texts skip the converter: the HTML is the converter's, character for
+    character, also for texts that are almost plain."""
+    import random
+
+    from network.core import markup
+
+    def converted(text: str) -> str:
+        original = markup._PLAIN
+        markup._PLAIN = re.compile(r"(?!)")  # matches nothing: always convert
+        try:
+            return render_markdown(text)
+        finally:
+            markup._PLAIN = original
+
+    plain_ones = "aàZéß9 .,;:?!'’\"«»@%/°€$()-"
+    alphabet = plain_ones + "_*#[]<>&\\\n\t|~`=+{}^\u00a0\u202f"
+    rng = random.Random(11)
+    texts = [
+        "Bonjour à tous, le point de 10 h est déplacé à 11 h.",
+        "Qui vient au café des entrepreneurs vendredi ?",
+        "Le nouveau modèle est en ligne : https://example.org/modele",
+        "Merci @Camille (et @Anne-Sophie) !",
+        "- un",
+        "1. un",
+        "a  ",
+        "Été 2026 -- 30 % de plus",
+        "a *b* c",
+        "a __b__ c",
+        "a `b` c",
+        "a [b](https://example.org) c",
+        "a <b> c & d",
+        "a\u00a0b",
+        "a\\*b*",
+        "a ~~b~~ c",
+        "a | b",
+    ]
+    for n in range(6000):
+        letters = plain_ones if n % 3 else alphabet
+        text = [rng.choice(letters) for _ in range(rng.randint(1, 12))]
+        if n % 3 == 2:  # almost plain: one or two other characters in it
+            for _ in range(rng.randint(1, 2)):
+                text.insert(rng.randint(0, len(text)), rng.choice(alphabet[len(plain_ones) :]))
+        texts.append("".join(text))
+    plain = 0
+    for text in texts:
+        plain += bool(markup._PLAIN.fullmatch(text))
+        assert render_markdown(text) == converted(text), text
+    assert plain > 50  # the fast path was tried

@@ -18,6 +18,10 @@ def test_admin_changes_the_cooperative_settings(client, login, make_member):
     assert response.status_code == 302
     page = client.get("/admin/settings").get_data(as_text=True)
     assert "Coopérative Oxalis" in page and 'value="120"' in page
+    chosen = {**VALID, "ag_extraordinary_2_quorum": "2/3"}
+    assert form_post(client, "/admin/settings", chosen, page="/admin/settings").status_code == 302
+    page = client.get("/admin/settings").get_data(as_text=True)
+    assert '<option value="2/3" selected>' in page  # the statutes' rules, chosen from a list
 
 
 def test_bad_settings_are_refused_and_the_old_ones_kept(client, login, make_member):
@@ -28,6 +32,7 @@ def test_bad_settings_are_refused_and_the_old_ones_kept(client, login, make_memb
         ("cape_max_months", "0", "Must be between 1 and 36."),
         ("associate_deadline_years", "trois", "whole number"),
         ("name", "", "Give a name of 1 to 120 characters."),
+        ("ag_extraordinary_1_quorum", "9/10", "Choose one of: No quorum, A quarter"),
     ):
         response = form_post(
             client, "/admin/settings", {**VALID, field: value}, page="/admin/settings", headers=EN

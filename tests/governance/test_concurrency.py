@@ -78,3 +78,65 @@ def test_ten_simultaneous_votes_of_one_member_leave_one(app, member_api, opened,
         assert statuses == [200] + [409] * (REQUESTS - 1)
     else:  # each changes the one vote: all accepted, the last one stays
         assert statuses == [200] * REQUESTS
+
+
+def test_twenty_simultaneous_proxies_to_one_holder_never_exceed_the_cap(
+    app, client, member_api, tmp_path
+):
+    """21 associates (cap 1): twenty give their proxy to the same holder at the same instant
+    through two servers; exactly one is accepted."""
+    from datetime import UTC, datetime, timedelta
+
+    from network.governance.models import Proxy
+
+    _staff, staff_headers = member_api(role="staff")
+    people = [member_api(status="associate") for _ in range(21)]
+    body = {
+        "kind": "ordinary",
+        "title": "AG",
+        "starts_at": (datetime.now(UTC) + timedelta(days=20)).isoformat(),
+        "resolutions": [{"title": "Comptes"}],
+    }
+    made = client.post("/api/v1/assemblies", json=body, headers=staff_headers).get_json()
+    assert (
+        client.post(f"/api/v1/assemblies/{made['id']}/convene", headers=staff_headers).status_code
+        == 200
+    )
+    holder = people[0][0]
+    tokens = [_token(app, member) for member, _h in people[1:]]
+    env = {
+        **os.environ,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "TERREAU_DATA_DIR": str(tmp_path),
+        "SECRET_KEY": "governance-race",
+    }
+    answers: list[requests.Response] = []
+    lock = threading.Lock()
+    with running_servers(2, env) as urls:
+        barrier = threading.Barrier(len(tokens))
+
+        def attempt(index: int) -> None:
+            session = requests.Session()
+            session.headers.update(
+                {"Authorization": f"Bearer {tokens[index]}", "Accept-Language": "en"}
+            )
+            session.get(f"{urls[index % 2]}/api/v1/me", timeout=10)
+            barrier.wait()
+            response = session.post(
+                f"{urls[index % 2]}/api/v1/assemblies/{made['id']}/proxies",
+                json={"holder_id": holder.id},
+                timeout=30,
+            )
+            with lock:
+                answers.append(response)
+
+        threads = [threading.Thread(target=attempt, args=(i,)) for i in range(len(tokens))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert sorted(r.status_code for r in answers) == [201] + [409] * (len(tokens) - 1), [
+        r.text for r in answers if r.status_code not in (201, 409)
+    ]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Proxy)) == 1

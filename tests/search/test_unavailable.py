@@ -175,3 +175,28 @@ def test_search_works_again_after_the_repair(client, cli, app, indexed, rebuilds
     assert client.get("/api/v1/search?q=lux", headers=indexed["headers"]).status_code == 503
     assert cli("search", "reindex").exit_code == 0
     assert api_search(client, "lux", indexed["headers"])["counts"] == {"member": 1, "activity": 1}
+
+
+def test_start_up_warms_the_index_and_searches_find_the_same(
+    app, client, indexed, staff_viewer, make_member
+):
+    """Start-up builds what the first search would (per-segment sets, a search, templates):
+    what members and staff find after it is what they found before."""
+    hidden = make_member(
+        display_name="Lou Discrète", trading_name="Atelier Lux", vis_activity="staff"
+    )
+    as_member = api_search(client, "lux", indexed["headers"])
+    as_staff = api_search(client, "lux", staff_viewer)
+    app.extensions["terreau_search"].forget()  # as a restarted process
+    with app.app_context():
+        ensure_search_index()
+    assert api_search(client, "lux", indexed["headers"]) == as_member
+    assert api_search(client, "lux", staff_viewer) == as_staff
+    assert ("activity", hidden.id) not in found(client, "lux", indexed["headers"])
+    assert ("activity", hidden.id) in found(client, "lux", staff_viewer)
+
+
+@pytest.mark.parametrize("how", ["missing", "corrupt"])
+def test_warming_an_unreadable_index_never_fails(app, indexed, how):
+    break_index(app, how)
+    assert app.extensions["terreau_search"].warm() == 0
