@@ -266,3 +266,17 @@ def test_the_history_page_shows_reply_counts_roles_and_the_channel_list(
     assert ">2 réponses</a>" in french and ">1 réponse</a>" in french
     assert '<span class="badge">responsable</span>' in french and "Non lus :" in french
     assert ">Bob Durand</a>" in bob.get(f"/chat/{channel_id}").get_data(as_text=True)
+
+
+def test_the_start_up_warm_up_changes_nothing(app, client, login, make_member):
+    from network.chat.models import Channel
+    from network.core.registries import WARM_UPS, warm_up
+    from network.extensions import db
+
+    assert "chat" in WARM_UPS
+    with app.app_context():
+        before = db.session.query(Channel).count()
+        warm_up()
+        assert db.session.query(Channel).count() == before
+    login(make_member())
+    assert client.get("/chat").status_code == 200
