@@ -24,8 +24,18 @@ the sender (this process, other connections, always to the first server) then
 With two processes, the servers share Redis (`--redis`, message queue, rate limits and
 socket registry); with one, neither server uses Redis.
 
-History: `GET /api/v1/channels/<id>/messages` (the latest page, and pages `before=` a random
-id) and the page `/chat/<id>`, one keep-alive client in sequence after a warm-up.
+History, as served over HTTP (issue 11): one `python -m network` (gevent) serves;
+`--history-readers` members (8: the history reader, authors of the history channel, and
+receivers, who are also in every fan-out channel) sign in with a password and read two
+channels, the history channel (1,000,000 messages) and the first fan-out channel (given
+20,000), each with a read marker in turn never set, 20 to 5,000 messages behind, or up to
+date. `--history-requests` requests (5,000) go in sequence over kept-alive connections, each
+from the next member: half the page `/chat/<id>`, half the API's
+`/api/v1/channels/<id>/messages`, 4 in 5 the latest page and 1 in 5 a page `before=` a random
+id. Per request: the server's CPU time (the on-CPU nanoseconds of its threads, from
+/proc/<pid>/task/*/schedstat, the primary figure), the wall time and the body's size. Cold:
+`--history-cold-restarts` fresh servers each answer `--history-cold-requests` requests right
+after one sign-in, the first one alternately the page and the API, reported apart.
 
 It is not a test: it prints figures (and the load average beside them). Run from the
 project root:
