@@ -2,10 +2,11 @@
 
 A module registers its contributions from its `init_app` (or at import of its `feedable`,
 `searchable`… files): kinds of feed items, kinds of search results, kinds of notifications,
-filters and profile sections of the members directory, settings of the cooperative, and
-entries of the main navigation. The module that shows them (the feed, search, the directory,
-the settings page, the header) reads these registries and never imports the contributors, so
-no two feature modules import each other.
+filters and profile sections of the members directory, settings of the cooperative,
+entries of the main navigation, and what to do at a server's start-up (warm-ups). The
+module that shows them (the feed, search, the directory, the settings page, the header)
+reads these registries and never imports the contributors, so no two feature modules
+import each other.
 """
 
 import enum
