@@ -24,8 +24,18 @@ the sender (this process, other connections, always to the first server) then
 With two processes, the servers share Redis (`--redis`, message queue, rate limits and
 socket registry); with one, neither server uses Redis.
 
-History: `GET /api/v1/channels/<id>/messages` (the latest page, and pages `before=` a random
-id) and the page `/chat/<id>`, one keep-alive client in sequence after a warm-up.
+History, as served over HTTP (issue 11): one `python -m network` (gevent) serves;
+`--history-readers` members (8: the history reader, authors of the history channel, and
+receivers, who are also in every fan-out channel) sign in with a password and read two
+channels, the history channel (1,000,000 messages) and the first fan-out channel (given
+20,000), each with a read marker in turn never set, 20 to 5,000 messages behind, or up to
+date. `--history-requests` requests (5,000) go in sequence over kept-alive connections, each
+from the next member: half the page `/chat/<id>`, half the API's
+`/api/v1/channels/<id>/messages`, 4 in 5 the latest page and 1 in 5 a page `before=` a random
+id. Per request: the server's CPU time (the on-CPU nanoseconds of its threads, from
+/proc/<pid>/task/*/schedstat, the primary figure), the wall time and the body's size. Cold:
+`--history-cold-restarts` fresh servers each answer `--history-cold-requests` requests right
+after one sign-in, the first one alternately the page and the API, reported apart.
 
 It is not a test: it prints figures (and the load average beside them). Run from the
 project root:
@@ -42,7 +52,6 @@ import random
 import secrets
 import socket
 import sqlite3
-import statistics
 import subprocess
 import sys
 import time
@@ -879,78 +888,205 @@ def markdown(rows: list[list[str]]) -> list[str]:
 # --- history -----------------------------------------------------------------------------------
 
 
-def history_bench(data_dir: Path, data: BenchData, count: int) -> list[str]:
-    import http.client
+HISTORY_SMALL = 20_000  # messages of the second channel of the history part
+READ_STATES = ("never read it", "behind", "up to date")
 
+
+@dataclass
+class Reader:
+    """A member of the history part, signed in over HTTP (a session and an API token)."""
+
+    email: str
+    html: "object"  # members_bench.Client with the session cookie
+    api: "object"  # members_bench.Client with the bearer token
+
+
+def prepare_history(data_dir: Path, data: BenchData, readers: int) -> tuple[list[str], list[int]]:
+    """Emails of `readers` members who sign in with the bench password (the history reader,
+    authors of the history channel and receivers, who are also in every fan-out channel), all
+    members of two channels: the history channel and the first fan-out channel, given
+    `HISTORY_SMALL` messages if it has fewer. Returns (emails, [big channel, small channel])."""
     sys.path.insert(0, str(BENCH_DIR))
     import members_bench
 
-    connection = sqlite3.connect(data_dir / DB_FILE)
-    low, high = connection.execute(
-        "SELECT min(id), max(id) FROM messages WHERE channel_id = ?", (data.history_channel,)
-    ).fetchone()
-    total = connection.execute(
-        "SELECT count(*) FROM messages WHERE channel_id = ?", (data.history_channel,)
-    ).fetchone()[0]
-    connection.close()
-    rng = random.Random(6)
-    with sqlite3.connect(data_dir / DB_FILE) as db:  # as built: the reader never read it
-        db.execute(
-            "UPDATE channel_members SET last_read_id = 0 WHERE channel_id = ?",
-            (data.history_channel,),
-        )
-    rows = [["Request", "KiB", "p50 ms", "p95 ms", "p99 ms", "mean ms", "load (1/5/15)"]]
-    with Servers("app", 1, "gevent", data_dir, "") as servers:
-        base = servers.urls[0]
-        credentials = members_bench.sign_in(base)  # the login form, then the token API
-        cookies = {"Cookie": "; ".join(f"{k}={v}" for k, v in credentials.cookies.items())}
-        api = {"Authorization": f"Bearer {credentials.token}"}
-        channel = data.history_channel
-        cases = [
-            ("API latest page", lambda: f"/api/v1/channels/{channel}/messages", api),
-            (
-                "API page before= a random id",
-                lambda: f"/api/v1/channels/{channel}/messages?before={rng.randint(low, high)}",
-                api,
-            ),
-            (
-                "HTML /chat/<id>, reader never read it (last_read_id 0)",
-                lambda: f"/chat/{channel}",
-                cookies,
-            ),
-            ("HTML /chat/<id>, reader 20 messages behind", lambda: f"/chat/{channel}", cookies),
-        ]
-        port = int(base.rsplit(":", 1)[1])
-        for label, path, headers in cases:
-            if "behind" in label:
-                with sqlite3.connect(data_dir / DB_FILE) as db:
-                    db.execute(
-                        "UPDATE channel_members SET last_read_id = ? WHERE channel_id = ?"
-                        " AND member_id = (SELECT id FROM members WHERE email = ?)",
-                        (high - 20, channel, members_bench.LOGIN_EMAIL),
-                    )
-            conn = http.client.HTTPConnection(HOST, port, timeout=30)
-            times = []
-            for n in range(members_bench.WARMUP + count):
-                begin = time.perf_counter()
-                conn.request("GET", path(), headers=headers)
-                response = conn.getresponse()
-                body = response.read()
-                if response.status != 200:
-                    raise RuntimeError(f"{label}: {response.status} {body[:300]!r}")
-                if n >= members_bench.WARMUP:
-                    times.append((time.perf_counter() - begin) * 1000)
-            conn.close()
-            rows.append(
-                [label, f"{len(body) / 1024:.1f}"]
-                + [f"{percentile(times, f):.1f}" for f in (0.5, 0.95, 0.99)]
-                + [f"{statistics.fmean(times):.1f}", load_average()]
+    big, small = data.history_channel, data.channels[0]
+    with sqlite3.connect(data_dir / DB_FILE) as db:
+        reader_id, password_hash = db.execute(
+            "SELECT id, password_hash FROM members WHERE email = ?", (members_bench.LOGIN_EMAIL,)
+        ).fetchone()
+        members_of = lambda channel: [  # noqa: E731
+            row[0]
+            for row in db.execute(
+                "SELECT member_id FROM channel_members WHERE channel_id = ? AND member_id != ?"
+                " ORDER BY member_id",
+                (channel, reader_id),
             )
+        ]
+        receivers = members_of(data.channels[1])  # receivers, then that channel's senders
+        authors = [m for m in members_of(big) if m not in set(receivers)]
+        chosen = [reader_id] + authors[: (readers - 1) // 2]
+        chosen += receivers[: readers - len(chosen)]
+        now = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
+        for member_id in chosen:
+            db.execute(
+                "UPDATE members SET password_hash = ? WHERE id = ?", (password_hash, member_id)
+            )
+            for channel in (big, small):
+                db.execute(
+                    "INSERT OR IGNORE INTO channel_members (channel_id, member_id, role,"
+                    " last_read_id, joined_at) VALUES (?, ?, 'member', 0, ?)",
+                    (channel, member_id, now),
+                )
+        emails = [
+            db.execute("SELECT email FROM members WHERE id = ?", (m,)).fetchone()[0] for m in chosen
+        ]
+        present = db.execute(
+            "SELECT count(*) FROM messages WHERE channel_id = ?", (small,)
+        ).fetchone()[0]
+    if present < HISTORY_SMALL:
+        insert_history(data_dir / DB_FILE, small, receivers[:40], HISTORY_SMALL - present)
+    return emails, [big, small]
+
+
+def set_read_states(data_dir: Path, emails: list[str], channels: list[int], rng) -> dict:
+    """Each reader's read marker in each channel: never read (0), behind by 20 to 5,000
+    messages, or up to date, in turn. Returns {(email, channel): state}."""
+    states = {}
+    with sqlite3.connect(data_dir / DB_FILE) as db:
+        for i, email in enumerate(emails):
+            for j, channel in enumerate(channels):
+                state = READ_STATES[(i + j) % len(READ_STATES)]
+                ids = [
+                    row[0]
+                    for row in db.execute(
+                        "SELECT id FROM messages WHERE channel_id = ? ORDER BY id DESC LIMIT ?",
+                        (channel, rng.choice((20, 200, 5000)) + 1),
+                    )
+                ]
+                last_read = {"never read it": 0, "behind": ids[-1], "up to date": ids[0]}[state]
+                db.execute(
+                    "UPDATE channel_members SET last_read_id = ? WHERE channel_id = ?"
+                    " AND member_id = (SELECT id FROM members WHERE email = ?)",
+                    (last_read, channel, email),
+                )
+                states[email, channel] = state
+    return states
+
+
+def history_paths(rng, channels: list[int], bounds: dict[int, tuple[int, int]]):
+    """(kind, channel, path) of history requests, half the HTML page, half the API; a channel
+    at random; 4 in 5 the latest page, 1 in 5 a page `before=` a random id."""
+    while True:
+        channel = rng.choice(channels)
+        html = rng.random() < 0.5
+        path = f"/chat/{channel}" if html else f"/api/v1/channels/{channel}/messages"
+        before = rng.random() < 0.2
+        if before:
+            path += f"?before={rng.randint(*bounds[channel])}"
+        yield ("HTML" if html else "API", "before" if before else "latest", channel, path)
+
+
+def history_bench(data_dir: Path, data: BenchData, args: argparse.Namespace) -> list[str]:
+    """The history as served over HTTP (issue 11): server CPU per request (primary), wall
+    time and size, over `--history-requests` requests from `--history-readers` members,
+    then `--history-cold-restarts` fresh servers' first requests."""
+    sys.path.insert(0, str(BENCH_DIR))
+    import members_bench as mb
+    from workspaces_bench import Samples, server_cpu_seconds
+
+    emails, channels = prepare_history(data_dir, data, args.history_readers)
+    rng = random.Random(6)
+    states = set_read_states(data_dir, emails, channels, rng)
+    with sqlite3.connect(data_dir / DB_FILE) as db:
+        bounds = {
+            c: db.execute(
+                "SELECT min(id), max(id) FROM messages WHERE channel_id = ?", (c,)
+            ).fetchone()
+            for c in channels
+        }
+        sizes = {
+            c: db.execute("SELECT count(*) FROM messages WHERE channel_id = ?", (c,)).fetchone()[0]
+            for c in channels
+        }
+    paths = history_paths(rng, channels, bounds)
+    groups: dict[str, Samples] = {}
+
+    def sample(labels: list[str], reader: Reader, pid: int, kind: str, path: str) -> None:
+        """One request, counted in each of `labels`."""
+        first = groups.setdefault(labels[0], Samples())
+        first.measure(reader.html if kind == "HTML" else reader.api, pid, path)
+        for label in labels[1:]:
+            other = groups.setdefault(label, Samples())
+            other.cpu.append(first.cpu[-1])
+            other.wall.append(first.wall[-1])
+            other.size.append(first.size[-1])
+
+    def sign_in(port: int, email: str) -> Reader:
+        target = mb.Target(port, mb.sign_in(f"http://{HOST}:{port}", email), True)
+        return Reader(email, mb.Client(target, api=False), mb.Client(target, api=True))
+
+    load_before = os.getloadavg()
+    with Servers("app", 1, "gevent", data_dir, "") as servers:
+        pid, port = servers.pids[0], int(servers.urls[0].rsplit(":", 1)[1])
+        readers = [sign_in(port, email) for email in emails]
+        for n in range(mb.WARMUP):
+            kind, _when, _channel, path = next(paths)
+            reader = readers[n % len(readers)]
+            (reader.html if kind == "HTML" else reader.api).get(path)
+        cpu_before, started = server_cpu_seconds(pid), time.perf_counter()
+        for n in range(args.history_requests):
+            kind, when, channel, path = next(paths)
+            reader = readers[n % len(readers)]
+            big = "1M" if channel == channels[0] else "20k"
+            labels = [f"warm, {kind}, all", f"warm, {kind}, {when}, {big} channel"]
+            if kind == "HTML" and when == "latest":
+                labels.append(f"warm, HTML latest, reader {states[reader.email, channel]}")
+            sample(labels, reader, pid, kind, path)
+        elapsed = time.perf_counter() - started
+        stat_cpu = server_cpu_seconds(pid) - cpu_before
+        for reader in readers:
+            reader.html.close()
+            reader.api.close()
+    for restart in range(args.history_cold_restarts):
+        with Servers("app", 1, "gevent", data_dir, "") as servers:
+            pid, port = servers.pids[0], int(servers.urls[0].rsplit(":", 1)[1])
+            reader = sign_in(port, emails[restart % len(emails)])
+            first = "HTML" if restart % 2 == 0 else "API"
+            for n in range(args.history_cold_requests):
+                kind, when, channel, path = next(paths)
+                if n == 0 and kind != first:  # the first request alternates HTML and API
+                    path = (
+                        f"/chat/{channel}"
+                        if first == "HTML"
+                        else f"/api/v1/channels/{channel}/messages"
+                    )
+                    kind = first
+                label = (
+                    f"cold: 1st request after a restart, {kind}"
+                    if n == 0
+                    else (f"cold: requests 2–{args.history_cold_requests} after a restart")
+                )
+                sample([label], reader, pid, kind, path)
+            reader.html.close()
+            reader.api.close()
+    load_after = os.getloadavg()
     print(
-        f"\nHistory: {total:,} messages in the channel; {count} requests each, in sequence, "
-        f"one kept-alive connection, after {members_bench.WARMUP} warm-up.\n"
+        f"\nHistory over HTTP: channels of {sizes[channels[0]]:,} and {sizes[channels[1]]:,} "
+        f"messages; {args.history_requests} requests in sequence from {len(emails)} members "
+        f"(each channel's read marker: never read, behind by 20–5,000, up to date, in turn); "
+        f"load average {load_before[0]:.1f} / {load_before[1]:.1f} before, "
+        f"{load_after[0]:.1f} / {load_after[1]:.1f} after ({os.cpu_count()} CPUs). Server CPU "
+        f"from /proc/<pid>/stat over the warm requests: "
+        f"{stat_cpu * 1000 / args.history_requests:.1f} ms per request (mean), "
+        f"{args.history_requests / elapsed:.0f} req/s.\n"
     )
-    return markdown(rows)
+    lines = [
+        "| Requests | n | CPU p50 ms | CPU p99 ms | wall p50 ms | wall p99 ms "
+        "| KiB mean | KiB max |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    order = sorted(groups, key=lambda label: (label.startswith("cold"), "all" not in label, label))
+    return lines + [groups[label].line(label) for label in order]
 
 
 # --- main --------------------------------------------------------------------------------------
@@ -995,7 +1131,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--repeat", type=int, default=1, help="runs of every fan-out scenario")
     parser.add_argument("--history-messages", type=int, default=1_000_000)
-    parser.add_argument("--history-requests", type=int, default=300)
+    parser.add_argument("--history-requests", type=int, default=5000)
+    parser.add_argument("--history-readers", type=int, default=8, help="members signed in")
+    parser.add_argument("--history-cold-restarts", type=int, default=24)
+    parser.add_argument("--history-cold-requests", type=int, default=5)
     parser.add_argument(
         "--redis",
         default="redis://127.0.0.1:6379/13",
@@ -1107,7 +1246,7 @@ def run(args: argparse.Namespace, data_dir: Path) -> None:
         )
         print("\n".join(fan_out_table(results)))
     if "history" in args.only.split(","):
-        print("\n".join(history_bench(data_dir, data, args.history_requests)))
+        print("\n".join(history_bench(data_dir, data, args)))
 
 
 def main(argv: list[str] | None = None) -> None:

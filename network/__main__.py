@@ -11,6 +11,7 @@ import argparse  # noqa: E402
 import gc  # noqa: E402
 
 from network import create_app  # noqa: E402
+from network.core.registries import warm_up  # noqa: E402
 from network.extensions import socketio  # noqa: E402
 from network.search.indexing import ensure_search_index  # noqa: E402
 
@@ -23,6 +24,8 @@ def main() -> None:
     app = create_app()
     with app.app_context():
         ensure_search_index()
+        warm_up()  # the modules' statements compiled before the first reader
+    compile_templates(app)
     # What start-up built lives as long as the process: leave it out of the full garbage
     # collections, which otherwise walk it all (~100 ms) in the middle of some requests.
     gc.collect()
@@ -40,6 +43,15 @@ def main() -> None:
         log_output=False,
         allow_unsafe_werkzeug=True,
     )
+
+
+def compile_templates(app) -> None:
+    """Compile every template now (~0.5 s): a fresh server otherwise compiles a page's
+    templates during its first request (the chat page's first answer took 82 ms of CPU instead
+    of 42), and compiled here they are frozen with the rest of start-up."""
+    env = app.jinja_env
+    for name in env.list_templates(extensions=["html", "txt"]):
+        env.get_template(name)
 
 
 def serve_gevent(app, host: str, port: int) -> None:

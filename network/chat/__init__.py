@@ -4,7 +4,13 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 
 from network.chat.models import Channel, ChannelKind, ChannelMember, ChannelRole, Message
-from network.core.registries import NavItem, SettingSpec, register_nav_item, register_setting
+from network.core.registries import (
+    NavItem,
+    SettingSpec,
+    register_nav_item,
+    register_setting,
+    register_warm_up,
+)
 
 register_setting(
     SettingSpec(
@@ -22,12 +28,14 @@ def init_app(app: Flask) -> None:
     from network.chat import api, feedable, groups, searchable, welcome  # noqa: F401
     from network.chat.events import register_chat_handlers
     from network.chat.presence import init_presence
+    from network.chat.queries import warm_up
     from network.chat.views import bp
 
     init_presence(app)
     register_chat_handlers()
     app.register_blueprint(bp)
     register_nav_item(NavItem("chat.index", _l("Channels"), 40, ("chat.",)))
+    register_warm_up("chat", warm_up)
 
 
 __all__ = ["Channel", "ChannelKind", "ChannelMember", "ChannelRole", "Message", "init_app"]

@@ -6,7 +6,7 @@ from functools import lru_cache
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
@@ -53,6 +53,7 @@ def _index_context(values: Any = None) -> dict[str, Any]:
         "public": queries.public_channels(current_user),
         "values": values or {},
         "KIND_LABELS": KIND_LABELS,
+        "channel_url": url_before_id("chat.channel", "channel_id"),
     }
 
 
@@ -99,7 +100,7 @@ def _channel_context(channel: Channel, membership: ChannelMember | None) -> dict
         "membership": membership,
         "title": title,
         "summaries": queries.my_channels(current_user),
-        "members": queries.channel_members(channel, limit=MEMBERS_SHOWN),
+        "members": queries.member_names(channel, limit=MEMBERS_SHOWN),
         "member_count": queries.member_count(channel),
         "can_post": may_post(current_user, channel, membership),
         "can_manage": may_manage(current_user, channel, membership),
@@ -107,6 +108,7 @@ def _channel_context(channel: Channel, membership: ChannelMember | None) -> dict
         "KIND_LABELS": KIND_LABELS,
         "client_id": secrets.token_urlsafe(12),
         "shared": _shared(channel),
+        "channel_url": url_before_id("chat.channel", "channel_id"),
     }
 
 
@@ -121,8 +123,19 @@ def _shared(channel: Channel) -> dict[str, Any]:
         "threads_url": url_before_id("chat.thread", "message_id", channel_id=channel.id),
         "messages_url": url_before_id("chat.permalink", "message_id"),
         "api_messages_url": url_before_id("api.edit_message", "message_id"),
+        "replies": _ReplyCounts(),
         **_labels(str(get_locale())),
     }
+
+
+class _ReplyCounts(dict):
+    """The "3 replies" of each count asked, translated once per count and page as the
+    template's `ngettext` would (the translation trusted, the number escaped)."""
+
+    def __missing__(self, count: int) -> Markup:
+        text = get_translations().ungettext("%(num)s reply", "%(num)s replies", count)
+        self[count] = found = Markup(text) % {"num": count}
+        return found
 
 
 @lru_cache(maxsize=8)

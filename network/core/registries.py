@@ -2,10 +2,11 @@
 
 A module registers its contributions from its `init_app` (or at import of its `feedable`,
 `searchable`… files): kinds of feed items, kinds of search results, kinds of notifications,
-filters and profile sections of the members directory, settings of the cooperative, and
-entries of the main navigation. The module that shows them (the feed, search, the directory,
-the settings page, the header) reads these registries and never imports the contributors, so
-no two feature modules import each other.
+filters and profile sections of the members directory, settings of the cooperative,
+entries of the main navigation, and what to do at a server's start-up (warm-ups). The
+module that shows them (the feed, search, the directory, the settings page, the header)
+reads these registries and never imports the contributors, so no two feature modules
+import each other.
 """
 
 import enum
@@ -289,3 +290,20 @@ def register_nav_item(item: NavItem) -> None:
 
 def nav_items_for(viewer: Any) -> list[NavItem]:
     return [item for item in NAV_ITEMS if item.shown_to is None or item.shown_to(viewer)]
+
+
+# --- Start-up ---------------------------------------------------------------------------
+
+#: name → what a module does at a server's start-up so that a fresh process's first pages cost
+#: no more than the next ones (statements compiled, caches filled); run in an app context.
+WARM_UPS: dict[str, Callable[[], None]] = {}
+
+
+def register_warm_up(name: str, warm_up: Callable[[], None]) -> None:
+    WARM_UPS[name] = warm_up
+
+
+def warm_up() -> None:
+    """Run every module's start-up warm-up (`python -m network`, before it serves)."""
+    for run in WARM_UPS.values():
+        run()

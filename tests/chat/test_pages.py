@@ -208,3 +208,75 @@ def test_a_large_channel_lists_its_first_members_and_counts_the_rest(
     )
     assert "4 members" in page and "and 2 more" in page
     assert page.count("data-presence-member=") == 2
+
+
+def test_the_history_page_shows_reply_counts_roles_and_the_channel_list(
+    client, login, make_member, app
+):
+    owner = make_member(display_name="Alice Martin")
+    login(owner)
+    channel_id = _channel_id(
+        form_post(client, "/chat/new", {"name": "Fils", "kind": "public"}, page="/chat")
+    )
+    other_id = _channel_id(
+        form_post(client, "/chat/new", {"name": "Autre", "kind": "public"}, page="/chat")
+    )
+    for body in ("Un", "Deux"):
+        form_post(
+            client,
+            f"/chat/{channel_id}/messages",
+            {"body": body, "client_id": body},
+            page="/chat",
+        )
+    one, two = (
+        m["id"] for m in client.get(f"/api/v1/channels/{channel_id}/messages").json["items"]
+    )
+    for n, root in enumerate((one, two, two)):
+        form_post(
+            client,
+            f"/chat/{channel_id}/messages",
+            {"body": f"Réponse {n}", "client_id": f"r{n}", "thread_id": str(root)},
+            page="/chat",
+        )
+    bob = login(make_member(display_name="Bob Durand"), c=app.test_client())
+    form_post(bob, f"/chat/{channel_id}/join", page="/chat")
+    form_post(bob, f"/chat/{other_id}/join", page="/chat")
+    form_post(bob, f"/chat/{other_id}/messages", {"body": "Coucou", "client_id": "b"}, page="/chat")
+
+    english = client.get(f"/chat/{channel_id}", headers={"Accept-Language": "en"}).get_data(
+        as_text=True
+    )
+    assert f'<a href="/chat/{channel_id}/threads/{one}">1 reply</a>' in english
+    assert f'<a href="/chat/{channel_id}/threads/{two}">2 replies</a>' in english
+    assert f'class="chat-time" href="/chat/messages/{one}"' in english  # its own link
+    assert '<span class="badge">owner</span>' in english  # Alice's role; Bob is a member
+    assert english.count('<span class="badge">owner</span>') == 1
+    assert "make owner" in english  # the owner manages Bob
+    # the channel list: both channels, the other one with Bob's unread message
+    assert f'<li><a href="/chat/{channel_id}" data-channel-id="{channel_id}"' in english
+    other = re.search(
+        rf'<li><a href="/chat/{other_id}" data-channel-id="{other_id}".*?</li>', english, re.S
+    )
+    assert other and 'data-unread="1"' in other.group(0)
+    assert '<span class="visually-hidden">Unread: </span>' in other.group(0)
+
+    french = client.get(f"/chat/{channel_id}", headers={"Accept-Language": "fr"}).get_data(
+        as_text=True
+    )
+    assert ">2 réponses</a>" in french and ">1 réponse</a>" in french
+    assert '<span class="badge">responsable</span>' in french and "Non lus :" in french
+    assert ">Bob Durand</a>" in bob.get(f"/chat/{channel_id}").get_data(as_text=True)
+
+
+def test_the_start_up_warm_up_changes_nothing(app, client, login, make_member):
+    from network.chat.models import Channel
+    from network.core.registries import WARM_UPS, warm_up
+    from network.extensions import db
+
+    assert "chat" in WARM_UPS
+    with app.app_context():
+        before = db.session.query(Channel).count()
+        warm_up()
+        assert db.session.query(Channel).count() == before
+    login(make_member())
+    assert client.get("/chat").status_code == 200
