@@ -137,6 +137,12 @@ STRING: dict[str, Any] = {"type": "string"}
 BOOLEAN: dict[str, Any] = {"type": "boolean"}
 FLAG: dict[str, Any] = {"type": "string", "enum": ["0", "1"]}  # a query-string switch
 DATE_TIME: dict[str, Any] = {"type": "string", "format": "date-time"}
+NULLABLE_DATE_TIME: dict[str, Any] = {"type": ["string", "null"], "format": "date-time"}
+
+
+def iso_or_none(value: Any) -> str | None:
+    """A date or time as the API answers it (ISO 8601), or null."""
+    return value.isoformat() if value else None
 
 
 def obj(**properties: Any) -> dict[str, Any]:

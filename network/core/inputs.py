@@ -52,6 +52,21 @@ class BoundedJSON:
     dumps = staticmethod(json.dumps)
 
 
+def text_field(raw: Any, field: str, maximum: int, *, required: bool = True) -> str:
+    """A text field of a body, stripped; `Invalid` naming `field` when it is missing (and
+    required), not text, or longer than `maximum`."""
+    if raw is None and not required:
+        return ""
+    if not isinstance(raw, str):
+        raise Invalid(fields={field: _l("Write some text.")})
+    text = raw.strip()
+    if required and not text:
+        raise Invalid(fields={field: _l("This field is required.")})
+    if len(text) > maximum:
+        raise Invalid(fields={field: _l("At most %(max)s characters.", max=maximum)})
+    return text
+
+
 def guard_socket_packets(server: Any) -> None:
     """A Socket.IO packet that does not decode (JSON nested too deeply, malformed) is logged
     in one line and dropped; the connection and the server go on."""

@@ -8,9 +8,11 @@ from flask_login import current_user
 from network.api.core import (
     BOOLEAN,
     INTEGER,
+    NULLABLE_DATE_TIME,
     STRING,
     bp,
     doc,
+    iso_or_none,
     items_of,
     json_body,
     limit_param,
@@ -31,12 +33,11 @@ from network.governance.models import (
 )
 from network.governance.tally import results_of
 
-NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
 OPTION = obj(
     id=INTEGER,
     label=STRING,
     code=STRING,
-    starts_at=NULLABLE_TIME,
+    starts_at=NULLABLE_DATE_TIME,
 )
 TURNOUT = obj(voted=INTEGER, electorate=INTEGER)
 RESULTS = obj(
@@ -63,9 +64,9 @@ DECISION = obj(
     min_choices=INTEGER,
     max_choices={"type": ["integer", "null"]},
     max_score=INTEGER,
-    closes_at=NULLABLE_TIME,
-    opened_at=NULLABLE_TIME,
-    closed_at=NULLABLE_TIME,
+    closes_at=NULLABLE_DATE_TIME,
+    opened_at=NULLABLE_DATE_TIME,
+    closed_at=NULLABLE_DATE_TIME,
     options={"type": "array", "items": OPTION},
     turnout=TURNOUT,
     can_vote=BOOLEAN,
@@ -119,10 +120,6 @@ VOTE_BODY = obj(
 )
 
 
-def _time(value: Any) -> str | None:
-    return value.isoformat() if value else None
-
-
 def turnout_of(decision: Decision) -> dict[str, int]:
     return {"voted": decision.vote_count, "electorate": decision.electorate_size}
 
@@ -164,15 +161,15 @@ def decision_json(decision: Decision, viewer: Any) -> dict[str, Any]:
         "min_choices": decision.min_choices,
         "max_choices": decision.max_choices,
         "max_score": decision.max_score,
-        "closes_at": _time(decision.closes_at),
-        "opened_at": _time(decision.opened_at),
-        "closed_at": _time(decision.closed_at),
+        "closes_at": iso_or_none(decision.closes_at),
+        "opened_at": iso_or_none(decision.opened_at),
+        "closed_at": iso_or_none(decision.closed_at),
         "options": [
             {
                 "id": o.id,
                 "label": operations.option_label(o),
                 "code": o.code,
-                "starts_at": _time(o.starts_at),
+                "starts_at": iso_or_none(o.starts_at),
             }
             for o in decision.options
         ],
@@ -329,7 +326,7 @@ def add_option(decision_id: int):
         "id": option.id,
         "label": option.label,
         "code": option.code,
-        "starts_at": _time(option.starts_at),
+        "starts_at": iso_or_none(option.starts_at),
     }, 201
 
 

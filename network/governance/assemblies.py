@@ -23,6 +23,7 @@ from network.cooperative.times import parse_time
 from network.core import audit, signals
 from network.core.errors import Conflict, Forbidden, Invalid, NotFound
 from network.core.ids import is_id
+from network.core.inputs import text_field
 from network.core.markup import render_markdown
 from network.core.models import utcnow
 from network.core.permissions import Status, is_staff
@@ -109,16 +110,6 @@ def _require_staff(viewer: Any) -> None:
 # --- preparing -------------------------------------------------------------------------
 
 
-def _text(raw: Any, field: str, maximum: int, *, required: bool = True) -> str:
-    if raw is None and not required:
-        return ""
-    if not isinstance(raw, str) or (required and not raw.strip()):
-        raise Invalid(fields={field: _l("This field is required.")})
-    if len(raw.strip()) > maximum:
-        raise Invalid(fields={field: _l("At most %(max)s characters.", max=maximum)})
-    return raw.strip()
-
-
 def _resolutions(raw: Any) -> list[dict[str, Any]]:
     if not isinstance(raw, list) or len(raw) > MAX_RESOLUTIONS:
         raise Invalid(fields={"resolutions": _l("Give a list of resolutions.")})
@@ -136,8 +127,8 @@ def _resolutions(raw: Any) -> list[dict[str, Any]]:
             raise Invalid(fields={"resolutions": _l("Give true or false.")})
         clean.append(
             {
-                "title": _text(item.get("title"), "resolutions", MAX_TITLE),
-                "text": _text(item.get("text"), "resolutions", MAX_TEXT, required=False),
+                "title": text_field(item.get("title"), "resolutions", MAX_TITLE),
+                "text": text_field(item.get("text"), "resolutions", MAX_TEXT, required=False),
                 "majority": majority,
                 "secret": secret,
                 "by_gerance": by_gerance,
@@ -165,9 +156,9 @@ def _apply(assembly: Assembly, data: dict[str, Any], creating: bool) -> None:
         raise Invalid(fields={unknown[0]: _l("Unknown field.")})
     readers = {
         "kind": lambda v: AssemblyKind(v) if v in {k.value for k in AssemblyKind} else _bad("kind"),
-        "title": lambda v: _text(v, "title", MAX_TITLE),
+        "title": lambda v: text_field(v, "title", MAX_TITLE),
         "starts_at": lambda v: parse_time(v, "starts_at"),
-        "place": lambda v: _text(v, "place", 300, required=False),
+        "place": lambda v: text_field(v, "place", 300, required=False),
         "online_url": lambda v: _url(v),
         "chair_id": lambda v: v if v is None or is_id(v) else _bad("chair_id"),
         "secretary_id": lambda v: v if v is None or is_id(v) else _bad("secretary_id"),
@@ -203,7 +194,7 @@ def _bad(field: str) -> None:
 
 
 def _url(raw: Any) -> str:
-    text = _text(raw, "online_url", 500, required=False)
+    text = text_field(raw, "online_url", 500, required=False)
     if text and not text.startswith(("https://", "http://")):
         raise Invalid(fields={"online_url": _l("Give a web address starting with https://.")})
     return text

@@ -9,9 +9,20 @@ from flask import Response, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from network.api.core import BOOLEAN, INTEGER, STRING, bp, doc, items_of, json_body, obj
+from network.api.core import (
+    BOOLEAN,
+    INTEGER,
+    NULLABLE_DATE_TIME,
+    STRING,
+    bp,
+    doc,
+    iso_or_none,
+    items_of,
+    json_body,
+    obj,
+)
 from network.core.errors import Invalid
-from network.core.ids import ID_SCHEMA
+from network.core.ids import ID_SCHEMA, is_id
 from network.extensions import db
 from network.governance import assemblies
 from network.governance.models import (
@@ -24,7 +35,6 @@ from network.governance.models import (
 )
 from network.members.models import Member
 
-NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
 RESOLUTION = obj(
     id=INTEGER,
     position=INTEGER,
@@ -47,12 +57,12 @@ ASSEMBLY = obj(
     online_url=STRING,
     state={"type": "string", "enum": [s.value for s in AssemblyState]},
     postal_votes=BOOLEAN,
-    postal_deadline=NULLABLE_TIME,
+    postal_deadline=NULLABLE_DATE_TIME,
     register_size=INTEGER,
     chair_id={"type": ["integer", "null"]},
     secretary_id={"type": ["integer", "null"]},
-    convened_at=NULLABLE_TIME,
-    minutes_signed_at=NULLABLE_TIME,
+    convened_at=NULLABLE_DATE_TIME,
+    minutes_signed_at=NULLABLE_DATE_TIME,
     resolutions={"type": "array", "items": RESOLUTION},
     url=STRING,
 )
@@ -88,10 +98,6 @@ QUORUM = obj(
 )
 
 
-def _time(value: Any) -> str | None:
-    return value.isoformat() if value else None
-
-
 def resolution_json(resolution: Resolution) -> dict[str, Any]:
     return {
         "id": resolution.id,
@@ -118,12 +124,12 @@ def assembly_json(assembly: Assembly) -> dict[str, Any]:
         "online_url": assembly.online_url,
         "state": assembly.state.value,
         "postal_votes": assembly.postal_votes,
-        "postal_deadline": _time(assembly.postal_deadline),
+        "postal_deadline": iso_or_none(assembly.postal_deadline),
         "register_size": assembly.register_size,
         "chair_id": assembly.chair_id,
         "secretary_id": assembly.secretary_id,
-        "convened_at": _time(assembly.convened_at),
-        "minutes_signed_at": _time(assembly.minutes_signed_at),
+        "convened_at": iso_or_none(assembly.convened_at),
+        "minutes_signed_at": iso_or_none(assembly.minutes_signed_at),
         "resolutions": [resolution_json(r) for r in assembly.resolutions],
         "url": url_for("governance.assembly", assembly_id=assembly.id),
     }
@@ -201,7 +207,7 @@ def convene(assembly_id: int):
             member_id=INTEGER,
             name=STRING,
             convened_at=STRING,
-            acknowledged_at=NULLABLE_TIME,
+            acknowledged_at=NULLABLE_DATE_TIME,
             presence=STRING,
         )
     ),
@@ -220,7 +226,7 @@ def register(assembly_id: int):
             "member_id": row.member_id,
             "name": name,
             "convened_at": row.convened_at.isoformat(),
-            "acknowledged_at": _time(row.acknowledged_at),
+            "acknowledged_at": iso_or_none(row.acknowledged_at),
             "presence": row.presence.value,
         }
         for row, name in rows
@@ -349,7 +355,7 @@ def vote_resolution(resolution_id: int):
         answer = assemblies.postal_vote(current_user, resolution, body.get("choice"))
     else:
         behalf = body.get("on_behalf_of")
-        if behalf is not None and not isinstance(behalf, int):
+        if behalf is not None and not is_id(behalf):
             raise Invalid(fields={"on_behalf_of": "on_behalf_of"})
         answer = assemblies.vote(current_user, resolution, body.get("choice"), behalf)
     db.session.commit()
@@ -387,13 +393,13 @@ def no_quorum(assembly_id: int):
 @bp.get("/assemblies/<int:assembly_id>/minutes")
 @doc(
     "The minutes (procès-verbal): frozen once the chair signed them",
-    response=obj(signed_at=NULLABLE_TIME, minutes={"type": "object"}),
+    response=obj(signed_at=NULLABLE_DATE_TIME, minutes={"type": "object"}),
     errors=(404,),
 )
 def minutes(assembly_id: int):
     assembly = assemblies.get_assembly(current_user, assembly_id)
     return {
-        "signed_at": _time(assembly.minutes_signed_at),
+        "signed_at": iso_or_none(assembly.minutes_signed_at),
         "minutes": assemblies.minutes_of(assembly),
     }
 
@@ -401,14 +407,14 @@ def minutes(assembly_id: int):
 @bp.post("/assemblies/<int:assembly_id>/minutes/sign")
 @doc(
     "Sign the minutes off (the chair): they are frozen",
-    response=obj(signed_at=NULLABLE_TIME, minutes={"type": "object"}),
+    response=obj(signed_at=NULLABLE_DATE_TIME, minutes={"type": "object"}),
     errors=(403, 404, 409),
 )
 def sign_minutes(assembly_id: int):
     assembly = assemblies.get_assembly(current_user, assembly_id)
     assemblies.sign_minutes(current_user, assembly)
     db.session.commit()
-    return {"signed_at": _time(assembly.minutes_signed_at), "minutes": assembly.minutes}
+    return {"signed_at": iso_or_none(assembly.minutes_signed_at), "minutes": assembly.minutes}
 
 
 @bp.get("/assemblies/<int:assembly_id>/minutes.pdf")

@@ -24,44 +24,52 @@ def results_room(decision_id: int) -> str:
     return f"decision:{decision_id}:results"
 
 
-_planned: set[int] = set()
+#: (send, object id) pairs with a send planned: one per window, whatever the votes meanwhile.
+_planned: set[tuple[Any, int]] = set()
 _lock = threading.Lock()
 
 
-def schedule_tally(decision_id: int) -> None:
-    """Send the decision's turnout and tally after the commit (gathered under load)."""
-    after_commit(db.session, _plan, current_app._get_current_object(), decision_id)  # type: ignore[attr-defined]
+def gathered(send: Any, object_id: int) -> None:
+    """Run `send(object_id)` once the current transaction commits, at most once per
+    `TALLY_WINDOW_MS` (0: at once), in a context of its own."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    after_commit(db.session, _plan, app, send, object_id)
 
 
-def _plan(app: Any, decision_id: int) -> None:
+def _plan(app: Any, send: Any, object_id: int) -> None:
     window = app.config["TALLY_WINDOW_MS"] / 1000
     if window <= 0:
-        _send_now(app, decision_id)
+        _in_own_context(app, send, object_id)
         return
     with _lock:
-        if decision_id in _planned:
+        if (send, object_id) in _planned:
             return
-        _planned.add(decision_id)
-    socketio.start_background_task(_send_later, app, decision_id, window)
+        _planned.add((send, object_id))
+
+    def later() -> None:
+        socketio.sleep(window)
+        with _lock:
+            _planned.discard((send, object_id))
+        _in_own_context(app, send, object_id)
+
+    socketio.start_background_task(later)
 
 
-def _send_later(app: Any, decision_id: int, window: float) -> None:
-    socketio.sleep(window)
-    with _lock:
-        _planned.discard(decision_id)
-    _send_now(app, decision_id)
-
-
-def _send_now(app: Any, decision_id: int) -> None:
+def _in_own_context(app: Any, send: Any, object_id: int) -> None:
     """In an application context of its own: its own session (the committing one is done),
     reading only: a plain BEGIN, never SQLite's write lock (a background task takes no
     writer turn; a BEGIN IMMEDIATE here would wait in SQLite's busy handler, stalling the
     whole process, while a request writes)."""
     with app.app_context(), write_intent(False):
         try:
-            send_tally(decision_id)
+            send(object_id)
         finally:
             db.session.remove()
+
+
+def schedule_tally(decision_id: int) -> None:
+    """Send the decision's turnout and tally after the commit (gathered under load)."""
+    gathered(send_tally, decision_id)
 
 
 def send_tally(decision_id: int) -> None:
@@ -93,13 +101,9 @@ def assembly_room(assembly_id: int) -> str:
     return f"assembly:{assembly_id}"
 
 
-_planned_quorums: set[int] = set()
-
-
 def schedule_quorum(assembly_id: int) -> None:
     """Send `assembly_quorum` to the assembly's room after the commit (gathered under load)."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    after_commit(db.session, _plan_assembly, app, assembly_id, _send_quorum, _planned_quorums)
+    gathered(_send_quorum, assembly_id)
 
 
 def schedule_turnout(resolution_id: int) -> None:
@@ -109,34 +113,6 @@ def schedule_turnout(resolution_id: int) -> None:
     resolution = db.session.get(Resolution, resolution_id)
     if resolution is not None:
         schedule_quorum(resolution.assembly_id)
-
-
-def _plan_assembly(app: Any, assembly_id: int, send: Any, planned: set[int]) -> None:
-    window = app.config["TALLY_WINDOW_MS"] / 1000
-    if window <= 0:
-        _in_own_context(app, send, assembly_id)
-        return
-    with _lock:
-        if assembly_id in planned:
-            return
-        planned.add(assembly_id)
-
-    def later() -> None:
-        socketio.sleep(window)
-        with _lock:
-            planned.discard(assembly_id)
-        _in_own_context(app, send, assembly_id)
-
-    socketio.start_background_task(later)
-
-
-def _in_own_context(app: Any, send: Any, assembly_id: int) -> None:
-    """As `_send_now`: its own session, reading only."""
-    with app.app_context(), write_intent(False):
-        try:
-            send(assembly_id)
-        finally:
-            db.session.remove()
 
 
 def _send_quorum(assembly_id: int) -> None:

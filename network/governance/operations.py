@@ -26,6 +26,7 @@ from network.cooperative.times import parse_date, parse_time
 from network.core import audit, images, signals
 from network.core.errors import Conflict, Forbidden, Invalid, NotFound
 from network.core.ids import is_id
+from network.core.inputs import text_field
 from network.core.markup import render_markdown
 from network.core.models import utcnow
 from network.core.permissions import (
@@ -215,19 +216,6 @@ def _require_manager(actor: Any, decision: Decision) -> None:
 # --- reading what was sent -------------------------------------------------------------
 
 
-def _text(raw: Any, field: str, maximum: int, *, required: bool = True) -> str:
-    if raw is None and not required:
-        return ""
-    if not isinstance(raw, str):
-        raise Invalid(fields={field: _l("Write some text.")})
-    text = raw.strip()
-    if required and not text:
-        raise Invalid(fields={field: _l("This field is required.")})
-    if len(text) > maximum:
-        raise Invalid(fields={field: _l("At most %(max)s characters.", max=maximum)})
-    return text
-
-
 def _choice(raw: Any, field: str, enum_type: Any, default: Any = None) -> Any:
     if raw is None and default is not None:
         return default
@@ -281,8 +269,8 @@ def _collect(data: dict[str, Any], decision: Decision, creating: bool) -> dict[s
     errors: dict[str, Any] = {}
     readers = {
         "kind": lambda v: _choice(v, "kind", DecisionKind),
-        "title": lambda v: _text(v, "title", MAX_TITLE),
-        "context": lambda v: _text(v, "context", MAX_CONTEXT, required=False),
+        "title": lambda v: text_field(v, "title", MAX_TITLE),
+        "context": lambda v: text_field(v, "context", MAX_CONTEXT, required=False),
         "closes_at": _closing_time,
         "electorate": lambda v: _choice(v, "electorate", ElectorateKind),
         "statuses": _statuses,
@@ -357,7 +345,7 @@ def _options(kind: DecisionKind, raw: Any) -> list[tuple[str, datetime | None]]:
             slot = parse_time(value, "options")
             found.append((slot.isoformat(), slot))
         else:
-            found.append((_text(value, "options", MAX_OPTION), None))
+            found.append((text_field(value, "options", MAX_OPTION), None))
     labels = [label.casefold() for label, _ in found]
     if len(set(labels)) != len(labels):
         raise Invalid(fields={"options": _l("Each option must differ from the others.")})
@@ -733,7 +721,7 @@ def _locked_elector(member: Member, decision: Decision) -> Elector:
 
 
 def _reason(decision: Decision, raw: Any, ballot: dict[int, int]) -> str:
-    reason = _text(raw, "reason", MAX_REASON, required=False) if raw is not None else ""
+    reason = text_field(raw, "reason", MAX_REASON, required=False) if raw is not None else ""
     codes = {o.id: o.code for o in decision.options}
     needs = any(codes.get(option) in NEEDS_REASON and value for option, value in ballot.items())
     if needs and not reason:
@@ -876,7 +864,7 @@ def add_option(member: Member, decision: Decision, label: Any) -> DecisionOption
         slot: datetime | None = parse_time(label, "label")
         text = slot.isoformat()  # type: ignore[union-attr]
     else:
-        slot, text = None, _text(label, "label", MAX_OPTION)
+        slot, text = None, text_field(label, "label", MAX_OPTION)
     if any(
         text.casefold() in (o.label.casefold(), option_label(o).casefold())
         for o in decision.options
@@ -907,7 +895,7 @@ def write_outcome(actor: Member, decision: Decision, text: Any, review_on: Any =
         raise Conflict(_l("The outcome is written once the decision is closed."))
     if decision.state == DecisionState.OPEN:
         close_decision(None, decision)
-    outcome = _text(text, "outcome", MAX_CONTEXT)
+    outcome = text_field(text, "outcome", MAX_CONTEXT)
     review = None
     if review_on not in (None, ""):
         review = parse_date(review_on, "review_on")

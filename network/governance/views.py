@@ -378,16 +378,22 @@ def edit(decision_id: int):
     )
 
 
-def _act(decision_id: int, action: Any, done: str):
-    found = operations.get_decision(current_user, decision_id)
+def _attempt(action: Any, done: str) -> bool:
+    """Run a form's action: committed and told, or rolled back with the reason shown."""
     try:
-        action(found)
+        action()
     except DomainError as error:
         db.session.rollback()
         flash_error(error)
-    else:
-        db.session.commit()
-        flash(done, "success")
+        return False
+    db.session.commit()
+    flash(done, "success")
+    return True
+
+
+def _act(decision_id: int, action: Any, done: str):
+    found = operations.get_decision(current_user, decision_id)
+    _attempt(lambda: action(found), done)
     return redirect(_next() or url_for("governance.decision", decision_id=decision_id))
 
 
@@ -601,14 +607,7 @@ def _assembly_act(assembly_id: int, action: Any, done: str):
     from network.governance import assemblies
 
     found = assemblies.get_assembly(current_user, assembly_id)
-    try:
-        action(found)
-    except DomainError as error:
-        db.session.rollback()
-        flash_error(error)
-    else:
-        db.session.commit()
-        flash(done, "success")
+    _attempt(lambda: action(found), done)
     return redirect(url_for("governance.assembly", assembly_id=assembly_id))
 
 
@@ -740,14 +739,10 @@ def minutes_pdf_response(found: Any, html: str):
 def candidacy_apply():
     from network.governance import candidacies
 
-    try:
-        candidacies.apply(current_user, request.form.get("motivation", ""))
-    except DomainError as error:
-        db.session.rollback()
-        flash_error(error)
-    else:
-        db.session.commit()
-        flash(_("Your candidacy is recorded."), "success")
+    _attempt(
+        lambda: candidacies.apply(current_user, request.form.get("motivation", "")),
+        _("Your candidacy is recorded."),
+    )
     return redirect(url_for("members.profile", member_id=current_user.id))
 
 
@@ -755,14 +750,7 @@ def candidacy_apply():
 def candidacy_withdraw():
     from network.governance import candidacies
 
-    try:
-        candidacies.withdraw(current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash_error(error)
-    else:
-        db.session.commit()
-        flash(_("Your candidacy is withdrawn."), "success")
+    _attempt(lambda: candidacies.withdraw(current_user), _("Your candidacy is withdrawn."))
     return redirect(url_for("members.profile", member_id=current_user.id))
 
 
@@ -785,14 +773,10 @@ def candidates():
 def candidacy_admit(candidacy_id: int):
     from network.governance import candidacies
 
-    try:
-        candidacies.admit_by_gerance(current_user, candidacy_id)
-    except DomainError as error:
-        db.session.rollback()
-        flash_error(error)
-    else:
-        db.session.commit()
-        flash(_("The member is now an associate."), "success")
+    _attempt(
+        lambda: candidacies.admit_by_gerance(current_user, candidacy_id),
+        _("The member is now an associate."),
+    )
     return redirect(url_for("governance.candidates"))
 
 
@@ -930,12 +914,8 @@ def assembly_room_renew(assembly_id: int):
     from network.governance import assemblies
 
     found = assemblies.get_assembly(current_user, assembly_id)
-    try:
-        assemblies.renew_room_code(current_user, found)
-    except DomainError as error:
-        db.session.rollback()
-        flash_error(error)
-    else:
-        db.session.commit()
-        flash(_("A new check-in code is shown: the old one no longer works."), "success")
+    _attempt(
+        lambda: assemblies.renew_room_code(current_user, found),
+        _("A new check-in code is shown: the old one no longer works."),
+    )
     return redirect(url_for("governance.assembly_room_code", assembly_id=assembly_id))

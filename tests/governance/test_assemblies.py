@@ -696,3 +696,71 @@ def test_proxies_never_chain(client, associates, convened):
     assert client.post(url, json={"holder_id": b.id}, headers=ah).status_code == 201
     assert client.post(url, json={"holder_id": c.id}, headers=bh).status_code == 409  # b holds a's
     assert client.post(url, json={"holder_id": a.id}, headers=ch).status_code == 409  # a gave hers
+
+
+def test_convocations_are_acknowledged_and_bad_proxy_votes_refused(
+    app, client, associates, convened, login
+):
+    from tests.conftest import csrf_token
+
+    (a, ah), (b, bh) = associates(2)
+    assembly = convened(starts_at=soon(minutes=20))
+    c = login(a, c=app.test_client())
+    url = f"/assemblies/{assembly['id']}/acknowledge"
+    done = c.post(
+        url,
+        data={"csrf_token": csrf_token(c, "/feed")},
+        headers={"Accept-Language": "en"},
+        follow_redirects=True,
+    )
+    assert "You have acknowledged your convocation." in done.get_data(as_text=True)
+    register = client.get(f"/api/v1/assemblies/{assembly['id']}/register", headers=ah).get_json()[
+        "items"
+    ]
+    assert [bool(row["acknowledged_at"]) for row in register if row["member_id"] == a.id] == [True]
+    resolution = assembly["resolutions"][0]["id"]
+    for bad in (True, "x", 2**40):
+        answer = client.put(
+            f"/api/v1/resolutions/{resolution}/vote",
+            json={"choice": "for", "on_behalf_of": bad},
+            headers=bh,
+        )
+        assert answer.status_code == 422
+
+
+def test_the_gerance_admits_where_the_statutes_say_so(app, client, staff, member_api, login):
+    from network.cooperative.operations import update_settings
+    from network.members.models import Member
+    from tests.conftest import csrf_token
+
+    cesa, cesa_headers = member_api(status="employee_entrepreneur")
+    c = login(cesa, c=app.test_client())
+    en = {"Accept-Language": "en"}
+    c.post("/me/candidacy", data={"csrf_token": csrf_token(c, "/feed")}, headers=en)
+    withdrawn = c.post(
+        "/me/candidacy/withdraw",
+        data={"csrf_token": csrf_token(c, "/feed")},
+        headers=en,
+        follow_redirects=True,
+    )
+    assert "Your candidacy is withdrawn." in withdrawn.get_data(as_text=True)
+    c.post("/me/candidacy", data={"csrf_token": csrf_token(c, "/feed")}, headers=en)
+    chair = login(staff[0], c=app.test_client())
+    refused = chair.post(
+        "/assemblies/candidates/1/admit",
+        data={"csrf_token": csrf_token(chair, "/feed")},
+        headers=en,
+        follow_redirects=True,
+    )
+    assert "the general assembly admits new associates" in refused.get_data(as_text=True)
+    admin, _admin_headers = member_api(role="admin")
+    with app.test_request_context():
+        update_settings(db.session.get(Member, admin.id), values={"ag_admission_by_gerance": True})
+        db.session.commit()
+    page = chair.get("/assemblies/candidates", headers=en).get_data(as_text=True)
+    admit = re.search(r'action="(/assemblies/candidates/\d+/admit)"', page).group(1)
+    admitted = chair.post(
+        admit, data={"csrf_token": csrf_token(chair, "/feed")}, headers=en, follow_redirects=True
+    )
+    assert "The member is now an associate." in admitted.get_data(as_text=True)
+    assert client.get("/api/v1/me", headers=cesa_headers).get_json()["status"] == "associate"

@@ -520,3 +520,36 @@ def test_the_cron_closes_due_decisions_and_reminds_once(app, client, member_api,
         found = db.session.get(Decision, decision["id"])
         assert found.state == "closed" and found.results["ballots"] == 0
         assert operations.is_closed(found)
+
+
+def test_the_author_is_reminded_of_the_outcomes_review_date(app, client, member_api, opened):
+
+    from network.governance.models import Decision
+
+    author, headers = member_api()
+    decision = opened(headers)
+    client.post(f"/api/v1/decisions/{decision['id']}/close", headers=headers)
+    review = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
+    written = client.put(
+        f"/api/v1/decisions/{decision['id']}/outcome",
+        json={"outcome": "Fait.", "review_on": review},
+        headers=headers,
+    )
+    assert written.status_code == 200
+    bad = client.put(
+        f"/api/v1/decisions/{decision['id']}/outcome",
+        json={"outcome": "Fait.", "review_on": "2001-01-01"},
+        headers=headers,
+    )
+    assert bad.status_code == 422 and "review_on" in bad.get_json()["errors"]
+    runner = app.test_cli_runner()
+    assert "0 review(s) due" in runner.invoke(args=["governance", "tick"]).output
+    with app.app_context():
+        db.session.get(Decision, decision["id"]).review_on = datetime.now(UTC).date()
+        db.session.commit()
+    assert "1 review(s) due" in runner.invoke(args=["governance", "tick"]).output
+    assert "0 review(s) due" in runner.invoke(args=["governance", "tick"]).output  # once
+    texts = [
+        n["text"] for n in client.get("/api/v1/notifications", headers=headers).get_json()["items"]
+    ]
+    assert any("Time to review the outcome" in t for t in texts)
