@@ -91,15 +91,19 @@ def register_chat_handlers() -> None:
         return {"status": presence.status_of(member.id)}
 
 
-def _announce_if_changed(member_id: int, before: str | None) -> None:
-    """Tell the member's channels their new status (always when `before` is None)."""
+def _announce_if_changed(member_id: int, before: str | None, leaving_sid: str | None = None) -> None:
+    """Tell the member's channels their new status (always when `before` is None).
+
+    A connection that is closing (`leaving_sid`) is still in its rooms: it is skipped, since a
+    frame queued to it could reach the browser after the WebSocket's close frame.
+    """
     now = presence.status_of(member_id)
     if now == before:
         return
     payload = {"member_id": member_id, "status": now}
     for channel_id in queries.member_channel_ids(member_id):
-        socketio.emit("presence", payload, to=channel_room(channel_id))
-    socketio.emit("presence", payload, to=user_room(member_id))
+        socketio.emit("presence", payload, to=channel_room(channel_id), skip_sid=leaving_sid)
+    socketio.emit("presence", payload, to=user_room(member_id), skip_sid=leaving_sid)
 
 
 def _on_connected(member_id: int, sid: str, **_: Any) -> None:
@@ -108,7 +112,7 @@ def _on_connected(member_id: int, sid: str, **_: Any) -> None:
 
 def _on_disconnected(member_id: int, sid: str, **_: Any) -> None:
     presence.forget(member_id, sid)
-    _announce_if_changed(member_id, presence.ONLINE)
+    _announce_if_changed(member_id, presence.ONLINE, leaving_sid=sid)
 
 
 signals.socket_connected.connect(_on_connected)

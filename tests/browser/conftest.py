@@ -84,9 +84,24 @@ def console_errors() -> list[str]:
     return []
 
 
+def _restore_real_socket_sends() -> None:
+    """Undo what Flask-SocketIO's test client patches on the shared server for good.
+
+    The test client replaces the server's packet senders (real connections then receive
+    nothing) and makes handlers synchronous; a browser needs the real ones.
+    """
+    from network.extensions import socketio
+
+    server = socketio.server
+    for patched in ("_send_packet", "_send_eio_packet"):
+        vars(server).pop(patched, None)
+    server.async_handlers = server.eio.async_handlers = True
+
+
 @pytest.fixture
 def new_browser_page(chromium_browser, live_server, console_errors) -> Iterator[Callable]:
     """Open a page in a fresh, cookie-less context (another person); all closed afterwards."""
+    _restore_real_socket_sends()
     contexts = []
 
     def open_page():
