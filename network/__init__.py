@@ -27,6 +27,7 @@ MODULES = (
     "feed",
     "workspaces",
     "governance",
+    "services",
     "search",
     "api",
 )
