@@ -333,6 +333,8 @@ class Servers:
                         "--channel",
                         channel,
                     ]
+                    if self.kind == "bare-gathered":
+                        command.append("--gathered")
                     if self.profile:
                         out = self.profile / f"bare-x{self.count}-{n}-{port}.prof"
                         command += ["--profile-out", str(out)]
@@ -344,7 +346,8 @@ class Servers:
                 )
                 self.urls.append(f"http://{HOST}:{port}")
             for url, proc in zip(self.urls, self.procs, strict=True):
-                probe = "/socket.io/?EIO=4&transport=polling" if self.kind == "bare" else "/login"
+                bare = self.kind.startswith("bare")
+                probe = "/socket.io/?EIO=4&transport=polling" if bare else "/login"
                 wait_until_up(url + probe, proc)
         except BaseException:
             self.__exit__()
@@ -366,8 +369,9 @@ class Servers:
                 proc.wait()
 
 
-def bare_server(port: int, mode: str, redis: str, channel: str) -> None:
-    """A Flask-SocketIO broadcast server with no app logic, served as the app is."""
+def bare_server(port: int, mode: str, redis: str, channel: str, gathered: bool = False) -> None:
+    """A Flask-SocketIO broadcast server with no app logic, served as the app is (`gathered`:
+    with the app's WebSocket writes gathered, `network.core.websocket`)."""
     if mode == "gevent":
         from gevent import monkey
 
@@ -400,6 +404,10 @@ def bare_server(port: int, mode: str, redis: str, channel: str) -> None:
         from geventwebsocket.handler import WebSocketHandler
 
         logging.getLogger("geventwebsocket.handler").setLevel(logging.WARNING)
+        if gathered:
+            from network.core.websocket import gather_websocket_writes
+
+            gather_websocket_writes(sio)
         listener = socket.create_server((HOST, port), reuse_port=False, backlog=1024)
         listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         pywsgi.WSGIServer(listener, app, handler_class=WebSocketHandler, log=None).serve_forever()
@@ -1105,6 +1113,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--profile-out", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--channel", default="flask-socketio", help=argparse.SUPPRESS)
     parser.add_argument("--mode", default="gevent", help=argparse.SUPPRESS)
+    parser.add_argument("--gathered", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--clients", default="50,200,500", help="fan-out sizes")
     parser.add_argument("--senders", type=int, default=16, help="sender members per scenario")
     parser.add_argument("--in-flight", type=int, default=4, help="outstanding sends per sender")
@@ -1151,7 +1160,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--kinds",
         default="bare,app,app-noindex",
-        help="fan-out servers: bare, app, app-noindex (the last with one process only)",
+        help="fan-out servers: bare, bare-gathered (with the app's gathered WebSocket writes), "
+        "app, app-noindex (the last with one process only)",
     )
     parser.add_argument(
         "--profile",
@@ -1172,7 +1182,7 @@ def scenarios(args: argparse.Namespace) -> list[tuple[str, str, int, str, int]]:
             kinds = args.kinds.split(",")
             for processes in map(int, args.processes.split(",")):
                 for clients in map(int, args.clients.split(",")):
-                    for kind in ("bare", "app"):
+                    for kind in ("bare", "bare-gathered", "app"):
                         if kind in kinds:
                             found.append(
                                 (f"{kind} gevent ×{processes}", kind, processes, "gevent", clients)
@@ -1255,7 +1265,9 @@ def main(argv: list[str] | None = None) -> None:
     sys.path.insert(0, str(PROJECT_DIR))
     args = parse_args(argv)
     if args.role == "bare-server":
-        serve_bare = lambda: bare_server(args.port, args.mode, args.redis, args.channel)  # noqa: E731
+        serve_bare = lambda: bare_server(  # noqa: E731
+            args.port, args.mode, args.redis, args.channel, args.gathered
+        )
         if args.profile_out:
             profiled(args.profile_out, serve_bare)
         else:

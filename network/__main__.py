@@ -64,6 +64,9 @@ def serve_gevent(app, host: str, port: int) -> None:
     from gevent import pywsgi
     from geventwebsocket.handler import WebSocketHandler
 
+    from network.core.websocket import gather_websocket_writes
+
+    gather_websocket_writes(socketio)
     logging.getLogger("geventwebsocket.handler").setLevel(logging.WARNING)  # proxies log access
     listener = socket.create_server((host, port), reuse_port=False, backlog=1024)
     listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

@@ -4,6 +4,7 @@ connection from another origin is refused."""
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 import requests
@@ -130,3 +131,47 @@ def test_a_connection_from_another_origin_is_refused(tmp_path):
         )  # no Origin: not a browser
         assert same.connected
         same.disconnect()
+
+
+BURST = 25
+
+
+def test_a_burst_of_live_events_arrives_whole_and_in_order(tmp_path):
+    """Under gevent, the frames queued for a connection are written together: a burst of
+    messages reaches a WebSocket listener complete, each once, in order."""
+    env = _environment(tmp_path)
+    with running_servers(1, env) as (url,):
+        alice, bob = _token(url, "alice@example.org"), _token(url, "bob@example.org")
+        headers = {"Authorization": f"Bearer {alice}"}
+        bob_id = requests.get(
+            f"{url}/api/v1/me", headers={"Authorization": f"Bearer {bob}"}, timeout=5
+        ).json()["id"]
+        channel = requests.post(
+            f"{url}/api/v1/channels",
+            json={"name": "Rafale", "kind": "private", "member_ids": [bob_id]},
+            headers=headers,
+            timeout=5,
+        ).json()
+        sender, listener = socketio.SimpleClient(), socketio.SimpleClient()
+        listener.connect(url, auth={"token": bob}, transports=["websocket"])
+        sender.connect(url, auth={"token": alice}, transports=["websocket"])
+        try:
+            assert listener.call("join", {"channel_id": channel["id"]}, timeout=5)["ok"]
+            answers = []
+            for n in range(BURST):  # within the per-minute limit
+                sender.client.emit(
+                    "send",
+                    {"channel_id": channel["id"], "body": f"n° {n}", "client_id": f"b-{n}"},
+                    callback=answers.append,
+                )
+            received = [_next_event(listener, "message")["id"] for _ in range(BURST)]
+            assert received == sorted(received) and len(set(received)) == BURST
+            for _attempt in range(100):  # the acknowledgements travel on the other connection
+                if len(answers) == BURST:
+                    break
+                time.sleep(0.05)
+            assert all(answer["ok"] for answer in answers)
+            assert sorted(answer["message"]["id"] for answer in answers) == received
+        finally:
+            sender.disconnect()
+            listener.disconnect()
