@@ -35,7 +35,7 @@ def _overview_context() -> dict:
         "filters": filters,
         "statuses": list(Status),
         "roles": list(Role),
-        "nearing": queries.members_nearing_deadline(),
+        "nearing": len(queries.members_nearing_deadline()),  # listed on the staff home
         "invitations": queries.recent_invitations(),
     }
 

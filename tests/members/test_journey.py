@@ -124,7 +124,11 @@ def test_members_nearing_the_deadline_are_listed_for_staff(app, client, login, m
     )
     page = client.get("/staff/members", headers=EN).get_data(as_text=True)
     section = page.split("Nearing the associate deadline", 1)[1].split("Recent invitations")[0]
-    assert "Proche Échéance" in section and "Loin Échéance" not in section
+    assert "1 entrepreneur is nearing the deadline" in section
+    assert 'href="/staff#associate-deadlines"' in section  # listed once, on the staff home
+    home = client.get("/staff", headers=EN).get_data(as_text=True)
+    listed = home.split('id="associate-deadlines"', 1)[1].split("</section>")[0]
+    assert "Proche Échéance" in listed and "Loin Échéance" not in listed
 
 
 def test_impossible_stages_are_refused_and_the_status_is_kept(app, client, login, make_member):
