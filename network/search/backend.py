@@ -28,7 +28,13 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy.exc import SQLAlchemyError
 from whoosh.analysis import Analyzer, Token
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3FieldWriter, W3LeafMatcher, _lenfield
+from whoosh.codec.whoosh3 import (
+    LENGTHS_COLUMN,
+    W3FieldWriter,
+    W3LeafMatcher,
+    W3TermsReader,
+    _lenfield,
+)
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.highlight import ContextFragmenter, HtmlFormatter
@@ -337,6 +343,111 @@ def _skip_to(self, targetid):
 
 
 W3LeafMatcher.skip_to = _skip_to  # type: ignore[method-assign]
+
+# A term's statistics (where its postings are, how many) are looked up in the segment's hash
+# table file: several seeks and reads each time, and a search asks each of its terms' several
+# times per segment (to order an And, to estimate, to open the postings). Segments never
+# change: each remembers the answers (the frequent words are asked again and again).
+TERM_INFOS_KEPT = 20_000  # per segment
+_whoosh_term_info = W3TermsReader.term_info
+
+
+def _term_info(self, fieldname: str, tbytes: bytes):
+    """`W3TermsReader.term_info`, remembered (None: not in the segment)."""
+    infos = self.__dict__.setdefault("_known_infos", {})
+    key = (fieldname, tbytes)
+    if key in infos:
+        info = infos[key]
+    else:
+        if len(infos) >= TERM_INFOS_KEPT:
+            infos.clear()
+        try:
+            info = _whoosh_term_info(self, fieldname, tbytes)
+        except TermNotFound:
+            info = None
+        infos[key] = info
+    if info is None:
+        raise TermNotFound(f"No term {fieldname}:{tbytes!r}")
+    return info
+
+
+def _term_statistic(statistic: str):
+    def read(self, fieldname: str, tbytes: bytes) -> int:
+        try:
+            return getattr(_term_info(self, fieldname, tbytes), statistic)()
+        except TermNotFound as missing:
+            raise KeyError(str(missing)) from None  # as Whoosh's own: the reader answers 0
+
+    return read
+
+
+# Posting blocks, remembered per segment: a sampled search reads the start of its frequent
+# terms' posting lists, the same blocks for every query with those words (each costs a header
+# read of several small reads, and 75-90 µs to decompress and unpickle).
+BLOCKS_KEPT = 4_096  # headers and decoded blocks per segment (a block: up to 128 postings)
+_whoosh_goto = W3LeafMatcher._goto
+_whoosh_read_data = W3LeafMatcher._read_data
+
+
+def _blocks_of(postfile) -> dict:
+    blocks = postfile.__dict__.setdefault("_known_blocks", {})
+    if len(blocks) >= BLOCKS_KEPT:
+        blocks.clear()
+    return blocks
+
+
+def _goto(self, position: int) -> None:
+    """`W3LeafMatcher._goto` (to the block at `position`), its header remembered."""
+    blocks = _blocks_of(self._postfile)
+    header = blocks.get(position)
+    if header is None:
+        _whoosh_goto(self, position)
+        blocks[position] = (
+            self._lastblock,
+            self._nextoffset,
+            self._dataoffset,
+            self._blocklength,
+            self._maxid,
+            self._maxweight,
+            self._compression,
+            self._minlength,
+            self._maxlength,
+        )
+        return
+    self._data = self._ids = self._weights = self._values = None
+    self._i = 0
+    (
+        last,
+        self._nextoffset,
+        self._dataoffset,
+        self._blocklength,
+        self._maxid,
+        self._maxweight,
+        self._compression,
+        self._minlength,
+        self._maxlength,
+    ) = header
+    if last:
+        self._lastblock = True
+
+
+def _read_data(self) -> None:
+    """`W3LeafMatcher._read_data` (the block's postings), remembered."""
+    blocks = _blocks_of(self._postfile)
+    key = ("data", self._dataoffset)
+    data = blocks.get(key)
+    if data is None:
+        _whoosh_read_data(self)
+        blocks[key] = self._data
+    else:
+        self._data = data
+
+
+W3LeafMatcher._goto = _goto  # type: ignore[method-assign]
+W3LeafMatcher._read_data = _read_data  # type: ignore[method-assign]
+W3TermsReader.term_info = _term_info  # type: ignore[method-assign]
+W3TermsReader.doc_frequency = _term_statistic("doc_frequency")  # type: ignore[method-assign]
+W3TermsReader.frequency = _term_statistic("weight")  # type: ignore[method-assign]
 
 
 class _LengthsInMemory:
