@@ -351,7 +351,7 @@ def submit_request(member: Member, data: dict[str, Any]) -> tuple[MoneyRequest, 
         [m for m in committee_ids() if m != member.id],
         "money_request_submitted",
         _l(
-            "A money request awaits the committee's review: %(kind)s of %(amount)s",
+            "A money request awaits the committee's review (%(kind)s, %(amount)s)",
             kind=KIND_LABELS[request.kind],
             amount=format_money(request.amount),
         ),
@@ -448,7 +448,7 @@ def decide(actor: Member, request: MoneyRequest, data: dict[str, Any]) -> MoneyR
             BindingQuestion(
                 title=str(
                     _l(
-                        "Solidarity %(kind)s of %(amount)s to %(name)s",
+                        "%(kind)s of %(amount)s for %(name)s (solidarity committee)",
                         kind=KIND_LABELS[request.kind],
                         amount=format_money(amount),
                         name=request.requester.display_name,
@@ -595,7 +595,7 @@ def record_repayment(actor: Member, request: MoneyRequest, data: dict[str, Any])
 
 # --- notifications ---------------------------------------------------------------------
 
-KIND_LABELS = {MoneyKind.ADVANCE: _l("treasury advance"), MoneyKind.LOAN: _l("loan")}
+KIND_LABELS = {MoneyKind.ADVANCE: _l("Treasury advance"), MoneyKind.LOAN: _l("Loan")}
 
 
 def _tell(member_ids: Iterable[int], kind: str, text: Any, request: MoneyRequest, actor: Any):

@@ -37,7 +37,7 @@ def _money_helpers() -> dict[str, Any]:
 
 
 def _kind_label(kind: MoneyKind) -> str:
-    return _("Treasury advance") if kind == MoneyKind.ADVANCE else _("Loan")
+    return str(operations.KIND_LABELS[kind])
 
 
 def _roles() -> dict[str, bool]:
