@@ -443,7 +443,7 @@ def decide(actor: Member, request: MoneyRequest, data: dict[str, Any]) -> MoneyR
     if threshold and amount > Money(threshold * 100):
         request.state = RequestState.AWAITING_ASSOCIATES
         days = current_settings()["money_associates_days"]
-        request.associates_decision_id = open_binding_decision(
+        request.associates_decision_id = _open_associates_decision(
             actor,
             BindingQuestion(
                 title=str(
@@ -474,6 +474,18 @@ def decide(actor: Member, request: MoneyRequest, data: dict[str, Any]) -> MoneyR
     _tell_decision(request, actor)
     db.session.flush()
     return request
+
+
+def _open_associates_decision(actor: Member, question: BindingQuestion) -> int | None:
+    """The binding decision, or a `Conflict` saying why it could not open (no associate to
+    vote, say); a `Forbidden` of the decision engine (who may open one) goes through."""
+    try:
+        return open_binding_decision(actor, question)
+    except Invalid as error:
+        why = "; ".join(str(m) for m in error.fields.values()) or str(error.message)
+        raise Conflict(
+            _l("The associates' binding decision could not be opened: %(why)s", why=why)
+        ) from None
 
 
 def _agreed_plan(

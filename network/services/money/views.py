@@ -109,6 +109,7 @@ def _detail_context(found: MoneyRequest, **more: Any) -> dict[str, Any]:
         "stances": [(s.value, operations.stance_label(s)) for s in Stance],
         "errors": {},
         "values": {},
+        "acted": "",
         **_roles(),
     }
     context.update(more)
@@ -121,9 +122,10 @@ def detail(request_id: int):
     return render_template("services/money/detail.html", **_detail_context(found))
 
 
-def _act(request_id: int, action: Any, done: str):
+def _act(request_id: int, action: Any, done: str, form: str = ""):
     """Run a form's action on a request: committed and told; or the page again with the
-    errors and what was typed (nothing lost), with the error's status."""
+    errors and what was typed (nothing lost), with the error's status. `form` prefixes
+    the field names of the errors (two forms of the page both have a reason)."""
     found = operations.get_request(current_user, request_id)
     try:
         action(found)
@@ -132,9 +134,10 @@ def _act(request_id: int, action: Any, done: str):
         found = operations.get_request(current_user, request_id)
         if not error.fields:
             flash(str(error.message), "error")
+        errors = {f"{form}{name}": message for name, message in error.fields.items()}
         page = render_template(
             "services/money/detail.html",
-            **_detail_context(found, errors=error.fields, values=request.form),
+            **_detail_context(found, errors=errors, values=request.form, acted=form),
         )
         return page, error.status
     db.session.commit()
@@ -155,19 +158,20 @@ def opinion(request_id: int):
 @bp.post("/<int:request_id>/decision")
 def decision(request_id: int):
     form = request.form
-    lines = [line.strip() for line in form.get("amounts", "").splitlines() if line.strip()]
+    lines = [line.strip() for line in form.get("decision_amounts", "").splitlines() if line.strip()]
     data = {
         "approved": form.get("approved", ""),
-        "amount": form.get("amount", ""),
-        "reason": form.get("reason", ""),
-        "months": form.get("months", ""),
-        "first_due_on": form.get("first_due_on", ""),
+        "amount": form.get("decision_amount", ""),
+        "reason": form.get("decision_reason", ""),
+        "months": form.get("decision_months", ""),
+        "first_due_on": form.get("decision_first_due_on", ""),
         "amounts": lines,
     }
     return _act(
         request_id,
         lambda found: operations.decide(current_user, found, data),
         _("The decision is recorded and the requester told."),
+        form="decision_",
     )
 
 

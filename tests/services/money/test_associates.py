@@ -94,3 +94,15 @@ def test_a_committee_member_who_may_not_open_a_binding_vote_is_told_so(
     assert refused.status_code == 403
     still = client.get(f"/api/v1/money-requests/{made['id']}", headers=headers).get_json()
     assert still["state"] == "under_review"
+
+
+def test_without_any_associate_the_approval_is_refused_clearly(client, member_api, ask, seat):
+    staff, staff_headers = member_api(role="staff", status="employee_entrepreneur")
+    seat(staff)
+    _member, headers = member_api()
+    made = ask(headers, amount="7 000", months=12).get_json()
+    answer = _decide(client, staff_headers, made["id"], approved=True)
+    assert answer.status_code == 409
+    assert "could not be opened" in answer.get_json()["detail"]
+    still = client.get(f"/api/v1/money-requests/{made['id']}", headers=headers).get_json()
+    assert still["state"] == "under_review"

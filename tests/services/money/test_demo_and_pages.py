@@ -84,3 +84,32 @@ def test_the_routes_are_in_the_openapi_document(client):
     assert "409" in paths["/api/v1/money-requests/{request_id}/decision"]["post"]["responses"]
     assert "get" in paths["/api/v1/money-requests/{request_id}"]
     assert "post" in paths["/api/v1/money-requests/{request_id}/repayments"]
+
+
+def test_list_pages_cost_the_same_queries_for_few_or_many_requests(
+    app, client, member_api, ask, committee, login, queries_of
+):
+    (reviewer, _h), _b, _c = committee
+    _member, headers = member_api()
+    _staff, staff_headers = member_api(role="staff")
+
+    def add(count):
+        for _ in range(count):
+            made = ask(headers, amount="300", months=3).get_json()
+            client.post(
+                f"/api/v1/money-requests/{made['id']}/decision",
+                json={"approved": True},
+                headers=committee[0][1],
+            )
+
+    add(2)
+    login(reviewer)
+    few = [queries_of(path)[0] for path in ("/money/review", "/money/")]
+    add(10)
+    many = [queries_of(path)[0] for path in ("/money/review", "/money/")]
+    assert few == many
+    staff_client = client.application.test_client()
+    login(_staff, c=staff_client)
+    before = queries_of("/money/overview", staff_client)[0]
+    add(5)
+    assert queries_of("/money/overview", staff_client)[0] == before

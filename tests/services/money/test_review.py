@@ -166,11 +166,19 @@ def test_the_committee_reviews_through_the_pages(app, client, member_api, ask, c
     assert missing.status_code == 422
     given = form_post(client, f"{page}/opinion", {"stance": "favourable", "reason": "Oui"}, page)
     assert given.status_code == 302
-    no_reason = form_post(client, f"{page}/decision", {"approved": "0", "reason": ""}, page)
+    no_reason = form_post(
+        client, f"{page}/decision", {"approved": "0", "decision_reason": ""}, page
+    )
     assert no_reason.status_code == 422
+    assert 'id="decision_reason-error"' in no_reason.get_data(as_text=True)
+    bad_plan = {"approved": "1", "decision_amount": "900", "decision_amounts": "500\n300"}
+    kept = form_post(client, f"{page}/decision", bad_plan, page)
+    assert kept.status_code == 422
+    text = kept.get_data(as_text=True)
+    assert 'id="decision_amounts-error"' in text and "500\n300" in text  # nothing lost
     approved = form_post(client, f"{page}/decision", {"approved": "1"}, page)
     assert approved.status_code == 302
-    again = form_post(client, f"{page}/decision", {"approved": "0", "reason": "Non"}, page)
+    again = form_post(client, f"{page}/decision", {"approved": "0", "decision_reason": "Non"}, page)
     assert again.status_code == 409
     review = client.get("/money/review").get_data(as_text=True)
     assert f"/money/{made['id']}" in review
