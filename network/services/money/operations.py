@@ -265,6 +265,8 @@ def parse_schedule(total: Money, data: dict[str, Any]) -> list[tuple[date, Money
         if data.get("months") in (None, ""):
             raise Invalid(fields={"months": _l("This field is required.")})
         amounts = total.allocate(_months(data.get("months")))
+        if not amounts[-1]:
+            raise Invalid(fields={"months": _l("Fewer instalments: each is at least one cent.")})
     return [(add_months(first, n), amount) for n, amount in enumerate(amounts)]
 
 
@@ -497,6 +499,8 @@ def _agreed_plan(
     if amount == request.amount:
         return [(i.due_on, i.amount) for i in proposed]
     shares = amount.allocate(len(proposed))  # less than asked: over the same months
+    if not shares[-1]:
+        raise Invalid(fields={"months": _l("Fewer instalments: each is at least one cent.")})
     return [(i.due_on, share) for i, share in zip(proposed, shares, strict=True)]
 
 

@@ -199,3 +199,33 @@ def test_the_form_makes_one_request_from_a_double_click(app, make_member, login,
         found = db.session.scalars(db.select(MoneyRequest)).all()
         assert len(found) == 1 and found[0].amount == Money(150000)
     assert client.get(first.headers["Location"]).status_code == 200
+
+
+def test_schedule_allocation_never_loses_a_cent():
+    from network.core.money import Money
+
+    for cents, months in [(100000, 3), (1, 1), (99999, 7), (123456, 36), (5, 5)]:
+        parts = Money(cents).allocate(months)
+        assert sum(p.cents for p in parts) == cents
+        assert max(p.cents for p in parts) - min(p.cents for p in parts) <= 1
+        assert parts == sorted(parts, reverse=True)  # the first ones carry the extra cents
+
+
+def test_instalments_of_zero_are_refused(member_api, ask):
+    _member, headers = member_api()
+    response = ask(headers, amount="0,02", months=3)
+    assert response.status_code == 422 and "months" in response.get_json()["errors"]
+
+
+def test_month_ends_stay_in_their_month():
+    from datetime import date
+
+    from network.services.money.operations import add_months
+
+    assert [add_months(date(2027, 1, 31), n) for n in range(4)] == [
+        date(2027, 1, 31),
+        date(2027, 2, 28),
+        date(2027, 3, 31),
+        date(2027, 4, 30),
+    ]
+    assert add_months(date(2027, 12, 5), 1) == date(2028, 1, 5)
