@@ -42,6 +42,7 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--samples", type=int, default=50)
     parser.add_argument("--submits", type=int, default=200)
+    parser.add_argument("--profile", default="", help="cProfile this page (a path) and stop")
     return parser.parse_args()
 
 
@@ -88,6 +89,13 @@ def _build(app, args: argparse.Namespace) -> dict:
             display_name="Bench staff",
             status="associate",
             role="staff",
+            password=PASSWORD,
+        )
+        members.create_member(
+            email="asker@bench.example",
+            display_name="Bench asker",
+            status="employee_entrepreneur",
+            role="member",
             password=PASSWORD,
         )
         reviewer = members.create_member(
@@ -221,6 +229,14 @@ def main() -> None:
 
     staff, _token = _login(app, built["staff"])
     reviewer, _token = _login(app, built["reviewer"])
+    if args.profile:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        profiler.runcall(lambda: [reviewer.get(args.profile) for _ in range(3)])
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+        return
     some = random.Random(3).sample(range(1, args.requests + 1), args.samples)
     pages = {
         "staff overview /money/overview": (staff, lambda: "/money/overview"),
@@ -241,7 +257,7 @@ def main() -> None:
         p50, p99 = _timed(fetch, args.samples)
         print(f"{name}: p50 {p50:.1f} ms, p99 {p99:.1f} ms")
 
-    member, token = _login(app, "m1@bench.example")
+    member, token = _login(app, "asker@bench.example")
     start = time.perf_counter()
     for n in range(args.submits):
         answer = member.post(

@@ -172,9 +172,9 @@ def request_json(request: MoneyRequest, viewer: Any) -> dict[str, Any]:
 def list_money_requests():
     viewer = current_user
     if operations.is_committee(viewer) or is_staff(viewer):
-        found = queries.all_requests()
+        found = queries.all_requests(details=True)
     else:
-        found = queries.requests_of(viewer)
+        found = queries.requests_of(viewer, details=True)
     return {"items": [request_json(r, viewer) for r in found]}
 
 

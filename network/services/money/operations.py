@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 
-from flask import url_for
+from flask import g, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -75,11 +75,19 @@ def committee_ids() -> list[int]:
 
 
 def is_committee(viewer: Any) -> bool:
+    """An active member of the committee (asked once per request and member)."""
     if not getattr(viewer, "is_authenticated", True) or getattr(viewer, "id", None) is None:
         return False
     if not getattr(viewer, "is_active", False):
         return False
-    return db.session.get(CommitteeMember, viewer.id) is not None
+    known: dict[int, bool] = g.setdefault("terreau_money_committee", {})
+    if viewer.id not in known:
+        known[viewer.id] = db.session.get(CommitteeMember, viewer.id) is not None
+    return known[viewer.id]
+
+
+def _forget_committee() -> None:
+    g.pop("terreau_money_committee", None)
 
 
 def add_committee_member(actor: Member, member_id: Any) -> CommitteeMember:
@@ -94,6 +102,7 @@ def add_committee_member(actor: Member, member_id: Any) -> CommitteeMember:
     seat = CommitteeMember(member_id=member.id, added_by_id=actor.id)
     db.session.add(seat)
     db.session.flush()
+    _forget_committee()
     audit.record(db.session, "money_committee_added", actor_id=actor.id, subject_id=member.id)
     return seat
 
@@ -105,6 +114,7 @@ def remove_committee_member(actor: Member, member_id: Any) -> None:
     if found is None:
         raise NotFound(_l("This member is not on the committee."))
     db.session.delete(found)
+    _forget_committee()
     audit.record(db.session, "money_committee_removed", actor_id=actor.id, subject_id=member_id)
 
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import BigInteger, case, func, select, type_coerce
 from sqlalchemy.orm import selectinload
 
 from network.core.money import Money
@@ -14,6 +14,7 @@ from network.services.money.models import (
     CommitteeMember,
     Instalment,
     MoneyRequest,
+    Opinion,
     RequestState,
     Schedule,
 )
@@ -56,19 +57,23 @@ def next_due(request: MoneyRequest, count: int = 3) -> list[InstalmentStatus]:
     return [row for row in instalment_status(request) if row.outstanding][:count]
 
 
-def _loaded() -> Any:
-    return select(MoneyRequest).options(
-        selectinload(MoneyRequest.requester),
-        selectinload(MoneyRequest.instalments),
-        selectinload(MoneyRequest.opinions),
-    )
+def _loaded(details: bool) -> Any:
+    """Requests with their requester; `details`: their schedules and opinions too (the API
+    answers them; the list pages show neither)."""
+    options = [selectinload(MoneyRequest.requester)]
+    if details:
+        options += [
+            selectinload(MoneyRequest.instalments),
+            selectinload(MoneyRequest.opinions).selectinload(Opinion.reviewer),
+        ]
+    return select(MoneyRequest).options(*options)
 
 
-def requests_of(member: Any) -> list[MoneyRequest]:
+def requests_of(member: Any, details: bool = False) -> list[MoneyRequest]:
     """The member's own requests, newest first."""
     return list(
         db.session.scalars(
-            _loaded()
+            _loaded(details)
             .where(MoneyRequest.requester_id == member.id)
             .order_by(MoneyRequest.id.desc())
             .limit(LIST_LIMIT)
@@ -76,9 +81,11 @@ def requests_of(member: Any) -> list[MoneyRequest]:
     )
 
 
-def all_requests(states: tuple[RequestState, ...] | None = None) -> list[MoneyRequest]:
+def all_requests(
+    states: tuple[RequestState, ...] | None = None, details: bool = False
+) -> list[MoneyRequest]:
     """Every request (committee and staff), newest first; only `states` when given."""
-    query = _loaded().order_by(MoneyRequest.id.desc()).limit(LIST_LIMIT)
+    query = _loaded(details).order_by(MoneyRequest.id.desc()).limit(LIST_LIMIT)
     if states:
         query = query.where(MoneyRequest.state.in_(states))
     return list(db.session.scalars(query))
@@ -104,23 +111,36 @@ class MonthTotal:
 def outstanding_by_month() -> list[MonthTotal]:
     """Per month of the agreed schedules of requests being repaid: what falls due and what
     of it is still outstanding (repayments cover each request's oldest instalments first).
-    Sums in whole cents."""
-    rows = db.session.execute(
-        select(MoneyRequest.id, MoneyRequest.repaid, Instalment.due_on, Instalment.amount)
-        .join(Instalment, Instalment.request_id == MoneyRequest.id)
+
+    Counted by the database, in whole cents: an instalment's outstanding part is what its
+    request's instalments up to it add up to, less what was repaid, between 0 and its amount
+    (a running sum per request); summed per due day, then per month here."""
+    amount = type_coerce(Instalment.amount, BigInteger)
+    running = func.sum(amount).over(partition_by=Instalment.request_id, order_by=Instalment.number)
+    left = running - type_coerce(MoneyRequest.repaid, BigInteger)
+    per_instalment = (
+        select(
+            Instalment.due_on.label("due_on"),
+            amount.label("amount"),
+            case((left <= 0, 0), (left >= amount, amount), else_=left).label("outstanding"),
+        )
+        .join(MoneyRequest, MoneyRequest.id == Instalment.request_id)
         .where(MoneyRequest.state == RequestState.APPROVED, Instalment.schedule == Schedule.AGREED)
-        .order_by(MoneyRequest.id, Instalment.number)
-    ).all()
-    left: dict[int, int] = {}
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(
+            per_instalment.c.due_on,
+            func.sum(per_instalment.c.amount),
+            func.sum(per_instalment.c.outstanding),
+        ).group_by(per_instalment.c.due_on)
+    )
     due: dict[date, int] = {}
     outstanding: dict[date, int] = {}
-    for request_id, repaid, due_on, amount in rows:
-        left.setdefault(request_id, repaid.cents)
-        covered = min(left[request_id], amount.cents)
-        left[request_id] -= covered
-        month = due_on.replace(day=1)
-        due[month] = due.get(month, 0) + amount.cents
-        outstanding[month] = outstanding.get(month, 0) + amount.cents - covered
+    for day, day_due, day_outstanding in rows:
+        month = day.replace(day=1)
+        due[month] = due.get(month, 0) + int(day_due)
+        outstanding[month] = outstanding.get(month, 0) + int(day_outstanding)
     return [MonthTotal(m, Money(due[m]), Money(outstanding[m])) for m in sorted(due)]
 
 
