@@ -24,7 +24,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -67,6 +67,7 @@ def _timed(run, samples: int) -> tuple[float, float]:
 def _build(app, args: argparse.Namespace) -> dict:
     from flask_migrate import upgrade
 
+    from network.cooperative import cooperative_today
     from network.core.models import utcnow
     from network.core.money import Money
     from network.extensions import db
@@ -120,7 +121,7 @@ def _build(app, args: argparse.Namespace) -> dict:
         db.session.add(CommitteeMember(member_id=reviewer.id, added_by_id=staff.id))
         for member_id in ids[:4]:
             db.session.add(CommitteeMember(member_id=member_id, added_by_id=staff.id))
-        today = date.today()
+        today = cooperative_today()
         states = [RequestState.APPROVED] * 3 + [
             RequestState.UNDER_REVIEW,
             RequestState.REFUSED,
@@ -189,9 +190,7 @@ def _login(app, email: str):
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
     token = page.split('name="csrf-token" content="')[1].split('"')[0]
-    answer = client.post(
-        "/login", data={"csrf_token": token, "email": email, "password": PASSWORD}
-    )
+    answer = client.post("/login", data={"csrf_token": token, "email": email, "password": PASSWORD})
     assert answer.status_code == 302, answer.status_code
     return client, token
 

@@ -106,7 +106,11 @@ def _detail_context(found: MoneyRequest, **more: Any) -> dict[str, Any]:
         "can_record_associates": is_staff(viewer)
         and found.state == RequestState.AWAITING_ASSOCIATES
         and not found.associates_decision_id,
-        "stances": [(s.value, operations.stance_label(s)) for s in Stance],
+        "stances": [
+            (Stance.FAVOURABLE.value, _("Favourable")),
+            (Stance.UNFAVOURABLE.value, _("Unfavourable")),
+            (Stance.CONFLICT.value, _("I have a conflict of interest: I recuse myself")),
+        ],
         "errors": {},
         "values": {},
         "acted": "",

@@ -229,3 +229,21 @@ def test_month_ends_stay_in_their_month():
         date(2027, 4, 30),
     ]
     assert add_months(date(2027, 12, 5), 1) == date(2028, 1, 5)
+
+
+def test_a_required_field_missing_in_the_form_keeps_the_rest(make_member, login, client):
+    login(make_member())
+    response = _form(client, purpose="", amount="2 500,50")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'id="purpose-error"' in page and 'value="2 500,50"' in page
+
+
+def test_another_members_request_page_is_not_found(member_api, ask, make_member, login, client):
+    _owner, headers = member_api()
+    made = ask(headers).get_json()
+    login(make_member())
+    assert client.get(f"/money/{made['id']}").status_code == 404
+    page = f"/money/{made['id']}"
+    answer = form_post(client, f"{page}/opinion", {"stance": "favourable", "reason": "x"})
+    assert answer.status_code == 404

@@ -182,3 +182,25 @@ def test_the_committee_reviews_through_the_pages(app, client, member_api, ask, c
     assert again.status_code == 409
     review = client.get("/money/review").get_data(as_text=True)
     assert f"/money/{made['id']}" in review
+
+
+def test_self_review_and_recused_decisions_through_the_pages(
+    client, member_api, ask, committee, login
+):
+    from tests.conftest import form_post
+
+    (a, a_headers), (b, b_headers), _c = committee
+    made = ask(a_headers).get_json()  # a committee member asks
+    login(a)
+    page = f"/money/{made['id']}"
+    text = client.get(page).get_data(as_text=True)
+    assert "you are recused" in text and f'action="{page}/opinion"' not in text
+    own = form_post(client, f"{page}/opinion", {"stance": "favourable", "reason": "Moi"}, page)
+    assert own.status_code == 403
+    assert "your own request" in own.get_data(as_text=True)
+    _opinion(client, b_headers, made["id"], "conflict", "Associé")
+    other = client.application.test_client()
+    login(b, c=other)
+    recused = form_post(other, f"{page}/decision", {"approved": "1"}, page)
+    assert recused.status_code == 403
+    assert "conflict of interest" in recused.get_data(as_text=True)
