@@ -260,6 +260,38 @@ def register_setting(spec: SettingSpec) -> SettingSpec:
     return spec
 
 
+# --- Binding decisions of the associates ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class BindingQuestion:
+    """A question another module puts to the associates (e.g. a large loan to approve)."""
+
+    title: str
+    context: str  # Markdown
+    closes_at: Any  # an aware datetime
+    subject: str = ""  # e.g. "money_request", for the audit log
+
+
+#: (actor, question) → the id of the binding decision opened for it. Registered by the
+#: module that runs decisions (governance); its outcome comes back through the signal
+#: `binding_decision_settled`. Empty when no module runs decisions.
+BINDING_DECISION_OPENERS: list[Callable[[Any, BindingQuestion], int]] = []
+
+
+def register_binding_decision_opener(opener: Callable[[Any, BindingQuestion], int]) -> None:
+    BINDING_DECISION_OPENERS[:] = [opener]
+
+
+def open_binding_decision(actor: Any, question: BindingQuestion) -> int | None:
+    """Open a binding decision of the associates on `question` (in the caller's
+    transaction); its id, or None when no module runs decisions. The opener's domain errors
+    (`Forbidden`, `Invalid`) reach the caller."""
+    if not BINDING_DECISION_OPENERS:
+        return None
+    return BINDING_DECISION_OPENERS[0](actor, question)
+
+
 # --- Main navigation -------------------------------------------------------------------
 
 

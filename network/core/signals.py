@@ -56,3 +56,6 @@ feed_item_published = _signals.signal("feed-item-published")
 feed_item_withdrawn = _signals.signal("feed-item-withdrawn")
 #: sender=Post, actor; a post or an official notice was published in the feed.
 post_published = _signals.signal("post-published")
+#: sender=decision id, approved (bool), actor (Member or None); a binding decision of the
+#: associates closed (e.g. one opened through `registries.open_binding_decision`).
+binding_decision_settled = _signals.signal("binding-decision-settled")

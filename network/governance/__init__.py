@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
     from network.governance import (  # noqa: F401  (contributions)
         api,
         assembly_api,
+        binding,
         candidacies,
         feedable,
         searchable,

@@ -642,6 +642,10 @@ def close_decision(actor: Member | None, decision: Decision) -> Decision:
         electorate=decision.electorate_size,
     )
     live.schedule_tally(decision.id)
+    if decision.electorate_kind == ElectorateKind.ASSOCIATES:
+        from network.governance.binding import approved
+
+        signals.binding_decision_settled.send(decision.id, approved=approved(decision), actor=actor)
     return decision
 
 
