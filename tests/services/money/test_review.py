@@ -6,6 +6,8 @@ from sqlalchemy import select
 from network.core.audit import AuditEvent
 from network.extensions import db
 
+EN = {"Accept-Language": "en"}
+
 
 def _opinion(client, headers, request_id, stance="favourable", reason="Projet solide"):
     return client.post(
@@ -193,14 +195,16 @@ def test_self_review_and_recused_decisions_through_the_pages(
     made = ask(a_headers).get_json()  # a committee member asks
     login(a)
     page = f"/money/{made['id']}"
-    text = client.get(page).get_data(as_text=True)
+    text = client.get(page, headers=EN).get_data(as_text=True)
     assert "you are recused" in text and f'action="{page}/opinion"' not in text
-    own = form_post(client, f"{page}/opinion", {"stance": "favourable", "reason": "Moi"}, page)
+    own = form_post(
+        client, f"{page}/opinion", {"stance": "favourable", "reason": "Moi"}, page, headers=EN
+    )
     assert own.status_code == 403
     assert "your own request" in own.get_data(as_text=True)
     _opinion(client, b_headers, made["id"], "conflict", "Associé")
     other = client.application.test_client()
     login(b, c=other)
-    recused = form_post(other, f"{page}/decision", {"approved": "1"}, page)
+    recused = form_post(other, f"{page}/decision", {"approved": "1"}, page, headers=EN)
     assert recused.status_code == 403
     assert "conflict of interest" in recused.get_data(as_text=True)
