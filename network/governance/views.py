@@ -3,19 +3,23 @@ and the forms of every action. Everything works with plain forms; governance.js 
 inline and keeps the turnout and tally live."""
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 from sqlalchemy import select
 
 from network.cooperative.times import to_local
 from network.core.errors import DomainError, Invalid
 from network.core.forms import flash_error, invalid_form
 from network.core.http import safe_local_path
-from network.core.ids import parse_id
+from network.core.ids import parse_id, url_before_id
 from network.core.models import utcnow
 from network.core.permissions import IN_THE_COOPERATIVE, STATUS_LABELS, Status
 from network.core.registries import MEMBER_GROUPS
@@ -96,7 +100,57 @@ def _ATTENDANCE() -> dict[str, str]:  # noqa: N802
 
 
 def kind_label(kind: Any) -> str:
-    labels = {
+    return _card_words(str(get_locale()))["kinds"][DecisionKind(kind)]
+
+
+# --- what a card shows -----------------------------------------------------------------
+
+
+@lru_cache(maxsize=8)
+def _card_words(locale: str) -> dict[str, Any]:
+    """What every decision card says whatever its decision, translated once per language (a
+    card asked some twenty translations, ~1 ms of a feed page's ten cards)."""
+    words = {
+        "binding": _("Binding decision"),
+        "consultation": _("Consultation"),
+        "secret": _("Secret ballot"),
+        "draft": _("Draft"),
+        "closes": _("Closes"),
+        "closed": _("Closed"),
+        "outcome": _("Outcome"),
+        "your_vote": _("Your vote"),
+        "rank": _("Rank the options: 1 for your first choice; leave blank those you do not rank"),
+        "available": _("Are you available?"),
+        "date": _("Date"),
+        "yes": _("Yes"),
+        "maybe": _("Maybe"),
+        "no": _("No"),
+        "reason_required": _("Your reason"),
+        "reason_stances": _("Your reason (optional; required to block or object)"),
+        "reason_optional": _("Your reason (optional)"),
+        "receipt": _("Receipt code of your ballot (to change it)"),
+        "change_vote": _("Change my vote"),
+        "vote": _("Vote"),
+        "voted": _("You have voted"),
+        "results": _("Results"),
+        "no_consent": _("At least one objection: no consent"),
+        "blocked": _("Blocked: at least one member blocks this proposal"),
+        "chosen": _("Chosen:"),
+        "ahead": _("Ahead:"),
+        "rounds": _("Instant-runoff rounds"),
+        "option": _("Option"),
+        "elected": _("elected"),
+        "eliminated": _("eliminated"),
+        "by_lot": _("drawn by lot"),
+        "already_out": _("already eliminated"),
+        "exhausted": _("Exhausted ballots"),
+        "irv_key": _(
+            "✓ elected, ✗ eliminated in that round; a ballot is exhausted when none of the"
+            " options it ranks is left."
+        ),
+    }
+    shared: dict[str, Any] = {key: Markup.escape(text) for key, text in words.items()}
+    shared["kinds"] = {
         DecisionKind.PROPOSAL: _("Proposal"),
         DecisionKind.CONSENT: _("Consent"),
         DecisionKind.SINGLE: _("Single choice"),
@@ -105,10 +159,62 @@ def kind_label(kind: Any) -> str:
         DecisionKind.SCORE: _("Score"),
         DecisionKind.DATE_POLL: _("Date poll"),
     }
-    return labels[DecisionKind(kind)]
+    shared["stances"] = {
+        kind: {code: str(text) for code, text in stances.items()}
+        for kind, stances in operations.STANCES.items()
+    }
+    return shared
 
 
-# --- what a card shows -----------------------------------------------------------------
+_CARD_SHARED = "governance_card_shared"
+
+
+def card_shared() -> dict[str, Any]:
+    """What every decision card of a request shares (its CSRF token, where a plain vote
+    comes back to, the links' beginnings, the words), made once per request."""
+    shared = g.get(_CARD_SHARED)
+    if shared is None:
+        inline = request.endpoint in ("governance.card", "governance.vote")
+        shared = {
+            "csrf": generate_csrf(),
+            # after a plain post, back here; a card fetched or voted inline goes to its page
+            "next": None if inline else request.full_path.rstrip("?"),
+            "decisions_url": url_before_id("governance.decision", "decision_id"),
+            "members_url": url_before_id("members.profile", "member_id"),
+            **_card_words(str(get_locale())),
+        }
+        setattr(g, _CARD_SHARED, shared)
+    return shared
+
+
+def option_names(decision: Decision, shared: dict[str, Any]) -> dict[int, str]:
+    """Each option's label for the reader (`operations.option_label`, with the words once)."""
+    stances = shared["stances"].get(decision.kind, {})
+    return {
+        o.id: operations.option_label(o) if o.starts_at else stances.get(o.code, o.label)
+        for o in decision.options
+    }
+
+
+def runoff_rows(decision: Decision, results: dict[str, Any] | None) -> list[Any]:
+    """The instant runoff's table: per option, its cell in each round (None once it is
+    out), as (votes, elected, eliminated)."""
+    if decision.kind != DecisionKind.RANKED or not results or not results.get("rounds"):
+        return []
+    rounds = [
+        ({c["option_id"]: c["votes"] for c in r["counts"]}, r["elected"], set(r["eliminated"]))
+        for r in results["rounds"]
+    ]
+    return [
+        (
+            o,
+            [
+                (counts[o.id], elected == o.id, o.id in out) if o.id in counts else None
+                for counts, elected, out in rounds
+            ],
+        )
+        for o in decision.options
+    ]
 
 
 def card_context(decision: Decision, viewer: Any) -> dict[str, Any]:
@@ -119,6 +225,8 @@ def card_context(decision: Decision, viewer: Any) -> dict[str, Any]:
     voted = elector and operations.has_voted(viewer, decision)
     visible = operations.may_see_results(viewer, decision)
     closed = operations.is_closed(decision)
+    shared = card_shared()
+    results = results_of(decision) if visible else None
     return {
         "decision": decision,
         "state": operations.state_of(decision),
@@ -128,11 +236,14 @@ def card_context(decision: Decision, viewer: Any) -> dict[str, Any]:
         "can_vote": elector and decision.state == DecisionState.OPEN and not closed,
         "my_vote": operations.my_vote(viewer, decision) if voted else None,
         "results_visible": visible,
-        "results": results_of(decision) if visible else None,
+        "results": results,
         "hidden_reason": operations.results_hidden_reason(decision),
         "why_not": None if elector else operations.why_not_elector(viewer, decision),
         "binding": decision.electorate_kind == ElectorateKind.ASSOCIATES,
         "stances": operations.STANCES.get(decision.kind, {}),
+        "cs": shared,
+        "names": option_names(decision, shared),
+        "runoff": runoff_rows(decision, results),
     }
 
 
