@@ -5,7 +5,6 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from network.core.registries import (
     Delivery,
@@ -15,7 +14,12 @@ from network.core.registries import (
 )
 from network.extensions import db
 from network.governance.models import Decision
-from network.governance.operations import may_see, prime_viewer_rows
+from network.governance.operations import (
+    may_see,
+    prime_authors,
+    prime_options,
+    prime_viewer_rows,
+)
 
 for _name, _label, _default in (
     ("decision_opened", _l("A decision opens and you vote in it"), Delivery.IMMEDIATELY),
@@ -29,15 +33,12 @@ for _name, _label, _default in (
 
 
 def load_decisions(ids: list[int], viewer: Any = None) -> dict[int, Decision]:
-    """The decisions, with what their cards ask of `viewer` (elector rows, votes) read at
-    once."""
-    query = (
-        select(Decision)
-        .where(Decision.id.in_(ids))
-        .options(selectinload(Decision.options), selectinload(Decision.author))
-    )
-    found = {d.id: d for d in db.session.scalars(query)}
+    """The decisions, with what their cards ask of `viewer` (elector rows, votes) and their
+    options and authors' names read at once."""
+    found = {d.id: d for d in db.session.scalars(select(Decision).where(Decision.id.in_(ids)))}
+    prime_options(found)
     prime_viewer_rows(viewer, found)
+    prime_authors(found.values())
     return found
 
 

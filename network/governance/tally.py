@@ -32,9 +32,9 @@ def ballots_of(decision: Decision) -> list[tuple[dict[str, int], int]]:
 
 
 def current_tally(decision: Decision) -> Result:
-    from network.governance.operations import rules_of
+    from network.governance.operations import options_of, rules_of
 
-    key = (decision.tally_version, len(decision.options))
+    key = (decision.tally_version, len(options_of(decision)))
     cached = _counted.get(decision.id)
     if cached and cached[0] == key:
         _counted.move_to_end(decision.id)

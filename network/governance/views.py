@@ -2,12 +2,24 @@
 and the forms of every action. Everything works with plain forms; governance.js votes
 inline and keeps the turnout and tally live."""
 
+from collections import OrderedDict
 from datetime import datetime, timedelta
 from functools import lru_cache
+from types import SimpleNamespace
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -150,6 +162,18 @@ def _card_words(locale: str) -> dict[str, Any]:
         ),
     }
     shared: dict[str, Any] = {key: Markup.escape(text) for key, text in words.items()}
+    # Sentences with a number or a name, translated once and filled in by the card (`|format`
+    # of markup: what fills them in is escaped)
+    patterns = {
+        "choose_between": _("Choose from %(min)s to %(max)s options"),
+        "choose_at_least": _("Choose at least %(min)s option(s)"),
+        "score_from": _("Score each option from 0 to %(max)s"),
+        "slot_answer": _("%(date)s: %(answer)s"),
+        "round": _("Round %(n)s"),
+    }
+    shared["patterns"] = SimpleNamespace(
+        **{key: Markup.escape(text) for key, text in patterns.items()}
+    )
     shared["kinds"] = {
         DecisionKind.PROPOSAL: _("Proposal"),
         DecisionKind.CONSENT: _("Consent"),
@@ -169,31 +193,117 @@ def _card_words(locale: str) -> dict[str, Any]:
 _CARD_SHARED = "governance_card_shared"
 
 
-def card_shared() -> dict[str, Any]:
+def card_shared() -> SimpleNamespace:
     """What every decision card of a request shares (its CSRF token, where a plain vote
-    comes back to, the links' beginnings, the words), made once per request."""
+    comes back to, the links' beginnings, the words), made once per request. Attributes,
+    not keys: a template reads `cs.vote` without first failing to find an attribute."""
     shared = g.get(_CARD_SHARED)
     if shared is None:
         inline = request.endpoint in ("governance.card", "governance.vote")
-        shared = {
-            "csrf": generate_csrf(),
+        shared = SimpleNamespace(
+            csrf=generate_csrf(),
             # after a plain post, back here; a card fetched or voted inline goes to its page
-            "next": None if inline else request.full_path.rstrip("?"),
-            "decisions_url": url_before_id("governance.decision", "decision_id"),
-            "members_url": url_before_id("members.profile", "member_id"),
+            next=None if inline else request.full_path.rstrip("?"),
+            decisions_url=url_before_id("governance.decision", "decision_id"),
+            members_url=url_before_id("members.profile", "member_id"),
+            reader=(str(get_locale()), str(get_timezone())),  # what fragments depend on
             **_card_words(str(get_locale())),
-        }
+        )
         setattr(g, _CARD_SHARED, shared)
     return shared
 
 
-def option_names(decision: Decision, shared: dict[str, Any]) -> dict[int, str]:
+def option_names(decision: Decision, shared: SimpleNamespace) -> dict[int, str]:
     """Each option's label for the reader (`operations.option_label`, with the words once)."""
-    stances = shared["stances"].get(decision.kind, {})
+    stances = shared.stances.get(decision.kind, {})
     return {
-        o.id: operations.option_label(o) if o.starts_at else stances.get(o.code, o.label)
-        for o in decision.options
+        o.id: operations.option_label(o, decision.kind)
+        if o.starts_at
+        else stances.get(o.code, o.label)
+        for o in operations.options_of(decision)
     }
+
+
+#: Parts of decision cards as rendered, by everything they show (LRU): the same for every
+#: reader of a language until the decision, its count or the reader's own vote changes.
+_FRAGMENTS: OrderedDict[tuple[Any, ...], Markup] = OrderedDict()
+_FRAGMENTS_SIZE = 2048
+
+
+def card_fragment(name: str, key: tuple[Any, ...], **context: Any) -> Markup:
+    """The template `name` rendered with `context`, remembered under `key` (with the
+    language, the time zone and the card's shared links and words): `key` must hold
+    everything of `context` the template shows."""
+    shared = card_shared()
+    full = (name, shared.reader, *key)
+    found = _FRAGMENTS.get(full)
+    if found is not None:
+        _FRAGMENTS.move_to_end(full)
+        return found
+    template = current_app.jinja_env.get_template(name)
+    found = Markup(template.render(cs=shared, **context))
+    _FRAGMENTS[full] = found
+    if len(_FRAGMENTS) > _FRAGMENTS_SIZE:
+        _FRAGMENTS.popitem(last=False)
+    return found
+
+
+def _identity(decision: Decision) -> tuple[Any, ...]:
+    """Which decision, whatever happens to ids (SQLite may give a deleted one's again)."""
+    return (decision.id, decision.created_at, decision.kind)
+
+
+def results_chart(
+    decision: Decision, results: dict[str, Any], closed: bool, names: dict[int, str]
+) -> Markup:
+    """The results' chart (`_results.html`), rendered once per count, language and options:
+    it does not depend on the reader (who may see it is decided before)."""
+    d = decision
+    return card_fragment(
+        "governance/_results.html",
+        (*_identity(d), d.tally_version, d.state, closed, d.max_score, tuple(names.items())),
+        decision=decision,
+        results=results,
+        closed=closed,
+        names=names,
+        runoff=runoff_rows(decision, results),
+    )
+
+
+def card_top(decision: Decision, state: str, closed: bool, author_name: str) -> Markup:
+    """The card's head, title and turnout (`_card_top.html`)."""
+    d = decision
+    binding = d.electorate_kind == ElectorateKind.ASSOCIATES
+    shown = (d.title, d.secret, d.author_id, author_name, binding, state, closed, d.closes_at)
+    return card_fragment(
+        "governance/_card_top.html",
+        (*_identity(d), *shown, d.closed_at, d.vote_count, d.electorate_size),
+        decision=d,
+        state=state,
+        closed=closed,
+        binding=binding,
+        author_name=author_name,
+    )
+
+
+def vote_fields(decision: Decision, my_vote: Any, voted: bool, names: dict[int, str]) -> Markup:
+    """The vote form's fields and button (`_vote_body.html`), as they stand with the
+    reader's vote."""
+    d = decision
+    mine = tuple(sorted(my_vote.choices.items())) if my_vote else ()
+    reason = my_vote.reason if my_vote else ""
+    rules = (d.min_choices, d.max_choices, d.max_score, d.reason_mode, d.secret)
+    return card_fragment(
+        "governance/_vote_body.html",
+        (*_identity(d), *rules, tuple(names.items()), voted, mine, reason),
+        decision=d,
+        options=operations.options_of(d),
+        names=names,
+        my_vote=my_vote,
+        voted=voted,
+        stances=operations.STANCES.get(d.kind, {}),
+        errors={},
+    )
 
 
 def runoff_rows(decision: Decision, results: dict[str, Any] | None) -> list[Any]:
@@ -213,28 +323,34 @@ def runoff_rows(decision: Decision, results: dict[str, Any] | None) -> list[Any]
                 for counts, elected, out in rounds
             ],
         )
-        for o in decision.options
+        for o in operations.options_of(decision)
     ]
 
 
 def card_context(decision: Decision, viewer: Any) -> dict[str, Any]:
-    """Everything the card of a decision needs, for the feed, the list and its page."""
+    """Everything the card of a decision needs, for the feed, the list and its page (the
+    parts that are the same for many readers rendered once: `card_fragment`)."""
     from network.governance.tally import results_of
 
     elector = operations.is_elector(viewer, decision)
     voted = elector and operations.has_voted(viewer, decision)
     visible = operations.may_see_results(viewer, decision)
     closed = operations.is_closed(decision)
+    state = operations.state_of(decision)
     shared = card_shared()
     results = results_of(decision) if visible else None
+    names = option_names(decision, shared)
+    can_vote = elector and decision.state == DecisionState.OPEN and not closed
+    my_vote = operations.my_vote(viewer, decision) if voted else None
+    author = operations.author_name(decision)
     return {
         "decision": decision,
-        "state": operations.state_of(decision),
+        "state": state,
         "closed": closed,
         "elector": elector,
         "voted": voted,
-        "can_vote": elector and decision.state == DecisionState.OPEN and not closed,
-        "my_vote": operations.my_vote(viewer, decision) if voted else None,
+        "can_vote": can_vote,
+        "my_vote": my_vote,
         "results_visible": visible,
         "results": results,
         "hidden_reason": operations.results_hidden_reason(decision),
@@ -242,8 +358,12 @@ def card_context(decision: Decision, viewer: Any) -> dict[str, Any]:
         "binding": decision.electorate_kind == ElectorateKind.ASSOCIATES,
         "stances": operations.STANCES.get(decision.kind, {}),
         "cs": shared,
-        "names": option_names(decision, shared),
-        "runoff": runoff_rows(decision, results),
+        "author_name": author,
+        "names": names,
+        "options": operations.options_of(decision),
+        "card_top": card_top(decision, state, closed, author),
+        "vote_body": vote_fields(decision, my_vote, voted, names) if can_vote else None,
+        "chart": results_chart(decision, results, closed, names) if results else None,
     }
 
 
