@@ -9,7 +9,10 @@ of attendance, 30 resolutions: ~30 pages). So:
   keeps serving requests and Socket.IO meanwhile (an assembly in session goes on while
   someone downloads the minutes);
 - the PDF of a page is remembered by its content (a few, in this process): asking again
-  for unchanged minutes — always the case once signed — answers at once.
+  for unchanged minutes — always the case once signed — answers at once;
+- signed minutes never change: their PDF is made once, in the background right after the
+  signing (in every language of the site: `views.make_signed_minutes_pdf`), and kept on
+  the disk (`DATA_DIR/minutes/`), so that every download, in any process, is immediate.
 """
 
 import hashlib
@@ -26,17 +29,29 @@ _lock = threading.Lock()
 _pool: Any = None
 
 
-def minutes_pdf(html: str, base_url: str, static_folder: str) -> bytes:
-    """The PDF of the minutes' page `html` (its `/static/` links served from the disk)."""
+def minutes_pdf(html: str, base_url: str, static_folder: str, kept_in: Path | None = None) -> bytes:
+    """The PDF of the minutes' page `html` (its `/static/` links served from the disk).
+
+    `kept_in`: a folder where the PDF is kept by its content once made, and looked for
+    before making it (signed minutes, which never change)."""
     key = hashlib.sha256(f"{base_url}\0{static_folder}\0{html}".encode()).hexdigest()
     with _lock:
         if key in _rendered:
             _rendered.move_to_end(key)
             return _rendered[key]
-    import weasyprint  # noqa: F401 — here: loading its libraries runs `ldconfig`, which
-    # gevent's subprocess can only watch from the loop's own thread
+    kept = kept_in / f"{key}.pdf" if kept_in is not None else None
+    if kept is not None and kept.is_file():
+        pdf = kept.read_bytes()
+    else:
+        import weasyprint  # noqa: F401 — here: loading its libraries runs `ldconfig`, which
+        # gevent's subprocess can only watch from the loop's own thread
 
-    pdf = _off_the_loop(render, html, base_url, static_folder)  # no lock taken in there
+        pdf = _off_the_loop(render, html, base_url, static_folder)  # no lock taken in there
+        if kept is not None:
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            partial = kept.with_suffix(f".{threading.get_ident()}.part")
+            partial.write_bytes(pdf)
+            partial.replace(kept)  # whole or not at all, whoever reads it meanwhile
     with _lock:
         _rendered[key] = pdf
         while len(_rendered) > _CACHE_SIZE:

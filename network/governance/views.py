@@ -5,6 +5,7 @@ inline and keeps the turnout and tally live."""
 from collections import OrderedDict
 from datetime import datetime, timedelta
 from functools import lru_cache
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -934,6 +935,50 @@ def _minutes_page(found: Any, *, web: bool = False) -> str:
     )
 
 
+def make_signed_minutes_pdf(found: Any) -> None:
+    """Once the signing commits, make the minutes' PDF in the background, in each of the
+    site's languages, and keep it (`pdf.minutes_pdf`): downloads are then immediate."""
+    from network.core.events import after_commit
+    from network.extensions import socketio
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    assembly_id, base_url = found.id, request.host_url
+
+    def start() -> None:
+        global last_minutes_making
+        last_minutes_making = socketio.start_background_task(_make_pdfs, app, assembly_id, base_url)
+
+    after_commit(db.session, start)
+
+
+#: The last background making of signed minutes' PDFs (tests wait for it: `.join()`).
+last_minutes_making: Any = None
+
+
+def _make_pdfs(app: Any, assembly_id: int, base_url: str) -> None:
+    from network.core.database import write_intent
+    from network.governance.models import Assembly
+    from network.governance.pdf import minutes_pdf
+
+    for language in app.config["LANGUAGES"]:
+        headers = {"Accept-Language": language}
+        with (
+            app.test_request_context("/", base_url=base_url, headers=headers),
+            write_intent(False),
+        ):
+            try:
+                found = db.session.get(Assembly, assembly_id)
+                if found is None or found.minutes_signed_at is None:
+                    return
+                html = _minutes_page(found)
+                static = app.static_folder or ""
+                minutes_pdf(html, request.host_url, static, kept_in=_kept_minutes(found))
+            except Exception:  # noqa: BLE001 — a download makes it then; say why
+                app.logger.exception("could not make the signed minutes' PDF")
+            finally:
+                db.session.remove()
+
+
 @bp.get("/assemblies/<int:assembly_id>/minutes")
 def assembly_minutes(assembly_id: int):
     from network.governance import assemblies
@@ -949,13 +994,22 @@ def assembly_minutes_pdf(assembly_id: int):
     return minutes_pdf_response(found, _minutes_page(found))
 
 
+def _kept_minutes(found: Any) -> Path | None:
+    """Where signed minutes' PDFs are kept (they never change), else None."""
+    if found.minutes_signed_at is None:
+        return None
+    return Path(current_app.config["DATA_DIR"]) / "minutes"
+
+
 def minutes_pdf_response(found: Any, html: str):
-    """The minutes as a PDF (WeasyPrint), its stylesheet read from the disk."""
-    from flask import Response, current_app
+    """The minutes as a PDF (WeasyPrint), its stylesheet read from the disk; signed ones
+    were made when they were signed (`make_signed_minutes_pdf`)."""
+    from flask import Response
 
     from network.governance.pdf import minutes_pdf
 
-    pdf = minutes_pdf(html, request.host_url, current_app.static_folder or "")
+    static = current_app.static_folder or ""
+    pdf = minutes_pdf(html, request.host_url, static, kept_in=_kept_minutes(found))
     return Response(
         pdf,
         mimetype="application/pdf",
@@ -1086,6 +1140,7 @@ def assembly_action(assembly_id: int, action: str):
             assemblies.close_assembly(current_user, found)
         else:
             assemblies.sign_minutes(current_user, found)
+            make_signed_minutes_pdf(found)
 
     done = {
         "convene": _("The associates are convened."),

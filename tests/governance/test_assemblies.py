@@ -6,6 +6,7 @@ minutes frozen once signed."""
 
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -687,6 +688,49 @@ def test_unchanged_minutes_give_the_same_pdf(client, staff, associates, convened
         f"/api/v1/assemblies/{assembly['id']}", json={"place": "Ailleurs"}, headers=staff[1]
     )
     assert client.get(url, headers=staff[1]).data != first.data  # the minutes changed
+
+
+def test_signed_minutes_have_their_pdf_made_at_signing(
+    app, client, staff, associates, convened, login, monkeypatch
+):
+    """Signing makes the PDF in the background, in each language, and keeps it: downloads
+    then make nothing (in this process or another one: it is on the disk)."""
+    from network.governance import pdf, views
+
+    people = associates(2)
+    assembly = convened(starts_at=soon(minutes=20))
+    _s, staff_headers = staff
+    base = f"/api/v1/assemblies/{assembly['id']}"
+    resolution = assembly["resolutions"][0]["id"]
+    for _m, headers in people:
+        client.post(f"{base}/attendance", json={"presence": "present"}, headers=headers)
+    client.post(f"/api/v1/resolutions/{resolution}/open", headers=staff_headers)
+    for _m, headers in people:
+        client.put(
+            f"/api/v1/resolutions/{resolution}/vote", json={"choice": "for"}, headers=headers
+        )
+    client.post(f"/api/v1/resolutions/{resolution}/close", headers=staff_headers)
+    assert client.post(f"{base}/close", headers=staff_headers).status_code == 200
+    made = []
+    real_render = pdf.render
+    monkeypatch.setattr(pdf, "render", lambda *a: made.append(a) or real_render(*a))
+    assert client.post(f"{base}/minutes/sign", headers=staff_headers).status_code == 200
+    views.last_minutes_making.join()
+    assert len(made) == len(app.config["LANGUAGES"])  # one per language, at signing
+    kept = list((Path(app.config["DATA_DIR"]) / "minutes").glob("*.pdf"))
+    assert len(kept) >= len(made)
+    pdf._rendered.clear()  # another process: only the disk
+    reader = login(people[0][0], c=app.test_client())
+    for language in app.config["LANGUAGES"]:
+        answer = reader.get(
+            f"/assemblies/{assembly['id']}/minutes.pdf", headers={"Accept-Language": language}
+        )
+        assert answer.status_code == 200 and answer.data.startswith(b"%PDF")
+        api = client.get(
+            f"{base}/minutes.pdf", headers={**staff_headers, "Accept-Language": language}
+        )
+        assert api.data == answer.data
+    assert len(made) == len(app.config["LANGUAGES"])  # nothing made again
 
 
 def test_proxies_never_chain(client, associates, convened):

@@ -226,3 +226,44 @@ def test_the_decisions_page_lists_and_filters(app, member_api, opened, login):
     assert 'Awaiting my vote <span class="count">1</span>' in page
     assert "No decision here." in c.get("/decisions?state=closed").get_data(as_text=True) or True
     assert c.get("/decisions?state=nonsense").status_code == 422
+
+
+def test_gathered_sends_go_from_the_request_that_ends_the_window(
+    app, member_api, opened, vote, connect, monkeypatch
+):
+    """With a window, the first vote's turnout is sent by its own request; the votes inside
+    the window are gathered and sent once at its end; the first vote after it is sent by
+    its own request again (never waiting for a background task's turn)."""
+    import time
+
+    _author, headers = member_api()
+    voters = [member_api() for _ in range(4)]
+    watcher_made, watcher_headers = member_api()
+    decision = opened(headers, results="always")
+    watcher = connect(watcher_headers)
+    watcher.emit("watch_decision", {"decision_id": decision["id"]}, callback=True)
+    watcher.get_received()
+    monkeypatch.setitem(app.config, "TALLY_WINDOW_MS", 400)
+    agree = option_id(decision, "agree")
+
+    def turnouts():
+        return [
+            e["args"][0]["turnout"]["voted"]
+            for e in watcher.get_received()
+            if e["name"] == "decision_turnout"
+        ]
+
+    assert vote(voters[0][1], decision["id"], choice=agree).status_code == 200
+    assert turnouts() == [1]  # sent by the vote's own request
+    vote(voters[1][1], decision["id"], choice=agree)
+    vote(voters[2][1], decision["id"], choice=agree)
+    assert turnouts() == []  # inside the window: gathered
+    deadline = time.monotonic() + 5
+    heard: list[int] = []
+    while not heard and time.monotonic() < deadline:
+        time.sleep(0.05)
+        heard = turnouts()
+    assert heard == [3]  # once, at the window's end, with both votes
+    time.sleep(0.45)
+    vote(voters[3][1], decision["id"], choice=agree)
+    assert turnouts() == [4]  # the window is over: at once again
