@@ -2,8 +2,8 @@
 and the forms of every action. Everything works with plain forms; governance.js votes
 inline and keeps the turnout and tally live."""
 
-from collections import OrderedDict
-from datetime import datetime, timedelta
+from collections import Counter, OrderedDict
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from types import SimpleNamespace
@@ -929,6 +929,7 @@ def _minutes_page(found: Any, *, web: bool = False) -> str:
         "governance/minutes.html",
         web=web,  # the page links back to the assembly; the PDF does not
         m=data,
+        **_attendance_sheet(data["attendance"]),
         kind_label=_ASSEMBLY_KINDS()[data["assembly"]["kind"]],
         starts_at=found.starts_at,
         signed_at=found.minutes_signed_at,
@@ -977,6 +978,30 @@ def _make_pdfs(app: Any, assembly_id: int, base_url: str) -> None:
                 app.logger.exception("could not make the signed minutes' PDF")
             finally:
                 db.session.remove()
+
+
+#: The attendance sheet's groups, in the order the minutes give them.
+_SHEET_ORDER = ("present", "online", "postal", "represented", "absent")
+
+
+def _attendance_sheet(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The minutes' attendance (rows in name order) grouped by attendance, and the day of
+    the convocation stated once (those convened another day named apart)."""
+    groups: dict[str, list[dict[str, Any]]] = {status: [] for status in _SHEET_ORDER}
+    days: list[tuple[str, date]] = []
+    for row in rows:
+        groups.setdefault(row["status"], []).append(row)
+        if row.get("convened_at"):
+            days.append((row["member"], date.fromisoformat(row["convened_at"][:10])))
+    usual = Counter(day for _name, day in days).most_common(1)
+    convened_on = usual[0][0] if usual else None
+    return {
+        "sheet": [{"status": s, "rows": found} for s, found in groups.items() if found],
+        "convened_on": convened_on,
+        "convened_otherwise": [
+            {"member": name, "day": day} for name, day in days if day != convened_on
+        ],
+    }
 
 
 @bp.get("/assemblies/<int:assembly_id>/minutes")

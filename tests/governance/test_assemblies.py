@@ -371,6 +371,11 @@ def test_the_minutes_as_a_page_and_a_pdf(app, client, staff, associates, convene
     pdf = client.get(f"{base}/minutes.pdf", headers=staff_headers)
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     assert pdf.data.startswith(b"%PDF")
+    english = reader.get(f"/assemblies/{assembly['id']}/minutes", headers={"Accept-Language": "en"})
+    sheet = re.sub(r"<[^>]+>", "", english.get_data(as_text=True).split("Attendance sheet")[-1])
+    assert "The associates were convened on" in sheet  # once, not on each row
+    names = sorted(m.display_name for m, _h in people)
+    assert re.search(rf"Present \(2\)\s*{re.escape(names[0])}, {re.escape(names[1])}", sheet)
 
 
 def test_the_quorum_meter_and_votes_are_live(app, client, staff, associates, convened, connect):
