@@ -27,7 +27,7 @@ from network.core.inputs import text_field
 from network.core.markup import render_markdown
 from network.core.models import utcnow
 from network.core.permissions import Status, is_staff
-from network.core.registries import index_later
+from network.core.registries import index_later, publish
 from network.extensions import db
 from network.governance import candidacies, live
 from network.governance.models import (
@@ -276,6 +276,7 @@ def convene(actor: Member, assembly: Assembly) -> list[str]:
     signals.notifications_requested.send(
         tuple(register), kind="assembly_convened", text=text, url=url, actor=actor
     )
+    publish("assembly", assembly.id, actor.id)  # the convocation, as a notice in the feed
     audit.record(
         db.session,
         "assembly_convened",

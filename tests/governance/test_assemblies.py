@@ -813,3 +813,46 @@ def test_the_gerance_admits_where_the_statutes_say_so(app, client, staff, member
     )
     assert "The member is now an associate." in admitted.get_data(as_text=True)
     assert client.get("/api/v1/me", headers=cesa_headers).get_json()["status"] == "associate"
+
+
+def test_the_convocation_is_a_notice_in_the_feed(
+    app, client, staff, associates, convened, make_member, login
+):
+    """Convening puts the convocation in the feed (besides the notification): its date,
+    place and agenda, linked to the assembly; a draft assembly never shows there."""
+    (associate, associate_headers), _other = associates(2)
+    _s, staff_headers = staff
+    draft = client.post(
+        "/api/v1/assemblies",
+        json={
+            "kind": "ordinary",
+            "title": "Brouillon d'assemblée",
+            "starts_at": soon(),
+            "resolutions": agenda(("Approbation des comptes", "ordinary", False)),
+        },
+        headers=staff_headers,
+    )
+    assert draft.status_code == 201
+    assembly = convened(
+        resolutions=agenda(
+            ("Approbation des comptes", "ordinary", False), ("Affectation", "ordinary", False)
+        )
+    )
+    reader = login(associate, c=app.test_client())
+    page = reader.get("/feed", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    card = re.search(rf'<article[^>]*id="assembly-{assembly["id"]}".*?</article>', page, re.S)
+    assert card, "no convocation in the feed"
+    text = re.sub(r"<[^>]+>", "", card.group(0))
+    assert "Convocation" in text and "Assemblée générale annuelle" in text
+    assert "Salle du conseil, Lyon" in text and "2 resolutions on the agenda" in text
+    assert f'href="/assemblies/{assembly["id"]}"' in card.group(0)
+    assert "Brouillon d'assemblée" not in page
+    only = reader.get("/feed?kind=assembly", headers={"Accept-Language": "en"}).get_data(
+        as_text=True
+    )
+    assert f'id="assembly-{assembly["id"]}"' in only
+    items = client.get("/api/v1/feed?kind=assembly", headers=associate_headers).get_json()["items"]
+    assert [i["data"]["assembly"]["id"] for i in items] == [assembly["id"]]
+    outsider = login(make_member(status="support_contract"), c=app.test_client())
+    seen = outsider.get("/feed", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert f'id="assembly-{assembly["id"]}"' in seen  # members see a convened assembly
