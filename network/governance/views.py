@@ -843,6 +843,71 @@ def _assembly_act(assembly_id: int, action: Any, done: str):
     return redirect(url_for("governance.assembly", assembly_id=assembly_id))
 
 
+@bp.get("/assemblies/<int:assembly_id>/drafts")
+def assembly_drafts(assembly_id: int):
+    """The associates' draft resolutions collecting signatures, to co-sign, and a new one."""
+    return _drafts_page(assembly_id, {}, {})
+
+
+def _drafts_page(assembly_id: int, errors: dict[str, Any], values: dict[str, Any]):
+    from network.governance import assemblies
+
+    found = assemblies.get_assembly(current_user, assembly_id)
+    opens, closes, is_open = assemblies.proposal_window(found)
+    return render_template(
+        "governance/drafts.html",
+        a=found,
+        drafts=assemblies.draft_resolutions(found, current_user),
+        needed=assemblies.signatures_needed(found),
+        on_register=assemblies.attendee(found, current_user.id) is not None,
+        opens=opens,
+        closes=closes,
+        window_open=is_open,
+        errors=errors,
+        values=values,
+    )
+
+
+@bp.post("/assemblies/<int:assembly_id>/drafts")
+def assembly_draft_new(assembly_id: int):
+    from network.governance import assemblies
+
+    found = assemblies.get_assembly(current_user, assembly_id)
+    data = {
+        "title": request.form.get("title", ""),
+        "text": request.form.get("text", ""),
+        "majority": request.form.get("majority", "ordinary"),
+        "secret": request.form.get("secret") == "1",
+    }
+    try:
+        assemblies.propose_resolution(current_user, found, data)
+    except Invalid as error:
+        db.session.rollback()
+        fields = {"title": error.fields.get("resolutions")} if error.fields else {}
+        flash_error(error)
+        return _drafts_page(assembly_id, fields, request.form), 422
+    except DomainError as error:
+        db.session.rollback()
+        flash_error(error)
+        return redirect(url_for("governance.assembly_drafts", assembly_id=assembly_id))
+    db.session.commit()
+    flash(_("Your draft resolution is added: the associates may co-sign it."), "success")
+    return redirect(url_for("governance.assembly_drafts", assembly_id=assembly_id))
+
+
+@bp.post("/resolutions/<int:resolution_id>/cosign")
+def resolution_cosign(resolution_id: int):
+    from network.governance import assemblies
+
+    resolution = assemblies.get_resolution(current_user, resolution_id)
+    assembly_id = resolution.assembly_id
+    _attempt(
+        lambda: assemblies.cosign(current_user, resolution),
+        _("You have co-signed this draft resolution."),
+    )
+    return redirect(url_for("governance.assembly_drafts", assembly_id=assembly_id))
+
+
 @bp.post("/assemblies/<int:assembly_id>/check-in")
 def assembly_check_in(assembly_id: int):
     from network.governance import assemblies

@@ -856,3 +856,62 @@ def test_the_convocation_is_a_notice_in_the_feed(
     outsider = login(make_member(status="support_contract"), c=app.test_client())
     seen = outsider.get("/feed", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert f'id="assembly-{assembly["id"]}"' in seen  # members see a convened assembly
+
+
+def test_draft_resolutions_have_a_page_to_propose_and_cosign_them(
+    app, client, staff, associates, convened, make_member, login
+):
+    from tests.conftest import csrf_token
+
+    people = associates(40)  # 5 % of 40 associates: 2 signatures
+    assembly = convened(starts_at=soon(days=10))  # the window: 15 to 5 days before
+    page_url = f"/assemblies/{assembly['id']}/drafts"
+    en = {"Accept-Language": "en"}
+    author = login(people[0][0], c=app.test_client())
+    empty = author.get(page_url, headers=en).get_data(as_text=True)
+    assert "No draft resolution is collecting signatures." in empty
+    assert "once 2 associates have signed it" in empty
+    refused = author.post(
+        page_url, data={"csrf_token": csrf_token(author, page_url), "title": ""}, headers=en
+    )
+    assert refused.status_code == 422  # nothing saved, the form again
+    made = author.post(
+        page_url,
+        data={
+            "csrf_token": csrf_token(author, page_url),
+            "title": "Ouvrir un second tiers-lieu",
+            "text": "À **Villeurbanne**.",
+            "majority": "ordinary",
+        },
+        headers=en,
+        follow_redirects=True,
+    )
+    text = made.get_data(as_text=True)
+    assert "Your draft resolution is added" in text and "Ouvrir un second tiers-lieu" in text
+    assert "<strong>Villeurbanne</strong>" in text and "You have signed it" in text
+    assert f"Proposed by {people[0][0].display_name}" in text
+    assert re.search(r"1 signature\s*/ 2", text)
+    draft_id = int(re.search(r'id="draft-(\d+)"', text).group(1))
+    other = login(people[1][0], c=app.test_client())
+    listed = other.get(page_url, headers=en).get_data(as_text=True)
+    assert f"/resolutions/{draft_id}/cosign" in listed
+    signed = other.post(
+        f"/resolutions/{draft_id}/cosign",
+        data={"csrf_token": csrf_token(other, page_url)},
+        headers=en,
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "You have co-signed this draft resolution." in signed
+    assert "No draft resolution is collecting signatures." in signed  # on the agenda now
+    resolutions = client.get(f"/api/v1/assemblies/{assembly['id']}", headers=staff[1]).get_json()
+    assert [r["state"] for r in resolutions["resolutions"] if r["id"] == draft_id] == ["pending"]
+    outsider = login(make_member(status="employee_entrepreneur"), c=app.test_client())
+    seen = outsider.get(page_url, headers=en).get_data(as_text=True)
+    assert "Propose a draft resolution" not in seen  # not on the register
+    again = other.post(
+        f"/resolutions/{draft_id}/cosign",
+        data={"csrf_token": csrf_token(other, page_url)},
+        headers=en,
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "not a draft collecting signatures" in again
