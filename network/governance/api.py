@@ -146,7 +146,7 @@ def decision_json(decision: Decision, viewer: Any) -> dict[str, Any]:
         "title": decision.title,
         "context": decision.context,
         "context_html": decision.context_html,
-        "author": {"id": decision.author_id, "name": decision.author.display_name},
+        "author": {"id": decision.author_id, "name": operations.author_name(decision)},
         "electorate": {
             "kind": decision.electorate_kind.value,
             "description": str(operations.electorate_description(decision)),
@@ -167,11 +167,11 @@ def decision_json(decision: Decision, viewer: Any) -> dict[str, Any]:
         "options": [
             {
                 "id": o.id,
-                "label": operations.option_label(o),
+                "label": operations.option_label(o, decision.kind),
                 "code": o.code,
                 "starts_at": iso_or_none(o.starts_at),
             }
-            for o in decision.options
+            for o in operations.options_of(decision)
         ],
         "turnout": turnout_of(decision),
         "can_vote": elector and decision.state == "open" and not operations.is_closed(decision),

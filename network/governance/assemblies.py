@@ -9,7 +9,8 @@ de séance) opens and closes each resolution's vote.
 
 import secrets
 from collections import Counter
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import url_for
@@ -27,7 +28,7 @@ from network.core.inputs import text_field
 from network.core.markup import render_markdown
 from network.core.models import utcnow
 from network.core.permissions import Status, is_staff
-from network.core.registries import index_later
+from network.core.registries import index_later, publish
 from network.extensions import db
 from network.governance import candidacies, live
 from network.governance.models import (
@@ -276,6 +277,7 @@ def convene(actor: Member, assembly: Assembly) -> list[str]:
     signals.notifications_requested.send(
         tuple(register), kind="assembly_convened", text=text, url=url, actor=actor
     )
+    publish("assembly", assembly.id, actor.id)  # the convocation, as a notice in the feed
     audit.record(
         db.session,
         "assembly_convened",
@@ -320,6 +322,62 @@ def _require_proposal_window(assembly: Assembly) -> None:
                 closes=format_datetime(closes, "short"),
             )
         )
+
+
+def proposal_window(assembly: Assembly) -> tuple[datetime, datetime, bool]:
+    """When the associates add and co-sign draft resolutions: (opens, closes, open now)."""
+    settings = current_settings()
+    opens = assembly.starts_at - timedelta(days=settings["ag_proposals_open_days"])
+    closes = assembly.starts_at - timedelta(days=settings["ag_proposals_close_days"])
+    now = utcnow()
+    return opens, closes, assembly.state == AssemblyState.CONVENED and opens <= now <= closes
+
+
+def signatures_needed(assembly: Assembly) -> int:
+    """How many associates must sign a draft resolution for it to join the agenda."""
+    share = current_settings()["ag_proposal_share_percent"]
+    return max(1, -(-share * assembly.register_size // 100))  # the share, rounded up
+
+
+@dataclass(frozen=True)
+class DraftResolution:
+    """A draft resolution as its page lists it."""
+
+    resolution: Resolution
+    proposer: str
+    signers: int
+    signed: bool  # by the reader
+
+
+def draft_resolutions(assembly: Assembly, viewer: Any) -> list[DraftResolution]:
+    """The associates' draft resolutions collecting signatures, in order: who proposed each,
+    how many signed, whether `viewer` did (three statements whatever their number)."""
+    rows = db.session.execute(
+        select(Resolution, Member.display_name)
+        .outerjoin(Member, Member.id == Resolution.proposed_by_id)
+        .where(
+            Resolution.assembly_id == assembly.id,
+            Resolution.state == ResolutionState.PROPOSED,
+        )
+        .order_by(Resolution.position, Resolution.id)
+    ).all()
+    ids = [r.id for r, _name in rows]
+    counts = dict(
+        db.session.execute(
+            select(ResolutionSigner.resolution_id, func.count())
+            .where(ResolutionSigner.resolution_id.in_(ids))
+            .group_by(ResolutionSigner.resolution_id)
+        ).all()
+    )
+    mine = set(
+        db.session.scalars(
+            select(ResolutionSigner.resolution_id).where(
+                ResolutionSigner.resolution_id.in_(ids),
+                ResolutionSigner.member_id == getattr(viewer, "id", 0),
+            )
+        )
+    )
+    return [DraftResolution(r, name or "—", counts.get(r.id, 0), r.id in mine) for r, name in rows]
 
 
 def propose_resolution(member: Member, assembly: Assembly, data: dict[str, Any]) -> Resolution:

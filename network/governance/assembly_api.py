@@ -411,8 +411,11 @@ def minutes(assembly_id: int):
     errors=(403, 404, 409),
 )
 def sign_minutes(assembly_id: int):
+    from network.governance.views import make_signed_minutes_pdf
+
     assembly = assemblies.get_assembly(current_user, assembly_id)
     assemblies.sign_minutes(current_user, assembly)
+    make_signed_minutes_pdf(assembly)
     db.session.commit()
     return {"signed_at": iso_or_none(assembly.minutes_signed_at), "minutes": assembly.minutes}
 

@@ -12,12 +12,12 @@ Who may do what:
 """
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import g, has_app_context, url_for
-from flask_babel import format_datetime
+from flask import current_app, g, has_app_context, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, insert, select, update
 
@@ -106,11 +106,26 @@ def state_of(decision: Decision) -> str:
     return DecisionState.CLOSED if is_closed(decision) else decision.state
 
 
+@dataclass(frozen=True)
+class _ElectorRow:
+    """What a card reads of the viewer's elector row (never written through)."""
+
+    voted: bool
+
+
+@dataclass(frozen=True)
+class _VoteRow:
+    """What a card reads of the viewer's open vote (never written through)."""
+
+    choices: dict[str, int]
+    reason: str
+
+
 def is_elector(member: Any, decision: Decision) -> bool:
     return _elector(member, decision) is not None
 
 
-def _elector(member: Any, decision: Decision) -> Elector | None:
+def _elector(member: Any, decision: Decision) -> Elector | _ElectorRow | None:
     if member is None or not getattr(member, "id", None):
         return None
     memo = _viewer_rows()
@@ -131,32 +146,91 @@ def _viewer_rows() -> dict[tuple[str, int, int], Any] | None:
 
 
 def prime_viewer_rows(viewer: Any, decision_ids: Iterable[int]) -> None:
-    """Read `viewer`'s elector rows and open votes of these decisions at once."""
+    """Read `viewer`'s elector rows and open votes of these decisions at once (one
+    statement, plain rows: a card only reads them)."""
     ids = sorted(set(decision_ids))
     member_id = getattr(viewer, "id", None)
     if not ids or not member_id or not has_app_context():
         return
-    electors = {
-        e.decision_id: e
-        for e in db.session.scalars(
-            select(Elector).where(Elector.member_id == member_id, Elector.decision_id.in_(ids))
+    rows = db.session.execute(
+        select(Elector.decision_id, Elector.voted, Vote.choices, Vote.reason, Vote.id)
+        .outerjoin(
+            Vote,
+            (Vote.decision_id == Elector.decision_id) & (Vote.member_id == Elector.member_id),
         )
-    }
-    voted = [i for i, e in electors.items() if e.voted]
-    votes = {
-        v.decision_id: v
-        for v in (
-            db.session.scalars(
-                select(Vote).where(Vote.member_id == member_id, Vote.decision_id.in_(voted))
-            )
-            if voted
-            else []
-        )
-    }
+        .where(Elector.member_id == member_id, Elector.decision_id.in_(ids))
+    )
+    electors: dict[int, _ElectorRow] = {}
+    votes: dict[int, _VoteRow] = {}
+    for decision_id, voted, choices, reason, vote_id in rows:
+        electors[decision_id] = _ElectorRow(bool(voted))
+        if vote_id is not None and voted:
+            votes[decision_id] = _VoteRow(choices or {}, reason or "")
     memo = g.setdefault(_VIEWER_ROWS, {})
     for decision_id in ids:
         memo[("elector", decision_id, member_id)] = electors.get(decision_id)
         memo[("vote", decision_id, member_id)] = votes.get(decision_id)
+
+
+@dataclass(frozen=True)
+class OptionRow:
+    """What a card reads of an option (`options_of`)."""
+
+    id: int
+    label: str
+    code: str
+    starts_at: datetime | None
+
+
+def prime_options(decision_ids: Iterable[int]) -> None:
+    """Read the options of these decisions at once, as plain rows (`options_of`): a card
+    only reads them, and loading them as objects cost more than the decisions."""
+    ids = sorted(set(decision_ids))
+    if not ids or not has_app_context():
+        return
+    found: dict[int, list[OptionRow]] = {i: [] for i in ids}
+    rows = db.session.execute(
+        select(
+            DecisionOption.decision_id,
+            DecisionOption.id,
+            DecisionOption.label,
+            DecisionOption.code,
+            DecisionOption.starts_at,
+        )
+        .where(DecisionOption.decision_id.in_(ids))
+        .order_by(DecisionOption.decision_id, DecisionOption.position, DecisionOption.id)
+    )
+    for decision_id, option_id, label, code, starts_at in rows:
+        found[decision_id].append(OptionRow(option_id, label, code or "", starts_at))
+    memo = g.setdefault(_VIEWER_ROWS, {})
+    for decision_id, options in found.items():
+        memo[("options", decision_id, 0)] = options
+
+
+def options_of(decision: Decision) -> Sequence[Any]:
+    """The decision's options in display order: the rows read for the page, else its own."""
+    memo = _viewer_rows()
+    options = memo.get(("options", decision.id, 0)) if memo is not None else None
+    return options if options is not None else decision.options
+
+
+def prime_authors(decisions: Iterable[Decision]) -> None:
+    """Read the names of these decisions' authors at once (`author_name`), instead of
+    loading each author as a member."""
+    ids = sorted({d.author_id for d in decisions})
+    if not ids or not has_app_context():
+        return
+    memo = g.setdefault(_VIEWER_ROWS, {})
+    for member_id, name in db.session.execute(
+        select(Member.id, Member.display_name).where(Member.id.in_(ids))
+    ):
+        memo[("author", member_id, 0)] = name
+
+
+def author_name(decision: Decision) -> str:
+    memo = _viewer_rows()
+    name = memo.get(("author", decision.author_id, 0)) if memo is not None else None
+    return name if name is not None else decision.author.display_name
 
 
 def _forget_viewer_rows() -> None:
@@ -386,6 +460,7 @@ def create_decision(
 def update_decision(actor: Member, decision: Decision, data: dict[str, Any]) -> Decision:
     """Change a draft freely; an open decision's question and options until its first vote,
     and its closing time (later only); a closed one not at all."""
+    _forget_viewer_rows()
     _require_manager(actor, decision)
     if is_closed(decision):
         raise Conflict(_l("This decision is closed."))
@@ -493,12 +568,14 @@ def _votes_cast(decision: Decision) -> bool:
     return decision.vote_count > 0
 
 
-def option_label(option: DecisionOption) -> str:
-    """What an option says to the reader: a stance in their language, a date poll's slot in
-    the cooperative's time."""
+def option_label(option: Any, kind: DecisionKind | None = None) -> str:
+    """What an option (`DecisionOption` or `OptionRow` with the decision's `kind`) says to
+    the reader: a stance in their language, a date poll's slot in the cooperative's time."""
     if option.starts_at is not None:
-        return format_datetime(option.starts_at, "short")
-    stances = STANCES.get(option.decision.kind if option.decision else None, {})  # type: ignore[arg-type]
+        return str(current_app.jinja_env.filters["datetime"](option.starts_at, "short"))
+    if kind is None:
+        kind = option.decision.kind if option.decision else None
+    stances = STANCES.get(kind, {})  # type: ignore[arg-type]
     return str(stances.get(option.code, option.label))
 
 
@@ -843,7 +920,7 @@ def withdraw_vote(member: Member, decision: Decision, receipt: Any = None) -> No
     live.schedule_tally(decision.id)
 
 
-def my_vote(member: Member, decision: Decision) -> Vote | None:
+def my_vote(member: Member, decision: Decision) -> Vote | _VoteRow | None:
     if decision.secret:
         return None
     memo = _viewer_rows()
@@ -857,6 +934,7 @@ def my_vote(member: Member, decision: Decision) -> Vote | None:
 
 def add_option(member: Member, decision: Decision, label: Any) -> DecisionOption:
     """A voter adds an option, where the decision allows it."""
+    _forget_viewer_rows()
     _require_open(decision)
     if not decision.voters_add_options or decision.kind not in CHOICE_KINDS:
         raise Forbidden(_l("This decision does not take new options."))

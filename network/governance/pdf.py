@@ -9,7 +9,11 @@ of attendance, 30 resolutions: ~30 pages). So:
   keeps serving requests and Socket.IO meanwhile (an assembly in session goes on while
   someone downloads the minutes);
 - the PDF of a page is remembered by its content (a few, in this process): asking again
-  for unchanged minutes — always the case once signed — answers at once.
+  for unchanged minutes — always the case once signed — answers at once;
+- signed minutes never change: their PDF is made once, in the background right after the
+  signing (in every language of the site: `views.make_signed_minutes_pdf`), and kept on
+  the disk (`DATA_DIR/minutes/`), so that every download, in any process, is immediate; one
+  asking while it is being made waits for it rather than making it a second time.
 """
 
 import hashlib
@@ -22,25 +26,62 @@ from urllib.parse import unquote, urlsplit
 
 _CACHE_SIZE = 8
 _rendered: OrderedDict[str, bytes] = OrderedDict()
+_making: dict[str, threading.Event] = {}  # PDFs being made: a second asker waits for them
+_WAIT_SECONDS = 120
 _lock = threading.Lock()
 _pool: Any = None
 
 
-def minutes_pdf(html: str, base_url: str, static_folder: str) -> bytes:
-    """The PDF of the minutes' page `html` (its `/static/` links served from the disk)."""
+def minutes_pdf(html: str, base_url: str, static_folder: str, kept_in: Path | None = None) -> bytes:
+    """The PDF of the minutes' page `html` (its `/static/` links served from the disk).
+
+    `kept_in`: a folder where the PDF is kept by its content once made, and looked for
+    before making it (signed minutes, which never change)."""
     key = hashlib.sha256(f"{base_url}\0{static_folder}\0{html}".encode()).hexdigest()
     with _lock:
         if key in _rendered:
             _rendered.move_to_end(key)
             return _rendered[key]
+        making = _making.get(key)
+        if making is None:
+            making = _making[key] = threading.Event()
+            mine = True
+        else:
+            mine = False
+    if not mine:  # being made (at signing, or by another download): wait for it
+        making.wait(timeout=_WAIT_SECONDS)
+        with _lock:
+            if key in _rendered:
+                return _rendered[key]
+        return minutes_pdf(html, base_url, static_folder, kept_in)  # it failed: make it
+    try:
+        pdf = _made_or_kept(key, html, base_url, static_folder, kept_in)
+        with _lock:
+            _rendered[key] = pdf
+            while len(_rendered) > _CACHE_SIZE:
+                _rendered.popitem(last=False)
+        return pdf
+    finally:
+        with _lock:
+            _making.pop(key, None)
+        making.set()
+
+
+def _made_or_kept(
+    key: str, html: str, base_url: str, static_folder: str, kept_in: Path | None
+) -> bytes:
+    kept = kept_in / f"{key}.pdf" if kept_in is not None else None
+    if kept is not None and kept.is_file():
+        return kept.read_bytes()
     import weasyprint  # noqa: F401 — here: loading its libraries runs `ldconfig`, which
     # gevent's subprocess can only watch from the loop's own thread
 
     pdf = _off_the_loop(render, html, base_url, static_folder)  # no lock taken in there
-    with _lock:
-        _rendered[key] = pdf
-        while len(_rendered) > _CACHE_SIZE:
-            _rendered.popitem(last=False)
+    if kept is not None:
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        partial = kept.with_suffix(f".{threading.get_ident()}.part")
+        partial.write_bytes(pdf)
+        partial.replace(kept)  # whole or not at all, whoever reads it meanwhile
     return pdf
 
 

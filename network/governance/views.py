@@ -2,20 +2,37 @@
 and the forms of every action. Everything works with plain forms; governance.js votes
 inline and keeps the turnout and tally live."""
 
-from datetime import datetime, timedelta
+from collections import Counter, OrderedDict
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 from sqlalchemy import select
 
 from network.cooperative.times import to_local
 from network.core.errors import DomainError, Invalid
 from network.core.forms import flash_error, invalid_form
 from network.core.http import safe_local_path
-from network.core.ids import parse_id
+from network.core.ids import parse_id, url_before_id
 from network.core.models import utcnow
 from network.core.permissions import IN_THE_COOPERATIVE, STATUS_LABELS, Status
 from network.core.registries import MEMBER_GROUPS
@@ -96,7 +113,69 @@ def _ATTENDANCE() -> dict[str, str]:  # noqa: N802
 
 
 def kind_label(kind: Any) -> str:
-    labels = {
+    return _card_words(str(get_locale()))["kinds"][DecisionKind(kind)]
+
+
+# --- what a card shows -----------------------------------------------------------------
+
+
+@lru_cache(maxsize=8)
+def _card_words(locale: str) -> dict[str, Any]:
+    """What every decision card says whatever its decision, translated once per language (a
+    card asked some twenty translations, ~1 ms of a feed page's ten cards)."""
+    words = {
+        "binding": _("Binding decision"),
+        "consultation": _("Consultation"),
+        "secret": _("Secret ballot"),
+        "draft": _("Draft"),
+        "closes": _("Closes"),
+        "closed": _("Closed"),
+        "outcome": _("Outcome"),
+        "your_vote": _("Your vote"),
+        "rank": _("Rank the options: 1 for your first choice; leave blank those you do not rank"),
+        "available": _("Are you available?"),
+        "date": _("Date"),
+        "yes": _("Yes"),
+        "maybe": _("Maybe"),
+        "no": _("No"),
+        "reason_required": _("Your reason"),
+        "reason_stances": _("Your reason (optional; required to block or object)"),
+        "reason_optional": _("Your reason (optional)"),
+        "receipt": _("Receipt code of your ballot (to change it)"),
+        "change_vote": _("Change my vote"),
+        "vote": _("Vote"),
+        "voted": _("You have voted"),
+        "results": _("Results"),
+        "no_consent": _("At least one objection: no consent"),
+        "blocked": _("Blocked: at least one member blocks this proposal"),
+        "chosen": _("Chosen:"),
+        "ahead": _("Ahead:"),
+        "rounds": _("Instant-runoff rounds"),
+        "option": _("Option"),
+        "elected": _("elected"),
+        "eliminated": _("eliminated"),
+        "by_lot": _("drawn by lot"),
+        "already_out": _("already eliminated"),
+        "exhausted": _("Exhausted ballots"),
+        "irv_key": _(
+            "✓ elected, ✗ eliminated in that round; a ballot is exhausted when none of the"
+            " options it ranks is left."
+        ),
+    }
+    shared: dict[str, Any] = {key: Markup.escape(text) for key, text in words.items()}
+    # Sentences with a number or a name, translated once and filled in by the card (`|format`
+    # of markup: what fills them in is escaped)
+    patterns = {
+        "choose_between": _("Choose from %(min)s to %(max)s options"),
+        "choose_at_least": _("Choose at least %(min)s option(s)"),
+        "score_from": _("Score each option from 0 to %(max)s"),
+        "slot_answer": _("%(date)s: %(answer)s"),
+        "round": _("Round %(n)s"),
+    }
+    shared["patterns"] = SimpleNamespace(
+        **{key: Markup.escape(text) for key, text in patterns.items()}
+    )
+    shared["kinds"] = {
         DecisionKind.PROPOSAL: _("Proposal"),
         DecisionKind.CONSENT: _("Consent"),
         DecisionKind.SINGLE: _("Single choice"),
@@ -105,34 +184,187 @@ def kind_label(kind: Any) -> str:
         DecisionKind.SCORE: _("Score"),
         DecisionKind.DATE_POLL: _("Date poll"),
     }
-    return labels[DecisionKind(kind)]
+    shared["stances"] = {
+        kind: {code: str(text) for code, text in stances.items()}
+        for kind, stances in operations.STANCES.items()
+    }
+    return shared
 
 
-# --- what a card shows -----------------------------------------------------------------
+_CARD_SHARED = "governance_card_shared"
+
+
+def card_shared() -> SimpleNamespace:
+    """What every decision card of a request shares (its CSRF token, where a plain vote
+    comes back to, the links' beginnings, the words), made once per request. Attributes,
+    not keys: a template reads `cs.vote` without first failing to find an attribute."""
+    shared = g.get(_CARD_SHARED)
+    if shared is None:
+        inline = request.endpoint in ("governance.card", "governance.vote")
+        shared = SimpleNamespace(
+            csrf=generate_csrf(),
+            # after a plain post, back here; a card fetched or voted inline goes to its page
+            next=None if inline else request.full_path.rstrip("?"),
+            decisions_url=url_before_id("governance.decision", "decision_id"),
+            members_url=url_before_id("members.profile", "member_id"),
+            reader=(str(get_locale()), str(get_timezone())),  # what fragments depend on
+            **_card_words(str(get_locale())),
+        )
+        setattr(g, _CARD_SHARED, shared)
+    return shared
+
+
+def option_names(decision: Decision, shared: SimpleNamespace) -> dict[int, str]:
+    """Each option's label for the reader (`operations.option_label`, with the words once)."""
+    stances = shared.stances.get(decision.kind, {})
+    return {
+        o.id: operations.option_label(o, decision.kind)
+        if o.starts_at
+        else stances.get(o.code, o.label)
+        for o in operations.options_of(decision)
+    }
+
+
+#: Parts of decision cards as rendered, by everything they show (LRU): the same for every
+#: reader of a language until the decision, its count or the reader's own vote changes.
+_FRAGMENTS: OrderedDict[tuple[Any, ...], Markup] = OrderedDict()
+_FRAGMENTS_SIZE = 2048
+
+
+def card_fragment(name: str, key: tuple[Any, ...], **context: Any) -> Markup:
+    """The template `name` rendered with `context`, remembered under `key` (with the
+    language, the time zone and the card's shared links and words): `key` must hold
+    everything of `context` the template shows."""
+    shared = card_shared()
+    full = (name, shared.reader, *key)
+    found = _FRAGMENTS.get(full)
+    if found is not None:
+        _FRAGMENTS.move_to_end(full)
+        return found
+    template = current_app.jinja_env.get_template(name)
+    found = Markup(template.render(cs=shared, **context))
+    _FRAGMENTS[full] = found
+    if len(_FRAGMENTS) > _FRAGMENTS_SIZE:
+        _FRAGMENTS.popitem(last=False)
+    return found
+
+
+def _identity(decision: Decision) -> tuple[Any, ...]:
+    """Which decision, whatever happens to ids (SQLite may give a deleted one's again)."""
+    return (decision.id, decision.created_at, decision.kind)
+
+
+def results_chart(
+    decision: Decision, results: dict[str, Any], closed: bool, names: dict[int, str]
+) -> Markup:
+    """The results' chart (`_results.html`), rendered once per count, language and options:
+    it does not depend on the reader (who may see it is decided before)."""
+    d = decision
+    return card_fragment(
+        "governance/_results.html",
+        (*_identity(d), d.tally_version, d.state, closed, d.max_score, tuple(names.items())),
+        decision=decision,
+        results=results,
+        closed=closed,
+        names=names,
+        runoff=runoff_rows(decision, results),
+    )
+
+
+def card_top(decision: Decision, state: str, closed: bool, author_name: str) -> Markup:
+    """The card's head, title and turnout (`_card_top.html`)."""
+    d = decision
+    binding = d.electorate_kind == ElectorateKind.ASSOCIATES
+    shown = (d.title, d.secret, d.author_id, author_name, binding, state, closed, d.closes_at)
+    return card_fragment(
+        "governance/_card_top.html",
+        (*_identity(d), *shown, d.closed_at, d.vote_count, d.electorate_size),
+        decision=d,
+        state=state,
+        closed=closed,
+        binding=binding,
+        author_name=author_name,
+    )
+
+
+def vote_fields(decision: Decision, my_vote: Any, voted: bool, names: dict[int, str]) -> Markup:
+    """The vote form's fields and button (`_vote_body.html`), as they stand with the
+    reader's vote."""
+    d = decision
+    mine = tuple(sorted(my_vote.choices.items())) if my_vote else ()
+    reason = my_vote.reason if my_vote else ""
+    rules = (d.min_choices, d.max_choices, d.max_score, d.reason_mode, d.secret)
+    return card_fragment(
+        "governance/_vote_body.html",
+        (*_identity(d), *rules, tuple(names.items()), voted, mine, reason),
+        decision=d,
+        options=operations.options_of(d),
+        names=names,
+        my_vote=my_vote,
+        voted=voted,
+        stances=operations.STANCES.get(d.kind, {}),
+        errors={},
+    )
+
+
+def runoff_rows(decision: Decision, results: dict[str, Any] | None) -> list[Any]:
+    """The instant runoff's table: per option, its cell in each round (None once it is
+    out), as (votes, elected, eliminated)."""
+    if decision.kind != DecisionKind.RANKED or not results or not results.get("rounds"):
+        return []
+    rounds = [
+        ({c["option_id"]: c["votes"] for c in r["counts"]}, r["elected"], set(r["eliminated"]))
+        for r in results["rounds"]
+    ]
+    return [
+        (
+            o,
+            [
+                (counts[o.id], elected == o.id, o.id in out) if o.id in counts else None
+                for counts, elected, out in rounds
+            ],
+        )
+        for o in operations.options_of(decision)
+    ]
 
 
 def card_context(decision: Decision, viewer: Any) -> dict[str, Any]:
-    """Everything the card of a decision needs, for the feed, the list and its page."""
+    """Everything the card of a decision needs, for the feed, the list and its page (the
+    parts that are the same for many readers rendered once: `card_fragment`)."""
     from network.governance.tally import results_of
 
     elector = operations.is_elector(viewer, decision)
     voted = elector and operations.has_voted(viewer, decision)
     visible = operations.may_see_results(viewer, decision)
     closed = operations.is_closed(decision)
+    state = operations.state_of(decision)
+    shared = card_shared()
+    results = results_of(decision) if visible else None
+    names = option_names(decision, shared)
+    can_vote = elector and decision.state == DecisionState.OPEN and not closed
+    my_vote = operations.my_vote(viewer, decision) if voted else None
+    author = operations.author_name(decision)
     return {
         "decision": decision,
-        "state": operations.state_of(decision),
+        "state": state,
         "closed": closed,
         "elector": elector,
         "voted": voted,
-        "can_vote": elector and decision.state == DecisionState.OPEN and not closed,
-        "my_vote": operations.my_vote(viewer, decision) if voted else None,
+        "can_vote": can_vote,
+        "my_vote": my_vote,
         "results_visible": visible,
-        "results": results_of(decision) if visible else None,
+        "results": results,
         "hidden_reason": operations.results_hidden_reason(decision),
         "why_not": None if elector else operations.why_not_elector(viewer, decision),
         "binding": decision.electorate_kind == ElectorateKind.ASSOCIATES,
         "stances": operations.STANCES.get(decision.kind, {}),
+        "cs": shared,
+        "author_name": author,
+        "names": names,
+        "options": operations.options_of(decision),
+        "card_top": card_top(decision, state, closed, author),
+        "vote_body": vote_fields(decision, my_vote, voted, names) if can_vote else None,
+        "chart": results_chart(decision, results, closed, names) if results else None,
     }
 
 
@@ -611,6 +843,71 @@ def _assembly_act(assembly_id: int, action: Any, done: str):
     return redirect(url_for("governance.assembly", assembly_id=assembly_id))
 
 
+@bp.get("/assemblies/<int:assembly_id>/drafts")
+def assembly_drafts(assembly_id: int):
+    """The associates' draft resolutions collecting signatures, to co-sign, and a new one."""
+    return _drafts_page(assembly_id, {}, {})
+
+
+def _drafts_page(assembly_id: int, errors: dict[str, Any], values: dict[str, Any]):
+    from network.governance import assemblies
+
+    found = assemblies.get_assembly(current_user, assembly_id)
+    opens, closes, is_open = assemblies.proposal_window(found)
+    return render_template(
+        "governance/drafts.html",
+        a=found,
+        drafts=assemblies.draft_resolutions(found, current_user),
+        needed=assemblies.signatures_needed(found),
+        on_register=assemblies.attendee(found, current_user.id) is not None,
+        opens=opens,
+        closes=closes,
+        window_open=is_open,
+        errors=errors,
+        values=values,
+    )
+
+
+@bp.post("/assemblies/<int:assembly_id>/drafts")
+def assembly_draft_new(assembly_id: int):
+    from network.governance import assemblies
+
+    found = assemblies.get_assembly(current_user, assembly_id)
+    data = {
+        "title": request.form.get("title", ""),
+        "text": request.form.get("text", ""),
+        "majority": request.form.get("majority", "ordinary"),
+        "secret": request.form.get("secret") == "1",
+    }
+    try:
+        assemblies.propose_resolution(current_user, found, data)
+    except Invalid as error:
+        db.session.rollback()
+        fields = {"title": error.fields.get("resolutions")} if error.fields else {}
+        flash_error(error)
+        return _drafts_page(assembly_id, fields, request.form), 422
+    except DomainError as error:
+        db.session.rollback()
+        flash_error(error)
+        return redirect(url_for("governance.assembly_drafts", assembly_id=assembly_id))
+    db.session.commit()
+    flash(_("Your draft resolution is added: the associates may co-sign it."), "success")
+    return redirect(url_for("governance.assembly_drafts", assembly_id=assembly_id))
+
+
+@bp.post("/resolutions/<int:resolution_id>/cosign")
+def resolution_cosign(resolution_id: int):
+    from network.governance import assemblies
+
+    resolution = assemblies.get_resolution(current_user, resolution_id)
+    assembly_id = resolution.assembly_id
+    _attempt(
+        lambda: assemblies.cosign(current_user, resolution),
+        _("You have co-signed this draft resolution."),
+    )
+    return redirect(url_for("governance.assembly_drafts", assembly_id=assembly_id))
+
+
 @bp.post("/assemblies/<int:assembly_id>/check-in")
 def assembly_check_in(assembly_id: int):
     from network.governance import assemblies
@@ -697,10 +994,79 @@ def _minutes_page(found: Any, *, web: bool = False) -> str:
         "governance/minutes.html",
         web=web,  # the page links back to the assembly; the PDF does not
         m=data,
+        **_attendance_sheet(data["attendance"]),
         kind_label=_ASSEMBLY_KINDS()[data["assembly"]["kind"]],
         starts_at=found.starts_at,
         signed_at=found.minutes_signed_at,
     )
+
+
+def make_signed_minutes_pdf(found: Any) -> None:
+    """Once the signing commits, make the minutes' PDF in the background, in each of the
+    site's languages, and keep it (`pdf.minutes_pdf`): downloads are then immediate."""
+    from network.core.events import after_commit
+    from network.extensions import socketio
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    assembly_id, base_url = found.id, request.host_url
+
+    def start() -> None:
+        global last_minutes_making
+        last_minutes_making = socketio.start_background_task(_make_pdfs, app, assembly_id, base_url)
+
+    after_commit(db.session, start)
+
+
+#: The last background making of signed minutes' PDFs (tests wait for it: `.join()`).
+last_minutes_making: Any = None
+
+
+def _make_pdfs(app: Any, assembly_id: int, base_url: str) -> None:
+    from network.core.database import write_intent
+    from network.governance.models import Assembly
+    from network.governance.pdf import minutes_pdf
+
+    for language in app.config["LANGUAGES"]:
+        headers = {"Accept-Language": language}
+        with (
+            app.test_request_context("/", base_url=base_url, headers=headers),
+            write_intent(False),
+        ):
+            try:
+                found = db.session.get(Assembly, assembly_id)
+                if found is None or found.minutes_signed_at is None:
+                    return
+                html = _minutes_page(found)
+                static = app.static_folder or ""
+                minutes_pdf(html, request.host_url, static, kept_in=_kept_minutes(found))
+            except Exception:  # noqa: BLE001 — a download makes it then; say why
+                app.logger.exception("could not make the signed minutes' PDF")
+            finally:
+                db.session.remove()
+
+
+#: The attendance sheet's groups, in the order the minutes give them.
+_SHEET_ORDER = ("present", "online", "postal", "represented", "absent")
+
+
+def _attendance_sheet(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The minutes' attendance (rows in name order) grouped by attendance, and the day of
+    the convocation stated once (those convened another day named apart)."""
+    groups: dict[str, list[dict[str, Any]]] = {status: [] for status in _SHEET_ORDER}
+    days: list[tuple[str, date]] = []
+    for row in rows:
+        groups.setdefault(row["status"], []).append(row)
+        if row.get("convened_at"):
+            days.append((row["member"], date.fromisoformat(row["convened_at"][:10])))
+    usual = Counter(day for _name, day in days).most_common(1)
+    convened_on = usual[0][0] if usual else None
+    return {
+        "sheet": [{"status": s, "rows": found} for s, found in groups.items() if found],
+        "convened_on": convened_on,
+        "convened_otherwise": [
+            {"member": name, "day": day} for name, day in days if day != convened_on
+        ],
+    }
 
 
 @bp.get("/assemblies/<int:assembly_id>/minutes")
@@ -718,13 +1084,22 @@ def assembly_minutes_pdf(assembly_id: int):
     return minutes_pdf_response(found, _minutes_page(found))
 
 
+def _kept_minutes(found: Any) -> Path | None:
+    """Where signed minutes' PDFs are kept (they never change), else None."""
+    if found.minutes_signed_at is None:
+        return None
+    return Path(current_app.config["DATA_DIR"]) / "minutes"
+
+
 def minutes_pdf_response(found: Any, html: str):
-    """The minutes as a PDF (WeasyPrint), its stylesheet read from the disk."""
-    from flask import Response, current_app
+    """The minutes as a PDF (WeasyPrint), its stylesheet read from the disk; signed ones
+    were made when they were signed (`make_signed_minutes_pdf`)."""
+    from flask import Response
 
     from network.governance.pdf import minutes_pdf
 
-    pdf = minutes_pdf(html, request.host_url, current_app.static_folder or "")
+    static = current_app.static_folder or ""
+    pdf = minutes_pdf(html, request.host_url, static, kept_in=_kept_minutes(found))
     return Response(
         pdf,
         mimetype="application/pdf",
@@ -855,6 +1230,7 @@ def assembly_action(assembly_id: int, action: str):
             assemblies.close_assembly(current_user, found)
         else:
             assemblies.sign_minutes(current_user, found)
+            make_signed_minutes_pdf(found)
 
     done = {
         "convene": _("The associates are convened."),

@@ -6,6 +6,7 @@ minutes frozen once signed."""
 
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -370,6 +371,11 @@ def test_the_minutes_as_a_page_and_a_pdf(app, client, staff, associates, convene
     pdf = client.get(f"{base}/minutes.pdf", headers=staff_headers)
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     assert pdf.data.startswith(b"%PDF")
+    english = reader.get(f"/assemblies/{assembly['id']}/minutes", headers={"Accept-Language": "en"})
+    sheet = re.sub(r"<[^>]+>", "", english.get_data(as_text=True).split("Attendance sheet")[-1])
+    assert "The associates were convened on" in sheet  # once, not on each row
+    names = sorted(m.display_name for m, _h in people)
+    assert re.search(rf"Present \(2\)\s*{re.escape(names[0])}, {re.escape(names[1])}", sheet)
 
 
 def test_the_quorum_meter_and_votes_are_live(app, client, staff, associates, convened, connect):
@@ -689,6 +695,49 @@ def test_unchanged_minutes_give_the_same_pdf(client, staff, associates, convened
     assert client.get(url, headers=staff[1]).data != first.data  # the minutes changed
 
 
+def test_signed_minutes_have_their_pdf_made_at_signing(
+    app, client, staff, associates, convened, login, monkeypatch
+):
+    """Signing makes the PDF in the background, in each language, and keeps it: downloads
+    then make nothing (in this process or another one: it is on the disk)."""
+    from network.governance import pdf, views
+
+    people = associates(2)
+    assembly = convened(starts_at=soon(minutes=20))
+    _s, staff_headers = staff
+    base = f"/api/v1/assemblies/{assembly['id']}"
+    resolution = assembly["resolutions"][0]["id"]
+    for _m, headers in people:
+        client.post(f"{base}/attendance", json={"presence": "present"}, headers=headers)
+    client.post(f"/api/v1/resolutions/{resolution}/open", headers=staff_headers)
+    for _m, headers in people:
+        client.put(
+            f"/api/v1/resolutions/{resolution}/vote", json={"choice": "for"}, headers=headers
+        )
+    client.post(f"/api/v1/resolutions/{resolution}/close", headers=staff_headers)
+    assert client.post(f"{base}/close", headers=staff_headers).status_code == 200
+    made = []
+    real_render = pdf.render
+    monkeypatch.setattr(pdf, "render", lambda *a: made.append(a) or real_render(*a))
+    assert client.post(f"{base}/minutes/sign", headers=staff_headers).status_code == 200
+    views.last_minutes_making.join()
+    assert len(made) == len(app.config["LANGUAGES"])  # one per language, at signing
+    kept = list((Path(app.config["DATA_DIR"]) / "minutes").glob("*.pdf"))
+    assert len(kept) >= len(made)
+    pdf._rendered.clear()  # another process: only the disk
+    reader = login(people[0][0], c=app.test_client())
+    for language in app.config["LANGUAGES"]:
+        answer = reader.get(
+            f"/assemblies/{assembly['id']}/minutes.pdf", headers={"Accept-Language": language}
+        )
+        assert answer.status_code == 200 and answer.data.startswith(b"%PDF")
+        api = client.get(
+            f"{base}/minutes.pdf", headers={**staff_headers, "Accept-Language": language}
+        )
+        assert api.data == answer.data
+    assert len(made) == len(app.config["LANGUAGES"])  # nothing made again
+
+
 def test_proxies_never_chain(client, associates, convened):
     (a, ah), (b, bh), (c, ch) = associates(3)
     assembly = convened()
@@ -764,3 +813,105 @@ def test_the_gerance_admits_where_the_statutes_say_so(app, client, staff, member
     )
     assert "The member is now an associate." in admitted.get_data(as_text=True)
     assert client.get("/api/v1/me", headers=cesa_headers).get_json()["status"] == "associate"
+
+
+def test_the_convocation_is_a_notice_in_the_feed(
+    app, client, staff, associates, convened, make_member, login
+):
+    """Convening puts the convocation in the feed (besides the notification): its date,
+    place and agenda, linked to the assembly; a draft assembly never shows there."""
+    (associate, associate_headers), _other = associates(2)
+    _s, staff_headers = staff
+    draft = client.post(
+        "/api/v1/assemblies",
+        json={
+            "kind": "ordinary",
+            "title": "Brouillon d'assemblée",
+            "starts_at": soon(),
+            "resolutions": agenda(("Approbation des comptes", "ordinary", False)),
+        },
+        headers=staff_headers,
+    )
+    assert draft.status_code == 201
+    assembly = convened(
+        resolutions=agenda(
+            ("Approbation des comptes", "ordinary", False), ("Affectation", "ordinary", False)
+        )
+    )
+    reader = login(associate, c=app.test_client())
+    page = reader.get("/feed", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    card = re.search(rf'<article[^>]*id="assembly-{assembly["id"]}".*?</article>', page, re.S)
+    assert card, "no convocation in the feed"
+    text = re.sub(r"<[^>]+>", "", card.group(0))
+    assert "Convocation" in text and "Assemblée générale annuelle" in text
+    assert "Salle du conseil, Lyon" in text and "2 resolutions on the agenda" in text
+    assert f'href="/assemblies/{assembly["id"]}"' in card.group(0)
+    assert "Brouillon d'assemblée" not in page
+    only = reader.get("/feed?kind=assembly", headers={"Accept-Language": "en"}).get_data(
+        as_text=True
+    )
+    assert f'id="assembly-{assembly["id"]}"' in only
+    items = client.get("/api/v1/feed?kind=assembly", headers=associate_headers).get_json()["items"]
+    assert [i["data"]["assembly"]["id"] for i in items] == [assembly["id"]]
+    outsider = login(make_member(status="support_contract"), c=app.test_client())
+    seen = outsider.get("/feed", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert f'id="assembly-{assembly["id"]}"' in seen  # members see a convened assembly
+
+
+def test_draft_resolutions_have_a_page_to_propose_and_cosign_them(
+    app, client, staff, associates, convened, make_member, login
+):
+    from tests.conftest import csrf_token
+
+    people = associates(40)  # 5 % of 40 associates: 2 signatures
+    assembly = convened(starts_at=soon(days=10))  # the window: 15 to 5 days before
+    page_url = f"/assemblies/{assembly['id']}/drafts"
+    en = {"Accept-Language": "en"}
+    author = login(people[0][0], c=app.test_client())
+    empty = author.get(page_url, headers=en).get_data(as_text=True)
+    assert "No draft resolution is collecting signatures." in empty
+    assert "once 2 associates have signed it" in empty
+    refused = author.post(
+        page_url, data={"csrf_token": csrf_token(author, page_url), "title": ""}, headers=en
+    )
+    assert refused.status_code == 422  # nothing saved, the form again
+    made = author.post(
+        page_url,
+        data={
+            "csrf_token": csrf_token(author, page_url),
+            "title": "Ouvrir un second tiers-lieu",
+            "text": "À **Villeurbanne**.",
+            "majority": "ordinary",
+        },
+        headers=en,
+        follow_redirects=True,
+    )
+    text = made.get_data(as_text=True)
+    assert "Your draft resolution is added" in text and "Ouvrir un second tiers-lieu" in text
+    assert "<strong>Villeurbanne</strong>" in text and "You have signed it" in text
+    assert f"Proposed by {people[0][0].display_name}" in text
+    assert re.search(r"1 signature\s*/ 2", text)
+    draft_id = int(re.search(r'id="draft-(\d+)"', text).group(1))
+    other = login(people[1][0], c=app.test_client())
+    listed = other.get(page_url, headers=en).get_data(as_text=True)
+    assert f"/resolutions/{draft_id}/cosign" in listed
+    signed = other.post(
+        f"/resolutions/{draft_id}/cosign",
+        data={"csrf_token": csrf_token(other, page_url)},
+        headers=en,
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "You have co-signed this draft resolution." in signed
+    assert "No draft resolution is collecting signatures." in signed  # on the agenda now
+    resolutions = client.get(f"/api/v1/assemblies/{assembly['id']}", headers=staff[1]).get_json()
+    assert [r["state"] for r in resolutions["resolutions"] if r["id"] == draft_id] == ["pending"]
+    outsider = login(make_member(status="employee_entrepreneur"), c=app.test_client())
+    seen = outsider.get(page_url, headers=en).get_data(as_text=True)
+    assert "Propose a draft resolution" not in seen  # not on the register
+    again = other.post(
+        f"/resolutions/{draft_id}/cosign",
+        data={"csrf_token": csrf_token(other, page_url)},
+        headers=en,
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "not a draft collecting signatures" in again

@@ -12,6 +12,7 @@ from network.governance.counting import (
     Result,
     Rules,
     count,
+    count_grouped,
     validate_ballot,
 )
 
@@ -311,6 +312,51 @@ def test_ballots_read_back_from_json_count_the_same(kind, ballots):
     rules = rules_for(kind, "ABCD")
     assert count(rules, as_stored(ballots)) == count(rules, ballots)
     assert count(rules, iter(ballots)) == count(rules, ballots)  # a generator will do
+
+
+def _random_ballot(draw: random.Random, kind: DecisionKind, options: tuple[int, ...]):
+    if kind is K.RANKED:
+        order = draw.sample(options, draw.randint(1, len(options)))
+        return {o: rank for rank, o in enumerate(order, 1)}
+    if kind is K.SCORE:
+        return {o: draw.randint(0, 5) for o in options}
+    if kind is K.DATE_POLL:
+        return {o: draw.randint(0, 2) for o in options}
+    if kind is K.MULTIPLE:
+        return dict.fromkeys(draw.sample(options, draw.randint(1, len(options))), 1)
+    return {draw.choice(options): 1}
+
+
+@pytest.mark.parametrize("kind", list(K))
+def test_alike_ballots_given_once_with_their_number_count_the_same(kind):
+    """`count_grouped` (what a stored tally counts: each distinct ballot once, with how many
+    are alike) gives the very result of counting every ballot: rounds, ties and lots too."""
+    draw = random.Random(kind.value)
+    for trial in range(200):
+        options = ids(LETTERS[: draw.randint(1, 5)])
+        rules = rules_for(kind, LETTERS[: len(options)], tie_seed=trial if trial % 2 else None)
+        distinct = [_random_ballot(draw, kind, options) for _ in range(draw.randint(0, 8))]
+        groups = [(ballot, draw.choice((0, 1, 1, 2, 3, 7))) for ballot in distinct]
+        one_by_one = [ballot for ballot, times in groups for _ in range(times)]
+        draw.shuffle(one_by_one)
+        expected = count(rules, one_by_one)
+        assert count_grouped(rules, groups) == expected
+        assert count_grouped(rules, [(b, t) for b, t in as_grouped(one_by_one)]) == expected
+        assert (
+            count_grouped(
+                rules, list(zip(as_stored(distinct), (t for _, t in groups), strict=True))
+            )
+            == expected
+        )
+
+
+def as_grouped(ballots):
+    """The ballots, each distinct one with its number, in the order first met."""
+    seen: dict[tuple, list] = {}
+    for ballot in ballots:
+        key = tuple(sorted(ballot.items()))
+        seen.setdefault(key, [ballot, 0])[1] += 1
+    return [(ballot, times) for ballot, times in seen.values()]
 
 
 @pytest.mark.parametrize(("kind", "ballots"), COUNTABLE)

@@ -129,3 +129,53 @@ def test_feed_cards_read_the_viewers_rows_once_a_page(
     seen = outsider.get("/feed", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert seen.count("You are not in this decision's electorate") == 6
     assert "data-vote-form" not in seen
+
+
+def _card_of(page: str, decision_id: int) -> str:
+    found = re.search(rf'<article[^>]*id="decision-{decision_id}".*?</article>', page, re.S)
+    assert found, "no card for the decision"
+    return found.group(0)
+
+
+def _text(card: str) -> str:
+    return re.sub(r"<[^>]+>", "", card)
+
+
+def _checked(card: str) -> list[str]:
+    return re.findall(r'value="(\d+)"\s+checked', card)
+
+
+def test_feed_cards_show_each_reader_their_vote_and_the_count_as_it_stands(
+    app, member_api, opened, vote, login
+):
+    """Parts of the cards are rendered once for many readers: each reader still sees their
+    own vote, and everyone the turnout and the count after each vote, in their language."""
+    author, headers = member_api(status="associate")
+    first, first_headers = member_api()
+    second, second_headers = member_api()
+    decision = opened(headers, kind="single_choice", options=["Lyon", "Paris"], results="always")
+    lyon, paris = option_id(decision, "Lyon"), option_id(decision, "Paris")
+    first_client = login(first, c=app.test_client())
+    second_client = login(second, c=app.test_client())
+
+    def card(c, language="en"):
+        page = c.get("/feed", headers={"Accept-Language": language}).get_data(as_text=True)
+        return _card_of(page, decision["id"])
+
+    before = card(first_client)
+    assert _checked(before) == [] and "0 of 3 voters have voted" in _text(before)
+    assert vote(first_headers, decision["id"], choice=lyon).status_code == 200
+    mine, theirs = card(first_client), card(second_client)
+    assert _checked(mine) == [str(lyon)] and "Change my vote" in mine
+    assert _checked(theirs) == [] and "Change my vote" not in theirs
+    assert "1 of 3 voters have voted" in _text(mine) and "1 of 3 voters have voted" in _text(theirs)
+    assert "1 (100 %)" in theirs
+    assert vote(second_headers, decision["id"], choice=paris).status_code == 200
+    mine, theirs = card(first_client), card(second_client)
+    assert _checked(mine) == [str(lyon)] and _checked(theirs) == [str(paris)]
+    assert "2 of 3 voters have voted" in _text(mine) and mine.count("1 (50 %)") == 2
+    french = card(second_client, "fr")
+    assert "Modifier mon vote" in french and "Choix unique" in french
+    assert "2 votant·es sur 3 ont voté" in _text(french)
+    csrf = re.findall(r'name="csrf_token" value="([^"]+)"', mine + theirs)
+    assert len(set(csrf)) == 2  # each reader's own token

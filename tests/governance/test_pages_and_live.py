@@ -226,3 +226,46 @@ def test_the_decisions_page_lists_and_filters(app, member_api, opened, login):
     assert 'Awaiting my vote <span class="count">1</span>' in page
     assert "No decision here." in c.get("/decisions?state=closed").get_data(as_text=True) or True
     assert c.get("/decisions?state=nonsense").status_code == 422
+
+
+def test_gathered_sends_go_from_the_request_that_ends_the_window(
+    app, member_api, opened, vote, connect, monkeypatch
+):
+    """With a window, the first vote's turnout is sent at once; the votes inside the window
+    are gathered and sent once at its end; the first vote after it is sent at once again
+    (its commit starts the send: no task sleeping until the window's end)."""
+    import time
+
+    _author, headers = member_api()
+    voters = [member_api() for _ in range(4)]
+    watcher_made, watcher_headers = member_api()
+    decision = opened(headers, results="always")
+    watcher = connect(watcher_headers)
+    watcher.emit("watch_decision", {"decision_id": decision["id"]}, callback=True)
+    watcher.get_received()
+    monkeypatch.setitem(app.config, "TALLY_WINDOW_MS", 1500)
+    agree = option_id(decision, "agree")
+
+    def turnouts():
+        return [
+            e["args"][0]["turnout"]["voted"]
+            for e in watcher.get_received()
+            if e["name"] == "decision_turnout"
+        ]
+
+    def heard_within(seconds):
+        deadline, heard = time.monotonic() + seconds, []
+        while not heard and time.monotonic() < deadline:
+            time.sleep(0.01)
+            heard = turnouts()
+        return heard
+
+    assert vote(voters[0][1], decision["id"], choice=agree).status_code == 200
+    assert heard_within(1) == [1]  # at once (well before the window's end): its commit
+    vote(voters[1][1], decision["id"], choice=agree)
+    vote(voters[2][1], decision["id"], choice=agree)
+    assert heard_within(0.1) == []  # inside the window: gathered
+    assert heard_within(5) == [3]  # once, at the window's end, with both votes
+    time.sleep(1.6)
+    vote(voters[3][1], decision["id"], choice=agree)
+    assert heard_within(1) == [4]  # the window is over: at once again
