@@ -1,0 +1,387 @@
+"""Reads of the service desk: the catalogue, a member's requests, the staff queue (keyset
+pages on the indexes of `ServiceRequest`), a request's thread, the dashboard and the FAQ."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from statistics import median
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from network.cooperative import cooperative_today
+from network.core.errors import Invalid
+from network.core.ids import parse_id
+from network.core.pagination import Page, decode_cursor, encode_cursor, parse_limit
+from network.core.permissions import Role, is_staff
+from network.core.text import fold
+from network.extensions import db
+from network.members.models import Member
+from network.services.desk.models import (
+    FaqEntry,
+    RequestEvent,
+    RequestFile,
+    RequestMessage,
+    RequestState,
+    Service,
+    ServiceRequest,
+)
+from network.services.desk.operations import overdue_clause
+
+
+def catalogue(viewer: Any, *, everything: bool = False) -> list[Service]:
+    """The services a member may ask, in the team's order (`everything`: staff's view with
+    the hidden and retired ones)."""
+    query = select(Service).order_by(Service.position, Service.id)
+    if not (everything and is_staff(viewer)):
+        query = query.where(Service.is_hidden.is_(False), Service.retired_at.is_(None))
+    return list(db.session.scalars(query))
+
+
+def staff_members() -> list[Member]:
+    return list(
+        db.session.scalars(
+            select(Member)
+            .where(Member.is_active.is_(True), Member.role.in_([Role.STAFF, Role.ADMIN]))
+            .order_by(Member.display_name)
+        )
+    )
+
+
+def _page(query: Any, cursor: str | None, limit: Any, default: int) -> Page[ServiceRequest]:
+    size = parse_limit(limit, default)
+    after = decode_cursor(cursor, (str, int))
+    if after is not None:
+        try:
+            due = date.fromisoformat(after[0])
+        except ValueError:
+            raise Invalid(fields={"cursor": _l("Unknown cursor.")}) from None
+        query = query.where(
+            or_(
+                ServiceRequest.due_on > due,
+                and_(ServiceRequest.due_on == due, ServiceRequest.id > after[1]),
+            )
+        )
+    rows = list(
+        db.session.scalars(
+            query.order_by(ServiceRequest.due_on, ServiceRequest.id)
+            .limit(size + 1)
+            .options(selectinload(ServiceRequest.member), selectinload(ServiceRequest.assignee))
+        )
+    )
+    more = len(rows) > size
+    rows = rows[:size]
+    next_cursor = encode_cursor([rows[-1].due_on.isoformat(), rows[-1].id]) if more else None
+    return Page(rows, next_cursor)
+
+
+@dataclass
+class QueueFilters:
+    service_id: int | None = None
+    state: str = "open"  # "open", "all" or a RequestState
+    assignee: str = ""  # "", "me", "none" or a member id
+    overdue: bool = False
+    errors: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_queue_filters(args: Any) -> QueueFilters:
+    """The queue's filters from a query string; `Invalid` for an unknown value."""
+    filters = QueueFilters()
+    raw_service = args.get("service") or ""
+    if raw_service:
+        filters.service_id = parse_id(raw_service)
+        if filters.service_id is None:
+            raise Invalid(fields={"service": _l("Unknown service.")})
+    state = args.get("state") or "open"
+    if state not in {"open", "all", *(s.value for s in RequestState)}:
+        raise Invalid(fields={"state": _l("Unknown state.")})
+    filters.state = state
+    assignee = args.get("assignee") or ""
+    if assignee not in ("", "me", "none") and parse_id(assignee) is None:
+        raise Invalid(fields={"assignee": _l("Unknown assignee.")})
+    filters.assignee = assignee
+    filters.overdue = args.get("overdue") in ("1", "true")
+    return filters
+
+
+def queue(
+    viewer: Any, filters: QueueFilters, cursor: str | None = None, limit: Any = None
+) -> Page[ServiceRequest]:
+    """The staff queue, soonest due first (staff only: the caller checks)."""
+    query = select(ServiceRequest)
+    if filters.state == "open":
+        query = query.where(ServiceRequest.is_open.is_(True))
+    elif filters.state != "all":
+        query = query.where(ServiceRequest.state == RequestState(filters.state))
+    if filters.service_id:
+        query = query.where(ServiceRequest.service_id == filters.service_id)
+    if filters.assignee == "me":
+        query = query.where(ServiceRequest.assignee_id == viewer.id)
+    elif filters.assignee == "none":
+        query = query.where(ServiceRequest.assignee_id.is_(None))
+    elif filters.assignee:
+        query = query.where(ServiceRequest.assignee_id == int(filters.assignee))
+    if filters.overdue:
+        query = query.where(overdue_clause(cooperative_today()))
+    return _page(query, cursor, limit, 50)
+
+
+def member_requests(
+    viewer: Any, before: str | None = None, limit: Any = None, member_id: int | None = None
+) -> Page[ServiceRequest]:
+    """A member's own requests, newest first."""
+    size = parse_limit(limit, 30)
+    query = select(ServiceRequest).where(ServiceRequest.member_id == (member_id or viewer.id))
+    after = decode_cursor(before, (int,))
+    if after is not None:
+        query = query.where(ServiceRequest.id < after[0])
+    rows = list(
+        db.session.scalars(
+            query.order_by(ServiceRequest.id.desc())
+            .limit(size + 1)
+            .options(selectinload(ServiceRequest.assignee))
+        )
+    )
+    more = len(rows) > size
+    rows = rows[:size]
+    return Page(rows, encode_cursor([rows[-1].id]) if more else None)
+
+
+def thread(viewer: Any, service_request: ServiceRequest) -> list[RequestMessage]:
+    """The messages the viewer may read (internal notes: staff only), with their files."""
+    query = (
+        select(RequestMessage)
+        .where(RequestMessage.request_id == service_request.id)
+        .order_by(RequestMessage.id)
+        .options(selectinload(RequestMessage.author), selectinload(RequestMessage.files))
+    )
+    if not is_staff(viewer):
+        query = query.where(RequestMessage.is_internal.is_(False))
+    return list(db.session.scalars(query))
+
+
+def form_files(service_request: ServiceRequest) -> list[RequestFile]:
+    return list(
+        db.session.scalars(
+            select(RequestFile)
+            .where(RequestFile.request_id == service_request.id, RequestFile.message_id.is_(None))
+            .order_by(RequestFile.id)
+        )
+    )
+
+
+def history(service_request: ServiceRequest) -> list[RequestEvent]:
+    return list(
+        db.session.scalars(
+            select(RequestEvent)
+            .where(RequestEvent.request_id == service_request.id)
+            .order_by(RequestEvent.id)
+            .options(selectinload(RequestEvent.actor))
+        )
+    )
+
+
+def readable_file(viewer: Any, file_id: int) -> RequestFile | None:
+    """The file if the viewer may read it: its request is theirs (or they are staff), and it
+    is not joined to an internal note (unless they are staff)."""
+    found = db.session.get(RequestFile, file_id)
+    if found is None:
+        return None
+    owner, internal = db.session.execute(
+        select(ServiceRequest.member_id, RequestMessage.is_internal)
+        .select_from(ServiceRequest)
+        .outerjoin(RequestMessage, RequestMessage.id == found.message_id)
+        .where(ServiceRequest.id == found.request_id)
+    ).one()
+    if is_staff(viewer):
+        return found
+    if owner != getattr(viewer, "id", None) or internal:
+        return None
+    return found
+
+
+# --- the dashboard --------------------------------------------------------------------
+
+
+@dataclass
+class Week:
+    start: date
+    opened: int = 0
+    resolved: int = 0
+
+
+@dataclass
+class ServiceFigures:
+    service: Service
+    opened: int = 0
+    first_answer_hours: float | None = None
+    resolution_hours: float | None = None
+    satisfaction: float | None = None
+    marks: int = 0
+    comments: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Dashboard:
+    weeks: list[Week]
+    services: list[ServiceFigures]
+    open_count: int
+    overdue_count: int
+
+
+def dashboard(weeks: int = 26) -> Dashboard:
+    """Requests opened and resolved per week (Monday-started, the last `weeks`), and per
+    service over the same period the medians of the time to first answer and to resolution
+    and the mean satisfaction. Five grouped queries on the date indexes."""
+    today = cooperative_today()
+    first_monday = today - timedelta(days=today.weekday()) - timedelta(weeks=weeks - 1)
+    table = [Week(first_monday + timedelta(weeks=n)) for n in range(weeks)]
+
+    def add(column: Any, attribute: str) -> None:
+        rows = db.session.execute(
+            select(column, func.count()).where(column >= first_monday).group_by(column)
+        )
+        for day, count in rows:
+            index = (day - first_monday).days // 7
+            if 0 <= index < weeks:
+                setattr(table[index], attribute, getattr(table[index], attribute) + count)
+
+    add(ServiceRequest.opened_on, "opened")
+    add(ServiceRequest.resolved_on, "resolved")
+    figures = {
+        s.id: ServiceFigures(s)
+        for s in db.session.scalars(select(Service).order_by(Service.position, Service.id))
+    }
+    since = ServiceRequest.opened_on >= first_monday
+    for service_id, count in db.session.execute(
+        select(ServiceRequest.service_id, func.count())
+        .where(since)
+        .group_by(ServiceRequest.service_id)
+    ):
+        figures[service_id].opened = count
+    for column, attribute in (
+        (ServiceRequest.first_answer_minutes, "first_answer_hours"),
+        (ServiceRequest.resolution_minutes, "resolution_hours"),
+    ):
+        values: dict[int, list[int]] = defaultdict(list)
+        for service_id, minutes in db.session.execute(
+            select(ServiceRequest.service_id, column).where(since, column.is_not(None))
+        ):
+            if minutes is not None:
+                values[service_id].append(minutes)
+        for service_id, found in values.items():
+            setattr(figures[service_id], attribute, round(median(found) / 60, 1))
+    for service_id, mean, count in db.session.execute(
+        select(ServiceRequest.service_id, func.avg(ServiceRequest.satisfaction), func.count())
+        .where(since, ServiceRequest.satisfaction.is_not(None))
+        .group_by(ServiceRequest.service_id)
+    ):
+        figures[service_id].satisfaction = round(float(mean), 1)
+        figures[service_id].marks = count
+    open_count = db.session.scalar(
+        select(func.count()).select_from(ServiceRequest).where(ServiceRequest.is_open.is_(True))
+    )
+    overdue = db.session.scalar(
+        select(func.count()).select_from(ServiceRequest).where(overdue_clause(today))
+    )
+    return Dashboard(table, list(figures.values()), open_count or 0, overdue or 0)
+
+
+def satisfaction_comments(service_id: int, limit: int = 10) -> list[tuple[int | None, str]]:
+    return [
+        (mark, comment)
+        for mark, comment in db.session.execute(
+            select(ServiceRequest.satisfaction, ServiceRequest.satisfaction_comment)
+            .where(
+                ServiceRequest.service_id == service_id,
+                ServiceRequest.satisfaction_comment != "",
+            )
+            .order_by(ServiceRequest.closed_at.desc())
+            .limit(limit)
+        )
+    ]
+
+
+# --- FAQ ----------------------------------------------------------------------------------
+
+
+def faq_entries(viewer: Any, service_id: int | None = None, limit: int = 200) -> list[FaqEntry]:
+    query = select(FaqEntry).order_by(FaqEntry.published_at.desc(), FaqEntry.id.desc())
+    if not is_staff(viewer):
+        query = query.where(FaqEntry.withdrawn_at.is_(None))
+    if service_id:
+        query = query.where(FaqEntry.service_id == service_id)
+    return list(db.session.scalars(query.limit(limit)))
+
+
+STOP_WORDS = frozenset(
+    (
+        "le",
+        "la",
+        "les",
+        "un",
+        "une",
+        "des",
+        "de",
+        "du",
+        "et",
+        "ou",
+        "au",
+        "aux",
+        "en",
+        "pour",
+        "par",
+        "sur",
+        "dans",
+        "est",
+        "que",
+        "qui",
+        "quoi",
+        "mon",
+        "ma",
+        "mes",
+        "je",
+        "il",
+        "elle",
+        "on",
+        "nous",
+        "vous",
+        "ce",
+        "cet",
+        "cette",
+        "the",
+        "an",
+        "of",
+        "to",
+        "in",
+        "for",
+        "is",
+        "my",
+        "how",
+        "what",
+        "do",
+    )
+)
+
+
+def faq_matches(text: str, limit: int = 5) -> list[FaqEntry]:
+    """The published FAQ entries sharing the most words with `text` (the form's check
+    without JavaScript; the script asks the search index)."""
+    words = [w for w in fold(text).replace("'", " ").split() if len(w) > 2 and w not in STOP_WORDS][
+        :8
+    ]
+    if not words:
+        return []
+    entries = list(
+        db.session.scalars(select(FaqEntry).where(FaqEntry.withdrawn_at.is_(None)).limit(500))
+    )
+    scored = []
+    for entry in entries:
+        haystack = fold(f"{entry.question} {entry.answer}")
+        score = sum(1 for w in words if w in haystack)
+        if score:
+            scored.append((score, entry.id, entry))
+    scored.sort(key=lambda item: (-item[0], -item[1]))
+    return [entry for _score, _id, entry in scored[:limit]]
