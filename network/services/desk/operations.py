@@ -533,7 +533,7 @@ def _notify(
     wanted = sorted(set(member_ids) - {getattr(actor, "id", None)})
     if not wanted:
         return
-    url = url_for("services_desk.request_page", request_id=service_request.id, _external=True)
+    url = url_for("services_desk.request_page", request_id=service_request.id)
     signals.notifications_requested.send(
         tuple(wanted), kind=kind, text=text, url=url, actor=actor, details=service_request.subject
     )
@@ -816,7 +816,7 @@ def assign_many(actor: Any, request_ids: Any, assignee_id: Any) -> int:
             if len(found) == 1
             else _l("%(count)s requests are assigned to you", count=len(found))
         )
-        url = url_for("services_desk.queue", assignee="me", _external=True)
+        url = url_for("services_desk.queue", assignee="me")
         if assignee.id != actor.id:
             signals.notifications_requested.send(
                 (assignee.id,), kind="service_request_assigned", text=text, url=url, actor=actor
@@ -926,7 +926,7 @@ def send_overdue_digest() -> int:
             mine=mine,
             free=unassigned,
         )
-        url = url_for("services_desk.queue", overdue="1", _external=True)
+        url = url_for("services_desk.queue", overdue="1")
         signals.notifications_requested.send(
             (member_id,), kind="service_overdue_digest", text=text, url=url, actor=None
         )

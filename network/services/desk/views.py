@@ -86,11 +86,10 @@ def my_requests():
     )
 
 
-def _form_context(service, values: Any, errors: Any = None, matches: Any = None) -> dict:
+def _form_context(service, values: Any, matches: Any = None) -> dict:
     return {
         "service": service,
         "values": values,
-        "errors": errors or {},
         "matches": matches,
         "max_kb": max_bytes() // 1024,
         "extensions": EXTENSIONS,
@@ -106,7 +105,7 @@ def ask(service_id: int):
     service = operations.get_service(current_user, service_id)
     if service.retired_at is not None:
         abort(404)
-    return render_template("services/desk/ask.html", **_form_context(service, {}))
+    return render_template("services/desk/ask.html", errors={}, **_form_context(service, {}))
 
 
 @bp.post("/<int:service_id>/ask")
@@ -117,7 +116,7 @@ def send_request(service_id: int):
         text = f"{form.get('subject', '')} {form.get('body', '')}"
         matches = queries.faq_matches(text)
         return render_template(
-            "services/desk/ask.html", **_form_context(service, form, matches=matches)
+            "services/desk/ask.html", errors={}, **_form_context(service, form, matches=matches)
         )
     answers = {k[len("answers.") :]: v for k, v in form.items() if k.startswith("answers.")}
     try:
