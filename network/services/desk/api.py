@@ -26,7 +26,7 @@ from network.api.core import (
     query_param,
 )
 from network.core.errors import Invalid
-from network.core.ids import ID_SCHEMA, parse_id
+from network.core.ids import ID_SCHEMA, parse_id, url_before_id
 from network.core.permissions import is_staff, require_staff
 from network.extensions import db
 from network.services.desk import operations, queries
@@ -162,7 +162,39 @@ def request_json(found: ServiceRequest, today: Any = None) -> dict[str, Any]:
     }
 
 
-def is_overdue(found: ServiceRequest, today: Any) -> bool:
+def row_json(row: Any, services: dict[int, tuple[str, str]], today: Any) -> dict[str, Any]:
+    """`request_json` of a row of the queue (`queries.QUEUE_COLUMNS`)."""
+    name, team = services[row.service_id]
+    return {
+        "id": row.id,
+        "service": {"id": row.service_id, "name": name, "team": team},
+        "member": {"id": row.member_id, "name": row.member_name},
+        "subject": row.subject,
+        "answers": row.answers,
+        "state": row.state.value,
+        "assignee": {"id": row.assignee_id, "name": row.assignee_name} if row.assignee_id else None,
+        "opened_at": iso_or_none(row.opened_at),
+        "due_on": row.due_on.isoformat(),
+        "overdue": is_overdue(row, today),
+        "first_answer_at": iso_or_none(row.first_answer_at),
+        "resolved_at": iso_or_none(row.resolved_at),
+        "closed_at": iso_or_none(row.closed_at),
+        "satisfaction": row.satisfaction,
+        "satisfaction_comment": row.satisfaction_comment,
+        "message_count": row.message_count,
+        "url": _request_url() + str(row.id),
+    }
+
+
+def _request_url() -> str:
+    from flask import g
+
+    if "desk_request_url" not in g:
+        g.desk_request_url = url_before_id("services_desk.request_page", "request_id")
+    return g.desk_request_url
+
+
+def is_overdue(found: Any, today: Any) -> bool:
     return found.is_open and found.first_answer_at is None and found.due_on < today
 
 
@@ -263,18 +295,22 @@ def list_services():
     errors=(422,),
 )
 def list_service_requests():
-    if is_staff(current_user) and request.args.get("mine") != "1":
-        filters = queries.parse_queue_filters(request.args)
-        page = queries.queue(
-            current_user, filters, request.args.get("cursor"), request.args.get("limit")
-        )
-    else:
-        page = queries.member_requests(
-            current_user, request.args.get("cursor"), request.args.get("limit")
-        )
     from network.cooperative import cooperative_today
 
     today = cooperative_today()
+    if is_staff(current_user) and request.args.get("mine") != "1":
+        filters = queries.parse_queue_filters(request.args)
+        rows = queries.queue_rows(
+            current_user, filters, request.args.get("cursor"), request.args.get("limit")
+        )
+        services = queries.service_teams()
+        return {
+            "items": [row_json(r, services, today) for r in rows.items],
+            "next": rows.next_cursor,
+        }
+    page = queries.member_requests(
+        current_user, request.args.get("cursor"), request.args.get("limit")
+    )
     return {"items": [request_json(r, today) for r in page.items], "next": page.next_cursor}
 
 

@@ -106,8 +106,18 @@ class ServiceRequest(Base):
         Index("ix_service_requests_service_queue", "service_id", "is_open", "due_on", "id"),
         Index("ix_service_requests_assignee_queue", "assignee_id", "is_open", "due_on", "id"),
         Index("ix_service_requests_state_queue", "state", "due_on", "id"),
+        Index("ix_service_requests_due", "due_on", "id"),  # every state
         Index("ix_service_requests_member", "member_id", "id"),
+        # the dashboard: weekly counts, satisfaction, and the medians in each service's order
         Index("ix_service_requests_opened_on", "opened_on", "service_id"),
+        Index("ix_service_requests_service_opened", "service_id", "opened_on", "satisfaction"),
+        Index(
+            "ix_service_requests_first_answer",
+            "service_id",
+            "first_answer_minutes",
+            "opened_on",
+        ),
+        Index("ix_service_requests_resolution", "service_id", "resolution_minutes", "opened_on"),
         Index("ix_service_requests_resolved_on", "resolved_on", "service_id"),
     )
 
@@ -191,3 +201,8 @@ class FaqEntry(Base):
     withdrawn_at: Mapped[datetime | None]
 
     service: Mapped[Service] = relationship(lazy="joined", innerjoin=True)
+
+
+#: The support team's members are read on every page of the desk (assignment choices, the
+#: digest): without an index each read scanned every member.
+Index("ix_members_role", Member.role)

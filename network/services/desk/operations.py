@@ -53,6 +53,9 @@ MAX_BODY = 20_000
 MAX_TEXT_ANSWER = 4000
 MAX_QUESTION = 300
 MAX_RESPONSE_DAYS = 60
+#: The support team, as a condition that reads the members' role index (the active ones are
+#: kept by the caller: with `is_active` in the same condition the planner scans every member).
+STAFF_ROLES = Member.role.in_([Role.STAFF, Role.ADMIN])
 CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 FIELD_KEY = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
@@ -94,23 +97,28 @@ STAFF_MOVES: dict[RequestState, frozenset[RequestState]] = {
 # --- labels -----------------------------------------------------------------------------
 
 
-def _english() -> bool:
+def reads_english() -> bool:
+    """The reader reads English (else French, the default, is shown)."""
     locale = get_locale()
     return locale is not None and locale.language == "en"
 
 
 def service_name(service: Service) -> str:
-    return service.name_en if _english() and service.name_en else service.name_fr
+    return service.name_en if reads_english() and service.name_en else service.name_fr
 
 
 def service_description(service: Service) -> str:
     return (
-        service.description_en if _english() and service.description_en else service.description_fr
+        service.description_en
+        if reads_english() and service.description_en
+        else service.description_fr
     )
 
 
 def field_label(spec: dict[str, Any]) -> str:
-    return (spec.get("label_en") if _english() else None) or spec.get("label_fr") or spec["key"]
+    return (
+        (spec.get("label_en") if reads_english() else None) or spec.get("label_fr") or spec["key"]
+    )
 
 
 # --- the catalogue ------------------------------------------------------------------------
@@ -911,11 +919,13 @@ def send_overdue_digest() -> int:
     ).all()
     counts = {assignee: count for assignee, count in rows}
     unassigned = counts.pop(None, 0)
-    staff = db.session.scalars(
-        select(Member.id).where(
-            Member.is_active.is_(True), Member.role.in_([Role.STAFF, Role.ADMIN])
+    staff = [
+        member_id
+        for member_id, active in db.session.execute(
+            select(Member.id, Member.is_active).where(STAFF_ROLES)
         )
-    ).all()
+        if active
+    ]
     told = 0
     for member_id in staff:
         mine = counts.get(member_id, 0)

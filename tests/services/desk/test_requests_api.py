@@ -282,3 +282,55 @@ def test_the_api_is_in_the_openapi_document(client):
         "/api/v1/faq",
     ):
         assert path in document["paths"], path
+
+
+def test_the_queue_answers_what_a_request_answers(client, member_api, make_service, ask):
+    service_id = make_service()
+    _member, headers = member_api()
+    staff, staff_headers = member_api(role="staff")
+    rid = ask(headers, service_id, answers={"amount": "5", "period": "T2"}).get_json()["id"]
+    client.post(
+        f"/api/v1/requests/{rid}/assign", json={"assignee_id": staff.id}, headers=staff_headers
+    )
+    listed = client.get("/api/v1/requests", headers=staff_headers).get_json()["items"]
+    assert listed == [client.get(f"/api/v1/requests/{rid}", headers=staff_headers).get_json()]
+    mine = client.get("/api/v1/requests?mine=1", headers=staff_headers).get_json()["items"]
+    assert mine == []
+    pages = client.get("/api/v1/requests?limit=0", headers=staff_headers)
+    assert pages.status_code == 422
+    bad_cursor = client.get("/api/v1/requests?cursor=xyz", headers=staff_headers)
+    assert bad_cursor.status_code == 422
+
+
+def test_the_dashboard_medians(app, member_api, make_service, ask, client):
+    from sqlalchemy import update
+
+    from network.services.desk.models import ServiceRequest
+
+    service_id = make_service()
+    _member, headers = member_api()
+    ids = [ask(headers, service_id).get_json()["id"] for _ in range(4)]
+    with app.app_context():
+        for rid, minutes in zip(ids, (60, 120, 600, None), strict=True):
+            db.session.execute(
+                update(ServiceRequest)
+                .where(ServiceRequest.id == rid)
+                .values(first_answer_minutes=minutes, resolution_minutes=minutes and minutes * 2)
+            )
+        db.session.commit()
+    from network.services.desk.queries import dashboard
+
+    def figures():
+        with app.test_request_context():
+            found = next(f for f in dashboard(12).services if f.service.id == service_id)
+            return found.opened, found.first_answer_hours, found.resolution_hours
+
+    assert figures() == (4, 2.0, 4.0)
+    with app.app_context():
+        db.session.execute(
+            update(ServiceRequest)
+            .where(ServiceRequest.id == ids[2])
+            .values(first_answer_minutes=None)
+        )
+        db.session.commit()
+    assert figures()[1] == 1.5  # the mean of the two middle values
