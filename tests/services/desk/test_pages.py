@@ -295,3 +295,36 @@ def test_staff_keep_the_closed_days(app, make_member, login):
     assert "Réveillon" in team.get("/services/closures", headers=EN).get_data(as_text=True)
     removed = _form(team, "/services/closures/2026-12-24/remove", {}, page="/services/closures")
     assert removed.status_code == 303
+
+
+def test_a_request_page_costs_the_same_for_a_longer_thread(
+    app, client, member_api, make_service, ask, login, queries_of
+):
+    service_id = make_service()
+    member, headers = member_api()
+    staff, staff_headers = member_api(role="staff")
+    rid = ask(headers, service_id).get_json()["id"]
+
+    def write(n):
+        for i in range(n):
+            client.post(
+                f"/api/v1/requests/{rid}/messages",
+                json={"body": f"Message {i}", "internal": i % 2 == 0},
+                headers=staff_headers,
+            )
+            client.post(f"/api/v1/requests/{rid}/messages", json={"body": "ok"}, headers=headers)
+
+    write(2)
+    team = login(staff, c=app.test_client())
+    owner = login(member, c=app.test_client())
+    few_staff, _page = queries_of(f"/services/requests/{rid}", c=team)
+    few_member, _page = queries_of(f"/services/requests/{rid}", c=owner)
+    write(6)
+    more_staff, page = queries_of(f"/services/requests/{rid}", c=team)
+    more_member, member_page = queries_of(f"/services/requests/{rid}", c=owner)
+    assert page.count("Message 5") == 1 and "Message 4" not in member_page
+    assert (more_staff, more_member) == (few_staff, few_member)
+    few_list, _ = queries_of("/services/requests", c=owner)
+    ask(headers, make_service(name_fr="Paie"))
+    more_list, _ = queries_of("/services/requests", c=owner)
+    assert more_list == few_list
