@@ -285,35 +285,40 @@ def run(args, data_dir: Path) -> None:
             ("dashboard, 104 weeks", "/services/desk/dashboard?weeks=104"),
             ("dashboard, 26 weeks", "/services/desk/dashboard?weeks=26"),
         ]
-        print(f"  sequential, staff pages (load {gb.load()})", flush=True)
-        report += sequential(port, proc.pid, gb.cookie_header(staff), staff_pages, args.samples)
-        print(f"  sequential, API (load {gb.load()})", flush=True)
-        report += sequential(
-            port,
-            proc.pid,
-            gb.bearer(staff.token),
-            [
-                ("queue API", "/api/v1/requests"),
-                ("queue API, overdue", "/api/v1/requests?overdue=1"),
-            ],
-            args.samples,
-        )
-        print(f"  sequential, member (load {gb.load()})", flush=True)
-        report += sequential(
-            port,
-            proc.pid,
-            gb.cookie_header(member),
-            [("member's requests page", "/services/requests")],
-            args.samples,
-        )
-        report += sequential(
-            port,
-            proc.pid,
-            gb.bearer(member.token),
-            [("member's requests API", "/api/v1/requests")],
-            args.samples,
-        )
-        report += throughput(port, proc.pid, staff, args)
+        report[-1] = report[-1].replace("\n", f" (dashboard cache {args.dashboard_cache} s)\n", 1)
+        if "staff" in args.only:
+            print(f"  sequential, staff pages (load {gb.load()})", flush=True)
+            report += sequential(port, proc.pid, gb.cookie_header(staff), staff_pages, args.samples)
+        if "api" in args.only:
+            print(f"  sequential, API (load {gb.load()})", flush=True)
+            report += sequential(
+                port,
+                proc.pid,
+                gb.bearer(staff.token),
+                [
+                    ("queue API", "/api/v1/requests"),
+                    ("queue API, overdue", "/api/v1/requests?overdue=1"),
+                ],
+                args.samples,
+            )
+        if "member" in args.only:
+            print(f"  sequential, member (load {gb.load()})", flush=True)
+            report += sequential(
+                port,
+                proc.pid,
+                gb.cookie_header(member),
+                [("member's requests page", "/services/requests")],
+                args.samples,
+            )
+            report += sequential(
+                port,
+                proc.pid,
+                gb.bearer(member.token),
+                [("member's requests API", "/api/v1/requests")],
+                args.samples,
+            )
+        if "throughput" in args.only:
+            report += throughput(port, proc.pid, staff, args)
     print(f"\n{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; load average now {gb.load()}\n")
     print("\n".join(report))
 
@@ -328,6 +333,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--concurrent", type=int, default=1000, help="per round and kind")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--dashboard-cache",
+        type=int,
+        default=0,
+        help="the server's DESK_DASHBOARD_CACHE_SECONDS (default 0: every dashboard is computed)",
+    )
+    parser.add_argument(
+        "--only",
+        default="staff,api,member,throughput",
+        type=lambda s: set(s.split(",")),
+        help="phases: staff,api,member,throughput",
+    )
     parser.add_argument("--data-dir", type=Path, help="kept; an existing database is reused")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data folder")
     return parser.parse_args(argv)
@@ -336,6 +353,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     def start(args: argparse.Namespace, data_dir: Path) -> None:
         os.environ["TERREAU_DATA_DIR"] = str(data_dir)  # before anything imports the config
+        os.environ["TERREAU_DESK_DASHBOARD_CACHE_SECONDS"] = str(args.dashboard_cache)
         print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; load average {gb.load()}", flush=True)
         run(args, data_dir)
 

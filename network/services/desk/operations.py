@@ -14,13 +14,14 @@ from typing import Any
 from flask import url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from limits import RateLimitItemPerMinute
 from sqlalchemy import func, select
 
 from network.cooperative import cooperative_today, current_settings
 from network.cooperative.calendar import add_working_days
 from network.cooperative.times import to_local
-from network.core import audit, signals
-from network.core.errors import Conflict, Forbidden, Invalid, NotFound
+from network.core import audit, ratelimit, signals
+from network.core.errors import Conflict, Forbidden, Invalid, NotFound, TooManyRequests
 from network.core.ids import is_id, parse_id
 from network.core.inputs import text_field
 from network.core.markup import render_markdown
@@ -372,6 +373,16 @@ def clean_answers(
     return answers, files
 
 
+#: A member's writes to the desk (requests and messages): enough for anyone typing, not for a
+#: script flooding the support team. The team itself is not limited.
+WRITES_PER_MINUTE = RateLimitItemPerMinute(20)
+
+
+def _check_rate(actor: Any) -> None:
+    if not is_staff(actor) and not ratelimit.allow(WRITES_PER_MINUTE, "desk-write", actor.id):
+        raise TooManyRequests(_l("You are writing too fast: wait a moment and try again."))
+
+
 def _check_client_id(client_id: Any) -> str:
     if not isinstance(client_id, str) or not CLIENT_ID.fullmatch(client_id):
         raise Invalid(fields={"client_id": _l("Give a unique id of 1 to 64 letters or digits.")})
@@ -467,6 +478,7 @@ def open_request(
         errors.update(error.fields)
     if errors:
         raise Invalid(fields=errors)
+    _check_rate(actor)
     stored = {
         key: store_uploads(db.session, given, f"answers.{key}") for key, given in files.items()
     }
@@ -564,6 +576,7 @@ def post_message(
     if service_request.state == RequestState.CLOSED and not staff:
         raise Conflict(_l("This request is closed: reopen it to write again."))
     text = text_field(body, "body", MAX_BODY, required=not uploads)
+    _check_rate(actor)
     stored = store_uploads(db.session, uploads or [], "files")
     message, mentioned = _add_message(
         actor, service_request, text, internal=internal, stored=stored

@@ -1,10 +1,12 @@
 """Reads of the service desk: the catalogue, a member's requests, the staff queue (keyset
 pages on the indexes of `ServiceRequest`), a request's thread, the dashboard and the FAQ."""
 
+import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
@@ -302,7 +304,9 @@ class Week:
 
 @dataclass
 class ServiceFigures:
-    service: Service
+    service_id: int
+    name_fr: str
+    name_en: str
     opened: int = 0
     first_answer_hours: float | None = None
     resolution_hours: float | None = None
@@ -319,11 +323,30 @@ class Dashboard:
     overdue_count: int
 
 
+#: (weeks, today) → (monotonic time it expires, the dashboard): plain values, shared by the
+#: requests of a process for `DESK_DASHBOARD_CACHE_SECONDS`.
+_DASHBOARDS: dict[tuple[int, date], tuple[float, Dashboard]] = {}
+
+
 def dashboard(weeks: int = 26) -> Dashboard:
     """Requests opened and resolved per week (Monday-started, the last `weeks`), and per
     service over the same period the medians of the time to first answer and to resolution
-    and the mean satisfaction. Five grouped queries on the date indexes."""
-    today = cooperative_today()
+    and the mean satisfaction; computed at most every `DESK_DASHBOARD_CACHE_SECONDS` per
+    process (two years of requests take tens of milliseconds; the charts move slowly)."""
+    ttl = current_app.config.get("DESK_DASHBOARD_CACHE_SECONDS", 60)
+    key = (weeks, cooperative_today())
+    found = _DASHBOARDS.get(key)
+    if ttl and found and found[0] > time.monotonic():
+        return found[1]
+    figures = _compute_dashboard(weeks, key[1])
+    if ttl:
+        for old in [k for k, (expires, _d) in _DASHBOARDS.items() if expires <= time.monotonic()]:
+            _DASHBOARDS.pop(old, None)
+        _DASHBOARDS[key] = (time.monotonic() + ttl, figures)
+    return figures
+
+
+def _compute_dashboard(weeks: int, today: date) -> Dashboard:
     first_monday = today - timedelta(days=today.weekday()) - timedelta(weeks=weeks - 1)
     table = [Week(first_monday + timedelta(weeks=n)) for n in range(weeks)]
 
@@ -339,8 +362,12 @@ def dashboard(weeks: int = 26) -> Dashboard:
     add(ServiceRequest.opened_on, "opened")
     add(ServiceRequest.resolved_on, "resolved")
     figures = {
-        s.id: ServiceFigures(s)
-        for s in db.session.scalars(select(Service).order_by(Service.position, Service.id))
+        row.id: ServiceFigures(row.id, row.name_fr, row.name_en)
+        for row in db.session.execute(
+            select(Service.id, Service.name_fr, Service.name_en).order_by(
+                Service.position, Service.id
+            )
+        )
     }
     since = ServiceRequest.opened_on >= first_monday
     for service_id, count, mean, marks in db.session.execute(

@@ -384,6 +384,7 @@ def _weekly_bars(weeks: list[queries.Week]) -> dict[str, Any]:
 
 
 def _service_bars(services: list[queries.ServiceFigures]) -> list[dict[str, Any]]:
+    english = operations.reads_english()
     slowest = max(
         [f.resolution_hours or 0 for f in services]
         + [f.first_answer_hours or 0 for f in services]
@@ -392,7 +393,7 @@ def _service_bars(services: list[queries.ServiceFigures]) -> list[dict[str, Any]
     return [
         {
             "figures": f,
-            "name": operations.service_name(f.service),
+            "name": f.name_en if english and f.name_en else f.name_fr,
             "y": 10 + 26 * index,
             "first": f"{420 * (f.first_answer_hours or 0) / slowest:.1f}",
             "resolution": f"{420 * (f.resolution_hours or 0) / slowest:.1f}",

@@ -322,7 +322,7 @@ def test_the_dashboard_medians(app, member_api, make_service, ask, client):
 
     def figures():
         with app.test_request_context():
-            found = next(f for f in dashboard(12).services if f.service.id == service_id)
+            found = next(f for f in dashboard(12).services if f.service_id == service_id)
             return found.opened, found.first_answer_hours, found.resolution_hours
 
     assert figures() == (4, 2.0, 4.0)
@@ -334,3 +334,37 @@ def test_the_dashboard_medians(app, member_api, make_service, ask, client):
         )
         db.session.commit()
     assert figures()[1] == 1.5  # the mean of the two middle values
+
+
+def test_a_member_writing_too_fast_is_slowed_down(client, member_api, make_service, ask):
+    service_id = make_service()
+    _member, headers = member_api()
+    rid = ask(headers, service_id).get_json()["id"]
+    answers = [
+        client.post(f"/api/v1/requests/{rid}/messages", json={"body": "?"}, headers=headers)
+        for _ in range(20)
+    ]
+    assert [a.status_code for a in answers].count(429) == 1
+    assert answers[-1].headers["Retry-After"] == "60"
+
+
+def test_the_dashboard_is_computed_at_most_once_a_while(app, member_api, make_service, ask):
+    from network.services.desk.queries import _DASHBOARDS, dashboard
+
+    service_id = make_service()
+    _member, headers = member_api()
+    ask(headers, service_id)
+
+    def opened():
+        with app.test_request_context():
+            return next(f.opened for f in dashboard(12).services if f.service_id == service_id)
+
+    app.config["DESK_DASHBOARD_CACHE_SECONDS"] = 60
+    try:
+        assert opened() == 1
+        ask(headers, service_id)
+        assert opened() == 1  # the same figures for a minute
+    finally:
+        app.config["DESK_DASHBOARD_CACHE_SECONDS"] = 0
+        _DASHBOARDS.clear()
+    assert opened() == 2
