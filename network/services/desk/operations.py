@@ -461,8 +461,6 @@ def open_request(
         return previous, False
     if not may_see_service(actor, service) or service.retired_at is not None:
         raise NotFound(_l("This service does not exist."))
-    if service.is_hidden and not is_staff(actor):
-        raise NotFound(_l("This service does not exist."))
     errors: dict[str, Any] = {}
     try:
         text = text_field(subject, "subject", MAX_SUBJECT)

@@ -45,13 +45,13 @@ def _desk_helpers() -> dict[str, Any]:
 
 
 def _uploads(prefix: str = "") -> dict[str, list[Upload]]:
+    """The files of the form by field name (without `prefix`); a file input left empty
+    sends a part without a name, which is no file."""
     found: dict[str, list[Upload]] = {}
     for key in request.files:
-        name = key[len(prefix) :] if prefix and key.startswith(prefix) else key
-        given = [Upload(f.filename or "file", f.read()) for f in request.files.getlist(key)]
-        given = [u for u in given if u.data or u.name != "file"]
-        given = [u for u in given if u.name]
-        if given and any(u.data for u in given):
+        name = key.removeprefix(prefix)
+        given = [Upload(f.filename, f.read()) for f in request.files.getlist(key) if f.filename]
+        if given:
             found[name] = given
     return found
 
