@@ -260,6 +260,7 @@ def _body_and_files(
     "The catalogue of services a member may ask (staff: `all=1` for hidden and retired ones)",
     params=[query_param("all", "1: every service (staff)", {"type": "string", "enum": ["0", "1"]})],
     response=items_of(SERVICE),
+    errors=(403,),
 )
 def list_services():
     everything = request.args.get("all") == "1"

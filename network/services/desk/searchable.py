@@ -1,5 +1,6 @@
 """What of the service desk the search finds: the published FAQ entries (every member);
-withdrawn ones leave the index. Requests are private and never indexed."""
+withdrawn ones leave the index. Requests are private and never indexed. A rebuild reads the
+entries by batches of ids (a few hundred at most: no bulk path)."""
 
 from collections.abc import Iterator
 
@@ -11,7 +12,7 @@ from network.core.markup import html_text
 from network.core.registries import MEMBERS, Document, SearchKind, register_search_kind
 from network.extensions import db
 from network.services.desk.feedable import load_faq, may_read_faq
-from network.services.desk.models import FaqEntry, Service
+from network.services.desk.models import FaqEntry
 
 
 def _documents(ids: list[int]) -> Iterator[Document]:
@@ -32,19 +33,6 @@ def _all_ids() -> list[int]:
     return list(db.session.scalars(select(FaqEntry.id).where(FaqEntry.withdrawn_at.is_(None))))
 
 
-def _bulk() -> Iterator[Document]:
-    rows = db.session.execute(
-        select(
-            FaqEntry.id, FaqEntry.question, FaqEntry.answer_html, Service.name_fr, Service.name_en
-        )
-        .join(Service, Service.id == FaqEntry.service_id)
-        .where(FaqEntry.withdrawn_at.is_(None))
-    )
-    for faq_id, question, answer_html, name_fr, name_en in rows:
-        keywords = " ".join(filter(None, (name_fr, name_en)))
-        yield Document("faq", faq_id, MEMBERS, question, html_text(answer_html), keywords)
-
-
 register_search_kind(
     SearchKind(
         "faq",
@@ -54,6 +42,5 @@ register_search_kind(
         load_faq,
         may_read_faq,
         lambda entry: url_for("services_desk.faq_entry", faq_id=entry.id),
-        _bulk,
     )
 )
