@@ -315,12 +315,21 @@ class ServiceFigures:
     comments: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Comment:
+    service_id: int
+    mark: int | None
+    text: str
+    closed_on: date | None
+
+
 @dataclass
 class Dashboard:
     weeks: list[Week]
     services: list[ServiceFigures]
     open_count: int
     overdue_count: int
+    comments: list[Comment] = field(default_factory=list)
 
 
 #: (weeks, today) → (monotonic time it expires, the dashboard): plain values, shared by the
@@ -398,7 +407,21 @@ def _compute_dashboard(weeks: int, today: date) -> Dashboard:
     overdue = db.session.scalar(
         select(func.count()).select_from(ServiceRequest).where(overdue_clause(today))
     )
-    return Dashboard(table, list(figures.values()), open_count or 0, overdue or 0)
+    comments = [
+        Comment(service_id, mark, text, closed_at.date() if closed_at else None)
+        for service_id, mark, text, closed_at in db.session.execute(
+            select(
+                ServiceRequest.service_id,
+                ServiceRequest.satisfaction,
+                ServiceRequest.satisfaction_comment,
+                ServiceRequest.closed_at,
+            )
+            .where(since, ServiceRequest.satisfaction_comment != "")
+            .order_by(ServiceRequest.closed_at.desc(), ServiceRequest.id.desc())
+            .limit(20)
+        )
+    ]
+    return Dashboard(table, list(figures.values()), open_count or 0, overdue or 0, comments)
 
 
 def _medians(column: Any, since: date) -> dict[int, float]:
@@ -437,21 +460,6 @@ def _medians(column: Any, since: date) -> dict[int, float]:
         ).all()
         found[service_id] = sum(values) / len(values)
     return found
-
-
-def satisfaction_comments(service_id: int, limit: int = 10) -> list[tuple[int | None, str]]:
-    return [
-        (mark, comment)
-        for mark, comment in db.session.execute(
-            select(ServiceRequest.satisfaction, ServiceRequest.satisfaction_comment)
-            .where(
-                ServiceRequest.service_id == service_id,
-                ServiceRequest.satisfaction_comment != "",
-            )
-            .order_by(ServiceRequest.closed_at.desc())
-            .limit(limit)
-        )
-    ]
 
 
 # --- FAQ ----------------------------------------------------------------------------------

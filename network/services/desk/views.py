@@ -347,12 +347,14 @@ def dashboard():
     weeks = parse_id(request.args.get("weeks", "26")) or 26
     weeks = weeks if weeks in (12, 26, 52, 104) else 26
     figures = queries.dashboard(weeks)
+    services = _service_bars(figures.services)
     return render_template(
         "services/desk/dashboard.html",
         figures=figures,
         weeks=weeks,
         bars=_weekly_bars(figures.weeks),
-        services=_service_bars(figures.services),
+        services=services,
+        names={s["figures"].service_id: s["name"] for s in services},
     )
 
 

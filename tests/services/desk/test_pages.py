@@ -204,7 +204,9 @@ def test_the_dashboard_draws_accessible_charts(app, member_api, make_service, as
     rid = ask(headers, service_id).get_json()["id"]
     client.post(f"/api/v1/requests/{rid}/resolve", headers=staff_headers)
     client.patch(
-        f"/api/v1/requests/{rid}", json={"state": "closed", "satisfaction": 3}, headers=headers
+        f"/api/v1/requests/{rid}",
+        json={"state": "closed", "satisfaction": 3, "comment": "Un peu lent <b>mais</b> clair"},
+        headers=headers,
     )
     team = login(staff, c=app.test_client())
     for weeks in (12, 104):
@@ -213,6 +215,7 @@ def test_the_dashboard_draws_accessible_charts(app, member_api, make_service, as
         )
         assert '<svg class="desk-chart"' in page and "<title id=" in page and "<table" in page
         assert "3.0 (1 mark)" in page
+        assert "Un peu lent &lt;b&gt;mais&lt;/b&gt; clair" in page
 
 
 def test_staff_keep_the_catalogue(app, make_member, make_service, login, ask, member_api):
