@@ -5,7 +5,7 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from network.core.models import Base, db_enum, utcnow
@@ -65,6 +65,11 @@ class Service(Base):
     __table_args__ = (Index("ix_services_position", "position", "id"),)
 
 
+#: The condition of `ix_service_requests_commented`, as its queries must write it (a bound
+#: parameter would not match the partial index).
+COMMENTED = text("service_requests.satisfaction_comment != ''")
+
+
 class ServiceRequest(Base):
     """A member's request to a service. `is_open`: its state is one of OPEN_STATES (kept in
     a column so the staff queue reads one index); `due_on`: the date, in working days, by
@@ -118,6 +123,13 @@ class ServiceRequest(Base):
             "opened_on",
         ),
         Index("ix_service_requests_resolution", "service_id", "resolution_minutes", "opened_on"),
+        # the dashboard's latest comments: only the requests closed with one
+        Index(
+            "ix_service_requests_commented",
+            "closed_at",
+            sqlite_where=text("satisfaction_comment != ''"),
+            postgresql_where=text("satisfaction_comment != ''"),
+        ),
         Index("ix_service_requests_resolved_on", "resolved_on", "service_id"),
     )
 

@@ -20,6 +20,7 @@ from network.core.text import fold
 from network.extensions import db
 from network.members.models import Member
 from network.services.desk.models import (
+    COMMENTED,
     FaqEntry,
     RequestEvent,
     RequestFile,
@@ -416,7 +417,7 @@ def _compute_dashboard(weeks: int, today: date) -> Dashboard:
                 ServiceRequest.satisfaction_comment,
                 ServiceRequest.closed_at,
             )
-            .where(since, ServiceRequest.satisfaction_comment != "")
+            .where(since, COMMENTED)
             .order_by(ServiceRequest.closed_at.desc(), ServiceRequest.id.desc())
             .limit(20)
         )
