@@ -52,15 +52,17 @@ def service_teams() -> dict[int, tuple[str, str]]:
     }
 
 
-def service_choices() -> list[tuple[int, str]]:
-    """(id, name in the reader's language) of every service, in the catalogue's order."""
+def service_choices(*, visible_only: bool = False) -> list[tuple[int, str]]:
+    """(id, name in the reader's language) of every service (`visible_only`: those members
+    may ask), in the catalogue's order."""
     english = reads_english()
+    query = select(Service.id, Service.name_fr, Service.name_en)
+    if visible_only:
+        query = query.where(Service.is_hidden.is_(False), Service.retired_at.is_(None))
     return [
         (service_id, name_en if english and name_en else name_fr)
         for service_id, name_fr, name_en in db.session.execute(
-            select(Service.id, Service.name_fr, Service.name_en).order_by(
-                Service.position, Service.id
-            )
+            query.order_by(Service.position, Service.id)
         )
     ]
 

@@ -261,7 +261,7 @@ def faq():
     return render_template(
         "services/desk/faq.html",
         entries=queries.faq_entries(current_user, service_id),
-        services=queries.catalogue(current_user),
+        services=queries.service_choices(visible_only=True),
         current_service=service_id,
     )
 
