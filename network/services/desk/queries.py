@@ -449,10 +449,11 @@ def _medians(column: Any, since: date) -> dict[int, float]:
         .offset(bindparam("skip"))
     )
     found = {}
+    connection = db.session.connection()  # Core: a few hundred small reads, no ORM around them
     for service_id, count in counts:
         if not count:
             continue
-        values = db.session.scalars(
+        values = connection.scalars(
             middle,
             {
                 "service": service_id,
