@@ -76,6 +76,8 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     PAGE_SIZE = 30
     FACETS_CACHE_SECONDS = _env_int("TERREAU_FACETS_CACHE_SECONDS", 60)
+    # The service desk's dashboard (two years of requests) is computed at most this often.
+    DESK_DASHBOARD_CACHE_SECONDS = _env_int("TERREAU_DESK_DASHBOARD_CACHE_SECONDS", 60)
     # Index writes wait this long in the writer process to go together (None: at once, in
     # the committing process).
     SEARCH_WRITE_DELAY: float | None = 0.5
@@ -102,6 +104,7 @@ class TestingConfig(Config):
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast for tests; scrypt everywhere else
     MAIL_ASYNC = False  # tests read the outbox right after the request
     FACETS_CACHE_SECONDS = 0  # tests change members and count them again at once
+    DESK_DASHBOARD_CACHE_SECONDS = 0  # tests change requests and chart them again at once
     SEARCH_WRITE_DELAY = None  # tests search right after a write (the writer process: its test)
     LIVE_BURST_MS = 0  # tests read live events right after the action (the bursts: their test)
     TALLY_WINDOW_MS = 0

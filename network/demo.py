@@ -4,6 +4,7 @@ from network.chat.demo import seed_chat
 from network.feed.demo import seed_feed
 from network.governance.demo import seed_assemblies, seed_governance
 from network.members.demo import demo_logins, seed_members
+from network.services.desk.demo import seed_services
 from network.services.money.demo import seed_money
 from network.skills.demo import seed_skills
 from network.workspaces.demo import seed_workspaces
@@ -20,6 +21,7 @@ def seed_demo() -> None:
     seed_workspaces()
     seed_governance()
     seed_assemblies()
+    seed_services()
     seed_money()
 
 

@@ -1,7 +1,7 @@
 """Solidarity money requests: the committee, requests, schedules, opinions, repayments
 
 Revision ID: 0015_money_requests
-Revises: 0013_room_code
+Revises: 0014_service_desk
 Create Date: 2026-12-05 19:53:01.345154
 
 """
@@ -13,7 +13,7 @@ import network.core.models
 
 # revision identifiers, used by Alembic.
 revision = '0015_money_requests'
-down_revision = '0013_room_code'
+down_revision = '0014_service_desk'
 branch_labels = None
 depends_on = None
 

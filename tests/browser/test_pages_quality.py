@@ -66,6 +66,7 @@ def demo(app, search_index):
             a.state: a.id for a in db.session.scalars(select(Assembly).order_by(Assembly.id))
         }
         past, upcoming = assemblies[AssemblyState.CLOSED], assemblies[AssemblyState.CONVENED]
+        service, request = _a_request_of(member)
         pages = [
             "/",
             "/feed",
@@ -89,8 +90,32 @@ def demo(app, search_index):
             f"/assemblies/{upcoming}",  # convened: check-in, proxy, the quorum meter
             f"/assemblies/{past}",  # closed: verdicts, attendance sheet
             f"/assemblies/{past}/minutes",  # signed minutes (a page of its own)
+            "/services/",
+            f"/services/{service}/ask",  # the form built from the service's fields
+            f"/services/requests/{request}",  # the member's request with its thread
+            "/services/requests",
+            "/services/faq",
         ]
         return member.email, pages
+
+
+def _a_request_of(member) -> tuple[int, int]:
+    """(a service with fields, a request of `member` to it answered by the support team)."""
+    from sqlalchemy import select
+
+    from network.extensions import db
+    from network.members.models import Member
+    from network.services.desk import operations
+    from network.services.desk.models import Service
+
+    service = db.session.scalars(select(Service).order_by(Service.position)).first()
+    request, _ = operations.open_request(
+        member, service, "Ma facture n'apparaît pas", {"topic": "Facture"}, "quality", body="Merci"
+    )
+    staff = db.session.scalars(select(Member).where(Member.email == "compta@terreau.coop")).one()
+    operations.post_message(staff, request, "Je regarde **aujourd'hui**.")
+    db.session.commit()
+    return service.id, request.id
 
 
 @pytest.fixture
