@@ -101,6 +101,7 @@ def test_cancel_from_my_bookings_after_confirming(
     page.locator("main form.ws-book button[type=submit]").click()
     booking = page.locator(".ws-bookings li.ws-booking")
     expect(booking).to_contain_text("Salle Jaurès")
+    page.wait_for_load_state()  # the deferred script has attached the confirmation
     booking.locator("a[data-cancel]").click()
     dialog = page.locator("dialog.ws-cancel-dialog")
     expect(dialog).to_be_visible()

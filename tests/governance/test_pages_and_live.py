@@ -243,7 +243,8 @@ def test_gathered_sends_go_from_the_request_that_ends_the_window(
     watcher = connect(watcher_headers)
     watcher.emit("watch_decision", {"decision_id": decision["id"]}, callback=True)
     watcher.get_received()
-    monkeypatch.setitem(app.config, "TALLY_WINDOW_MS", 1500)
+    window = 4.0  # long enough that "before its end" holds on a loaded machine
+    monkeypatch.setitem(app.config, "TALLY_WINDOW_MS", int(window * 1000))
     agree = option_id(decision, "agree")
 
     def turnouts():
@@ -261,11 +262,10 @@ def test_gathered_sends_go_from_the_request_that_ends_the_window(
         return heard
 
     assert vote(voters[0][1], decision["id"], choice=agree).status_code == 200
-    assert heard_within(1) == [1]  # at once (well before the window's end): its commit
+    assert heard_within(window - 1) == [1]  # before the window's end: its commit sent it
     vote(voters[1][1], decision["id"], choice=agree)
     vote(voters[2][1], decision["id"], choice=agree)
-    assert heard_within(0.1) == []  # inside the window: gathered
-    assert heard_within(5) == [3]  # once, at the window's end, with both votes
-    time.sleep(1.6)
+    assert heard_within(2 * window) == [3]  # once, at the window's end, with both votes
+    time.sleep(window + 0.1)
     vote(voters[3][1], decision["id"], choice=agree)
-    assert heard_within(1) == [4]  # the window is over: at once again
+    assert heard_within(window - 1) == [4]  # the window is over: before the next one ends
