@@ -16,6 +16,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from limits import RateLimitItemPerMinute
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from network.cooperative import cooperative_today, current_settings
 from network.cooperative.calendar import add_working_days
@@ -320,6 +321,10 @@ def _answer(spec: dict[str, Any], raw: Any) -> Any:
             raise Invalid(
                 _l("“%(value)s” is not a number (such as 1200 or 12.50).", value=str(raw)[:20])
             )
+        if abs(number) >= NUMBER_LIMIT or int(number.as_tuple().exponent) < -NUMBER_DECIMALS:
+            raise Invalid(
+                _l("Give a number of at most 15 digits before the decimal point and 6 after.")
+            )
         return format(number.normalize(), "f") if number == number.to_integral() else str(number)
     if kind == FieldKind.DATE:
         try:
@@ -442,6 +447,12 @@ def _save_files(
     return rows
 
 
+#: A number field's answer: fewer than 15 digits before the point, at most 6 after (so that
+#: "1e309" is not stored as 310 digits).
+NUMBER_LIMIT = Decimal(10) ** 15
+NUMBER_DECIMALS = 6
+
+
 def open_request(
     actor: Any,
     service: Service,
@@ -497,7 +508,14 @@ def open_request(
         message_count=0,
     )
     db.session.add(service_request)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same submit, at the same moment: the first one stands
+        db.session.rollback()
+        previous = _previous_request(actor, client_id)
+        if previous is None:
+            raise
+        return previous, False
     for key, saved in stored.items():
         rows = _save_files(service_request, saved, field_key=key)
         if rows:

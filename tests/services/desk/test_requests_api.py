@@ -189,6 +189,38 @@ def test_the_form_is_validated_with_clear_messages(client, member_api, make_serv
     assert client.get("/api/v1/requests", headers=headers).get_json()["items"] == []
 
 
+def test_absurd_numbers_are_refused(client, member_api, make_service, ask):
+    service_id = make_service()
+    _member, headers = member_api()
+    for absurd in ("1e309", "1e15", "-1e15", "0.0000001"):
+        answer = ask(headers, service_id, answers={"amount": absurd})
+        assert answer.status_code == 422, absurd
+        assert "at most 15 digits" in answer.get_json()["errors"]["answers.amount"]
+    assert ask(headers, service_id, answers={"amount": "999999999999999.5"}).status_code == 201
+
+
+def test_the_same_submit_at_the_same_moment_opens_one_request(
+    client, member_api, make_service, ask, monkeypatch
+):
+    """The second of two simultaneous sends misses the first in its look-up: the database's
+    unique client id stops it, and it answers the first request."""
+    from network.services.desk import operations
+
+    service_id = make_service()
+    _member, headers = member_api()
+    first = ask(headers, service_id, client_id="same-moment")
+    real, calls = operations._previous_request, []
+
+    def misses_the_first_time(*args):
+        calls.append(args)
+        return None if len(calls) == 1 else real(*args)
+
+    monkeypatch.setattr(operations, "_previous_request", misses_the_first_time)
+    again = ask(headers, service_id, client_id="same-moment")
+    assert again.status_code == 200 and again.get_json()["id"] == first.get_json()["id"]
+    assert len(client.get("/api/v1/requests", headers=headers).get_json()["items"]) == 1
+
+
 def test_a_double_submit_opens_one_request(client, member_api, make_service, ask):
     service_id = make_service()
     _member, headers = member_api()
