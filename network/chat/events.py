@@ -91,7 +91,9 @@ def register_chat_handlers() -> None:
         return {"status": presence.status_of(member.id)}
 
 
-def _announce_if_changed(member_id: int, before: str | None, leaving_sid: str | None = None) -> None:
+def _announce_if_changed(
+    member_id: int, before: str | None, leaving_sid: str | None = None
+) -> None:
     """Tell the member's channels their new status (always when `before` is None).
 
     A connection that is closing (`leaving_sid`) is still in its rooms: it is skipped, since a

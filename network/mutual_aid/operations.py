@@ -815,10 +815,12 @@ def declare_cocontract(actor: Member, data: dict[str, Any]) -> CoContract:
         for b in members[i + 1 :]:
             _collaborate(a, b, cocontract_id=cocontract.id)
     names = dict(
-        db.session.execute(select(Member.id, Member.display_name).where(Member.id.in_(members)))
+        db.session.execute(
+            select(Member.id, Member.display_name).where(Member.id.in_(members))
+        ).all()
     )
     lines = [
-        f"- {names[m]}{' (lead)' if m == lead_id else ''}: {c / 100:.2f} €"  # text for the desk
+        f"- {names[m]}{' (lead)' if m == lead_id else ''}: {_euros(c)}"  # text for the desk
         for m, c in parts.items()
     ]
     body = "\n".join(
@@ -826,7 +828,7 @@ def declare_cocontract(actor: Member, data: dict[str, Any]) -> CoContract:
             f"{'Co-traitance' if kind == CoContractKind.CO_CONTRACTING else 'Sous-traitance'}"
             f" — {client}",
             f"{starts_on.isoformat()} → {ends_on.isoformat()}",
-            f"Total: {total.cents / 100:.2f} €",
+            f"Total: {_euros(total.cents)}",
             *lines,
             "",
             description,
@@ -857,6 +859,12 @@ def declare_cocontract(actor: Member, data: dict[str, Any]) -> CoContract:
         total_cents=total.cents,
     )
     return cocontract
+
+
+def _euros(cents: int) -> str:
+    """Plain text for the accounting team (exact: no float)."""
+    units, rest = divmod(cents, 100)
+    return f"{units}.{rest:02d} €"
 
 
 def get_cocontract(viewer: Member, cocontract_id: Any) -> CoContract:

@@ -175,7 +175,7 @@ def endorsements_of(member_id: int) -> list[tuple[Endorsement, str]]:
             .join(Member, Member.id == Endorsement.endorser_id)
             .where(Endorsement.member_id == member_id)
             .order_by(Endorsement.skill_id, Endorsement.id)
-        ).tuples()
+        ).all()
     )
 
 
