@@ -280,6 +280,7 @@ class Endorsement:
     endorser_id: int
     endorser_name: str
     comment: str = ""
+    withdraw_url: str = ""  # where its endorser POSTs to withdraw it
 
 
 #: member ids → {member id: {skill id: [Endorsement]}}, in one query per provider.

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask import url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
@@ -308,6 +309,7 @@ def _skill_endorsements(member_ids: list[int]) -> dict[int, dict[int, list[Endor
     found: dict[int, dict[int, list[EndorsementView]]] = defaultdict(dict)
     rows = db.session.execute(
         select(
+            Endorsement.id,
             Endorsement.member_id,
             Endorsement.skill_id,
             Endorsement.endorser_id,
@@ -318,9 +320,10 @@ def _skill_endorsements(member_ids: list[int]) -> dict[int, dict[int, list[Endor
         .where(Endorsement.member_id.in_(member_ids))
         .order_by(Endorsement.member_id, Endorsement.skill_id, Endorsement.id)
     )
-    for member_id, skill_id, endorser_id, name, comment in rows:
+    base = url_for("mutual_aid.withdraw_endorsement", endorsement_id=0)[: -len("0/withdraw")]
+    for endorsement_id, member_id, skill_id, endorser_id, name, comment in rows:
         found[member_id].setdefault(skill_id, []).append(
-            EndorsementView(endorser_id, name, comment)
+            EndorsementView(endorser_id, name, comment, f"{base}{endorsement_id}/withdraw")
         )
     return found
 
