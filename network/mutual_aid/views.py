@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -32,31 +33,44 @@ def _members_only():
 def _helpers() -> dict[str, Any]:
     return {
         "format_hours": operations.format_hours,
-        "aid_labels": _labels,
+        "aid_labels": _LABELS,
         "cents": lambda value: format_money(Money(int(value))),
     }
 
 
-def _labels() -> dict[str, str]:
-    return {
-        "offer": _("Offer"),
-        "need": _("Need"),
-        "on_site": _("On site"),
-        "remote": _("Remote"),
-        "city": _("In a city"),
-        "open": _("Open"),
-        "closed": _("Closed"),
-        "withdrawn": _("Withdrawn"),
-        "disputed": _("Disputed"),
-        "recorded": _("Recorded"),
-        "pending": _("Pending"),
-        "accepted": _("Accepted"),
-        "exchange": _("Exchange"),
-        "opening": _("Opening credit"),
-        "correction": _("Correction"),
-        "co_contracting": _("Co-contracting"),
-        "subcontracting": _("Subcontracting"),
+class _Labels:
+    """The words of mutual aid's states and kinds, translated when read (a page reads many:
+    no dictionary of them all is built per card)."""
+
+    TEXTS = {
+        "offer": _l("Offer"),
+        "need": _l("Need"),
+        "on_site": _l("On site"),
+        "remote": _l("Remote"),
+        "city": _l("In a city"),
+        "open": _l("Open"),
+        "closed": _l("Closed"),
+        "withdrawn": _l("Withdrawn"),
+        "disputed": _l("Disputed"),
+        "recorded": _l("Recorded"),
+        "pending": _l("Pending"),
+        "accepted": _l("Accepted"),
+        "exchange": _l("Exchange"),
+        "opening": _l("Opening credit"),
+        "correction": _l("Correction"),
+        "co_contracting": _l("Co-contracting (co-traitance)"),
+        "subcontracting": _l("Subcontracting (sous-traitance)"),
     }
+
+    def __getitem__(self, key: str) -> str:
+        return str(self.TEXTS[key])
+
+
+_LABELS = _Labels()
+
+
+def _labels() -> _Labels:
+    return _LABELS
 
 
 def _skills() -> list[tuple[int, str]]:
