@@ -256,6 +256,33 @@ def open_conversation(actor: Any, member_ids: list[int]) -> str | None:
     return _conversation_opener[0](actor, member_ids) if _conversation_opener else None
 
 
+@dataclass(frozen=True)
+class SkillCatalogue:
+    """The skills taxonomy as other features read it (the skills module registers it): they
+    refer to skills by id and never import the skills module."""
+
+    #: ids → {id: name in the reader's language} of those that exist and are not merged
+    names: Callable[[Iterable[int]], dict[int, str]]
+    #: [(id, name)] of the live skills, by name (for a form's choices)
+    choices: Callable[[], list[tuple[int, str]]]
+    #: member id → the ids of the skills they list
+    held_by: Callable[[int], list[int]]
+
+
+_skill_catalogue: list[SkillCatalogue] = []
+
+
+def register_skill_catalogue(catalogue: SkillCatalogue) -> None:
+    _skill_catalogue[:] = [catalogue]
+
+
+def skill_catalogue() -> SkillCatalogue:
+    """The registered catalogue; without a skills module, one that knows no skill."""
+    if _skill_catalogue:
+        return _skill_catalogue[0]
+    return SkillCatalogue(lambda _ids: {}, lambda: [], lambda _member_id: [])
+
+
 #: (team, subject, body, requester) → the URL of the service request opened.
 _service_request_opener: list[Callable[[str, str, str, Any], str | None]] = []
 

@@ -6,10 +6,10 @@ import random
 from sqlalchemy import select
 
 from network.core.permissions import IN_THE_COOPERATIVE, Role
+from network.core.registries import skill_catalogue
 from network.extensions import db
 from network.members.models import Member
 from network.mutual_aid import operations
-from network.skills import MemberSkill
 
 OFFERS = [
     ("offer", "Je peux aider à refaire un site vitrine", "remote", "", "3"),
@@ -39,11 +39,8 @@ def seed_mutual_aid() -> None:
     staff = db.session.scalars(select(Member).where(Member.role != Role.MEMBER)).first()
     if len(members) < 10 or staff is None:
         return
-    held: dict[int, list[int]] = {}
-    for member_id, skill_id in db.session.execute(
-        select(MemberSkill.member_id, MemberSkill.skill_id)
-    ):
-        held.setdefault(member_id, []).append(skill_id)
+    catalogue = skill_catalogue()
+    held = {m.id: catalogue.held_by(m.id) for m in members}
     skilled = [m for m in members if held.get(m.id)] or members
     for index, (kind, title, place, city, estimate) in enumerate(OFFERS):
         author = skilled[index % len(skilled)]

@@ -34,6 +34,7 @@ from network.core.registries import (
     open_conversation,
     open_service_request,
     publish,
+    skill_catalogue,
     withdraw,
 )
 from network.core.text import fold
@@ -59,7 +60,6 @@ from network.mutual_aid.models import (
     Response,
     ResponseState,
 )
-from network.skills import MemberSkill, Skill, SkillStatus
 
 MAX_TITLE = 160
 MAX_BODY = 5000
@@ -188,11 +188,7 @@ def _skill_ids(raw: Any) -> list[int]:
     if None in ids:
         raise Invalid(fields={"skills": _l("Unknown skill.")})
     unique = list(dict.fromkeys(i for i in ids if i))
-    found = set(
-        db.session.scalars(
-            select(Skill.id).where(Skill.id.in_(unique), Skill.status != SkillStatus.MERGED)
-        )
-    )
+    found = set(skill_catalogue().names(unique))
     if len(found) != len(unique):
         raise Invalid(fields={"skills": _l("Unknown skill.")})
     return unique
@@ -678,13 +674,7 @@ def endorse(actor: Member, member_id: Any, skill_ids: Any, comment: Any = "") ->
     if not isinstance(skill_ids, list) or not skill_ids:
         raise Invalid(fields={"skills": _l("Choose at least one skill.")})
     ids = _skill_ids(skill_ids)
-    held = set(
-        db.session.scalars(
-            select(MemberSkill.skill_id).where(
-                MemberSkill.member_id == member.id, MemberSkill.skill_id.in_(ids)
-            )
-        )
-    )
+    held = set(skill_catalogue().held_by(member.id))
     if set(ids) - held:
         raise Invalid(
             fields={"skills": _l("%(name)s does not list this skill.", name=member.display_name)}

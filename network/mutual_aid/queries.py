@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from flask import url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
@@ -24,6 +23,7 @@ from network.core.registries import (
     register_collaborator_reasons,
     register_profile_section,
     register_skill_endorsements,
+    skill_catalogue,
 )
 from network.core.text import fold
 from network.extensions import db
@@ -45,7 +45,6 @@ from network.mutual_aid.models import (
     Preference,
     Response,
 )
-from network.skills import Skill
 
 
 def offers_page(
@@ -108,13 +107,7 @@ def offers_page(
 
 
 def skill_names(ids: set[int] | list[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    locale = str(get_locale() or "fr")
-    return {
-        s.id: s.name(locale)
-        for s in db.session.scalars(select(Skill).where(Skill.id.in_(set(ids))))
-    }
+    return skill_catalogue().names(ids)
 
 
 def responses_of(offer: Offer) -> list[Response]:

@@ -14,11 +14,11 @@ from network.core.errors import DomainError
 from network.core.forms import checked_values, flash_error, invalid_form
 from network.core.money import Money, format_money
 from network.core.permissions import is_staff, require_staff
+from network.core.registries import skill_catalogue
 from network.extensions import db
 from network.members.models import Member
 from network.mutual_aid import operations, queries
 from network.mutual_aid.models import CoContractKind, OfferKind, PlaceKind
-from network.skills import MemberSkill
 
 bp = Blueprint("mutual_aid", __name__, url_prefix="/entraide")
 
@@ -74,9 +74,7 @@ def _labels() -> _Labels:
 
 
 def _skills() -> list[tuple[int, str]]:
-    from network.skills.queries import skill_choices
-
-    return [(s.id, s.name_fr) for s in skill_choices()]
+    return skill_catalogue().choices()
 
 
 @bp.get("/")
@@ -251,9 +249,7 @@ def ledger():
 @bp.route("/members/<int:member_id>/endorse", methods=["GET", "POST"])
 def endorse(member_id: int):
     member = operations._active_member(member_id, "member_id")
-    held = list(
-        db.session.scalars(select(MemberSkill.skill_id).where(MemberSkill.member_id == member.id))
-    )
+    held = skill_catalogue().held_by(member.id)
     names = queries.skill_names(held)
     context = {"member": member, "held": [(i, names[i]) for i in held if i in names]}
     context["may"] = queries.may_endorse(current_user.id, member.id)

@@ -16,8 +16,10 @@ from network.core.ids import ID_SCHEMA, parse_id
 from network.core.registries import (
     FacetValue,
     MemberFilter,
+    SkillCatalogue,
     register_member_filter,
     register_profile_section,
+    register_skill_catalogue,
     skill_endorsements,
 )
 from network.extensions import db
@@ -225,3 +227,32 @@ register_member_filter(
         schema={"type": "array", "items": ID_SCHEMA, "maxItems": 10},
     ),
 )
+
+
+def _catalogue_names(ids) -> dict[int, str]:
+    wanted = {i for i in ids if isinstance(i, int)}
+    if not wanted:
+        return {}
+    locale = str(get_locale() or "fr")
+    rows = db.session.scalars(
+        select(Skill).where(Skill.id.in_(wanted), Skill.status != SkillStatus.MERGED)
+    )
+    return {s.id: s.name(locale) for s in rows}
+
+
+def _catalogue_choices() -> list[tuple[int, str]]:
+    locale = str(get_locale() or "fr")
+    return sorted(((s.id, s.name(locale)) for s in skill_choices()), key=lambda c: c[1].lower())
+
+
+def _held_by(member_id: int) -> list[int]:
+    return list(
+        db.session.scalars(
+            select(MemberSkill.skill_id)
+            .where(MemberSkill.member_id == member_id)
+            .order_by(MemberSkill.skill_id)
+        )
+    )
+
+
+register_skill_catalogue(SkillCatalogue(_catalogue_names, _catalogue_choices, _held_by))
