@@ -290,11 +290,11 @@ class Endorsement(Base):
 
 
 class Preference(Base):
-    """What a member chooses to show of their mutual aid."""
+    """What a member chooses to show of their mutual aid (nothing until they choose)."""
 
     __tablename__ = "aid_preferences"
 
     member_id: Mapped[int] = mapped_column(
         ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
     )
-    show_collaborations: Mapped[bool] = mapped_column(default=True)
+    show_collaborations: Mapped[bool] = mapped_column(default=False)

@@ -207,7 +207,7 @@ def may_endorse(viewer_id: int, member_id: int) -> bool:
 
 def shows_collaborations(member_id: int) -> bool:
     preference = db.session.get(Preference, member_id)
-    return preference.show_collaborations if preference else True
+    return preference.show_collaborations if preference else False
 
 
 def my_exchanges(member_id: int) -> list[Exchange]:
@@ -344,14 +344,7 @@ def _collaborator_reasons(
             if not reasons[author_id]:
                 reasons[author_id].append(_("offers help: “%(title)s”", title=title))
     viewer_id = getattr(viewer, "id", None)
-    if viewer_id:
-        hidden = set(
-            db.session.scalars(
-                select(Preference.member_id).where(
-                    Preference.member_id.in_(member_ids), Preference.show_collaborations.is_(False)
-                )
-            )
-        )
+    if viewer_id:  # the viewer's own history: no one's choice hides it from them
         pairs = db.session.execute(
             select(Collaboration.member_a_id, Collaboration.member_b_id, func.count())
             .where(
@@ -366,11 +359,43 @@ def _collaborator_reasons(
         )
         for a, b, count in pairs:
             other = b if a == viewer_id else a
-            if other not in hidden:
-                reasons[other].append(
-                    _("has already collaborated with you (%(count)s times)", count=count)
-                    if count > 1
-                    else _("has already collaborated with you")
+            reasons[other].append(
+                _("has already collaborated with you (%(count)s times)", count=count)
+                if count > 1
+                else _("has already collaborated with you")
+            )
+    shown = list(
+        db.session.scalars(
+            select(Preference.member_id).where(
+                Preference.member_id.in_(member_ids), Preference.show_collaborations.is_(True)
+            )
+        )
+    )
+    if shown:  # those who chose to show their collaborations: with whom (3 at most)
+        partners: dict[int, list[int]] = defaultdict(list)
+        rows = db.session.execute(
+            select(Collaboration.member_a_id, Collaboration.member_b_id)
+            .where(or_(Collaboration.member_a_id.in_(shown), Collaboration.member_b_id.in_(shown)))
+            .distinct()
+        )
+        for a, b in rows:
+            for member_id, other in ((a, b), (b, a)):
+                if member_id in shown and other != viewer_id and len(partners[member_id]) < 3:
+                    partners[member_id].append(other)
+        names = dict(
+            db.session.execute(
+                select(Member.id, Member.display_name).where(
+                    Member.id.in_({o for found in partners.values() for o in found})
+                )
+            ).all()
+        )
+        for member_id, others in partners.items():
+            if others:
+                reasons[member_id].append(
+                    _(
+                        "has already collaborated with %(names)s",
+                        names=", ".join(names.get(o, "?") for o in others),
+                    )
                 )
     return reasons
 

@@ -47,21 +47,30 @@ def test_find_collaborators_gives_offers_and_past_work_as_reasons(
     assert "offers help" in why and "already collaborated with you" in why
 
 
-def test_a_member_may_hide_their_collaborations(
-    client, member_api, make_skill, hold, taken_up, confirm, login
+def test_a_member_may_show_their_collaborations_to_others(
+    app, client, member_api, make_skill, hold, taken_up, confirm, login
 ):
     site = make_skill("Site web", "Website")
     helper, helper_h = member_api(display_name="Aline Web")
-    asker, asker_h = member_api(display_name="Bruno Client")
+    _partner, partner_h = member_api(display_name="Bruno Client")
+    third, third_h = member_api(display_name="Chloé Tiers")
     hold(helper, site)
-    _collaborate(taken_up, confirm, helper_h, asker_h)
+    _collaborate(taken_up, confirm, helper_h, partner_h)
     from tests.conftest import form_post
 
-    login(helper)
-    assert (
-        form_post(client, "/entraide/preferences", {"show": "0"}, page="/entraide/").status_code
-        == 302
-    )
-    found = client.post("/api/v1/collaborators", json={"skills": [site]}, headers=asker_h)
-    reasons = {r["member"]["display_name"]: r["reasons"] for r in found.get_json()["results"]}
-    assert not any("collaborated" in r for r in reasons["Aline Web"])
+    def reasons_for_third():
+        found = client.post("/api/v1/collaborators", json={"skills": [site]}, headers=third_h)
+        return " | ".join(
+            {r["member"]["display_name"]: r["reasons"] for r in found.get_json()["results"]}[
+                "Aline Web"
+            ]
+        )
+
+    assert "collaborated" not in reasons_for_third()  # nothing shown until she chooses
+    login(third)
+    assert "Bruno Client" not in client.get(f"/members/{helper.id}").get_data(as_text=True)
+    hers = login(helper, c=app.test_client())
+    shown = form_post(hers, "/entraide/preferences", {"show": "1"}, page="/entraide/")
+    assert shown.status_code == 302
+    assert "has already collaborated with Bruno Client" in reasons_for_third()
+    assert "Bruno Client" in client.get(f"/members/{helper.id}").get_data(as_text=True)
