@@ -373,12 +373,12 @@ def _collaborator_reasons(
     )
     if shown:  # those who chose to show their collaborations: with whom (3 at most)
         partners: dict[int, list[int]] = defaultdict(list)
-        rows = db.session.execute(
+        together = db.session.execute(
             select(Collaboration.member_a_id, Collaboration.member_b_id)
             .where(or_(Collaboration.member_a_id.in_(shown), Collaboration.member_b_id.in_(shown)))
             .distinct()
         )
-        for a, b in rows:
+        for a, b in together:
             for member_id, other in ((a, b), (b, a)):
                 if member_id in shown and other != viewer_id and len(partners[member_id]) < 3:
                     partners[member_id].append(other)
