@@ -345,12 +345,33 @@ def cocontract(cocontract_id: int):
     return render_template("mutual_aid/cocontract.html", cocontract=found)
 
 
+def _staff_context() -> dict[str, Any]:
+    return {
+        "figures": queries.staff_figures(),
+        "disputed": queries.disputed_exchanges(),
+        "problems": operations.check_ledger(),
+        "members": _members(),
+    }
+
+
 @bp.get("/staff")
 def staff():
     require_staff(current_user)
-    return render_template(
-        "mutual_aid/staff.html",
-        figures=queries.staff_figures(),
-        disputed=queries.disputed_exchanges(),
-        problems=operations.check_ledger(),
-    )
+    return render_template("mutual_aid/staff.html", errors={}, values={}, **_staff_context())
+
+
+@bp.post("/staff/correct")
+def correct():
+    """A correction of the ledger: a new pair of entries, never an edit."""
+    require_staff(current_user)
+    values = {k: request.form.get(k, "") for k in ("payer_id", "payee_id", "hours", "note")}
+    try:
+        operations.correct_ledger(
+            current_user, values["payer_id"], values["payee_id"], values["hours"], values["note"]
+        )
+    except DomainError as error:
+        db.session.rollback()
+        return invalid_form("mutual_aid/staff.html", error, values=values, **_staff_context())
+    db.session.commit()
+    flash(_("The correction is recorded."), "success")
+    return redirect(url_for("mutual_aid.staff"))

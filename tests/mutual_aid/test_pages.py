@@ -113,3 +113,33 @@ def test_cocontract_form_and_staff_figures(app, make_member, login, client):
 def test_pages_need_a_login(client):
     for url in ("/entraide/", "/entraide/ledger", "/entraide/cocontracts", "/entraide/new"):
         assert client.get(url).status_code == 302
+
+
+def test_staff_correct_the_ledger_with_new_entries(app, make_member, login):
+    a, b = make_member(display_name="Aline"), make_member(display_name="Bruno")
+    staff = app.test_client()
+    login(make_member(role="staff"), c=staff)
+    page = "/entraide/staff"
+    bad = form_post(
+        staff,
+        "/entraide/staff/correct",
+        {"payer_id": str(a.id), "payee_id": str(b.id), "hours": "-1", "note": "x"},
+        page=page,
+    )
+    assert bad.status_code == 422
+    done = form_post(
+        staff,
+        "/entraide/staff/correct",
+        {"payer_id": str(a.id), "payee_id": str(b.id), "hours": "1h", "note": "Oubli"},
+        page=page,
+    )
+    assert done.status_code == 302
+    member = app.test_client()
+    login(b, c=member)
+    assert "Oubli" in member.get("/entraide/ledger").get_data(as_text=True)
+    assert (
+        form_post(
+            member, "/entraide/staff/correct", {"payer_id": str(a.id)}, page="/entraide/ledger"
+        ).status_code
+        == 403
+    )
