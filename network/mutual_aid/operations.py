@@ -17,14 +17,15 @@ from typing import Any
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
+from limits import RateLimitItemPerHour
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from network.cooperative import cooperative_today, current_settings
 from network.cooperative.times import parse_date
-from network.core import audit, signals
-from network.core.errors import Conflict, Forbidden, Invalid, NotFound
+from network.core import audit, ratelimit, signals
+from network.core.errors import Conflict, Forbidden, Invalid, NotFound, TooManyRequests
 from network.core.ids import parse_id
 from network.core.models import utcnow
 from network.core.money import parse_money
@@ -70,6 +71,9 @@ MAX_COMMENT = 280
 MAX_PARTS = 20
 MAX_EXPIRY_DAYS = 366
 DEFAULT_EXPIRY_DAYS = 30
+#: Posting and responding are rate-limited per member (a flood would bury the others' offers).
+POSTS_PER_HOUR = RateLimitItemPerHour(60)
+RESPONSES_PER_HOUR = RateLimitItemPerHour(120)
 _HOURS = re.compile(r"^\s*(\d{1,7})(?:\s*[h:]\s*(\d{1,2})?\s*(?:min)?)?\s*$", re.IGNORECASE)
 
 
@@ -235,6 +239,8 @@ def _offer_fields(data: dict[str, Any], *, partial: bool, offer: Offer | None = 
 def create_offer(actor: Member, data: dict[str, Any]) -> Offer:
     """Post an offer or a need (a feed item, searchable)."""
     fields = _offer_fields(data, partial=False)
+    if not ratelimit.allow(POSTS_PER_HOUR, "aid-post", actor.id):
+        raise TooManyRequests(_l("You have posted a lot this hour: try again later."))
     skills = fields.pop("skills")
     offer = Offer(author_id=actor.id, **fields)
     offer.skills = [OfferSkill(skill_id=s) for s in skills]
@@ -285,6 +291,8 @@ def respond(actor: Member, offer: Offer, message: Any = "") -> Response:
     if is_expired(offer):
         raise Conflict(_l("This offer has expired."))
     text = _text({"message": message}, "message", MAX_MESSAGE, required=False)
+    if not ratelimit.allow(RESPONSES_PER_HOUR, "aid-respond", actor.id):
+        raise TooManyRequests(_l("You have responded a lot this hour: try again later."))
     existing = db.session.scalar(
         select(Response).where(Response.offer_id == offer.id, Response.member_id == actor.id)
     )

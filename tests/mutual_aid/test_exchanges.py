@@ -230,3 +230,17 @@ def test_corrections_are_new_entries_and_opening_credit(app, make_member):
             (b.id, "correction", 60),
         ]
         assert operations.check_ledger() == []
+
+
+def test_posting_is_rate_limited(client, member_api, monkeypatch):
+    from limits import RateLimitItemPerHour
+
+    from network.mutual_aid import operations
+
+    monkeypatch.setattr(operations, "POSTS_PER_HOUR", RateLimitItemPerHour(2))
+    _a, headers = member_api()
+    body = {"kind": "offer", "title": "Aide", "place": "remote", "estimate": "1"}
+    answers = [
+        client.post("/api/v1/offers", json=body, headers=headers).status_code for _ in range(3)
+    ]
+    assert answers == [201, 201, 429]
