@@ -28,6 +28,7 @@ MODULES = (
     "workspaces",
     "governance",
     "services",
+    "mutual_aid",
     "search",
     "api",
 )

@@ -1,12 +1,18 @@
-"""A channel's members as a group other modules may address (e.g. a decision's electorate)."""
+"""A channel's members as a group other modules may address (e.g. a decision's electorate),
+and the direct conversations other modules may open (e.g. mutual aid's accepted help)."""
 
 from typing import Any
 
+from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from network.chat.models import Channel, ChannelKind, ChannelMember
-from network.core.registries import MemberGroup, register_member_group
+from network.core.registries import (
+    MemberGroup,
+    register_conversation_opener,
+    register_member_group,
+)
 from network.extensions import db
 from network.members.models import Member
 
@@ -47,3 +53,14 @@ def _describe(channel_id: int) -> str | None:
 register_member_group(
     MemberGroup("channel", _l("The members of a channel"), _channels_of, _members_of, _describe)
 )
+
+
+def _open_conversation(actor: Any, member_ids: list[int]) -> str | None:
+    """The direct conversation of the actor with these members (created when new)."""
+    from network.chat.operations import open_direct
+
+    channel, _created = open_direct(actor, member_ids)
+    return url_for("chat.channel", channel_id=channel.id)
+
+
+register_conversation_opener(_open_conversation)

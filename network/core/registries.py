@@ -235,6 +235,131 @@ def register_member_group(group: MemberGroup) -> None:
     MEMBER_GROUPS[group.name] = group
 
 
+# --- Hooks between features -------------------------------------------------------------
+#
+# One provider each (the last registered wins) where a module needs another's service; a list
+# of providers where several modules may contribute. None of them is required: with nothing
+# plugged in, the callers get None or nothing.
+
+#: (actor, member ids) → the URL of a private conversation between the actor and them (the
+#: chat's direct conversation), created when new; None when no chat is plugged in.
+_conversation_opener: list[Callable[[Any, list[int]], str | None]] = []
+
+
+def register_conversation_opener(opener: Callable[[Any, list[int]], str | None]) -> None:
+    _conversation_opener[:] = [opener]
+
+
+def open_conversation(actor: Any, member_ids: list[int]) -> str | None:
+    """Open (or find) the private conversation of `actor` with `member_ids`, in the current
+    transaction; its URL, or None when no chat is plugged in."""
+    return _conversation_opener[0](actor, member_ids) if _conversation_opener else None
+
+
+@dataclass(frozen=True)
+class SkillCatalogue:
+    """The skills taxonomy as other features read it (the skills module registers it): they
+    refer to skills by id and never import the skills module."""
+
+    #: ids → {id: name in the reader's language} of those that exist and are not merged
+    names: Callable[[Iterable[int]], dict[int, str]]
+    #: [(id, name)] of the live skills, by name (for a form's choices)
+    choices: Callable[[], list[tuple[int, str]]]
+    #: member id → the ids of the skills they list
+    held_by: Callable[[int], list[int]]
+
+
+_skill_catalogue: list[SkillCatalogue] = []
+
+
+def register_skill_catalogue(catalogue: SkillCatalogue) -> None:
+    _skill_catalogue[:] = [catalogue]
+
+
+def skill_catalogue() -> SkillCatalogue:
+    """The registered catalogue; without a skills module, one that knows no skill."""
+    if _skill_catalogue:
+        return _skill_catalogue[0]
+    return SkillCatalogue(lambda _ids: {}, lambda: [], lambda _member_id: [])
+
+
+#: (team, subject, body, requester) → the URL of the service request opened.
+_service_request_opener: list[Callable[[str, str, str, Any], str | None]] = []
+
+
+def register_service_request_opener(opener: Callable[[str, str, str, Any], str | None]) -> None:
+    _service_request_opener[:] = [opener]
+
+
+def open_service_request(team: str, subject: str, body: str, requester: Any) -> str | None:
+    """Ask a team of the support desk (e.g. "accounting") for something, in the current
+    transaction (the opener flushes, never commits); the request's URL, or None when no
+    service desk is plugged in."""
+    if not _service_request_opener:
+        return None
+    return _service_request_opener[0](team, subject, body, requester)
+
+
+@dataclass(frozen=True)
+class Endorsement:
+    """A skill of a member vouched for by another (what the directory shows)."""
+
+    endorser_id: int
+    endorser_name: str
+    comment: str = ""
+    withdraw_url: str = ""  # where its endorser POSTs to withdraw it
+
+
+#: member ids → {member id: {skill id: [Endorsement]}}, in one query per provider.
+SKILL_ENDORSEMENT_PROVIDERS: list[Callable[[list[int]], dict[int, dict[int, list[Endorsement]]]]]
+SKILL_ENDORSEMENT_PROVIDERS = []
+
+
+def register_skill_endorsements(
+    provider: Callable[[list[int]], dict[int, dict[int, list[Endorsement]]]],
+) -> None:
+    if provider not in SKILL_ENDORSEMENT_PROVIDERS:
+        SKILL_ENDORSEMENT_PROVIDERS.append(provider)
+
+
+def skill_endorsements(member_ids: list[int]) -> dict[int, dict[int, list[Endorsement]]]:
+    """Who vouched for which skill of these members (batch; empty without a provider)."""
+    found: dict[int, dict[int, list[Endorsement]]] = {}
+    if not member_ids:
+        return found
+    for provider in SKILL_ENDORSEMENT_PROVIDERS:
+        for member_id, skills in provider(member_ids).items():
+            mine = found.setdefault(member_id, {})
+            for skill_id, endorsements in skills.items():
+                mine.setdefault(skill_id, []).extend(endorsements)
+    return found
+
+
+#: (viewer, candidate member ids, asked skill ids) → {member id: [reason text]}: why "find
+#: collaborators" proposes someone, beyond their listed skills (an open offer, past work).
+COLLABORATOR_REASON_PROVIDERS: list[Callable[[Any, list[int], list[int]], dict[int, list[str]]]]
+COLLABORATOR_REASON_PROVIDERS = []
+
+
+def register_collaborator_reasons(
+    provider: Callable[[Any, list[int], list[int]], dict[int, list[str]]],
+) -> None:
+    if provider not in COLLABORATOR_REASON_PROVIDERS:
+        COLLABORATOR_REASON_PROVIDERS.append(provider)
+
+
+def collaborator_reasons(
+    viewer: Any, member_ids: list[int], skill_ids: list[int]
+) -> dict[int, list[str]]:
+    found: dict[int, list[str]] = {}
+    if not member_ids:
+        return found
+    for provider in COLLABORATOR_REASON_PROVIDERS:
+        for member_id, reasons in provider(viewer, member_ids, skill_ids).items():
+            found.setdefault(member_id, []).extend(reasons)
+    return found
+
+
 # --- Settings of the cooperative -------------------------------------------------------
 
 

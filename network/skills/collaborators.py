@@ -11,6 +11,7 @@ from sqlalchemy import Select, and_, case, func, literal, or_, select, true
 
 from network.core.errors import Invalid, NotFound
 from network.core.permissions import is_staff
+from network.core.registries import collaborator_reasons
 from network.core.text import fold
 from network.extensions import db
 from network.members.models import OPEN_TO_LABELS, Member, OpenTo, Status, Visibility
@@ -94,6 +95,9 @@ def search(
     results = [
         Result(members[m.member_id], m, explain(m, names, cities[m.member_id])) for m in matches
     ]
+    more = collaborator_reasons(viewer, [r.member.id for r in results], list(need.skill_ids))
+    for result in results:
+        result.reasons.extend(more.get(result.member.id, ()))
     return Found(results, place)
 
 

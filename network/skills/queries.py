@@ -16,8 +16,11 @@ from network.core.ids import ID_SCHEMA, parse_id
 from network.core.registries import (
     FacetValue,
     MemberFilter,
+    SkillCatalogue,
     register_member_filter,
     register_profile_section,
+    register_skill_catalogue,
+    skill_endorsements,
 )
 from network.extensions import db
 from network.members.models import Member
@@ -160,6 +163,7 @@ def _skill_facet(_viewer: Member, ids: Select) -> list[FacetValue]:
 _HELD = (
     select(
         MemberSkill.member_id,
+        MemberSkill.skill_id,
         Skill.name_fr,
         Skill.name_en,
         MemberSkill.level,
@@ -177,23 +181,34 @@ _HELD = (
 def _skill_reasons(
     _viewer: Member, members: list[Member], skill_ids: list[int]
 ) -> dict[int, list[Any]]:
-    """For each card: the filtered skills the member holds, with level and teaching (one
-    query; texts translated here, once, rather than lazily on every card)."""
+    """For each card: the filtered skills the member holds, with level, teaching and who
+    endorsed them (one query, and one per endorsement provider; texts translated here,
+    once, rather than lazily on every card)."""
     english = str(get_locale() or "fr") == "en"
     levels = {level: str(level.label) for level in Level}
     held, teaches = _("%(skill)s: %(level)s"), _("%(reason)s, can teach it")
+    endorsed = _("%(reason)s, endorsed by %(names)s")
     reasons: dict[int, list[Any]] = defaultdict(list)
-    rows = db.session.execute(_HELD, {"members": [m.id for m in members], "skills": skill_ids})
-    for member_id, name_fr, name_en, level, can_teach in rows:
+    ids = [m.id for m in members]
+    rows = db.session.execute(_HELD, {"members": ids, "skills": skill_ids})
+    endorsements = skill_endorsements(ids)
+    for member_id, skill_id, name_fr, name_en, level, can_teach in rows:
         name = name_en if english and name_en else name_fr
         text = held % {"skill": name, "level": levels[level]}
-        reasons[member_id].append(teaches % {"reason": text} if can_teach else text)
+        text = teaches % {"reason": text} if can_teach else text
+        vouched = endorsements.get(member_id, {}).get(skill_id)
+        if vouched:
+            names = ", ".join(e.endorser_name for e in vouched)
+            text = endorsed % {"reason": text, "names": f"{names} ({len(vouched)})"}
+        reasons[member_id].append(text)
     return reasons
 
 
 def _profile_skills(member: Member, _viewer: Member) -> dict[str, Any]:
     return {
         "skills": skills_of([member.id]).get(member.id, []),
+        "endorsements": skill_endorsements([member.id]).get(member.id, {}),
+        "viewer_id": getattr(_viewer, "id", None),
         "locale": str(get_locale() or "fr"),
         "member": member,
     }
@@ -212,3 +227,32 @@ register_member_filter(
         schema={"type": "array", "items": ID_SCHEMA, "maxItems": 10},
     ),
 )
+
+
+def _catalogue_names(ids) -> dict[int, str]:
+    wanted = {i for i in ids if isinstance(i, int)}
+    if not wanted:
+        return {}
+    locale = str(get_locale() or "fr")
+    rows = db.session.scalars(
+        select(Skill).where(Skill.id.in_(wanted), Skill.status != SkillStatus.MERGED)
+    )
+    return {s.id: s.name(locale) for s in rows}
+
+
+def _catalogue_choices() -> list[tuple[int, str]]:
+    locale = str(get_locale() or "fr")
+    return sorted(((s.id, s.name(locale)) for s in skill_choices()), key=lambda c: c[1].lower())
+
+
+def _held_by(member_id: int) -> list[int]:
+    return list(
+        db.session.scalars(
+            select(MemberSkill.skill_id)
+            .where(MemberSkill.member_id == member_id)
+            .order_by(MemberSkill.skill_id)
+        )
+    )
+
+
+register_skill_catalogue(SkillCatalogue(_catalogue_names, _catalogue_choices, _held_by))

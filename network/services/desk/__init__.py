@@ -41,12 +41,15 @@ def init_app(app: Flask) -> None:
     """Plugged in by `network.services`: pages, API, feed and search kinds, notifications,
     the cron."""
     from network.core.permissions import is_staff
+    from network.core.registries import register_service_request_opener
     from network.services.desk import api, feedable, searchable  # noqa: F401  (contributions)
     from network.services.desk.cli import services_cli
+    from network.services.desk.operations import open_for_team
     from network.services.desk.views import bp
 
     app.register_blueprint(bp)
     app.cli.add_command(services_cli)
+    register_service_request_opener(open_for_team)  # co-contracts declared to accounting
     register_nav_item(NavItem("services_desk.index", _l("Services"), 45, ("services_desk.",)))
     register_nav_item(
         NavItem("services_desk.queue", _l("Service desk"), 88, ("services_desk.queue",), is_staff)

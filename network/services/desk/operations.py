@@ -6,6 +6,7 @@ missing one (`NotFound`). Internal notes never reach a member.
 """
 
 import re
+import uuid
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -971,3 +972,23 @@ def send_overdue_digest() -> int:
         )
         told += 1
     return told
+
+
+def open_for_team(team: str, subject: str, body: str, requester: Any) -> str | None:
+    """The kernel's service-request hook (e.g. a co-contract declared to accounting): a
+    request to the team's first open service whose form asks nothing required, `body` as
+    its first message, in the caller's transaction; its page's URL, or None when the team
+    has no such service."""
+    services = db.session.scalars(
+        select(Service)
+        .where(Service.team == team, Service.is_hidden.is_(False), Service.retired_at.is_(None))
+        .order_by(Service.position, Service.id)
+    )
+    service = next((s for s in services if not any(f.get("required") for f in s.fields)), None)
+    if service is None:
+        return None
+    client_id = f"hook-{uuid.uuid4().hex[:24]}"
+    found, _created = open_request(
+        requester, service, subject[:MAX_SUBJECT], {}, client_id, body=body
+    )
+    return url_for("services_desk.request_page", request_id=found.id)

@@ -400,3 +400,34 @@ def test_the_dashboard_is_computed_at_most_once_a_while(app, member_api, make_se
         app.config["DESK_DASHBOARD_CACHE_SECONDS"] = 0
         _DASHBOARDS.clear()
     assert opened() == 2
+
+
+def test_a_declared_cocontract_opens_a_request_to_accounting(client, member_api, make_service):
+    """The kernel's service-request hook: a co-contract (mutual aid) lands in the desk, to
+    the accounting team's first service that asks nothing required."""
+    make_service(name_fr="Paie", team="payroll", fields=[])
+    service_id = make_service(name_fr="Transferts internes", fields=[])
+    lead, lead_headers = member_api(display_name="Aline")
+    partner, _partner_headers = member_api(display_name="Bruno")
+    declared = client.post(
+        "/api/v1/cocontracts",
+        json={
+            "kind": "co_contracting",
+            "client": "Mairie de Lyon",
+            "lead_id": lead.id,
+            "total": {"cents": 100_000},
+            "parts": [
+                {"member_id": lead.id, "amount": {"cents": 60_000}},
+                {"member_id": partner.id, "amount": {"cents": 40_000}},
+            ],
+            "starts_on": "2027-01-04",
+            "ends_on": "2027-03-31",
+        },
+        headers=lead_headers,
+    )
+    assert declared.status_code == 201, declared.get_json()
+    (request,) = client.get("/api/v1/requests", headers=lead_headers).get_json()["items"]
+    assert request["service"]["id"] == service_id and "Mairie de Lyon" in request["subject"]
+    assert declared.get_json()["service_request_url"] == f"/services/requests/{request['id']}"
+    thread = client.get(f"/api/v1/requests/{request['id']}/messages", headers=lead_headers)
+    assert "Bruno" in thread.get_json()["items"][0]["body"]
