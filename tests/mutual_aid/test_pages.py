@@ -52,7 +52,9 @@ def test_an_offer_taken_up_confirmed_and_endorsed_through_the_pages(
     form_post(a, f"/entraide/exchanges/{exchange_id}/confirm", {"hours": "1h30"}, page=page)
     html = b.get(page, headers=EN).get_data(as_text=True)
     assert "Helper: 1h30" in html
-    done = form_post(b, f"/entraide/exchanges/{exchange_id}/confirm", {"hours": "1,5"}, page=page)
+    done = form_post(
+        b, f"/entraide/exchanges/{exchange_id}/confirm", {"hours": "1,5"}, page=page, headers=EN
+    )
     assert "recorded" in b.get(done.headers["Location"], headers=EN).get_data(as_text=True)
     ledger = b.get("/entraide/ledger", headers=EN).get_data(as_text=True)
     assert "-1h30" in ledger
