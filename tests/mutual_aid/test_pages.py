@@ -112,6 +112,36 @@ def test_cocontract_form_and_staff_figures(app, make_member, login, client):
     assert "The time bank balances." in figures
 
 
+def test_staff_figures_page(app, make_member, make_skill, member_api, taken_up, confirm, login):
+    from datetime import UTC, datetime
+
+    site = make_skill("Site web", "Website")
+    helper, helper_h = member_api(display_name="Aline Figures")
+    _helped, helped_h = member_api(display_name="Bruno")
+    before = datetime.now(UTC).strftime("%Y-%m")
+    _offer, exchange = taken_up(helper_h, helped_h, skills=[site])
+    assert confirm(helper_h, exchange["id"], "1h30").status_code == 200
+    assert confirm(helped_h, exchange["id"], "1h30").status_code == 200
+    after = datetime.now(UTC).strftime("%Y-%m")
+    member = app.test_client()
+    login(make_member(), c=member)
+    assert member.get("/entraide/staff").status_code == 403
+    staff = app.test_client()
+    login(make_member(role="staff"), c=staff)
+    html = staff.get("/entraide/staff", headers=EN).get_data(as_text=True)
+    title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
+    assert "<" not in title and "Mutual aid: figures" in title
+    assert "The time bank balances." in html
+    month = re.search(r"<tr><td>(\d{4}-\d{2})</td><td>(\d+)</td><td>.*?</td></tr>", html, re.S)
+    assert month.group(1) in (before, after) and month.group(2) == "1"
+    assert "1h30" in month.group(0)
+    helpers = html.split("Most active helpers", 1)[1].split("</ol>", 1)[0]
+    assert "Aline Figures" in helpers and "1 · 1h30" in helpers
+    skills = html.split("Skills most exchanged", 1)[1].split("</ol>", 1)[0]
+    assert "Website — 1" in skills
+    assert html.count('action="/entraide/staff/correct"') == 1
+
+
 def test_pages_need_a_login(client):
     for url in ("/entraide/", "/entraide/ledger", "/entraide/cocontracts", "/entraide/new"):
         assert client.get(url).status_code == 302
