@@ -31,6 +31,7 @@ from network.mutual_aid.models import (
     LedgerEntry,
     Offer,
     OfferKind,
+    PartState,
     PlaceKind,
     Response,
 )
@@ -118,7 +119,15 @@ COCONTRACT = obj(
     description=STRING,
     lead_id=INTEGER,
     total_cents=INTEGER,
-    parts={"type": "array", "items": obj(member=MEMBER_REF, amount_cents=INTEGER)},
+    state={"type": "string", "enum": [s.value for s in PartState]},
+    parts={
+        "type": "array",
+        "items": obj(
+            member=MEMBER_REF,
+            amount_cents=INTEGER,
+            state={"type": "string", "enum": [s.value for s in PartState]},
+        ),
+    },
     starts_on={"type": "string", "format": "date"},
     ends_on={"type": "string", "format": "date"},
     service_request_url={"type": ["string", "null"]},
@@ -221,8 +230,10 @@ def cocontract_json(cocontract: CoContract) -> dict[str, Any]:
         "description": cocontract.description,
         "lead_id": cocontract.lead_id,
         "total_cents": cocontract.total_cents,
+        "state": cocontract.state.value,
         "parts": [
-            {"member": _member(p.member), "amount_cents": p.amount_cents} for p in cocontract.parts
+            {"member": _member(p.member), "amount_cents": p.amount_cents, "state": p.state.value}
+            for p in cocontract.parts
         ],
         "starts_on": cocontract.starts_on.isoformat(),
         "ends_on": cocontract.ends_on.isoformat(),
@@ -434,13 +445,42 @@ def list_cocontracts():
 @bp.post("/cocontracts")
 @doc(
     "Declare a co-contract (co-traitance or sous-traitance): the parts add up to the total; "
-    "it goes to the accounting team as a service request",
+    "each named partner confirms their part, and once all have it goes to the accounting "
+    "team as a service request",
     status=201,
     request_schema=COCONTRACT_BODY,
     response=COCONTRACT,
-    errors=(403, 404, 422),
+    errors=(403, 404, 422, 429),
 )
 def create_cocontract():
     cocontract = operations.declare_cocontract(current_user, json_body())
     db.session.commit()
     return cocontract_json(cocontract), 201
+
+
+@bp.post("/cocontracts/<int:cocontract_id>/confirm")
+@doc(
+    "Confirm my part of a co-contract (a named party): it then counts as a collaboration "
+    "with the parties who confirmed; the last confirmation sends it to the accounting team",
+    response=COCONTRACT,
+    errors=(403, 404, 409),
+)
+def confirm_cocontract(cocontract_id: int):
+    cocontract = operations.get_cocontract(current_user, cocontract_id, lock=True)
+    operations.confirm_part(current_user, cocontract)
+    db.session.commit()
+    return cocontract_json(cocontract)
+
+
+@bp.post("/cocontracts/<int:cocontract_id>/decline")
+@doc(
+    "Decline a co-contract I am named in (a named party): it is void, no collaboration is "
+    "recorded and nothing goes to the accounting team",
+    response=COCONTRACT,
+    errors=(403, 404, 409),
+)
+def decline_cocontract(cocontract_id: int):
+    cocontract = operations.get_cocontract(current_user, cocontract_id, lock=True)
+    operations.decline_part(current_user, cocontract)
+    db.session.commit()
+    return cocontract_json(cocontract)

@@ -78,7 +78,7 @@ def seed_mutual_aid() -> None:
             else:  # confirmed by one only
                 operations.confirm_exchange(exchange.helper, exchange, hours)
     lead, partner = skilled[0], skilled[1]
-    operations.declare_cocontract(
+    cocontract = operations.declare_cocontract(
         lead,
         {
             "kind": "co_contracting",
@@ -94,3 +94,4 @@ def seed_mutual_aid() -> None:
             "ends_on": "2027-04-30",
         },
     )
+    operations.confirm_part(partner, cocontract)  # the partner agrees: a collaboration

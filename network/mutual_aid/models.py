@@ -54,6 +54,12 @@ class EntryKind(enum.StrEnum):
     CORRECTION = "correction"  # staff: a new entry, never an edit
 
 
+class PartState(enum.StrEnum):
+    PENDING = "pending"  # named by the declarer, not yet answered
+    CONFIRMED = "confirmed"  # the member confirmed their part (the declarer: at once)
+    DECLINED = "declined"  # the member says they are not a party to it
+
+
 class CoContractKind(enum.StrEnum):
     CO_CONTRACTING = "co_contracting"  # co-traitance
     SUBCONTRACTING = "subcontracting"  # sous-traitance
@@ -192,7 +198,9 @@ class LedgerEntry(Base):
 
 class CoContract(Base):
     """Members answering a client together (co-traitance) or one subcontracting to others
-    (sous-traitance), declared for the accounting team's internal transfers."""
+    (sous-traitance), declared for the accounting team's internal transfers. Each named
+    party confirms their part (the declarer at once); only confirmed parties count as having
+    collaborated, and the accounting team is asked once every party has confirmed."""
 
     __tablename__ = "aid_cocontracts"
 
@@ -213,6 +221,17 @@ class CoContract(Base):
         cascade="all, delete-orphan", back_populates="cocontract", order_by="CoContractPart.id"
     )
 
+    @property
+    def state(self) -> PartState:
+        """Declined when a party declined; confirmed when every party confirmed; else
+        pending (waiting for partners)."""
+        states = {p.state for p in self.parts}
+        if PartState.DECLINED in states:
+            return PartState.DECLINED
+        if states == {PartState.CONFIRMED}:
+            return PartState.CONFIRMED
+        return PartState.PENDING
+
     __table_args__ = (
         CheckConstraint("total_cents > 0", name="total_positive"),
         CheckConstraint("ends_on >= starts_on", name="dates_ordered"),
@@ -228,6 +247,8 @@ class CoContractPart(Base):
     )
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
     amount_cents: Mapped[int] = mapped_column(BigInteger)
+    state: Mapped[PartState] = mapped_column(db_enum(PartState), default=PartState.PENDING)
+    answered_at: Mapped[datetime | None]
 
     cocontract: Mapped[CoContract] = relationship(back_populates="parts")
     member: Mapped[Member] = relationship()

@@ -56,6 +56,7 @@ from network.mutual_aid.models import (
     OfferKind,
     OfferSkill,
     OfferState,
+    PartState,
     PlaceKind,
     Preference,
     Response,
@@ -74,6 +75,8 @@ DEFAULT_EXPIRY_DAYS = 30
 #: Posting and responding are rate-limited per member (a flood would bury the others' offers).
 POSTS_PER_HOUR = RateLimitItemPerHour(60)
 RESPONSES_PER_HOUR = RateLimitItemPerHour(120)
+#: Declaring co-contracts too (each declaration notifies its partners).
+COCONTRACTS_PER_HOUR = RateLimitItemPerHour(20)
 _HOURS = re.compile(r"^\s*(\d{1,7})(?:\s*[h:]\s*(\d{1,2})?\s*(?:min)?)?\s*$", re.IGNORECASE)
 
 
@@ -758,8 +761,10 @@ def set_show_collaborations(actor: Member, show: bool) -> None:
 
 def declare_cocontract(actor: Member, data: dict[str, Any]) -> CoContract:
     """Declare a contract answered together: the client, the lead, the partners and the
-    amount of each (integer cents, adding up to the total), the dates. It goes to the
-    accounting team as a service request and counts as a collaboration between the parties."""
+    amount of each (integer cents, adding up to the total), the dates. Each named party is
+    asked to confirm their part (the declarer's is confirmed at once): nobody can be made a
+    collaborator without their consent, so co-contracts cannot inflate endorsements. The
+    accounting team is asked once every party has confirmed (see `confirm_part`)."""
     if data.get("kind", CoContractKind.CO_CONTRACTING) not in set(CoContractKind):
         raise Invalid(fields={"kind": _l("Choose co-contracting or subcontracting.")})
     kind = CoContractKind(data.get("kind", CoContractKind.CO_CONTRACTING))
@@ -795,6 +800,9 @@ def declare_cocontract(actor: Member, data: dict[str, Any]) -> CoContract:
         raise Invalid(fields={"lead_id": _l("The lead must be one of the parties.")})
     if actor.id not in parts and not is_staff(actor):
         raise Forbidden(_l("Only a party declares a co-contract."))
+    if not ratelimit.allow(COCONTRACTS_PER_HOUR, "aid-cocontract", actor.id):
+        raise TooManyRequests(_l("You have declared a lot this hour: try again later."))
+    now = utcnow()
     cocontract = CoContract(
         kind=kind,
         client=client,
@@ -805,44 +813,25 @@ def declare_cocontract(actor: Member, data: dict[str, Any]) -> CoContract:
         ends_on=ends_on,
         declared_by_id=actor.id,
     )
-    cocontract.parts = [CoContractPart(member_id=m, amount_cents=c) for m, c in parts.items()]
-    db.session.add(cocontract)
-    db.session.flush()
-    members = sorted(parts)
-    for i, a in enumerate(members):
-        for b in members[i + 1 :]:
-            _collaborate(a, b, cocontract_id=cocontract.id)
-    names = dict(
-        db.session.execute(
-            select(Member.id, Member.display_name).where(Member.id.in_(members))
-        ).all()
-    )
-    lines = [
-        f"- {names[m]}{' (lead)' if m == lead_id else ''}: {_euros(c)}"  # text for the desk
+    cocontract.parts = [
+        CoContractPart(
+            member_id=m,
+            amount_cents=c,
+            state=PartState.CONFIRMED if m == actor.id else PartState.PENDING,
+            answered_at=now if m == actor.id else None,
+        )
         for m, c in parts.items()
     ]
-    body = "\n".join(
-        [
-            f"{'Co-traitance' if kind == CoContractKind.CO_CONTRACTING else 'Sous-traitance'}"
-            f" — {client}",
-            f"{starts_on.isoformat()} → {ends_on.isoformat()}",
-            f"Total: {_euros(total.cents)}",
-            *lines,
-            "",
-            description,
-            url_for("mutual_aid.cocontract", cocontract_id=cocontract.id, _external=True),
-        ]
-    )
-    subject = f"Co-contrat #{cocontract.id}: {client}"
-    cocontract.service_request_url = open_service_request("accounting", subject, body, actor) or ""
+    db.session.add(cocontract)
     db.session.flush()
-    for member_id in members:
+    for member_id in parts:
         if member_id != actor.id:
             _notify(
                 member_id,
                 "aid_cocontract",
                 _l(
-                    "%(name)s declared a co-contract with you for %(client)s",
+                    "%(name)s declared a co-contract with you for %(client)s: confirm or "
+                    "decline your part",
                     name=actor.display_name,
                     client=client,
                 ),
@@ -856,23 +845,125 @@ def declare_cocontract(actor: Member, data: dict[str, Any]) -> CoContract:
         cocontract_id=cocontract.id,
         total_cents=total.cents,
     )
+    return cocontract  # at least one partner is still to confirm
+
+
+def get_cocontract(viewer: Member, cocontract_id: Any, *, lock: bool = False) -> CoContract:
+    key = parse_id(cocontract_id)
+    found = None
+    if key:
+        query = select(CoContract).where(CoContract.id == key)
+        if lock:
+            query = query.with_for_update().execution_options(populate_existing=True)
+        found = db.session.scalar(query)
+    if found is None or (
+        viewer.id not in {p.member_id for p in found.parts} and not is_staff(viewer)
+    ):
+        raise NotFound(_l("This co-contract does not exist."))
+    return found
+
+
+def _own_pending_part(actor: Member, cocontract: CoContract) -> CoContractPart:
+    part = next((p for p in cocontract.parts if p.member_id == actor.id), None)
+    if part is None:
+        raise Forbidden(_l("Only a named party answers for their part."))
+    if cocontract.state == PartState.DECLINED:
+        raise Conflict(_l("This co-contract was declined by a party."))
+    if part.state != PartState.PENDING:
+        raise Conflict(_l("You already answered for your part."))
+    return part
+
+
+def confirm_part(actor: Member, cocontract: CoContract) -> CoContract:
+    """A named party confirms their part: they now count as having collaborated with every
+    party who confirmed; when the last one confirms, the accounting team is asked."""
+    part = _own_pending_part(actor, cocontract)
+    part.state = PartState.CONFIRMED
+    part.answered_at = utcnow()
+    for other in cocontract.parts:
+        if other.member_id != actor.id and other.state == PartState.CONFIRMED:
+            _collaborate(actor.id, other.member_id, cocontract_id=cocontract.id)
+    db.session.flush()
+    _notify(
+        cocontract.declared_by_id,
+        "aid_cocontract",
+        _l(
+            "%(name)s confirmed their part of the co-contract for %(client)s",
+            name=actor.display_name,
+            client=cocontract.client,
+        ),
+        url_for("mutual_aid.cocontract", cocontract_id=cocontract.id),
+        actor,
+    )
+    if cocontract.state == PartState.CONFIRMED:
+        _send_to_accounting(cocontract)
     return cocontract
+
+
+def decline_part(actor: Member, cocontract: CoContract) -> CoContract:
+    """A named party says they are not a party to it: the co-contract is declined for good
+    (no collaboration with them, nothing goes to accounting; declare it again if needed)."""
+    part = _own_pending_part(actor, cocontract)
+    part.state = PartState.DECLINED
+    part.answered_at = utcnow()
+    db.session.flush()
+    _notify(
+        cocontract.declared_by_id,
+        "aid_cocontract",
+        _l(
+            "%(name)s declined the co-contract for %(client)s",
+            name=actor.display_name,
+            client=cocontract.client,
+        ),
+        url_for("mutual_aid.cocontract", cocontract_id=cocontract.id),
+        actor,
+    )
+    audit.record(
+        db.session, "aid_cocontract_declined", actor_id=actor.id, cocontract_id=cocontract.id
+    )
+    return cocontract
+
+
+def _send_to_accounting(cocontract: CoContract) -> None:
+    """Every party agreed: open the accounting team's request for the internal transfers
+    (an empty URL when no desk or no accounting service could receive it)."""
+    members = [p.member_id for p in cocontract.parts]
+    names = dict(
+        db.session.execute(
+            select(Member.id, Member.display_name).where(Member.id.in_(members))
+        ).all()
+    )
+    lines = [
+        f"- {names[p.member_id]}{' (lead)' if p.member_id == cocontract.lead_id else ''}: "
+        f"{_euros(p.amount_cents)}"  # text for the desk
+        for p in cocontract.parts
+    ]
+    kind = cocontract.kind
+    body = "\n".join(
+        [
+            f"{'Co-traitance' if kind == CoContractKind.CO_CONTRACTING else 'Sous-traitance'}"
+            f" — {cocontract.client}",
+            f"{cocontract.starts_on.isoformat()} → {cocontract.ends_on.isoformat()}",
+            f"Total: {_euros(cocontract.total_cents)}",
+            *lines,
+            "Confirmé par toutes les parties.",
+            "",
+            cocontract.description,
+            url_for("mutual_aid.cocontract", cocontract_id=cocontract.id, _external=True),
+        ]
+    )
+    subject = f"Co-contrat #{cocontract.id}: {cocontract.client}"
+    declarer = db.session.get(Member, cocontract.declared_by_id)
+    cocontract.service_request_url = (
+        open_service_request("accounting", subject, body, declarer) or ""
+    )
+    db.session.flush()
 
 
 def _euros(cents: int) -> str:
     """Plain text for the accounting team (exact: no float)."""
     units, rest = divmod(cents, 100)
     return f"{units}.{rest:02d} €"
-
-
-def get_cocontract(viewer: Member, cocontract_id: Any) -> CoContract:
-    key = parse_id(cocontract_id)
-    found = db.session.get(CoContract, key) if key else None
-    if found is None or (
-        viewer.id not in {p.member_id for p in found.parts} and not is_staff(viewer)
-    ):
-        raise NotFound(_l("This co-contract does not exist."))
-    return found
 
 
 # --- notifications -----------------------------------------------------------------------------

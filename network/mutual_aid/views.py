@@ -58,6 +58,8 @@ class _Labels:
         "exchange": _l("Exchange"),
         "opening": _l("Opening credit"),
         "correction": _l("Correction"),
+        "confirmed": _l("Confirmed"),
+        "declined": _l("Declined"),
         "co_contracting": _l("Co-contracting (co-traitance)"),
         "subcontracting": _l("Subcontracting (sous-traitance)"),
     }
@@ -335,14 +337,49 @@ def cocontracts():
     except DomainError as error:
         return invalid_form("mutual_aid/cocontracts.html", error, values=values, **context)
     db.session.commit()
-    flash(_("Declared: the accounting team will make the internal transfers."), "success")
+    flash(
+        _(
+            "Declared: each partner is asked to confirm their part; the accounting team "
+            "receives it once all have."
+        ),
+        "success",
+    )
     return redirect(url_for("mutual_aid.cocontract", cocontract_id=found.id))
 
 
 @bp.get("/cocontracts/<int:cocontract_id>")
 def cocontract(cocontract_id: int):
     found = operations.get_cocontract(current_user, cocontract_id)
-    return render_template("mutual_aid/cocontract.html", cocontract=found)
+    mine = next((p for p in found.parts if p.member_id == current_user.id), None)
+    return render_template("mutual_aid/cocontract.html", cocontract=found, my_part=mine)
+
+
+@bp.post("/cocontracts/<int:cocontract_id>/confirm")
+def confirm_cocontract(cocontract_id: int):
+    found = operations.get_cocontract(current_user, cocontract_id, lock=True)
+    try:
+        operations.confirm_part(current_user, found)
+    except DomainError as error:
+        db.session.rollback()
+        flash_error(error)
+    else:
+        db.session.commit()
+        flash(_("Your part is confirmed."), "success")
+    return redirect(url_for("mutual_aid.cocontract", cocontract_id=cocontract_id))
+
+
+@bp.post("/cocontracts/<int:cocontract_id>/decline")
+def decline_cocontract(cocontract_id: int):
+    found = operations.get_cocontract(current_user, cocontract_id, lock=True)
+    try:
+        operations.decline_part(current_user, found)
+    except DomainError as error:
+        db.session.rollback()
+        flash_error(error)
+    else:
+        db.session.commit()
+        flash(_("You declined this co-contract."), "success")
+    return redirect(url_for("mutual_aid.cocontract", cocontract_id=cocontract_id))
 
 
 def _staff_context() -> dict[str, Any]:

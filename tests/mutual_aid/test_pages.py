@@ -86,9 +86,7 @@ def test_no_endorsement_form_without_collaboration(app, make_member, login, clie
     assert "only after a recorded exchange" in page
 
 
-def test_cocontract_form_and_staff_figures(app, make_member, login, client):
-    lead, partner = make_member(display_name="Aline"), make_member(display_name="Bruno")
-    login(lead)
+def _declare_through_the_page(client, lead, partner, **more):
     data = {
         "kind": "subcontracting",
         "client": "Musée",
@@ -97,19 +95,58 @@ def test_cocontract_form_and_staff_figures(app, make_member, login, client):
         "ends_on": "2027-02-01",
         "lead_id": str(lead.id),
         "part_member": [str(lead.id), str(partner.id)],
-        "part_amount": ["700", "200"],
+        "part_amount": ["700", "300"],
+        **more,
     }
-    bad = form_post(client, "/entraide/cocontracts", data, page="/entraide/cocontracts")
+    return form_post(client, "/entraide/cocontracts", data, page="/entraide/cocontracts")
+
+
+def test_cocontract_form_and_confirmation(app, make_member, make_skill, hold, login, client):
+    site = make_skill("Site web", "Website")
+    lead, partner = make_member(display_name="Aline"), make_member(display_name="Bruno")
+    hold(partner, site)
+    login(lead)
+    bad = _declare_through_the_page(client, lead, partner, part_amount=["700", "200"])
     assert bad.status_code == 422 and "Musée" in bad.get_data(as_text=True)
-    data["part_amount"] = ["700", "300"]
-    good = form_post(client, "/entraide/cocontracts", data, page="/entraide/cocontracts")
+    good = _declare_through_the_page(client, lead, partner)
     assert good.status_code == 302
-    assert "Musée" in client.get(good.headers["Location"]).get_data(as_text=True)
-    assert client.get("/entraide/staff").status_code == 403
-    staff = app.test_client()
-    login(make_member(role="staff"), c=staff)
-    figures = staff.get("/entraide/staff", headers=EN).get_data(as_text=True)
-    assert "The time bank balances." in figures
+    page = good.headers["Location"]
+    html = client.get(page, headers=EN).get_data(as_text=True)
+    assert "Musée" in html and "Waiting for every party to confirm" in html
+    assert "Confirm my part" not in html  # the declarer's part is confirmed already
+    endorse = f"/entraide/members/{partner.id}/endorse"
+    assert "only after a recorded exchange" in client.get(endorse, headers=EN).get_data(
+        as_text=True
+    )
+    theirs = login(partner, c=app.test_client())
+    html = theirs.get(page, headers=EN).get_data(as_text=True)
+    assert "Confirm my part" in html and "/decline" in html
+    confirmed = form_post(theirs, f"{page}/confirm", page=page, headers=EN)
+    assert confirmed.status_code == 302
+    html = theirs.get(page, headers=EN).get_data(as_text=True)
+    assert "Your part is confirmed." in html and "Confirm my part" not in html
+    # no accounting service in this cooperative: say so rather than promise a transfer
+    assert "No accounting service could receive this declaration" in html
+    assert "the accounting team will make" not in html
+    assert "Website" in client.get(endorse, headers=EN).get_data(as_text=True)
+
+
+def test_a_partner_declines_through_the_page(app, make_member, login, client):
+    lead, partner = make_member(display_name="Aline"), make_member(display_name="Bruno")
+    login(lead)
+    page = _declare_through_the_page(client, lead, partner).headers["Location"]
+    theirs = login(partner, c=app.test_client())
+    declined = form_post(theirs, f"{page}/decline", page=page)
+    assert declined.status_code == 302
+    html = theirs.get(page, headers=EN).get_data(as_text=True)
+    assert "You declined this co-contract." in html and "A party declined" in html
+    again = form_post(theirs, f"{page}/confirm", page=page)
+    assert again.status_code == 302
+    assert "A party declined" in theirs.get(page, headers=EN).get_data(as_text=True)
+    endorse = f"/entraide/members/{partner.id}/endorse"
+    assert "only after a recorded exchange" in client.get(endorse, headers=EN).get_data(
+        as_text=True
+    )
 
 
 def test_staff_figures_page(app, make_member, make_skill, member_api, taken_up, confirm, login):

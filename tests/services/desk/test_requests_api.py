@@ -408,7 +408,7 @@ def test_a_declared_cocontract_opens_a_request_to_accounting(client, member_api,
     make_service(name_fr="Paie", team="payroll", fields=[])
     service_id = make_service(name_fr="Transferts internes", fields=[])
     lead, lead_headers = member_api(display_name="Aline")
-    partner, _partner_headers = member_api(display_name="Bruno")
+    partner, partner_headers = member_api(display_name="Bruno")
     declared = client.post(
         "/api/v1/cocontracts",
         json={
@@ -426,8 +426,13 @@ def test_a_declared_cocontract_opens_a_request_to_accounting(client, member_api,
         headers=lead_headers,
     )
     assert declared.status_code == 201, declared.get_json()
+    assert client.get("/api/v1/requests", headers=lead_headers).get_json()["items"] == []
+    confirmed = client.post(
+        f"/api/v1/cocontracts/{declared.get_json()['id']}/confirm", headers=partner_headers
+    )
+    assert confirmed.status_code == 200, confirmed.get_json()
     (request,) = client.get("/api/v1/requests", headers=lead_headers).get_json()["items"]
     assert request["service"]["id"] == service_id and "Mairie de Lyon" in request["subject"]
-    assert declared.get_json()["service_request_url"] == f"/services/requests/{request['id']}"
+    assert confirmed.get_json()["service_request_url"] == f"/services/requests/{request['id']}"
     thread = client.get(f"/api/v1/requests/{request['id']}/messages", headers=lead_headers)
     assert "Bruno" in thread.get_json()["items"][0]["body"]
