@@ -58,6 +58,9 @@ def test_the_api_pages_every_request_with_a_next_cursor(client, member_api, ask,
     bad = client.get("/api/v1/money-requests?before=nonsense", headers=headers)
     assert bad.status_code == 422
     assert client.get("/api/v1/money-requests?limit=0", headers=headers).status_code == 422
+    listed = client.get("/api/v1/openapi.json").get_json()["paths"]["/api/v1/money-requests"]
+    assert {p["name"] for p in listed["get"]["parameters"]} >= {"before", "limit"}
+    assert "next" in str(listed["get"]["responses"]["200"])
 
 
 def test_an_old_request_under_review_stays_reachable_on_the_review_page(
