@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date
+from flask_babel import format_date, format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -392,16 +392,37 @@ def _service_bars(services: list[queries.ServiceFigures]) -> list[dict[str, Any]
         + [f.first_answer_hours or 0 for f in services]
         + [1]
     )
-    return [
-        {
+    rows = []
+    for index, f in enumerate(services):
+        name = f.name_en if english and f.name_en else f.name_fr
+        row = {
             "figures": f,
-            "name": f.name_en if english and f.name_en else f.name_fr,
+            "name": name,
             "y": 10 + 26 * index,
             "first": f"{420 * (f.first_answer_hours or 0) / slowest:.1f}",
             "resolution": f"{420 * (f.resolution_hours or 0) / slowest:.1f}",
+            "mark_width": "0",
+            "mark_text": "",
+            "mark_title": "",
         }
-        for index, f in enumerate(services)
-    ]
+        if f.satisfaction is not None:
+            mean = format_decimal(f.satisfaction, "0.0")
+            # the mean out of 5 on 300 units, its figures written after the bar
+            row["mark_width"] = f"{300 * f.satisfaction / 5:.1f}"
+            row["mark_text"] = _(
+                "%(mean)s (%(marks)s)",
+                mean=mean,
+                marks=ngettext("%(num)s mark", "%(num)s marks", f.marks),
+            )
+            row["mark_title"] = ngettext(
+                "%(service)s: %(mean)s out of 5, %(num)s mark",
+                "%(service)s: %(mean)s out of 5, %(num)s marks",
+                f.marks,
+                service=name,
+                mean=mean,
+            )
+        rows.append(row)
+    return rows
 
 
 @bp.get("/catalogue")
