@@ -206,6 +206,8 @@ def test_removal_until_the_assembly_is_held(app, client, staff, drafted, member_
 def test_the_staff_form_joins_and_removes_with_csrf(app, staff, drafted, login):
     aid = drafted()["id"]
     c = login(staff[0], c=app.test_client())
+    new = c.get("/assemblies/new", headers=EN).get_data(as_text=True)
+    assert "join its documents" in new  # on the assembly's page, once the draft exists
     page = c.get(f"/assemblies/{aid}", headers=EN).get_data(as_text=True)
     assert 'enctype="multipart/form-data"' in page and "Join the document" in page
 
