@@ -14,17 +14,17 @@ from flask_login import current_user, login_required
 from network.cooperative import calendar, cooperative_today
 from network.cooperative.times import parse_date
 from network.core.errors import DomainError, Invalid
+from network.core.files import download
 from network.core.forms import flash_error, invalid_form
 from network.core.ids import parse_id, url_before_id
-from network.core.images import uploads_dir
 from network.core.permissions import is_staff, require_staff
 from network.extensions import db
 from network.services.desk import operations, queries
-from network.services.desk.files import ACCEPTED, ACCEPTED_LIST, Upload, max_bytes
+from network.services.desk.files import ACCEPTED_LIST, STORE, Upload, max_bytes
 from network.services.desk.models import FieldKind, RequestState, Team
 
 bp = Blueprint("services_desk", __name__, url_prefix="/services")
-EXTENSIONS = ",".join(f".{e}" for e in ACCEPTED)
+EXTENSIONS = STORE.input_accept
 
 
 @bp.before_request
@@ -235,21 +235,10 @@ def act(request_id: int):
 
 @bp.get("/files/<int:file_id>")
 def file(file_id: int):
-    from flask import send_from_directory
-
     found = queries.readable_file(current_user, file_id)
     if found is None:
         abort(404)
-    response = send_from_directory(
-        uploads_dir(),
-        found.key,
-        mimetype=found.content_type,
-        as_attachment=True,
-        download_name=found.name,
-        max_age=0,
-    )
-    response.cache_control.private = True
-    return response
+    return download(found.key, found.name, found.content_type)
 
 
 # --- FAQ ----------------------------------------------------------------------------------
