@@ -1,7 +1,7 @@
 """Documents joined to general assemblies (accounts, reports)
 
 Revision ID: 0017_assembly_documents
-Revises: 0015_money_requests
+Revises: 0016_mutual_aid
 Create Date: 2026-12-05 21:30:00.000000
 
 Named 0017: another branch adds a 0016; the lead rechains the two.
@@ -14,7 +14,7 @@ import network.core.models
 
 # revision identifiers, used by Alembic.
 revision = '0017_assembly_documents'
-down_revision = '0015_money_requests'
+down_revision = '0016_mutual_aid'
 branch_labels = None
 depends_on = None
 
