@@ -108,6 +108,9 @@ class TestingConfig(Config):
     SEARCH_WRITE_DELAY = None  # tests search right after a write (the writer process: its test)
     LIVE_BURST_MS = 0  # tests read live events right after the action (the bursts: their test)
     TALLY_WINDOW_MS = 0
+    # Tests never patch the standard library for gevent; an app made by a test re-binds the
+    # shared Socket.IO extension, whose background tasks must then still run.
+    SOCKETIO_ASYNC_MODE = "threading"
     LOGIN_RATE_LIMIT = "1000 per minute"
     LOGIN_PAIR_RATE_LIMIT = "1000 per minute"
     LOGIN_ACCOUNT_RATE_LIMIT = "1000 per minute"

@@ -51,6 +51,7 @@ def doc(
     summary: str,
     *,
     request_schema: dict | None = None,
+    request_media: str = "application/json",
     response: dict | None = None,
     status: int = 200,
     params: list[dict] | Callable[[], list[dict]] | None = None,
@@ -64,7 +65,8 @@ def doc(
     `params`: the query parameters, or a function giving them when the document is built (for
     parameters other modules register). `path`: the schema of path parameters that are not
     `<int:…>` (those are documented from the rule). `also`: other success statuses answering
-    the same body, with their meaning (e.g. the 200 of an idempotent replay)."""
+    the same body, with their meaning (e.g. the 200 of an idempotent replay). `request_media`:
+    the body's media type (`multipart/form-data` where a file is sent)."""
 
     def decorate(view: Callable) -> Callable:
         success = {
@@ -81,7 +83,7 @@ def doc(
         if request_schema:
             operation["requestBody"] = {
                 "required": True,
-                "content": {"application/json": {"schema": request_schema}},
+                "content": {request_media: {"schema": request_schema}},
             }
         path_params = [
             {"name": name, "in": "path", "required": True, "schema": schema}

@@ -25,6 +25,7 @@ def init_app(app: Flask) -> None:
         assembly_api,
         binding,
         candidacies,
+        documents,
         feedable,
         searchable,
         searchable_assemblies,

@@ -273,9 +273,23 @@ def convene(actor: Member, assembly: Assembly) -> list[str]:
     assembly.state = AssemblyState.CONVENED
     assembly.convened_at = now
     text = _l("You are convened to the general assembly: %(title)s", title=assembly.title)
+    details = ""
+    if assembly.documents:  # to read before the assembly, on its page (the link)
+        text = _l(
+            "You are convened to the general assembly: %(title)s. Documents to read on its "
+            "page: %(count)s.",
+            title=assembly.title,
+            count=len(assembly.documents),
+        )
+        details = "\n".join(f"- {d.title} ({d.name})" for d in assembly.documents)
     url = url_for("governance.assembly", assembly_id=assembly.id)
     signals.notifications_requested.send(
-        tuple(register), kind="assembly_convened", text=text, url=url, actor=actor
+        tuple(register),
+        kind="assembly_convened",
+        text=text,
+        url=url,
+        actor=actor,
+        details=details,
     )
     publish("assembly", assembly.id, actor.id)  # the convocation, as a notice in the feed
     audit.record(

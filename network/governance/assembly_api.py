@@ -8,6 +8,7 @@ from typing import Any
 from flask import Response, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from network.api.core import (
     BOOLEAN,
@@ -22,11 +23,13 @@ from network.api.core import (
     obj,
 )
 from network.core.errors import Invalid
+from network.core.files import Upload, download
 from network.core.ids import ID_SCHEMA, is_id
 from network.extensions import db
-from network.governance import assemblies
+from network.governance import assemblies, documents
 from network.governance.models import (
     Assembly,
+    AssemblyDocument,
     AssemblyKind,
     AssemblyState,
     Attendee,
@@ -47,6 +50,15 @@ RESOLUTION = obj(
     state={"type": "string", "enum": ["proposed", "pending", "open", "closed"]},
     verdict={"type": ["object", "null"]},
 )
+DOCUMENT = obj(
+    id=INTEGER,
+    title=STRING,
+    name=STRING,
+    content_type=STRING,
+    size=INTEGER,
+    created_at={"type": "string", "format": "date-time"},
+    url=STRING,
+)
 ASSEMBLY = obj(
     id=INTEGER,
     kind={"type": "string", "enum": [k.value for k in AssemblyKind]},
@@ -64,6 +76,11 @@ ASSEMBLY = obj(
     convened_at=NULLABLE_DATE_TIME,
     minutes_signed_at=NULLABLE_DATE_TIME,
     resolutions={"type": "array", "items": RESOLUTION},
+    documents={
+        "type": "array",
+        "items": DOCUMENT,
+        "description": "For the staff and the associates on the register only",
+    },
     url=STRING,
 )
 RESOLUTION_BODY = obj(
@@ -113,7 +130,25 @@ def resolution_json(resolution: Resolution) -> dict[str, Any]:
     }
 
 
-def assembly_json(assembly: Assembly) -> dict[str, Any]:
+def document_json(document: AssemblyDocument) -> dict[str, Any]:
+    return {
+        "id": document.id,
+        "title": document.title,
+        "name": document.name,
+        "content_type": document.content_type,
+        "size": document.size,
+        "created_at": document.created_at.isoformat(),
+        "url": url_for(
+            "api.get_document", assembly_id=document.assembly_id, document_id=document.id
+        ),
+    }
+
+
+def assembly_json(assembly: Assembly, with_documents: bool | None = None) -> dict[str, Any]:
+    """The assembly; its documents when the viewer reads them (`with_documents`: known
+    already, else asked)."""
+    if with_documents is None:
+        with_documents = documents.may_read(current_user, assembly)
     return {
         "id": assembly.id,
         "kind": assembly.kind.value,
@@ -131,6 +166,7 @@ def assembly_json(assembly: Assembly) -> dict[str, Any]:
         "convened_at": iso_or_none(assembly.convened_at),
         "minutes_signed_at": iso_or_none(assembly.minutes_signed_at),
         "resolutions": [resolution_json(r) for r in assembly.resolutions],
+        **({"documents": [document_json(d) for d in assembly.documents]} if with_documents else {}),
         "url": url_for("governance.assembly", assembly_id=assembly.id),
     }
 
@@ -147,9 +183,15 @@ def proxy_json(proxy: Proxy) -> dict[str, Any]:
 @bp.get("/assemblies")
 @doc("General assemblies, newest first (drafts: staff only)", response=items_of(ASSEMBLY))
 def list_assemblies():
-    query = select(Assembly).order_by(Assembly.starts_at.desc()).limit(100)
+    query = (
+        select(Assembly)
+        .order_by(Assembly.starts_at.desc())
+        .limit(100)
+        .options(selectinload(Assembly.documents))
+    )
     found = [a for a in db.session.scalars(query) if assemblies.may_see(current_user, a)]
-    return {"items": [assembly_json(a) for a in found]}
+    readable = documents.readable_ids(current_user, found)
+    return {"items": [assembly_json(a, a.id in readable) for a in found]}
 
 
 @bp.post("/assemblies")
@@ -452,3 +494,54 @@ def cosign_resolution(resolution_id: int):
     assemblies.cosign(current_user, resolution)
     db.session.commit()
     return resolution_json(resolution)
+
+
+@bp.post("/assemblies/<int:assembly_id>/documents")
+@doc(
+    "Join a document to an assembly (staff, until it is held): `file` (PDF, ODT, ODS, DOCX "
+    "or XLSX, checked on its content; at most the cooperative's size) and its `title`",
+    status=201,
+    request_schema={
+        "type": "object",
+        "required": ["file", "title"],
+        "properties": {
+            "file": {"type": "string", "format": "binary"},
+            "title": {"type": "string", "maxLength": documents.MAX_TITLE},
+        },
+    },
+    request_media="multipart/form-data",
+    response=DOCUMENT,
+    errors=(403, 404, 409, 413),
+)
+def attach_document(assembly_id: int):
+    assembly = assemblies.get_assembly(current_user, assembly_id)
+    given = request.files.get("file")
+    upload = Upload(given.filename or "file", given.read()) if given else None
+    document = documents.attach(current_user, assembly, upload, request.form.get("title"))
+    db.session.commit()
+    return document_json(document), 201
+
+
+@bp.get("/assemblies/<int:assembly_id>/documents/<int:document_id>")
+@doc(
+    "Download a document of an assembly (the staff and the associates on the register); "
+    "always an attachment",
+    errors=(404,),
+)
+def get_document(assembly_id: int, document_id: int):
+    assembly = assemblies.get_assembly(current_user, assembly_id)
+    found = documents.get_document(current_user, assembly, document_id)
+    return download(found.key, found.name, found.content_type)
+
+
+@bp.delete("/assemblies/<int:assembly_id>/documents/<int:document_id>")
+@doc(
+    "Remove a document of an assembly (staff, until it is held)",
+    status=204,
+    errors=(403, 404, 409),
+)
+def remove_document(assembly_id: int, document_id: int):
+    assembly = assemblies.get_assembly(current_user, assembly_id)
+    documents.remove(current_user, assembly, document_id)
+    db.session.commit()
+    return "", 204

@@ -251,6 +251,31 @@ class Assembly(Base):
         cascade="all, delete-orphan",
         back_populates="assembly",
     )
+    documents: Mapped[list["AssemblyDocument"]] = relationship(
+        order_by="AssemblyDocument.id", cascade="all, delete-orphan", back_populates="assembly"
+    )
+
+
+class AssemblyDocument(Base):
+    """A document joined to an assembly by the support team (the accounts, the reports),
+    stored under `uploads/assemblies/` with a generated name and served as a download to
+    the associates on the register and the staff."""
+
+    __tablename__ = "assembly_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assembly_id: Mapped[int] = mapped_column(
+        ForeignKey("assemblies.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))  # the file's name, as sent
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    assembly: Mapped[Assembly] = relationship(back_populates="documents")
 
 
 class ResolutionState(enum.StrEnum):

@@ -777,9 +777,17 @@ def assemblies_index():
 @bp.get("/assemblies/<int:assembly_id>")
 def assembly(assembly_id: int):
     from network.governance import assemblies
+
+    return _assembly_page(assemblies.get_assembly(current_user, assembly_id))
+
+
+def _assembly_page(
+    found: Any, doc_errors: dict[str, Any] | None = None, doc_title: str = "", status: int = 200
+) -> Any:
+    """The assembly page; `doc_errors` and `doc_title`: the document form sent back."""
+    from network.governance import assemblies, documents
     from network.governance.models import Attendee
 
-    found = assemblies.get_assembly(current_user, assembly_id)
     register = db.session.scalars(  # loaded at once, not one by one as the sheet names them
         select(Member)
         .join(Attendee, Attendee.member_id == Member.id)
@@ -798,8 +806,15 @@ def assembly(assembly_id: int):
         is_chair=assemblies.is_chair(current_user, found),
         register=register,
         may_open=found.starts_at <= utcnow() + timedelta(hours=1),  # as open_resolution says
+        documents=found.documents if documents.may_read(current_user, found) else None,
+        documents_open=found.state in documents.CHANGEABLE,
+        document_accept=documents.STORE.input_accept,
+        document_types=documents.STORE.accepted_list,
+        document_max_kb=documents.max_bytes() // 1024,
+        doc_errors=doc_errors or {},
+        doc_title=doc_title,
         **_votes_context(found, held, sheet),
-    )
+    ), status
 
 
 def _votes_context(found: Any, held: list[int], sheet: Any) -> dict[str, Any]:
@@ -841,6 +856,60 @@ def _assembly_act(assembly_id: int, action: Any, done: str):
     found = assemblies.get_assembly(current_user, assembly_id)
     _attempt(lambda: action(found), done)
     return redirect(url_for("governance.assembly", assembly_id=assembly_id))
+
+
+def _documents_of(assembly_id: int) -> str:
+    return url_for("governance.assembly", assembly_id=assembly_id, _anchor="documents")
+
+
+@bp.post("/assemblies/<int:assembly_id>/documents")
+def assembly_document_attach(assembly_id: int):
+    """The staff's form: join a document; sent back with the reason when refused."""
+    from network.core.files import Upload
+    from network.governance import assemblies, documents
+
+    found = assemblies.get_assembly(current_user, assembly_id)
+    given = request.files.get("file")
+    upload = Upload(given.filename, given.read()) if given and given.filename else None
+    title = request.form.get("title", "")
+    try:
+        documents.attach(current_user, found, upload, title)
+    except Invalid as error:
+        db.session.rollback()
+        if not error.fields:
+            flash(str(error.message), "error")
+        found = assemblies.get_assembly(current_user, assembly_id)
+        return _assembly_page(found, error.fields, title, 422)
+    except DomainError as error:
+        db.session.rollback()
+        flash_error(error)
+        return redirect(url_for("governance.assembly", assembly_id=assembly_id), 303)
+    db.session.commit()
+    flash(_("The document is joined to the assembly."), "success")
+    return redirect(_documents_of(assembly_id), 303)
+
+
+@bp.post("/assemblies/<int:assembly_id>/documents/<int:document_id>/remove")
+def assembly_document_remove(assembly_id: int, document_id: int):
+    from network.governance import assemblies, documents
+
+    found = assemblies.get_assembly(current_user, assembly_id)
+    _attempt(
+        lambda: documents.remove(current_user, found, document_id),
+        _("The document is removed."),
+    )
+    return redirect(_documents_of(assembly_id), 303)
+
+
+@bp.get("/assemblies/<int:assembly_id>/documents/<int:document_id>")
+def assembly_document(assembly_id: int, document_id: int):
+    """A document, as a download, to the staff and the associates on the register."""
+    from network.core.files import download
+    from network.governance import assemblies, documents
+
+    found = assemblies.get_assembly(current_user, assembly_id)
+    document = documents.get_document(current_user, found, document_id)
+    return download(document.key, document.name, document.content_type)
 
 
 @bp.get("/assemblies/<int:assembly_id>/drafts")

@@ -928,6 +928,7 @@ class WhooshBackend:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._lock = threading.Lock()
+        self._read_lock = threading.RLock()  # see `reading`
         self._searcher: Any = None
         self._files: FileState = {}  # the files the searcher opened, as they were
 
@@ -1012,9 +1013,14 @@ class WhooshBackend:
     @contextmanager
     def reading(self) -> Iterator[None]:
         """Around whatever reads the index (searching, highlighting): an error reading it (a
-        damaged file) is `IndexUnavailable`, and the searcher is opened afresh next time."""
+        damaged file) is `IndexUnavailable`, and the searcher is opened afresh next time.
+
+        One reader at a time: the segments' files are read by seeking and reading shared
+        file objects (no memory maps), which two threads would interleave (greenlets never
+        do: the reads do not yield)."""
         try:
-            yield
+            with self._read_lock:
+                yield
         except (IndexUnavailable, SQLAlchemyError):
             raise
         except Exception as error:

@@ -120,3 +120,43 @@ def test_the_staff_pages_are_accessible_and_valid(new_browser_page, sign_in, acc
     assert not violations, "\n".join(violations)
     errors = _vnu_errors({path: _html(page, path) for path in paths}, tmp_path)
     assert not errors, "\n".join(errors)
+
+
+def test_the_form_suggests_answers_from_the_subject_and_the_details(
+    app, new_browser_page, sign_in, make_member, accounting, search_index, console_errors
+):
+    from network.extensions import db
+    from network.members.models import Member
+    from network.services.desk import operations
+    from network.services.desk.models import Service
+
+    service_id, staff = accounting
+    with app.test_request_context():
+        actor = db.session.get(Member, staff.id)
+        service = db.session.get(Service, service_id)
+        for key, question, answer in (
+            ("faq-1", "Comment déclarer la TVA trimestrielle ?", "Sur le site des impôts."),
+            ("faq-2", "Relancer un client qui paie en retard", "Envoyez une relance écrite."),
+        ):
+            req, _created = operations.open_request(actor, service, "x", {"topic": "TVA"}, key)
+            operations.resolve_request(actor, req)
+            operations.publish_faq(actor, req, question, answer)
+        db.session.commit()
+    member = make_member(display_name="Camille Dupont")
+    page = new_browser_page()
+    sign_in(page, member.email)
+    page.goto(f"/services/{service_id}/ask")
+    matches = page.locator("[data-faq-matches]")
+    page.locator("#subject").fill("Une question")  # matches no answer
+    page.locator("#body").fill("Mon client paie toujours en retard : comment le relancer ?")
+    # the answer sharing the most words of the details first ("comment" alone: the other)
+    expect(matches.get_by_role("link").first).to_have_text("Relancer un client qui paie en retard")
+    title = matches.get_attribute("data-title")  # the page's words, in its language
+    assert title
+    expect(matches.get_by_role("heading")).to_have_text(title)
+    page.locator("#subject").fill("déclarer la TVA")  # the whole subject ranks first
+    expect(matches.get_by_role("link").first).to_have_text(
+        "Comment déclarer la TVA trimestrielle ?"
+    )
+    expect(matches.get_by_role("link")).to_have_count(2)
+    assert console_errors == []

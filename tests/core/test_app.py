@@ -26,7 +26,12 @@ def test_session_cookie_is_http_only_and_same_site(client, make_member):
 
 def test_production_refuses_the_default_secret_key(tmp_path):
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
-        create_app(ProductionConfig, DATA_DIR=str(tmp_path), SECRET_KEY="dev-only-secret-change-me")
+        create_app(
+            ProductionConfig,
+            DATA_DIR=str(tmp_path),
+            SECRET_KEY="dev-only-secret-change-me",
+            SOCKETIO_ASYNC_MODE="threading",  # the shared extension: see TestingConfig
+        )
 
 
 def test_production_starts_with_a_real_secret_and_secure_cookies(tmp_path):
@@ -35,6 +40,7 @@ def test_production_starts_with_a_real_secret_and_secure_cookies(tmp_path):
         DATA_DIR=str(tmp_path),
         SECRET_KEY="x" * 40,
         SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'p.sqlite3'}",
+        SOCKETIO_ASYNC_MODE="threading",  # the shared extension: see TestingConfig
     )
     assert app.debug is False
     assert app.config["SESSION_COOKIE_SECURE"] is True

@@ -243,8 +243,12 @@ def test_gathered_sends_go_from_the_request_that_ends_the_window(
     watcher = connect(watcher_headers)
     watcher.emit("watch_decision", {"decision_id": decision["id"]}, callback=True)
     watcher.get_received()
+    from network.governance import live
+
     window = 4.0  # long enough that "before its end" holds on a loaded machine
     monkeypatch.setitem(app.config, "TALLY_WINDOW_MS", int(window * 1000))
+    # The windows of earlier tests' decisions (whose ids this one may reuse) are not its own.
+    monkeypatch.setattr(live, "_windows", {})
     agree = option_id(decision, "agree")
 
     def turnouts():

@@ -100,3 +100,21 @@ def test_the_search_page_highlights_the_words(client, login, make_member, people
 def test_as_you_type_finds_a_member_by_the_start_of_their_trade(client, viewer, people):
     assert people["bruno"] in found(client, "Dével", viewer)
     assert people["awa"] in found(client, "Élec", viewer)
+
+
+def test_searches_at_the_same_time_in_threads_all_answer(app, viewer, people):
+    """The index's files are shared by every search: threads searching at once (a threaded
+    server) each get their answer, none a 503."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def searches(_n):
+        client = app.test_client()
+        answers = [
+            client.get("/api/v1/search", query_string={"q": q}, headers=viewer)
+            for q in ("electricite", "développeur", "Lyon", "grap") * 6
+        ]
+        return [a.status_code for a in answers]
+
+    with ThreadPoolExecutor(6) as pool:
+        codes = [code for batch in pool.map(searches, range(6)) for code in batch]
+    assert set(codes) == {200}

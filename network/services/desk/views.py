@@ -7,24 +7,24 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date
+from flask_babel import format_date, format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from network.cooperative import calendar, cooperative_today
 from network.cooperative.times import parse_date
 from network.core.errors import DomainError, Invalid
+from network.core.files import download
 from network.core.forms import flash_error, invalid_form
 from network.core.ids import parse_id, url_before_id
-from network.core.images import uploads_dir
 from network.core.permissions import is_staff, require_staff
 from network.extensions import db
 from network.services.desk import operations, queries
-from network.services.desk.files import ACCEPTED, ACCEPTED_LIST, Upload, max_bytes
+from network.services.desk.files import ACCEPTED_LIST, STORE, Upload, max_bytes
 from network.services.desk.models import FieldKind, RequestState, Team
 
 bp = Blueprint("services_desk", __name__, url_prefix="/services")
-EXTENSIONS = ",".join(f".{e}" for e in ACCEPTED)
+EXTENSIONS = STORE.input_accept
 
 
 @bp.before_request
@@ -235,21 +235,10 @@ def act(request_id: int):
 
 @bp.get("/files/<int:file_id>")
 def file(file_id: int):
-    from flask import send_from_directory
-
     found = queries.readable_file(current_user, file_id)
     if found is None:
         abort(404)
-    response = send_from_directory(
-        uploads_dir(),
-        found.key,
-        mimetype=found.content_type,
-        as_attachment=True,
-        download_name=found.name,
-        max_age=0,
-    )
-    response.cache_control.private = True
-    return response
+    return download(found.key, found.name, found.content_type)
 
 
 # --- FAQ ----------------------------------------------------------------------------------
@@ -392,16 +381,37 @@ def _service_bars(services: list[queries.ServiceFigures]) -> list[dict[str, Any]
         + [f.first_answer_hours or 0 for f in services]
         + [1]
     )
-    return [
-        {
+    rows = []
+    for index, f in enumerate(services):
+        name = f.name_en if english and f.name_en else f.name_fr
+        row = {
             "figures": f,
-            "name": f.name_en if english and f.name_en else f.name_fr,
+            "name": name,
             "y": 10 + 26 * index,
             "first": f"{420 * (f.first_answer_hours or 0) / slowest:.1f}",
             "resolution": f"{420 * (f.resolution_hours or 0) / slowest:.1f}",
+            "mark_width": "0",
+            "mark_text": "",
+            "mark_title": "",
         }
-        for index, f in enumerate(services)
-    ]
+        if f.satisfaction is not None:
+            mean = format_decimal(f.satisfaction, "0.0")
+            # the mean out of 5 on 300 units, its figures written after the bar
+            row["mark_width"] = f"{300 * f.satisfaction / 5:.1f}"
+            row["mark_text"] = _(
+                "%(mean)s (%(marks)s)",
+                mean=mean,
+                marks=ngettext("%(num)s mark", "%(num)s marks", f.marks),
+            )
+            row["mark_title"] = ngettext(
+                "%(service)s: %(mean)s out of 5, %(num)s mark",
+                "%(service)s: %(mean)s out of 5, %(num)s marks",
+                f.marks,
+                service=name,
+                mean=mean,
+            )
+        rows.append(row)
+    return rows
 
 
 @bp.get("/catalogue")

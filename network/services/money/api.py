@@ -6,6 +6,7 @@ as whole euros (a JSON integer) or as `{"cents": n}` — never as a JSON decimal
 
 from typing import Any
 
+from flask import request as http_request
 from flask import url_for
 from flask_login import current_user
 
@@ -19,7 +20,9 @@ from network.api.core import (
     iso_or_none,
     items_of,
     json_body,
+    limit_param,
     obj,
+    query_param,
 )
 from network.core.money import Money, format_money
 from network.core.permissions import is_staff
@@ -167,15 +170,23 @@ def request_json(request: MoneyRequest, viewer: Any) -> dict[str, Any]:
 @doc(
     "Money requests the viewer may see, newest first: their own; every one for the "
     "committee and the support team",
-    response=items_of(MONEY_REQUEST),
+    params=[
+        query_param("before", "the `next` cursor of the previous page"),
+        limit_param(queries.PAGE_SIZE, 100),
+    ],
+    response=items_of(MONEY_REQUEST, next={"type": ["string", "null"]}),
+    errors=(422,),
 )
 def list_money_requests():
     viewer = current_user
-    if operations.is_committee(viewer) or is_staff(viewer):
-        found = queries.all_requests(details=True)
-    else:
-        found = queries.requests_of(viewer, details=True)
-    return {"items": [request_json(r, viewer) for r in found]}
+    everyone = operations.is_committee(viewer) or is_staff(viewer)
+    page = queries.requests_page(
+        member=None if everyone else viewer,
+        before=http_request.args.get("before"),
+        limit=http_request.args.get("limit"),
+        details=True,
+    )
+    return {"items": [request_json(r, viewer) for r in page.items], "next": page.next_cursor}
 
 
 @bp.post("/money-requests")

@@ -419,6 +419,11 @@ def decide(actor: Member, request: MoneyRequest, data: dict[str, Any]) -> MoneyR
     proposed one), or false with a `reason`. Above the cooperative's threshold an approval
     waits for the associates' binding decision."""
     _require_reviewer(actor, request, deciding=True)
+    # already decided answers 409 whatever the body (read under the row lock: a decision
+    # taken meanwhile is seen)
+    request = _locked(request)
+    if request.state != RequestState.UNDER_REVIEW:
+        raise Conflict(_l("This request has already been decided."))
     approved = data.get("approved")
     if isinstance(approved, str):
         approved = {"1": True, "true": True, "0": False, "false": False}.get(approved)
@@ -436,9 +441,6 @@ def decide(actor: Member, request: MoneyRequest, data: dict[str, Any]) -> MoneyR
         if amount > request.amount:
             raise Invalid(fields={"amount": _l("The committee grants at most the amount asked.")})
         plan = _agreed_plan(request, amount, data)
-    request = _locked(request)
-    if request.state != RequestState.UNDER_REVIEW:
-        raise Conflict(_l("This request has already been decided."))
     request.decided_at = utcnow()
     request.decided_by_id = actor.id
     request.decision_reason = reason

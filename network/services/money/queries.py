@@ -9,6 +9,7 @@ from sqlalchemy import BigInteger, case, func, select, type_coerce
 from sqlalchemy.orm import selectinload
 
 from network.core.money import Money
+from network.core.pagination import Page, decode_cursor, encode_cursor, parse_limit
 from network.extensions import db
 from network.services.money.models import (
     CommitteeMember,
@@ -19,7 +20,7 @@ from network.services.money.models import (
     Schedule,
 )
 
-LIST_LIMIT = 200
+PAGE_SIZE = 50  # requests per page of a list (the API: `limit`, at most 100)
 
 
 @dataclass(frozen=True)
@@ -69,26 +70,30 @@ def _loaded(details: bool) -> Any:
     return select(MoneyRequest).options(*options)
 
 
-def requests_of(member: Any, details: bool = False) -> list[MoneyRequest]:
-    """The member's own requests, newest first."""
-    return list(
-        db.session.scalars(
-            _loaded(details)
-            .where(MoneyRequest.requester_id == member.id)
-            .order_by(MoneyRequest.id.desc())
-            .limit(LIST_LIMIT)
-        )
-    )
-
-
-def all_requests(
-    states: tuple[RequestState, ...] | None = None, details: bool = False
-) -> list[MoneyRequest]:
-    """Every request (committee and staff), newest first; only `states` when given."""
-    query = _loaded(details).order_by(MoneyRequest.id.desc()).limit(LIST_LIMIT)
+def requests_page(
+    *,
+    member: Any = None,
+    states: tuple[RequestState, ...] | None = None,
+    before: str | None = None,
+    limit: Any = None,
+    details: bool = False,
+) -> Page[MoneyRequest]:
+    """Requests newest first, a page at a time (`before`: the cursor of the previous page):
+    `member`'s own when given, else every one (committee and staff); only `states` when
+    given."""
+    size = parse_limit(limit, PAGE_SIZE)
+    query = _loaded(details).order_by(MoneyRequest.id.desc())
+    if member is not None:
+        query = query.where(MoneyRequest.requester_id == member.id)
     if states:
         query = query.where(MoneyRequest.state.in_(states))
-    return list(db.session.scalars(query))
+    after = decode_cursor(before, (int,))
+    if after is not None:
+        query = query.where(MoneyRequest.id < after[0])
+    rows = list(db.session.scalars(query.limit(size + 1)))
+    more = len(rows) > size
+    rows = rows[:size]
+    return Page(rows, encode_cursor([rows[-1].id]) if more else None)
 
 
 def committee_members() -> list[CommitteeMember]:

@@ -49,8 +49,12 @@ def _roles() -> dict[str, bool]:
 
 @bp.get("/")
 def index():
+    page = queries.requests_page(member=current_user, before=request.args.get("before"))
     return render_template(
-        "services/money/index.html", requests=queries.requests_of(current_user), **_roles()
+        "services/money/index.html",
+        requests=page.items,
+        next_cursor=page.next_cursor,
+        **_roles(),
     )
 
 
@@ -204,11 +208,19 @@ def associates(request_id: int):
 def review():
     if not (operations.is_committee(current_user) or is_staff(current_user)):
         raise Forbidden(_("Only the members of the solidarity committee can do this."))
-    found = queries.all_requests()
+    waiting = queries.requests_page(
+        states=operations.OPEN_STATES, before=request.args.get("waiting_before")
+    )
+    decided = queries.requests_page(
+        states=tuple(s for s in RequestState if s not in operations.OPEN_STATES),
+        before=request.args.get("decided_before"),
+    )
     return render_template(
         "services/money/review.html",
-        waiting=[r for r in found if r.state in operations.OPEN_STATES],
-        decided=[r for r in found if r.state not in operations.OPEN_STATES],
+        waiting=waiting.items,
+        waiting_next=waiting.next_cursor,
+        decided=decided.items,
+        decided_next=decided.next_cursor,
         **_roles(),
     )
 
@@ -217,6 +229,9 @@ def _overview_context(**more: Any) -> dict[str, Any]:
     months = queries.outstanding_by_month()
     largest = max((m.due.cents for m in months), default=0)
     in_committee = {c.member_id for c in queries.committee_members()}
+    being_repaid = queries.requests_page(
+        states=(RequestState.APPROVED,), before=request.args.get("before")
+    )
     candidates = db.session.execute(
         select(Member.id, Member.display_name)
         .where(Member.is_active.is_(True), Member.status.in_(IN_THE_COOPERATIVE))
@@ -226,7 +241,8 @@ def _overview_context(**more: Any) -> dict[str, Any]:
         "months": months,
         "largest": largest,
         "total": Money(sum(m.outstanding.cents for m in months)),
-        "being_repaid": queries.all_requests((RequestState.APPROVED,)),
+        "being_repaid": being_repaid.items,
+        "being_repaid_next": being_repaid.next_cursor,
         "committee": queries.committee_members(),
         "candidates": [(i, n) for i, n in candidates if i not in in_committee],
         **_roles(),

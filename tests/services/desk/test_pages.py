@@ -218,6 +218,36 @@ def test_the_dashboard_draws_accessible_charts(app, member_api, make_service, as
         assert "Un peu lent &lt;b&gt;mais&lt;/b&gt; clair" in page
 
 
+def test_the_dashboard_charts_the_mean_satisfaction_per_service(
+    app, member_api, make_service, ask, login, client
+):
+    marked = make_service(name_fr="Paie", name_en="Payroll")
+    make_service(name_fr="Juridique", name_en="Legal")  # no mark yet
+    _member, headers = member_api()
+    staff, staff_headers = member_api(role="staff")
+    for mark in (4, 5):
+        rid = ask(headers, marked).get_json()["id"]
+        client.post(f"/api/v1/requests/{rid}/resolve", headers=staff_headers)
+        client.patch(
+            f"/api/v1/requests/{rid}",
+            json={"state": "closed", "satisfaction": mark},
+            headers=headers,
+        )
+    team = login(staff, c=app.test_client())
+    page = team.get("/services/desk/dashboard", headers=EN).get_data(as_text=True)
+    start = page.index('aria-labelledby="mark-svg-title mark-svg-desc"')
+    chart = page[start : page.index("</svg>", start)]
+    assert '<title id="mark-svg-title">Mean satisfaction per service, out of 5</title>' in chart
+    assert '<desc id="mark-svg-desc">' in chart
+    bars = re.findall(r'<rect [^>]*width="([\d.]+)"[^>]*><title>([^<]*)</title>', chart)
+    assert bars == [("270.0", "Payroll: 4.5 out of 5, 2 marks")]
+    assert "4.5 (2 marks)" in chart and "Legal" in chart and "no mark" in chart
+    table = page[page.index("<table", start) :]
+    assert "4.5 (2 marks)" in table[: table.index("</table>")]
+    french = team.get("/services/desk/dashboard", headers={"Accept-Language": "fr"})
+    assert "4,5 (2" in french.get_data(as_text=True)
+
+
 def test_staff_keep_the_catalogue(app, make_member, make_service, login, ask, member_api):
     staff = make_member(role="staff")
     team = login(staff, c=app.test_client())

@@ -43,6 +43,15 @@ def test_reviewers_give_opinions_and_one_decides_once(app, client, member_api, a
     ]
     second = _decide(client, a_headers, made["id"], approved=False, reason="Non")
     assert second.status_code == 409
+    # an invalid second decision is told the request is decided, not what to fix in it
+    for invalid in (
+        {},
+        {"approved": "maybe"},
+        {"approved": False},
+        {"approved": True, "amount": 1.5},
+    ):
+        late = _decide(client, a_headers, made["id"], **invalid)
+        assert late.status_code == 409, (invalid, late.get_json())
     assert _opinion(client, a_headers, made["id"]).status_code == 409
     mine = client.get(f"/api/v1/money-requests/{made['id']}", headers=headers).get_json()
     assert mine["state"] == "approved" and mine["opinions"] is None
@@ -182,6 +191,8 @@ def test_the_committee_reviews_through_the_pages(app, client, member_api, ask, c
     assert approved.status_code == 302
     again = form_post(client, f"{page}/decision", {"approved": "0", "decision_reason": "Non"}, page)
     assert again.status_code == 409
+    late = form_post(client, f"{page}/decision", {"approved": "0", "decision_reason": ""}, page)
+    assert late.status_code == 409
     review = client.get("/money/review").get_data(as_text=True)
     assert f"/money/{made['id']}" in review
 
