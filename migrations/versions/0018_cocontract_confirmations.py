@@ -1,7 +1,7 @@
 """Co-contracts: each party confirms or declines their part.
 
 Revision ID: 0018_cocontract_confirmations
-Revises: 0016_mutual_aid
+Revises: 0017_assembly_documents
 Create Date: 2026-12-05
 
 Parts declared before this revision already counted as collaborations and went to the
@@ -14,7 +14,7 @@ from alembic import op
 import network.core.models
 
 revision = "0018_cocontract_confirmations"
-down_revision = "0016_mutual_aid"
+down_revision = "0017_assembly_documents"
 branch_labels = None
 depends_on = None
 

@@ -136,11 +136,11 @@ def test_a_partner_declines_through_the_page(app, make_member, login, client):
     login(lead)
     page = _declare_through_the_page(client, lead, partner).headers["Location"]
     theirs = login(partner, c=app.test_client())
-    declined = form_post(theirs, f"{page}/decline", page=page)
+    declined = form_post(theirs, f"{page}/decline", page=page, headers=EN)
     assert declined.status_code == 302
     html = theirs.get(page, headers=EN).get_data(as_text=True)
     assert "You declined this co-contract." in html and "A party declined" in html
-    again = form_post(theirs, f"{page}/confirm", page=page)
+    again = form_post(theirs, f"{page}/confirm", page=page, headers=EN)
     assert again.status_code == 302
     assert "A party declined" in theirs.get(page, headers=EN).get_data(as_text=True)
     endorse = f"/entraide/members/{partner.id}/endorse"
