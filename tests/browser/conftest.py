@@ -99,7 +99,7 @@ def _restore_real_socket_sends() -> None:
 
 
 @pytest.fixture
-def new_browser_page(chromium_browser, live_server, console_errors) -> Iterator[Callable]:
+def new_browser_page(app, chromium_browser, live_server, console_errors) -> Iterator[Callable]:
     """Open a page in a fresh, cookie-less context (another person); all closed afterwards."""
     _restore_real_socket_sends()
     contexts = []
@@ -116,6 +116,18 @@ def new_browser_page(chromium_browser, live_server, console_errors) -> Iterator[
     yield open_page
     for context in contexts:
         context.close()
+    _forget_browser_connections(app)
+
+
+def _forget_browser_connections(app) -> None:
+    """The closed pages' connections, which the server may notice only at its next ping:
+    the members' ids are reused by the next tests, whose presence they would falsify."""
+    from network.chat.presence import init_presence
+    from network.core import realtime
+
+    realtime._members_by_sid.clear()
+    realtime.init_registry(app)
+    init_presence(app)
 
 
 def _record_console(errors: list[str], page, message) -> None:
