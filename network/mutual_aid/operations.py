@@ -21,6 +21,7 @@ from limits import RateLimitItemPerHour
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 
 from network.cooperative import cooperative_today, current_settings
 from network.cooperative.times import parse_date
@@ -721,7 +722,11 @@ def endorse(actor: Member, member_id: Any, skill_ids: Any, comment: Any = "") ->
         for skill_id in ids
     ]
     db.session.add_all(made)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same endorsement, sent twice at once: nothing else written yet
+        db.session.rollback()
+        raise Conflict(_l("You already endorsed this skill.")) from None
     _notify(
         member.id,
         "aid_endorsed",
