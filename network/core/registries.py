@@ -360,6 +360,26 @@ def collaborator_reasons(
     return found
 
 
+#: (viewer, member ids) → {member id: [short note]}: what a directory card says of a member
+#: beyond their profile (e.g. their open offers of help).
+MEMBER_CARD_NOTE_PROVIDERS: list[Callable[[Any, list[int]], dict[int, list[str]]]] = []
+
+
+def register_member_card_notes(provider: Callable[[Any, list[int]], dict[int, list[str]]]) -> None:
+    if provider not in MEMBER_CARD_NOTE_PROVIDERS:
+        MEMBER_CARD_NOTE_PROVIDERS.append(provider)
+
+
+def member_card_notes(viewer: Any, member_ids: list[int]) -> dict[int, list[str]]:
+    found: dict[int, list[str]] = {}
+    if not member_ids:
+        return found
+    for provider in MEMBER_CARD_NOTE_PROVIDERS:
+        for member_id, notes in provider(viewer, member_ids).items():
+            found.setdefault(member_id, []).extend(notes)
+    return found
+
+
 # --- Settings of the cooperative -------------------------------------------------------
 
 

@@ -18,7 +18,7 @@ from network.core.errors import Invalid, TooManyRequests, Unauthorized
 from network.core.forms import checked_values, invalid_form
 from network.core.http import safe_local_path
 from network.core.permissions import is_self_or_staff
-from network.core.registries import MEMBER_FILTERS
+from network.core.registries import MEMBER_FILTERS, member_card_notes
 from network.core.text import fold
 from network.extensions import db, limiter
 from network.members import operations, queries
@@ -235,6 +235,7 @@ def members_list():
             filters=queries.MemberFilters(),
             facets={},
             reasons={},
+            notes={},
             statuses=list(Status),
             open_to_choices=list(OpenTo),
         )
@@ -243,6 +244,7 @@ def members_list():
         page=page,
         profiles={m.id: queries.visible_profile(m, current_user) for m in page.items},
         reasons=queries.match_reasons(current_user, page.items, filters),
+        notes=member_card_notes(current_user, [m.id for m in page.items]),
         facets=_facet_links(filters, queries.facets(current_user, filters)),
         filters=filters,
         statuses=list(Status),

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -21,6 +22,7 @@ from network.core.registries import (
 )
 from network.core.registries import (
     register_collaborator_reasons,
+    register_member_card_notes,
     register_profile_section,
     register_skill_endorsements,
     skill_catalogue,
@@ -400,6 +402,40 @@ def _collaborator_reasons(
     return reasons
 
 
+def _card_notes(viewer: Any, member_ids: list[int]) -> dict[int, list[str]]:
+    """The directory card's word on a member's open offers of help: the newest, and how many."""
+    rows = db.session.execute(
+        select(Offer.author_id, Offer.title)
+        .where(
+            Offer.author_id.in_(member_ids),
+            Offer.kind == OfferKind.OFFER,
+            Offer.state == OfferState.OPEN,
+            Offer.expires_on >= cooperative_today(),
+        )
+        .order_by(Offer.author_id, Offer.id.desc())
+    )
+    newest: dict[int, str] = {}
+    counts: dict[int, int] = defaultdict(int)
+    for author_id, title in rows:
+        newest.setdefault(author_id, title)
+        counts[author_id] += 1
+    return {
+        author_id: [_offer_note(title, counts[author_id] - 1)]
+        for author_id, title in newest.items()
+    }
+
+
+def _offer_note(title: str, others: int) -> str:
+    if not others:
+        return _("offers help: “%(title)s”", title=title)
+    return ngettext(
+        "offers help: “%(title)s” and %(num)s other offer",
+        "offers help: “%(title)s” and %(num)s other offers",
+        others,
+        title=title,
+    )
+
+
 def _profile_section(member: Member, viewer: Any) -> dict[str, Any]:
     offers = list(
         db.session.scalars(
@@ -428,4 +464,5 @@ def _profile_section(member: Member, viewer: Any) -> dict[str, Any]:
 
 register_skill_endorsements(_skill_endorsements)
 register_collaborator_reasons(_collaborator_reasons)
+register_member_card_notes(_card_notes)
 register_profile_section("mutual_aid/_profile_section.html", _profile_section)

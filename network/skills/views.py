@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from network.core.errors import Conflict, Invalid, NotFound
 from network.core.forms import invalid_form
 from network.core.permissions import require_staff
+from network.core.registries import collaborator_reasons
 from network.extensions import db
 from network.members.models import Member
 from network.skills import collaborators, operations, queries
@@ -65,8 +66,15 @@ def propose():
 @bp.get("/skills/<int:skill_id>")
 def show(skill_id: int):
     skill = operations.get_skill(skill_id)
+    holders = queries.skill_holders(skill)
     return render_template(
-        "skills/skill.html", skill=skill, locale=_locale(), holders=queries.skill_holders(skill)
+        "skills/skill.html",
+        skill=skill,
+        locale=_locale(),
+        holders=holders,
+        reasons=collaborator_reasons(
+            current_user, [holding.member.id for holding in holders], [skill.id]
+        ),
     )
 
 

@@ -74,3 +74,29 @@ def test_a_member_may_show_their_collaborations_to_others(
     assert shown.status_code == 302
     assert "has already collaborated with Bruno Client" in reasons_for_third()
     assert "Bruno Client" in client.get(f"/members/{helper.id}").get_data(as_text=True)
+
+
+def test_directory_cards_and_skill_pages_show_open_offers(
+    client, member_api, make_skill, hold, post_offer, login
+):
+    site = make_skill("Site web", "Website")
+    helper, helper_h = member_api(display_name="Aline Web")
+    viewer, _viewer_h = member_api(display_name="Bruno Client")
+    hold(helper, site)
+    first = post_offer(helper_h, skills=[site], title="Relire vos devis")
+    post_offer(helper_h, skills=[site], title="Un site vitrine en un jour")
+    post_offer(helper_h, kind="need", title="Je cherche un comptable")  # a need is not an offer
+    login(viewer)
+
+    def card():
+        page = client.get("/members?q=Aline", headers=EN).get_data(as_text=True)
+        return page[page.index("Aline Web") :]
+
+    assert "offers help: “Un site vitrine en un jour” and 1 other offer" in card()
+    assert "comptable" not in card()
+    skill_page = client.get(f"/skills/{site}", headers=EN).get_data(as_text=True)
+    assert "offers help: “" in skill_page
+    assert client.delete(f"/api/v1/offers/{first['id']}", headers=helper_h).status_code == 204
+    assert "offers help: “Un site vitrine en un jour”</span>" in card()
+    french = client.get("/members?q=Aline", headers={"Accept-Language": "fr"})
+    assert "propose son aide : « Un site vitrine en un jour »" in french.get_data(as_text=True)
