@@ -77,8 +77,8 @@ def running_servers(count: int, env: dict[str, str]):
                 )
             )
             urls.append(f"http://127.0.0.1:{port}")
-        for url in urls:
-            _wait_until_up(url)
+        for url, process in zip(urls, processes, strict=True):
+            _wait_until_up(url, process)
         yield urls
     finally:
         for process in processes:
@@ -87,11 +87,14 @@ def running_servers(count: int, env: dict[str, str]):
             process.wait(timeout=10)
 
 
-def _wait_until_up(url: str, attempts: int = 300) -> None:  # 30 s on a busy machine
+def _wait_until_up(url: str, process: subprocess.Popen | None = None, attempts: int = 600) -> None:
+    """Wait up to 60 s (a busy machine); fail at once when the server exits."""
     for _ in range(attempts):
         try:
             requests.get(f"{url}/login", timeout=1)
             return
         except requests.ConnectionError:
+            if process is not None and process.poll() is not None:
+                raise RuntimeError(f"server at {url} exited ({process.returncode})") from None
             time.sleep(0.1)
     raise RuntimeError(f"server at {url} did not start")

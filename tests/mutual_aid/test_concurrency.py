@@ -103,3 +103,40 @@ def test_concurrent_confirmations_keep_the_floor_and_the_sum(
         assert db.session.scalar(select(func.sum(LedgerEntry.minutes))) == 0
         assert db.session.scalar(select(func.sum(Balance.minutes))) == 0
         assert operations.check_ledger() == []
+
+
+def test_the_same_endorsement_sent_at_once_is_recorded_once(
+    app, member_api, make_skill, hold, taken_up, confirm, tmp_path
+):
+    from network.mutual_aid.models import Endorsement
+
+    site = make_skill("Site web", "Website")
+    helper, helper_h = member_api(display_name="Helper")
+    helped, helped_h = member_api(display_name="Helped")
+    hold(helper, site)
+    _offer, exchange = taken_up(helper_h, helped_h)
+    for headers in (helper_h, helped_h):
+        assert confirm(headers, exchange["id"], "1").status_code == 200
+    token = _token(app, helped)
+    body = {"skills": [site], "comment": "Merci"}
+    calls = [(token, f"/api/v1/members/{helper.id}/endorsements", body)] * 4
+    env = {
+        **os.environ,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "TERREAU_DATA_DIR": str(tmp_path),
+        "SECRET_KEY": "mutual-aid-race",
+    }
+    with running_servers(2, env) as urls:
+        answers = _race(urls, calls)
+    statuses = sorted(r.status_code for r in answers)
+    assert statuses.count(201) == 1 and statuses.count(409) == 3, [r.text for r in answers]
+    assert all(
+        r.headers["Content-Type"].startswith("application/problem+json")
+        for r in answers
+        if r.status_code == 409
+    )
+    with app.app_context():
+        count = (
+            select(func.count()).select_from(Endorsement).where(Endorsement.member_id == helper.id)
+        )
+        assert db.session.scalar(count) == 1
