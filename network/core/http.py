@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from werkzeug.exceptions import HTTPException
 
 from network.core.errors import DomainError
@@ -190,6 +191,21 @@ def _respond(
     return page, status, headers or {}
 
 
+DATABASE_RETRY_AFTER = 5  # seconds
+
+
+def _unavailable(error: "DBAPIError") -> bool:
+    """Whether a database error means "not reachable now" rather than a fault of ours."""
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    if error.connection_invalidated or isinstance(error, InterfaceError):
+        return True
+    if not isinstance(error, OperationalError):
+        return False
+    text = str(error.orig).lower()
+    return not ("no such table" in text or "no such column" in text or "syntax" in text)
+
+
 def register_error_handlers(app: Flask, on_forbidden: Any) -> None:
     """`on_forbidden(error)` runs before a 403 answer (it audits the denial)."""
 
@@ -224,6 +240,27 @@ def register_error_handlers(app: Flask, on_forbidden: Any) -> None:
         # 405 names the methods the URL takes (`Allow`), 401 its challenge…
         headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
         return _respond(status, detail, headers=headers)
+
+    @app.errorhandler(DisconnectionError)
+    @app.errorhandler(DBAPIError)
+    def _database_unavailable(error: Exception):
+        """The database unreachable (restarting, connection lost) or, on SQLite, locked past
+        the busy timeout: 503 for this request, and the next one connects again (the pool
+        checks its connections before use)."""
+        if isinstance(error, DBAPIError) and not _unavailable(error):
+            return _unexpected(error)
+        from network.extensions import db
+
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, error)
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 — the connection is gone: the pool replaces it
+            db.session.close()
+        detail = _(
+            "The database is briefly unavailable: please try again in a few seconds. "
+            "Nothing you saved before was lost."
+        )
+        return _respond(503, detail, headers={"Retry-After": str(DATABASE_RETRY_AFTER)})
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
