@@ -199,10 +199,9 @@ class ThrowAwayPostgres:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
     def remove(self) -> None:
+        import contextlib
         import shutil
 
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):  # already stopped
             self.stop()
-        except subprocess.CalledProcessError:
-            pass  # already stopped
         shutil.rmtree(self.folder, ignore_errors=True)

@@ -4,13 +4,14 @@ sent again with their client id after the crash included); the server starts aga
 files or database without any repair, and takes writes at once."""
 
 import threading
-import time
+import time as clock
 from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 import requests
 
+from tests.conftest import paris_today
 from tests.faults.conftest import api_headers, make_env
 
 MEMBERS = 4
@@ -28,8 +29,8 @@ def environment(request, tmp_path):
 
 def slot(n):
     """The n-th half-hour of the burst, from the day after tomorrow (naive local time)."""
-    day = date.today() + timedelta(days=2 + n // SLOTS_PER_DAY)
-    start = datetime(day.year, day.month, day.day) + timedelta(minutes=30 * (n % SLOTS_PER_DAY))
+    day = paris_today() + timedelta(days=2 + n // SLOTS_PER_DAY)
+    start = datetime.combine(day, time()) + timedelta(minutes=30 * (n % SLOTS_PER_DAY))
     return start.isoformat(), (start + timedelta(minutes=30)).isoformat()
 
 
@@ -106,9 +107,9 @@ def test_acknowledged_writes_survive_a_kill_9(environment, servers):
     writers = [threading.Thread(target=burst.run, args=(m,)) for m in range(MEMBERS)]
     for writer in writers:
         writer.start()
-    deadline = time.monotonic() + 60
-    while burst.acknowledged() < KILL_AFTER and time.monotonic() < deadline:
-        time.sleep(0.02)
+    deadline = clock.monotonic() + 60
+    while burst.acknowledged() < KILL_AFTER and clock.monotonic() < deadline:
+        clock.sleep(0.02)
     servers.kill(process)  # the writers are still writing
     for writer in writers:
         writer.join(timeout=30)
