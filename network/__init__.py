@@ -86,7 +86,11 @@ def _init_extensions(app: Flask) -> None:
     from network.core.bursts import init_bursts
     from network.core.database import configure_engine
     from network.core.inputs import guard_socket_packets
-    from network.core.livequeue import register_live_status_handler, socketio_options
+    from network.core.livequeue import (
+        init_live_watch,
+        register_live_status_handler,
+        socketio_options,
+    )
     from network.core.realtime import init_registry
     from network.extensions import babel, csrf, db, limiter, migrate, socketio
 
@@ -105,6 +109,7 @@ def _init_extensions(app: Flask) -> None:
         **socketio_options(app),
     )
     register_live_status_handler()
+    init_live_watch(app)
     guard_socket_packets(socketio.server)
     init_registry(app)
     init_bursts(app)

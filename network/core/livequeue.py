@@ -39,6 +39,7 @@ class WatchedRedisManager(python_socketio.RedisManager):
         self.probe_host = f"probe-{self.host_id}"  # not our host id: the listener skips those
         self.last_heard = time.monotonic()
         self._probe_redis: Any = None
+        self.watched = False
 
     def _handle_emit(self, message: dict[str, Any]) -> None:
         if message.get("event") == PROBE_EVENT:
@@ -91,10 +92,12 @@ def socketio_options(app: Flask) -> dict[str, Any]:
 
 
 def start_live_watch(app: Flask) -> None:
-    """In the serving process: watch the queue and tell this process's tabs of changes."""
+    """In the serving process (`python -m network` at start, a gunicorn worker at its first
+    request): watch the queue and tell this process's tabs of changes. Once per process."""
     manager = socketio.server.manager if socketio.server else None
-    if not isinstance(manager, WatchedRedisManager):
+    if not isinstance(manager, WatchedRedisManager) or manager.watched:
         return
+    manager.watched = True
     if not socketio.server.manager_initialized:
         socketio.server.manager_initialized = True
         manager.initialize()  # the listener starts now, not at the first connection
@@ -114,6 +117,16 @@ def _watch(manager: WatchedRedisManager, every: float) -> None:
             else:
                 log.warning("live message queue unreachable: live updates are interrupted")
             socketio.server.emit("live_status", {"ok": heard}, namespace="/", ignore_queue=True)
+
+
+def init_live_watch(app: Flask) -> None:
+    """Start the watch at the first request of a serving process (not in tests' apps)."""
+    if not app.config["REDIS_URL"] or app.testing:
+        return
+
+    @app.before_request
+    def _watch_live_queue() -> None:
+        start_live_watch(app)
 
 
 def register_live_status_handler() -> None:

@@ -60,7 +60,7 @@ def test_redis_stopped_and_restarted_while_members_chat(tmp_path, redis_server, 
     def say(body):
         sent = requests.post(
             f"{first}/api/v1/channels/{channel}/messages",
-            json={"body": body, "client_id": body.replace(" ", "-")},
+            json={"body": body, "client_id": f"c{len(body)}{abs(hash(body))}"},
             headers=alice,
             timeout=10,
         )
