@@ -9,7 +9,7 @@ from contextvars import ContextVar
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -252,6 +252,9 @@ def register_error_handlers(app: Flask, on_forbidden: Any) -> None:
         from network.extensions import db
 
         log.warning("database unavailable on %s %s: %s", request.method, request.path, error)
+        # Answer as to an anonymous visitor: the signed-in member would be loaded again (the
+        # language, the page's menu) from the database that just failed.
+        g._login_user = app.login_manager.anonymous_user()  # type: ignore[attr-defined]
         try:
             db.session.rollback()
         except Exception:  # noqa: BLE001 — the connection is gone: the pool replaces it

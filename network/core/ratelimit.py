@@ -77,4 +77,9 @@ def forget(limits: str, keys: tuple[str, ...]) -> None:
     """Start the counts of `keys` over."""
     if limiter.enabled:
         items = parse_many(limits)
-        _with_storage(lambda strategy: [strategy.clear(item, *keys) for item in items])
+
+        def clear(strategy: RateLimiter) -> None:
+            for item in items:
+                strategy.clear(item, *keys)
+
+        _with_storage(clear)

@@ -161,10 +161,14 @@ class RedisRegistry(SharedStore):
         return self.shared(read, lambda: self._local.connected(member_ids))
 
     def on_recovery(self) -> None:
-        for member_id, connections in list(self._local._by_member.items()):
-            for sid, token_id in list(connections.items()):
-                key = KEY.format(member_id=member_id)
-                self.shared(lambda r, k=key, s=sid, t=token_id: r.hset(k, s, str(t or "")), list)
+        def restore(r: Any) -> None:
+            pipe = r.pipeline(transaction=False)
+            for member_id, connections in list(self._local._by_member.items()):
+                for sid, token_id in list(connections.items()):
+                    pipe.hset(KEY.format(member_id=member_id), sid, str(token_id or ""))
+            pipe.execute()
+
+        self.shared(restore, lambda: None)
 
 
 def init_registry(app: Flask) -> None:
