@@ -9,7 +9,7 @@ from contextvars import ContextVar
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request, url_for
 from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -175,20 +175,38 @@ def _respond(
     detail: Any = None,
     fields: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
+    plain: bool = False,
 ):
+    """The error as problem+json (API) or a page; `plain`: a page that asks the database
+    nothing (the layout reads the cooperative's settings and the member's menu)."""
     if wants_problem():
         return problem(status, detail, fields, headers)
     title = TITLES.get(status, TITLES[400])
+    if plain:
+        return _plain_page(title, detail), status, headers or {}
     try:
         page = render_template(
             "errors/error.html", status=status, title=title, detail=detail, fields=fields
         )
     except Exception:  # the page itself failed (database down…): answer plainly, still no trace
         log.exception("error page for %s failed", status)
-        page = f"<!doctype html><title>{escape(str(title))}</title><h1>{escape(str(title))}</h1>"
-        if detail is not None:
-            page += f"<p>{escape(str(detail))}</p>"
+        page = _plain_page(title, detail)
     return page, status, headers or {}
+
+
+def _plain_page(title: Any, detail: Any) -> str:
+    from flask_babel import get_locale
+
+    title, stylesheet = escape(str(title)), url_for("static", filename="css/terreau.css")
+    page = (
+        f'<!doctype html><html lang="{get_locale()}"><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<title>{title}</title><link rel="stylesheet" href="{stylesheet}">'
+        f'<main id="main"><h1>{title}</h1>'
+    )
+    if detail is not None:
+        page += f'<p role="alert">{escape(str(detail))}</p>'
+    return page + "</main></html>"
 
 
 DATABASE_RETRY_AFTER = 5  # seconds
@@ -263,7 +281,8 @@ def register_error_handlers(app: Flask, on_forbidden: Any) -> None:
             "The database is briefly unavailable: please try again in a few seconds. "
             "Nothing you saved before was lost."
         )
-        return _respond(503, detail, headers={"Retry-After": str(DATABASE_RETRY_AFTER)})
+        retry = {"Retry-After": str(DATABASE_RETRY_AFTER)}
+        return _respond(503, detail, headers=retry, plain=True)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

@@ -28,10 +28,10 @@ def assert_unavailable(response, html=False):
     assert response.headers["Retry-After"] == "5"
     assert "Traceback" not in response.text
     if html:
-        assert response.mimetype == "text/html"
+        assert response.headers["Content-Type"].startswith("text/html")
         assert DETAIL in response.text
     else:
-        assert response.mimetype == "application/problem+json"
+        assert response.headers["Content-Type"] == "application/problem+json"
         assert response.json()["detail"] == DETAIL
 
 
