@@ -22,6 +22,13 @@ if os.environ.get("TERREAU_TEST_BACKEND") == "postgresql":
     pytest.skip("fault tests run both backends in the SQLite pass", allow_module_level=True)
 
 
+def pytest_collection_modifyitems(items):
+    """Every test here is marked `faults` (`-m "not faults"` leaves them out locally)."""
+    for item in items:
+        if "tests/faults/" in str(item.path):
+            item.add_marker(pytest.mark.faults)
+
+
 @pytest.fixture(autouse=True)
 def db():
     """Not the suite's in-process app and database: these tests have their own servers."""
