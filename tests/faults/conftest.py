@@ -18,15 +18,17 @@ from tests.servers import ROOT, ThrowAwayPostgres, ThrowAwayRedis, start_server
 PASSWORD = "correct horse battery"
 EN = {"Accept-Language": "en"}
 
-if os.environ.get("TERREAU_TEST_BACKEND") == "postgresql":
-    pytest.skip("fault tests run both backends in the SQLite pass", allow_module_level=True)
+SECOND_PASS = os.environ.get("TERREAU_TEST_BACKEND") == "postgresql"
 
 
 def pytest_collection_modifyitems(items):
-    """Every test here is marked `faults` (`-m "not faults"` leaves them out locally)."""
+    """Every test here is marked `faults` (`-m "not faults"` leaves them out locally), and
+    skipped in the suite's PostgreSQL pass: they run both backends in the SQLite one."""
     for item in items:
         if "tests/faults/" in str(item.path):
             item.add_marker(pytest.mark.faults)
+            if SECOND_PASS:
+                item.add_marker(pytest.mark.skip(reason="run on both backends in the first pass"))
 
 
 @pytest.fixture(autouse=True)
