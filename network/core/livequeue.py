@@ -1,8 +1,8 @@
 """The live message queue (Redis, with `REDIS_URL`) and whether it carries messages.
 
 Flask-SocketIO's Redis manager, watched: the serving process publishes a probe every
-`LIVE_CHECK_SECONDS` and listens for it to come back. When it stops coming back (Redis
-stopped, unreachable), this process's tabs are told (`live_status` `{ok: false}`: the page shows
+`LIVE_CHECK_SECONDS` and listens for it to come back. When none came back for three of those
+(at least 3 s: Redis stopped, unreachable), this process's tabs are told (`live_status` `{ok: false}`: the page shows
 "live updates interrupted, reconnecting…") and pages render that notice; when it comes back,
 they are told again (`{ok: true}`). Meanwhile events still reach this process's own tabs (the
 manager delivers locally before it publishes); those of other processes are lost, and pages,
@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 PROBE_EVENT = "terreau:probe"
 PROBE_ROOM = "terreau:probe"  # nobody joins it: probes are never delivered to a tab
 LISTEN_RETRY_SECONDS = 1.0
+MIN_SILENCE_SECONDS = 3.0  # a busy process may answer its probe late: not an outage
 _live_ok = True
 
 
@@ -106,10 +107,12 @@ def start_live_watch(app: Flask) -> None:
 
 def _watch(manager: WatchedRedisManager, every: float) -> None:
     global _live_ok
+    silence = max(3 * every, MIN_SILENCE_SECONDS)
+    manager.last_heard = time.monotonic()
     while True:
         manager.probe()
         socketio.sleep(every)
-        heard = time.monotonic() - manager.last_heard < 3 * every
+        heard = time.monotonic() - manager.last_heard < silence
         if heard != _live_ok:
             _live_ok = heard
             if heard:
