@@ -2,12 +2,13 @@
 
 Flask-SocketIO's Redis manager, watched: the serving process publishes a probe every
 `LIVE_CHECK_SECONDS` and listens for it to come back. When none came back for three of those
-(at least 3 s: Redis stopped, unreachable), this process's tabs are told (`live_status` `{ok: false}`: the page shows
-"live updates interrupted, reconnecting…") and pages render that notice; when it comes back,
-they are told again (`{ok: true}`). Meanwhile events still reach this process's own tabs (the
-manager delivers locally before it publishes); those of other processes are lost, and pages,
-the API and every write keep working. The manager's listener retries every second instead of
-backing off up to a minute, so live updates resume by themselves soon after Redis is back.
+(at least 3 s: Redis stopped, unreachable), this process's tabs are told (`live_status`
+`{ok: false}`: "live updates are interrupted: reconnecting…") and pages render that notice;
+when it comes back, they are told again (`{ok: true}`). Meanwhile events still reach this
+process's own tabs (the manager delivers locally before it publishes); those of other
+processes are lost, and pages, the API and every write keep working. The manager's listener
+retries every second instead of backing off up to a minute, so live updates resume by
+themselves soon after Redis is back.
 """
 
 import logging
