@@ -49,6 +49,9 @@ class Config:
         os.environ.get("REDIS_URL") or "memory://"
     )
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis unreachable: the decorated routes count in this process's memory until it is back
+    # (network/core/ratelimit.py does the same for the counters it keeps itself).
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     # Failed sign-ins (form and API together) per client address, per (account, address)
     # pair, and per account from anywhere: past the last one, only addresses the member
     # already used may still try (slow guessing from many addresses, without a lock-out).
@@ -86,6 +89,8 @@ class Config:
     # A decision's live tally is counted and sent at most once per this many ms (0: after
     # every vote).
     TALLY_WINDOW_MS = _env_int("TERREAU_TALLY_WINDOW_MS", 250)
+    # How often a serving process checks that its live events travel through Redis.
+    LIVE_CHECK_SECONDS = float(os.environ.get("TERREAU_LIVE_CHECK_SECONDS", "1"))
     PROXY_COUNT = _env_int("TERREAU_PROXY_COUNT", 0)  # reverse proxies in front (X-Forwarded-*)
     MAIL_ASYNC = True  # send after commit in a background thread, not in the request
     PASSWORD_HASH_METHOD = "scrypt"

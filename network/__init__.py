@@ -86,6 +86,11 @@ def _init_extensions(app: Flask) -> None:
     from network.core.bursts import init_bursts
     from network.core.database import configure_engine
     from network.core.inputs import guard_socket_packets
+    from network.core.livequeue import (
+        init_live_watch,
+        register_live_status_handler,
+        socketio_options,
+    )
     from network.core.realtime import init_registry
     from network.extensions import babel, csrf, db, limiter, migrate, socketio
 
@@ -101,7 +106,10 @@ def _init_extensions(app: Flask) -> None:
         async_mode=app.config["SOCKETIO_ASYNC_MODE"] or None,
         message_queue=app.config["REDIS_URL"] or None,
         manage_session=False,
+        **socketio_options(app),
     )
+    register_live_status_handler()
+    init_live_watch(app)
     guard_socket_packets(socketio.server)
     init_registry(app)
     init_bursts(app)
@@ -145,6 +153,7 @@ def _register_hooks(app: Flask) -> None:
     from network.core.http import register_error_handlers
     from network.core.images import image_url
     from network.core.inputs import check_request_text
+    from network.core.livequeue import live_updates_ok
     from network.core.money import format_money
     from network.core.permissions import is_admin, is_staff
     from network.core.registries import nav_items_for
@@ -187,6 +196,7 @@ def _register_hooks(app: Flask) -> None:
             "image_url": image_url,
             "nav_items": nav_items_for(current_user) if current_user else [],
             "current_locale": _select_locale(),
+            "live_interrupted": not live_updates_ok(),
         }
 
     app.jinja_env.filters["date"] = lambda value, fmt="medium": (

@@ -11,6 +11,7 @@ import argparse  # noqa: E402
 import gc  # noqa: E402
 
 from network import create_app  # noqa: E402
+from network.core.livequeue import start_live_watch  # noqa: E402
 from network.core.registries import warm_up  # noqa: E402
 from network.extensions import socketio  # noqa: E402
 from network.search.indexing import ensure_search_index  # noqa: E402
@@ -26,6 +27,7 @@ def main() -> None:
         ensure_search_index()
         warm_up()  # the modules' statements compiled before the first reader
     compile_templates(app)
+    start_live_watch(app)
     # What start-up built lives as long as the process: leave it out of the full garbage
     # collections, which otherwise walk it all (~100 ms) in the middle of some requests.
     gc.collect()

@@ -35,24 +35,32 @@ class MemoryAwayStore:
         return {member_id: self.away_sids(member_id) for member_id in member_ids}
 
 
-class RedisAwayStore:
-    def __init__(self, url: str) -> None:
-        import redis
+class RedisAwayStore(realtime.SharedStore):
+    """Away connections in Redis; while it is unreachable, this process's memory answers."""
 
-        self._redis = redis.Redis.from_url(url, decode_responses=True)
+    def __init__(self, url: str) -> None:
+        super().__init__(url, "presence")
+        self._local = MemoryAwayStore()
 
     def set_away(self, member_id: int, sid: str, away: bool) -> None:
+        self._local.set_away(member_id, sid, away)
         key = KEY.format(member_id=member_id)
-        (self._redis.sadd if away else self._redis.srem)(key, sid)
+        self.shared(lambda r: (r.sadd if away else r.srem)(key, sid), lambda: None)
 
     def away_sids(self, member_id: int) -> set[str]:
-        return set(self._redis.smembers(KEY.format(member_id=member_id)))  # type: ignore[arg-type]
+        return self.shared(
+            lambda r: set(r.smembers(KEY.format(member_id=member_id))),
+            lambda: self._local.away_sids(member_id),
+        )
 
     def away_many(self, member_ids: list[int]) -> dict[int, set[str]]:
-        pipe = self._redis.pipeline(transaction=False)
-        for member_id in member_ids:
-            pipe.smembers(KEY.format(member_id=member_id))
-        return dict(zip(member_ids, (set(found) for found in pipe.execute()), strict=True))
+        def read(r):
+            pipe = r.pipeline(transaction=False)
+            for member_id in member_ids:
+                pipe.smembers(KEY.format(member_id=member_id))
+            return dict(zip(member_ids, (set(found) for found in pipe.execute()), strict=True))
+
+        return self.shared(read, lambda: self._local.away_many(member_ids))
 
 
 def init_presence(app: Flask) -> None:

@@ -9,13 +9,14 @@ from contextvars import ContextVar
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request, url_for
 from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from werkzeug.exceptions import HTTPException
 
 from network.core.errors import DomainError
@@ -174,20 +175,53 @@ def _respond(
     detail: Any = None,
     fields: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
+    plain: bool = False,
 ):
+    """The error as problem+json (API) or a page; `plain`: a page that asks the database
+    nothing (the layout reads the cooperative's settings and the member's menu)."""
     if wants_problem():
         return problem(status, detail, fields, headers)
     title = TITLES.get(status, TITLES[400])
+    if plain:
+        return _plain_page(title, detail), status, headers or {}
     try:
         page = render_template(
             "errors/error.html", status=status, title=title, detail=detail, fields=fields
         )
     except Exception:  # the page itself failed (database down…): answer plainly, still no trace
         log.exception("error page for %s failed", status)
-        page = f"<!doctype html><title>{escape(str(title))}</title><h1>{escape(str(title))}</h1>"
-        if detail is not None:
-            page += f"<p>{escape(str(detail))}</p>"
+        page = _plain_page(title, detail)
     return page, status, headers or {}
+
+
+def _plain_page(title: Any, detail: Any) -> str:
+    from flask_babel import get_locale
+
+    title, stylesheet = escape(str(title)), url_for("static", filename="css/terreau.css")
+    page = (
+        f'<!doctype html><html lang="{get_locale()}"><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<title>{title}</title><link rel="stylesheet" href="{stylesheet}">'
+        f'<main id="main"><h1>{title}</h1>'
+    )
+    if detail is not None:
+        page += f'<p role="alert">{escape(str(detail))}</p>'
+    return page + "</main></html>"
+
+
+DATABASE_RETRY_AFTER = 5  # seconds
+
+
+def _unavailable(error: "DBAPIError") -> bool:
+    """Whether a database error means "not reachable now" rather than a fault of ours."""
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    if error.connection_invalidated or isinstance(error, InterfaceError):
+        return True
+    if not isinstance(error, OperationalError):
+        return False
+    text = str(error.orig).lower()
+    return not ("no such table" in text or "no such column" in text or "syntax" in text)
 
 
 def register_error_handlers(app: Flask, on_forbidden: Any) -> None:
@@ -224,6 +258,31 @@ def register_error_handlers(app: Flask, on_forbidden: Any) -> None:
         # 405 names the methods the URL takes (`Allow`), 401 its challenge…
         headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
         return _respond(status, detail, headers=headers)
+
+    @app.errorhandler(DisconnectionError)
+    @app.errorhandler(DBAPIError)
+    def _database_unavailable(error: Exception):
+        """The database unreachable (restarting, connection lost) or, on SQLite, locked past
+        the busy timeout: 503 for this request, and the next one connects again (the pool
+        checks its connections before use)."""
+        if isinstance(error, DBAPIError) and not _unavailable(error):
+            return _unexpected(error)
+        from network.extensions import db
+
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, error)
+        # Answer as to an anonymous visitor: the signed-in member would be loaded again (the
+        # language, the page's menu) from the database that just failed.
+        g._login_user = app.login_manager.anonymous_user()  # type: ignore[attr-defined]
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 — the connection is gone: the pool replaces it
+            db.session.close()
+        detail = _(
+            "The database is briefly unavailable: please try again in a few seconds. "
+            "Nothing you saved before was lost."
+        )
+        retry = {"Retry-After": str(DATABASE_RETRY_AFTER)}
+        return _respond(503, detail, headers=retry, plain=True)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

@@ -90,29 +90,85 @@ class MemoryRegistry:
         return {i: sids for i, sids in found.items() if sids}
 
 
-class RedisRegistry:
-    def __init__(self, url: str) -> None:
+class SharedStore:
+    """Calls to Redis that degrade instead of failing while it is unreachable: the caller's
+    fallback answers (from this process's memory), a warning is logged once per outage, and
+    `on_recovery` runs at the first success after one."""
+
+    def __init__(self, url: str, name: str) -> None:
         import redis
 
-        self._redis = redis.Redis.from_url(url, decode_responses=True)
+        self._redis = redis.Redis.from_url(
+            url, decode_responses=True, socket_connect_timeout=1, socket_timeout=2
+        )
+        self._errors = (redis.RedisError, OSError)
+        self._name = name
+        self._down = False
+
+    def on_recovery(self) -> None:
+        """Put back what changed while Redis was away (nothing by default)."""
+
+    def shared(self, operation: Callable[[Any], Any], fallback: Callable[[], Any]) -> Any:
+        try:
+            result = operation(self._redis)
+        except self._errors as error:
+            if not self._down:
+                log.warning("%s: Redis unreachable, this process only: %s", self._name, error)
+            self._down = True
+            return fallback()
+        if self._down:
+            self._down = False
+            log.info("%s: Redis reachable again", self._name)
+            self.on_recovery()
+        return result
+
+
+class RedisRegistry(SharedStore):
+    """The registry in Redis, with this process's own connections also kept in memory: they
+    answer while Redis is away, and are written back to it when it returns (a restarted
+    Redis has forgotten them)."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url, "socket registry")
+        self._local = MemoryRegistry()
 
     def add(self, member_id: int, sid: str, token_id: int | None) -> None:
-        self._redis.hset(KEY.format(member_id=member_id), sid, str(token_id or ""))
+        self._local.add(member_id, sid, token_id)
+        key, value = KEY.format(member_id=member_id), str(token_id or "")
+        self.shared(lambda r: r.hset(key, sid, value), lambda: None)
 
     def remove(self, member_id: int, sid: str) -> None:
-        self._redis.hdel(KEY.format(member_id=member_id), sid)
+        self._local.remove(member_id, sid)
+        self.shared(lambda r: r.hdel(KEY.format(member_id=member_id), sid), lambda: None)
 
     def sids(self, member_id: int) -> dict[str, int | None]:
-        stored: dict[str, str] = self._redis.hgetall(KEY.format(member_id=member_id))  # type: ignore[assignment]
-        return {sid: int(token) if token else None for sid, token in stored.items()}
+        def read(r: Any) -> dict[str, int | None]:
+            stored: dict[str, str] = r.hgetall(KEY.format(member_id=member_id))
+            return {sid: int(token) if token else None for sid, token in stored.items()}
+
+        return self.shared(read, lambda: self._local.sids(member_id))
 
     def connected(self, member_ids: list[int]) -> dict[int, set[str]]:
         """member id → its connections, in one round trip."""
-        pipe = self._redis.pipeline(transaction=False)
-        for member_id in member_ids:
-            pipe.hkeys(KEY.format(member_id=member_id))
-        found = zip(member_ids, pipe.execute(), strict=True)
-        return {member_id: set(sids) for member_id, sids in found if sids}
+
+        def read(r: Any) -> dict[int, set[str]]:
+            pipe = r.pipeline(transaction=False)
+            for member_id in member_ids:
+                pipe.hkeys(KEY.format(member_id=member_id))
+            found = zip(member_ids, pipe.execute(), strict=True)
+            return {member_id: set(sids) for member_id, sids in found if sids}
+
+        return self.shared(read, lambda: self._local.connected(member_ids))
+
+    def on_recovery(self) -> None:
+        def restore(r: Any) -> None:
+            pipe = r.pipeline(transaction=False)
+            for member_id, connections in list(self._local._by_member.items()):
+                for sid, token_id in list(connections.items()):
+                    pipe.hset(KEY.format(member_id=member_id), sid, str(token_id or ""))
+            pipe.execute()
+
+        self.shared(restore, lambda: None)
 
 
 def init_registry(app: Flask) -> None:

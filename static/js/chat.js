@@ -524,6 +524,8 @@
     markRead();
   });
   socket.on("disconnect", () => setStatus(text.textOffline));
+  // The message queue is back (live_status, see live.js): catch up on what it did not carry.
+  socket.on("live_status", (data) => { if (data && data.ok) joinAll(); });
 
   socket.on("message", (message) => {
     if (message.channel_id === channelId && live) {

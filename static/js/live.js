@@ -38,4 +38,24 @@
     if (response.ok) show((await response.json()).unread);
   });
   socket.on("session_ended", () => window.location.reload());
+
+  // "Live updates are interrupted": while this tab is disconnected (after a short grace, so
+  // that leaving the page does not flash it) or the server says its message queue is down.
+  const notice = document.getElementById("live-notice");
+  let connected = true;
+  let queueOk = !(notice && !notice.hidden);
+  let grace = null;
+  function showNotice() {
+    if (notice) notice.hidden = connected && queueOk;
+  }
+  socket.on("live_status", (data) => { queueOk = Boolean(data && data.ok); showNotice(); });
+  socket.on("disconnect", () => {
+    connected = false;
+    grace = window.setTimeout(showNotice, 2000);
+  });
+  socket.on("connect", () => {
+    connected = true;
+    window.clearTimeout(grace);
+    socket.emit("live_status", {}, (data) => { queueOk = Boolean(data && data.ok); showNotice(); });
+  });
 })();

@@ -1,6 +1,8 @@
 """The real-time contract: join, leave, send, typing, read and presence, each acknowledged;
 membership checked on every join and send; catching up after a reconnection."""
 
+import re
+
 import pytest
 
 from network.extensions import socketio
@@ -196,3 +198,21 @@ def test_events_that_come_fast_go_out_together_in_order(app, client, pair, post)
     assert names_and_ids == [("message", first)] + [("message", i) for i in later] + [
         ("message_deleted", first)
     ]
+
+
+def test_the_live_status_and_the_pages_notice_follow_the_message_queue(
+    member_api, connect, client, login, monkeypatch
+):
+    """A tab asks `live_status` on each connection; pages show the notice while this process's
+    message queue is down (the outage itself: tests/faults/test_redis.py)."""
+    member, headers = member_api()
+    connection = connect(headers)
+    login(member)
+    notice = re.compile(r'<p id="live-notice"[^>]*>')
+    assert connection.emit("live_status", {}, callback=True) == {"ok": True}
+    assert "hidden" in notice.search(client.get("/feed").get_data(as_text=True)).group(0)
+    monkeypatch.setattr("network.core.livequeue._live_ok", False)
+    assert connection.emit("live_status", {}, callback=True) == {"ok": False}
+    page = client.get("/feed", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "hidden" not in notice.search(page).group(0)
+    assert "Live updates are interrupted: reconnecting…" in page

@@ -112,6 +112,40 @@ def test_unexpected_errors_are_a_friendly_500_without_traceback(tmp_path):
     assert "nothing you saved before was lost" in body
 
 
+@pytest.mark.parametrize(
+    ("cause", "status"),
+    [("database is locked", 503), ("connection refused", 503), ("no such table: nope", 500)],
+)
+def test_a_database_out_of_reach_is_a_503_with_retry_after(tmp_path, cause, status):
+    """Unreachable or locked: 503, "try again", Retry-After (the restart itself is tested with
+    a real server in tests/faults); an error in our own SQL stays a 500."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    app = create_app(
+        TestingConfig,
+        DATA_DIR=str(tmp_path),
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'e.sqlite3'}",
+    )
+
+    def fail():
+        raise OperationalError("SELECT 1", {}, sqlite3.OperationalError(cause))
+
+    app.get("/database-for-test")(fail)
+    app.get("/api/v1/database-for-test", endpoint="api_fail")(fail)
+    client = app.test_client()
+    page = client.get("/database-for-test", headers={"Accept-Language": "en"})
+    api = client.get("/api/v1/database-for-test", headers={"Accept-Language": "en"})
+    assert page.status_code == api.status_code == status
+    assert "Traceback" not in page.get_data(as_text=True) + api.get_data(as_text=True)
+    if status == 503:
+        assert page.headers["Retry-After"] == api.headers["Retry-After"] == "5"
+        assert "The database is briefly unavailable" in page.get_data(as_text=True)
+        assert api.mimetype == "application/problem+json"
+        assert api.get_json()["detail"].startswith("The database is briefly unavailable")
+
+
 def test_plain_text_is_rendered_as_markdown_would():
     """Plain one-line texts skip the converter: the HTML is the converter's, character for
     character, also for texts that are almost plain."""

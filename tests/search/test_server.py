@@ -115,3 +115,32 @@ def test_a_message_acknowledged_before_a_crash_is_searchable_after_the_restart(s
     assert eventually(lambda: found_ids(url, headers, "tisserandes"), timeout=15) == {
         ("message", message_id)
     }
+
+
+def test_the_index_deleted_under_the_running_server(tmp_path, server):
+    """The whole index folder removed while the server and its index writer run: writes still
+    succeed, search says it is being rebuilt, and the rebuilt index holds what was written
+    before and during the damage."""
+    import shutil
+
+    process, url, headers = server()
+    before = post_message(url, headers, "Avant la perte de l'index: tisserandes")
+    assert eventually(lambda: found_ids(url, headers, "tisserandes"), timeout=15)
+    shutil.rmtree(tmp_path / "search-index")
+    channel = requests.post(
+        f"{url}/api/v1/channels", json={"name": "Pendant"}, headers=headers, timeout=10
+    )
+    assert channel.status_code == 201  # writes never wait for the index
+    during = requests.post(
+        f"{url}/api/v1/channels/{channel.json()['id']}/messages",
+        json={"body": "Pendant la perte de l'index: tisserandes", "client_id": "c2"},
+        headers=headers,
+        timeout=10,
+    )
+    assert during.status_code == 201
+    first = search(url, headers, "tisserandes")
+    if first.status_code != 200:  # unless the rebuild was already done
+        assert first.status_code == 503 and "being rebuilt" in first.json()["detail"]
+    expected = {("message", before), ("message", during.json()["id"])}
+    assert eventually(lambda: found_ids(url, headers, "tisserandes") == expected, timeout=30)
+    assert process.poll() is None
