@@ -25,6 +25,7 @@ from network.extensions import db
 from network.members.models import Member
 
 KEY = "terreau_kept_members"
+_MISSING = object()
 
 
 class Kept:
@@ -70,12 +71,17 @@ def forget_member(member_id: int) -> None:
 
 
 def _detached_copy(member: Member) -> Member:
-    """A new `Member` holding the loaded columns of `member`, detached, with no changes."""
+    """A new `Member` holding the loaded columns of `member`, detached, with no changes.
+
+    Lists and dicts (languages, links…) are left out: a merged copy would share them with
+    every later event, so one changed in place would change the kept copy. They are loaded
+    on first use instead."""
     loaded = inspect(member).dict
     copy: Member = Member.__mapper__.class_manager.new_instance()
     for attribute in Member.__mapper__.column_attrs:
-        if attribute.key in loaded:
-            set_committed_value(copy, attribute.key, loaded[attribute.key])
+        value = loaded.get(attribute.key, _MISSING)
+        if value is not _MISSING and not isinstance(value, list | dict | set):
+            set_committed_value(copy, attribute.key, value)
     make_transient_to_detached(copy)
     return copy
 
