@@ -46,7 +46,7 @@ class Config:
     API_TOKEN_TTL_DAYS = _env_int("TERREAU_API_TOKEN_TTL_DAYS", 30)
 
     RATELIMIT_STORAGE_URI = os.environ.get("TERREAU_RATELIMIT_STORAGE", "") or (
-        os.environ.get("REDIS_URL") or "memory://"
+        os.environ.get("REDIS_URL") or "swept-memory://"
     )
     RATELIMIT_HEADERS_ENABLED = True
     # Redis unreachable: the decorated routes count in this process's memory until it is back
@@ -104,7 +104,7 @@ class TestingConfig(Config):
     ENV_NAME = "testing"
     TESTING = True
     SECRET_KEY = "testing-secret"
-    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_STORAGE_URI = "swept-memory://"
     SERVER_NAME = None
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast for tests; scrypt everywhere else
     MAIL_ASYNC = False  # tests read the outbox right after the request

@@ -9,6 +9,7 @@ from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
+from network.core import memorylimits  # noqa: F401  # registers swept-memory://
 from network.core.inputs import BoundedJSON
 from network.core.models import Base
 

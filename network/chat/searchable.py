@@ -62,7 +62,6 @@ def _document(
 
 
 def _documents(ids: list[int]) -> Iterator[Document]:
-    direct = str(_l("Direct conversation"))
     for message in _load(ids).values():
         if message.is_deleted:
             continue
@@ -71,7 +70,7 @@ def _documents(ids: list[int]) -> Iterator[Document]:
             message.id,
             channel_audience(channel),
             message.author.display_name,
-            channel.name or direct,
+            channel.name or str(_l("Direct conversation")),  # translated only when used
             message.body_html,
             message.body,
         )

@@ -52,11 +52,12 @@ def init_app(app: Flask) -> None:
     """Sign-in, the members' pages and API, the socket connection, their CLI."""
     from network.core import realtime
     from network.core.permissions import is_staff
-    from network.extensions import db, login_manager
+    from network.extensions import login_manager
     from network.members import api, feedable, searchable, staff_lists  # noqa: F401
     from network.members.auth import init_login
     from network.members.cli import members_cli, seed_demo_command
     from network.members.events import register_socket_handlers
+    from network.members.kept import init_kept, load_member
     from network.members.models import OPEN_TO_LABELS, ROLE_LABELS, STAGE_LABELS, STATUS_LABELS
     from network.members.staff_views import bp as staff_bp
     from network.members.views import bp
@@ -65,7 +66,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(staff_bp)
     register_socket_handlers()
-    realtime.set_member_loader(lambda member_id: db.session.get(Member, member_id))
+    init_kept(app)
+    realtime.set_member_loader(load_member)
     app.cli.add_command(members_cli)
     app.cli.add_command(seed_demo_command)
     register_nav_item(NavItem("members.home", _l("Home"), 10))

@@ -14,6 +14,7 @@ from network.core import realtime, signals
 from network.core.database import set_write_intent
 from network.core.events import after_commit
 from network.extensions import db, socketio
+from network.members.kept import forget_member
 
 
 def _authenticate(auth: Any) -> tuple[Any, int | None]:
@@ -45,6 +46,7 @@ def register_socket_handlers() -> None:
         set_write_intent(False)
         member_id = realtime.forget_connection(realtime.current_sid())
         if member_id is not None:
+            forget_member(member_id)
             signals.socket_disconnected.send(member_id, sid=realtime.current_sid())
 
 
