@@ -289,9 +289,7 @@ class Verdict:
 
     def describe(self) -> str:
         if self.ok:
-            return (
-                f"OK: {self.checked} entries verified; head #{self.head_seq} {self.head_hash}"
-            )
+            return f"OK: {self.checked} entries verified; head #{self.head_seq} {self.head_hash}"
         where = f"entry #{self.broken_seq}" if self.broken_seq is not None else "the chain"
         if self.broken_id is not None:
             where += f" (id {self.broken_id})"
@@ -379,10 +377,11 @@ def purge_before(session: AnySession, cutoff: datetime, actor_id: int | None = N
     postgres = session.get_bind().dialect.name == "postgresql"
     if postgres:  # the trigger lets this transaction delete
         session.execute(text("SELECT set_config('terreau.audit_retention', 'on', true)"))
-    count = session.execute(
+    result: Any = session.execute(
         delete(AuditEvent).where(AuditEvent.seq <= through),
         execution_options={"synchronize_session": False},
-    ).rowcount
+    )
+    count = result.rowcount
     if postgres:
         session.execute(text("SELECT set_config('terreau.audit_retention', 'off', true)"))
     head.base_seq, head.base_hash = through, through_hash or GENESIS

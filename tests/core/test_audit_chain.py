@@ -26,8 +26,9 @@ def _record(app, count=1, action="test_event", **details):
 def _rows(app):
     with app.app_context():
         return db.session.execute(
-            select(AuditEvent.id, AuditEvent.seq, AuditEvent.prev_hash, AuditEvent.hash)
-            .order_by(AuditEvent.seq)
+            select(AuditEvent.id, AuditEvent.seq, AuditEvent.prev_hash, AuditEvent.hash).order_by(
+                AuditEvent.seq
+            )
         ).all()
 
 
