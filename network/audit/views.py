@@ -1,6 +1,7 @@
 """The audit log page of the support team: filters, pages, the chain head and its check."""
 
 from flask import Blueprint, render_template, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from network.audit import queries
@@ -11,6 +12,16 @@ from network.extensions import db
 from network.members import Member
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
+#: `network.core.audit.BREAKS`, for the reader.
+BREAKS = {
+    "unsealed": _l("an entry was stored outside the chain (flask audit seal)"),
+    "missing": _l("this entry is missing"),
+    "out_of_sequence": _l("this entry is out of sequence"),
+    "not_following": _l("this entry does not follow the previous one"),
+    "edited": _l("this entry's content does not match its hash: it was edited"),
+    "truncated": _l("the last entries are missing"),
+    "checkpoint": _l("the retention checkpoint differs from the recorded purge"),
+}
 
 
 @bp.before_request
@@ -25,6 +36,7 @@ def index():
     context = {
         "head": head,
         "verdict": verdict,
+        "breaks": BREAKS,
         "actions": queries.actions(),
         "values": request.args,
     }

@@ -277,6 +277,18 @@ def seal_unsealed(session: AnySession) -> int:
 # --- verifying ---------------------------------------------------------------------------------
 
 
+#: What `verify` finds broken, in English (pages translate the codes).
+BREAKS = {
+    "unsealed": "an entry stored outside the chain (flask audit seal)",
+    "missing": "missing (the next entry is #{next})",
+    "out_of_sequence": "out of sequence",
+    "not_following": "does not follow the previous entry",
+    "edited": "its content does not match its hash (edited)",
+    "truncated": "the log ends at #{last} but the head is #{head}",
+    "checkpoint": "the checkpoint differs from the recorded purge",
+}
+
+
 @dataclass
 class Verdict:
     ok: bool
@@ -285,7 +297,8 @@ class Verdict:
     head_hash: str
     broken_seq: int | None = None
     broken_id: int | None = None
-    reason: str = ""
+    reason: str = ""  # in English, for the command line
+    code: str = ""  # what broke, for translated pages: see BREAKS
 
     def describe(self) -> str:
         if self.ok:
@@ -309,13 +322,14 @@ def verify(session: AnySession, batch: int = 2000) -> Verdict:
     base_hash = head.base_hash if head else GENESIS
     verdict = Verdict(False, 0, head_seq, head_hash)
 
-    def broken(seq: int | None, entry_id: int | None, reason: str) -> Verdict:
-        verdict.broken_seq, verdict.broken_id, verdict.reason = seq, entry_id, reason
+    def broken(seq: int | None, entry_id: int | None, code: str, **values: Any) -> Verdict:
+        verdict.broken_seq, verdict.broken_id, verdict.code = seq, entry_id, code
+        verdict.reason = BREAKS[code].format(**values)
         return verdict
 
     unsealed = session.scalar(select(func.min(AuditEvent.id)).where(AuditEvent.hash.is_(None)))
     if unsealed is not None:
-        return broken(None, unsealed, "an entry stored outside the chain (flask audit seal)")
+        return broken(None, unsealed, "unsealed")
     expected, prev = base_seq + 1, base_hash
     last_purge: dict[str, Any] | None = None
     rows = session.execute(
@@ -324,26 +338,24 @@ def verify(session: AnySession, batch: int = 2000) -> Verdict:
     for entry in rows:
         if entry.seq != expected:
             if entry.seq is not None and entry.seq > expected:
-                return broken(expected, None, f"missing (the next entry is #{entry.seq})")
-            return broken(entry.seq, entry.id, "out of sequence")
+                return broken(expected, None, "missing", next=entry.seq)
+            return broken(entry.seq, entry.id, "out_of_sequence")
         if entry.prev_hash != prev:
-            return broken(expected, entry.id, "does not follow the previous entry")
+            return broken(expected, entry.id, "not_following")
         if _hash_of(entry, expected, prev) != entry.hash:
-            return broken(expected, entry.id, "its content does not match its hash (edited)")
+            return broken(expected, entry.id, "edited")
         if entry.action == PURGED:
             last_purge = entry.details
         prev, expected = entry.hash, expected + 1
         verdict.checked += 1
         session.expunge(entry)
     if (expected - 1, prev) != (head_seq, head_hash):
-        return broken(
-            expected, None, f"the log ends at #{expected - 1} but the head is #{head_seq}"
-        )
+        return broken(expected, None, "truncated", last=expected - 1, head=head_seq)
     if base_seq and (
         last_purge is None
         or (last_purge.get("through_seq"), last_purge.get("through_hash")) != (base_seq, base_hash)
     ):
-        return broken(base_seq + 1, None, "the checkpoint differs from the recorded purge")
+        return broken(base_seq + 1, None, "checkpoint")
     verdict.ok = True
     return verdict
 

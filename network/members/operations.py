@@ -398,9 +398,7 @@ def revoke_invitation(actor: Member, invitation_id: Any) -> None:
     if invitation.accepted_at is not None:
         raise Conflict(_l("This invitation was already accepted."))
     invitation.revoked_at = invitation.revoked_at or utcnow()
-    audit.record(
-        db.session, "invitation_revoked", actor_id=actor.id, invitation_id=invitation.id
-    )
+    audit.record(db.session, "invitation_revoked", actor_id=actor.id, invitation_id=invitation.id)
 
 
 # --- profile --------------------------------------------------------------------------------
