@@ -51,6 +51,18 @@ UNSAFE = re.compile(
     "[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
 )
 _PENDING = "terreau_audit_pending"
+CHAIN_COLUMNS = (
+    "id",
+    "seq",
+    "created_at",
+    "action",
+    "actor_id",
+    "subject_id",
+    "ip",
+    "details",
+    "prev_hash",
+    "hash",
+)
 
 
 class AuditEvent(Base):
@@ -332,23 +344,26 @@ def verify(session: AnySession, batch: int = 2000) -> Verdict:
         return broken(None, unsealed, "unsealed")
     expected, prev = base_seq + 1, base_hash
     last_purge: dict[str, Any] | None = None
+    columns = [getattr(AuditEvent, name) for name in CHAIN_COLUMNS]
     rows = session.execute(
-        select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch)
-    ).scalars()
-    for entry in rows:
-        if entry.seq != expected:
-            if entry.seq is not None and entry.seq > expected:
-                return broken(expected, None, "missing", next=entry.seq)
-            return broken(entry.seq, entry.id, "out_of_sequence")
-        if entry.prev_hash != prev:
-            return broken(expected, entry.id, "not_following")
-        if _hash_of(entry, expected, prev) != entry.hash:
-            return broken(expected, entry.id, "edited")
-        if entry.action == PURGED:
-            last_purge = entry.details
-        prev, expected = entry.hash, expected + 1
-        verdict.checked += 1
-        session.expunge(entry)
+        select(*columns).order_by(AuditEvent.seq).execution_options(yield_per=batch)
+    )
+    try:
+        for entry in rows:
+            if entry.seq != expected:
+                if entry.seq is not None and entry.seq > expected:
+                    return broken(expected, None, "missing", next=entry.seq)
+                return broken(entry.seq, entry.id, "out_of_sequence")
+            if entry.prev_hash != prev:
+                return broken(expected, entry.id, "not_following")
+            if _hash_of(entry, expected, prev) != entry.hash:
+                return broken(expected, entry.id, "edited")
+            if entry.action == PURGED:
+                last_purge = entry.details
+            prev, expected = entry.hash, expected + 1
+            verdict.checked += 1
+    finally:
+        rows.close()  # a break found mid-way leaves no cursor open
     if (expected - 1, prev) != (head_seq, head_hash):
         return broken(expected, None, "truncated", last=expected - 1, head=head_seq)
     if base_seq and (
