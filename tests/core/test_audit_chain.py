@@ -278,3 +278,39 @@ def test_the_database_refuses_edits_and_deletions(app):
             with pytest.raises(DBAPIError, match="append-only"), db.engine.begin() as conn:
                 conn.execute(text(statement))
     assert _verify(app).exit_code == 0
+
+
+def test_the_migration_chains_the_entries_already_stored(tmp_path):
+    """Entries written before the chain existed are chained by 0020_audit_chain, in id order."""
+    from flask_migrate import upgrade
+
+    from config import TestingConfig
+    from network import create_app
+
+    other = create_app(
+        TestingConfig,
+        DATA_DIR=str(tmp_path / "data"),
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'old.sqlite3'}",
+        SOCKETIO_ASYNC_MODE="threading",
+    )
+    with other.app_context():
+        upgrade(revision="0018_cocontract_confirmations")
+        with db.engine.begin() as conn:
+            for n, action in enumerate(("login", "login_failed", "role_changed")):
+                conn.execute(
+                    text(
+                        "INSERT INTO audit_events (created_at, action, ip, details) "
+                        "VALUES (:t, :a, '10.0.0.1', :d)"
+                    ),
+                    {"t": f"2026-01-0{n + 1} 10:00:00.123456", "a": action, "d": f'{{"n": {n}}}'},
+                )
+        upgrade()
+        rows = db.session.execute(
+            select(AuditEvent.action, AuditEvent.seq).order_by(AuditEvent.id)
+        ).all()
+        db.session.remove()
+    assert rows == [("login", 1), ("login_failed", 2), ("role_changed", 3)]
+    result = other.test_cli_runner().invoke(args=["audit", "verify"])
+    assert result.exit_code == 0 and "OK: 3 entries verified; head #3" in result.output
+    with other.app_context():
+        db.engine.dispose()
