@@ -120,7 +120,7 @@ def record(
         action=action,
         actor_id=actor_id,
         subject_id=subject_id,
-        ip=neutralise(ip) if ip else None,
+        ip=neutralise(ip)[:64] if ip else None,
         details=clean,
     )
     session.add(entry)
