@@ -30,6 +30,7 @@ MODULES = (
     "services",
     "mutual_aid",
     "search",
+    "audit",
     "api",
 )
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}

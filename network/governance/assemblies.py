@@ -226,6 +226,14 @@ def update_assembly(actor: Member, assembly: Assembly, data: dict[str, Any]) -> 
                 fields={fixed[0]: _l("Fixed by the convocation.")},
             )
     _apply(assembly, dict(data), creating=False)
+    audit.record(
+        db.session,
+        "assembly_updated",
+        actor_id=actor.id,
+        assembly_id=assembly.id,
+        convened=assembly.state != AssemblyState.DRAFT,
+        fields=sorted(str(key) for key in data),
+    )
     return assembly
 
 
@@ -510,7 +518,13 @@ def give_proxy(giver: Member, assembly: Assembly, holder_id: Any) -> Proxy:
     db.session.add(proxy)
     db.session.flush()
     audit.record(
-        db.session, "proxy_given", actor_id=giver.id, assembly_id=assembly.id, holder_id=holder_id
+        db.session,
+        "proxy_given",
+        actor_id=giver.id,
+        subject_id=holder_id,
+        assembly_id=assembly.id,
+        holder_id=holder_id,
+        proxy_id=proxy.id,
     )
     live.schedule_quorum(assembly.id)
     return proxy
@@ -535,7 +549,15 @@ def revoke_proxy(actor: Member, proxy_id: Any) -> None:
     if _voted_any(assembly, proxy.giver_id):  # type: ignore[arg-type]
         raise Conflict(_l("The proxy has been used in a vote: it can no longer be revoked."))
     db.session.delete(proxy)
-    audit.record(db.session, "proxy_revoked", actor_id=actor.id, assembly_id=proxy.assembly_id)
+    audit.record(  # staff may revoke another's proxy: the giver is the subject
+        db.session,
+        "proxy_revoked",
+        actor_id=actor.id,
+        subject_id=proxy.giver_id,
+        assembly_id=proxy.assembly_id,
+        holder_id=proxy.holder_id,
+        proxy_id=proxy.id,
+    )
     live.schedule_quorum(proxy.assembly_id)
 
 

@@ -336,7 +336,7 @@ def invite_member(
         db.session,
         "invitation_sent",
         actor_id=actor.id,
-        email=email,
+        invitation_id=invitation.id,
         status=status.value,
         role=role.value,
     )
@@ -398,7 +398,7 @@ def revoke_invitation(actor: Member, invitation_id: Any) -> None:
     if invitation.accepted_at is not None:
         raise Conflict(_l("This invitation was already accepted."))
     invitation.revoked_at = invitation.revoked_at or utcnow()
-    audit.record(db.session, "invitation_revoked", actor_id=actor.id, email=invitation.email)
+    audit.record(db.session, "invitation_revoked", actor_id=actor.id, invitation_id=invitation.id)
 
 
 # --- profile --------------------------------------------------------------------------------

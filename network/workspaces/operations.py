@@ -135,6 +135,7 @@ def create_site(actor: Member, name: Any, address: Any = "") -> Site:
     site = Site(name=name, address=str(address or "").strip()[:250])
     db.session.add(site)
     db.session.flush()
+    audit.record(db.session, "site_created", actor_id=actor.id, site_id=site.id)
     return site
 
 
@@ -256,14 +257,22 @@ def create_space(actor: Member, data: dict[str, Any]) -> Space:
     space = Space(**_space_fields(data, None))
     db.session.add(space)
     db.session.flush()
+    audit.record(db.session, "space_created", actor_id=actor.id, space_id=space.id)
     return space
 
 
 def update_space(actor: Member, space: Space, data: dict[str, Any]) -> Space:
     require_staff(actor)
+    changed = []
     for key, value in _space_fields(data, space).items():
-        setattr(space, key, value)
+        if getattr(space, key) != value:
+            changed.append(key)
+            setattr(space, key, value)
     db.session.flush()
+    if changed:  # the space's rules and capacity are the staff's settings of bookings
+        audit.record(
+            db.session, "space_updated", actor_id=actor.id, space_id=space.id, fields=changed
+        )
     return space
 
 
@@ -289,6 +298,15 @@ def add_closure(actor: Member, space: Space, starts_on: Any, ends_on: Any, reaso
     closure = Closure(space=space, starts_on=first, ends_on=last, reason=str(reason or "")[:200])
     db.session.add(closure)
     db.session.flush()
+    audit.record(
+        db.session,
+        "space_closure_added",
+        actor_id=actor.id,
+        space_id=space.id,
+        closure_id=closure.id,
+        starts_on=first,
+        ends_on=last,
+    )
     live.availability_changed(space.id, at_minutes(first, 0), at_minutes(last, 24 * 60))
     return closure
 
@@ -299,6 +317,15 @@ def remove_closure(actor: Member, space: Space, closure_id: Any) -> None:
     if closure is None or closure.space_id != space.id:
         raise NotFound()
     db.session.delete(closure)
+    audit.record(
+        db.session,
+        "space_closure_removed",
+        actor_id=actor.id,
+        space_id=space.id,
+        closure_id=closure.id,
+        starts_on=closure.starts_on,
+        ends_on=closure.ends_on,
+    )
     live.availability_changed(
         space.id, at_minutes(closure.starts_on, 0), at_minutes(closure.ends_on, 24 * 60)
     )
