@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from flask import url_for
+from flask import send_file, url_for
 from flask_login import current_user
 
 from network.api.core import (
@@ -70,7 +70,9 @@ def export_json(export: DataExport) -> dict[str, Any]:
         "created_at": export.created_at.isoformat(),
         "ready_at": iso_or_none(export.ready_at),
         "expires_at": iso_or_none(export.expires_at),
-        "download_url": url_for("privacy.download", export_id=export.id) if ready else None,
+        "download_url": (
+            url_for("api.download_my_export", export_id=export.id) if ready else None
+        ),
         "url": url_for("api.get_my_export", export_id=export.id),
     }
 
@@ -93,6 +95,21 @@ def create_my_export():
 )
 def get_my_export(export_id: int):
     return export_json(operations.get_export(current_user, export_id))
+
+
+@bp.get("/me/exports/<int:export_id>/download")
+@doc(
+    "Download a ready export (a ZIP) until its link expires",
+    response={"type": "string", "format": "binary"},
+    errors=(404,),
+)
+def download_my_export(export_id: int):
+    path = operations.export_path(current_user, export_id)
+    if not path.exists():
+        raise NotFound()
+    return send_file(
+        path, mimetype="application/zip", as_attachment=True, download_name="mes-donnees.zip"
+    )
 
 
 @bp.get("/me/consents")
