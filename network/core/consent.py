@@ -31,8 +31,8 @@ PURPOSE_LABELS = {
     Purpose.PRESENCE: _l("Appear in “who's here today” on the days I book a space"),
 }
 #: The choice before the member said anything: an electronic convocation needs a prior
-#: agreement; digests and presence are features the member turns off.
-DEFAULTS = {Purpose.E_CONVOCATION: False, Purpose.EMAIL_DIGEST: True, Purpose.PRESENCE: True}
+#: agreement, and appearing to others is opted in; digests are a feature one turns off.
+DEFAULTS = {Purpose.E_CONVOCATION: False, Purpose.EMAIL_DIGEST: True, Purpose.PRESENCE: False}
 
 
 DEFAULT: Any = object()

@@ -16,6 +16,7 @@ from typing import Any
 from flask import url_for
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import and_, delete, func, insert, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
@@ -316,10 +317,12 @@ def convene(actor: Member, assembly: Assembly) -> list[str]:
     if on_paper:
         warnings.append(
             str(
-                _l(
-                    "%(count)s associates have not agreed to be convened electronically: send "
+                lazy_ngettext(
+                    "%(num)s associate has not agreed to be convened electronically: send "
                     "them the convocation by post (see the register).",
-                    count=len(on_paper),
+                    "%(num)s associates have not agreed to be convened electronically: send "
+                    "them the convocation by post (see the register).",
+                    len(on_paper),
                 )
             )
         )
