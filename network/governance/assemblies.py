@@ -14,9 +14,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import url_for
-from flask_babel import format_datetime
+from flask_babel import format_datetime, lazy_ngettext
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_ngettext
 from sqlalchemy import and_, delete, func, insert, or_, select
 from sqlalchemy.orm import aliased, joinedload
 

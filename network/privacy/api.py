@@ -70,9 +70,7 @@ def export_json(export: DataExport) -> dict[str, Any]:
         "created_at": export.created_at.isoformat(),
         "ready_at": iso_or_none(export.ready_at),
         "expires_at": iso_or_none(export.expires_at),
-        "download_url": (
-            url_for("api.download_my_export", export_id=export.id) if ready else None
-        ),
+        "download_url": (url_for("api.download_my_export", export_id=export.id) if ready else None),
         "url": url_for("api.get_my_export", export_id=export.id),
     }
 

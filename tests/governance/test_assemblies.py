@@ -919,9 +919,7 @@ def test_draft_resolutions_have_a_page_to_propose_and_cosign_them(
     assert "not a draft collecting signatures" in again
 
 
-def test_associates_who_agreed_to_e_convocation_are_not_warned_about(
-    client, staff, associates
-):
+def test_associates_who_agreed_to_e_convocation_are_not_warned_about(client, staff, associates):
     (associate, associate_headers), *_ = associates(1)
     agreed = client.patch(
         "/api/v1/me/consents", json={"e_convocation": True}, headers=associate_headers

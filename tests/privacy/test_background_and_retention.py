@@ -68,7 +68,8 @@ def test_retention_removes_old_direct_messages_of_former_members(app, client, me
     channel = direct.get_json().get("id") or direct.get_json()["channel"]["id"]
     for n, (h, body) in enumerate(((former_headers, "Vieux message"), (other_headers, "Gardé"))):
         sent = client.post(
-            f"/api/v1/channels/{channel}/messages", json={"body": body, "client_id": f"m{n}"},
+            f"/api/v1/channels/{channel}/messages",
+            json={"body": body, "client_id": f"m{n}"},
             headers=h,
         )
         assert sent.status_code == 201, sent.get_json()
@@ -105,8 +106,13 @@ def test_my_data_page_needs_a_login_and_lists_exports(app, client, make_member, 
     assert client.get("/me/data").status_code == 302
     member = make_member()
     login(member)
-    done = form_post(client, "/me/data/export", page="/me/data", follow_redirects=True,
-                     headers={"Accept-Language": "en"})
+    done = form_post(
+        client,
+        "/me/data/export",
+        page="/me/data",
+        follow_redirects=True,
+        headers={"Accept-Language": "en"},
+    )
     assert "Your data is ready to download." in done.get_data(as_text=True)
     link = client.get("/me/data").get_data(as_text=True)
     assert "/me/data/exports/1/download" in link

@@ -12,8 +12,9 @@ def test_consents_are_dated_and_revocable_on_my_data_page(client, make_member, l
     login(member)
     page = client.get("/me/data", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Receive the convocations to general assemblies by e-mail" in page
-    form_post(client, "/me/data/consents", {"e_convocation": "1", "email_digest": "1"},
-              page="/me/data")
+    form_post(
+        client, "/me/data/consents", {"e_convocation": "1", "email_digest": "1"}, page="/me/data"
+    )
     form_post(client, "/me/data/consents", {"email_digest": "1"}, page="/me/data")
     answer = client.get("/api/v1/me/consents")
     assert answer.get_json() == {"e_convocation": False, "email_digest": True, "presence": False}
@@ -34,8 +35,9 @@ def test_a_revoked_digest_consent_sends_no_digest(app, client, member_api, outbo
     _alice, alice = member_api(display_name="Alice Martin")
     bob, bob_headers = member_api(display_name="Bob Durand")
     post = client.post("/api/v1/posts", json={"body": "Mon post"}, headers=bob_headers)
-    client.post(f"/api/v1/posts/{post.get_json()['id']}/comments", json={"body": "Super"},
-                headers=alice)
+    client.post(
+        f"/api/v1/posts/{post.get_json()['id']}/comments", json={"body": "Super"}, headers=alice
+    )
     client.patch("/api/v1/me/consents", json={"email_digest": False}, headers=bob_headers)
     result = app.test_cli_runner().invoke(args=["notifications", "send-digests"])
     assert "0 digest(s) sent." in result.output
@@ -67,8 +69,12 @@ def test_a_revoked_presence_consent_hides_the_member(
     assert book(alice_h, space_id, start, end).status_code == 201
     alice_client = app.test_client()
     login(alice, c=alice_client)
-    form_post(alice_client, "/workspaces/preferences", {"action": "presence", "show_presence": "1"},
-              page="/workspaces/bookings")
+    form_post(
+        alice_client,
+        "/workspaces/preferences",
+        {"action": "presence", "show_presence": "1"},
+        page="/workspaces/bookings",
+    )
     login(bob)
     assert "Alice Martin" in client.get("/workspaces").get_data(as_text=True)
     form_post(alice_client, "/me/data/consents", {"email_digest": "1"}, page="/me/data")

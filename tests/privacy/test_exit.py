@@ -48,8 +48,9 @@ def _counts(app) -> dict[str, int]:
         }
 
 
-def _a_busy_member(client, member_api, make_space, book, opened, make_skill, post_offer, ask,
-                   make_service):
+def _a_busy_member(
+    client, member_api, make_space, book, opened, make_skill, post_offer, ask, make_service
+):
     """A member who wrote in every module, and a neighbour who answered them."""
     member, headers = member_api(
         display_name=NAME,
@@ -63,23 +64,35 @@ def _a_busy_member(client, member_api, make_space, book, opened, make_skill, pos
     post = client.post("/api/v1/posts", json={"body": "Bonjour la coopérative"}, headers=headers)
     post_id = post.get_json()["id"]
     their = client.post("/api/v1/posts", json={"body": "Un post voisin"}, headers=other_headers)
-    client.post(f"/api/v1/posts/{their.get_json()['id']}/comments", json={"body": "Bravo !"},
-                headers=headers)  # notifies the neighbour, naming the member
+    client.post(
+        f"/api/v1/posts/{their.get_json()['id']}/comments",
+        json={"body": "Bravo !"},
+        headers=headers,
+    )  # notifies the neighbour, naming the member
     client.put(f"/api/v1/posts/{post_id}/reactions/👍", headers=other_headers)
     direct = client.post("/api/v1/direct", json={"member_ids": [other.id]}, headers=headers)
     channel = direct.get_json().get("id") or direct.get_json()["channel"]["id"]
-    client.post(f"/api/v1/channels/{channel}/messages",
-                json={"body": "Un message privé", "client_id": "m1"}, headers=headers)
+    client.post(
+        f"/api/v1/channels/{channel}/messages",
+        json={"body": "Un message privé", "client_id": "m1"},
+        headers=headers,
+    )
     day = next_weekday(2)
     assert book(headers, make_space(), at(day, 9), at(day, 10)).status_code == 201
     skill_id = make_skill("Marqueterie")
-    client.put("/api/v1/me/skills", json={"skills": [{"skill_id": skill_id, "level": "expert"}]},
-               headers=headers)
+    client.put(
+        "/api/v1/me/skills",
+        json={"skills": [{"skill_id": skill_id, "level": "expert"}]},
+        headers=headers,
+    )
     post_offer(headers, title="Coup de main en menuiserie")
     assert ask(headers, make_service(), subject="Question de paie").status_code == 201
     decision = opened(staff_headers, title="Charte")
-    client.put(f"/api/v1/decisions/{decision['id']}/vote",
-               json={"choice": option_id(decision, "agree")}, headers=headers)
+    client.put(
+        f"/api/v1/decisions/{decision['id']}/vote",
+        json={"choice": option_id(decision, "agree")},
+        headers=headers,
+    )
     client.patch("/api/v1/me/consents", json={"e_convocation": True}, headers=headers)
     client.post("/api/v1/me/export", headers=headers)
     return member, headers, staff_headers, post_id
@@ -94,7 +107,8 @@ def test_an_exit_leaves_no_personal_data_and_keeps_the_record(
     assert _scan(app), "the scan finds the member before their exit"
     before = _counts(app)
     answer = client.post(
-        f"/api/v1/admin/members/{member.id}/exit", json={"reason": "erasure"},
+        f"/api/v1/admin/members/{member.id}/exit",
+        json={"reason": "erasure"},
         headers=staff_headers,
     )
     assert answer.status_code == 200, answer.get_json()
@@ -140,18 +154,21 @@ def test_exit_failures(client, member_api, make_member):
     url = f"/api/v1/admin/members/{member.id}/exit"
     assert client.post(url, json={"reason": "erasure"}).status_code == 401
     assert client.post(url, json={"reason": "erasure"}, headers=headers).status_code == 403
-    missing = client.post("/api/v1/admin/members/999999/exit", json={"reason": "erasure"},
-                          headers=staff_headers)
+    missing = client.post(
+        "/api/v1/admin/members/999999/exit", json={"reason": "erasure"}, headers=staff_headers
+    )
     assert missing.status_code == 404
     bad = client.post(url, json={"reason": "bored"}, headers=staff_headers)
     assert bad.status_code == 422 and "reason" in bad.get_json()["errors"]
-    bad = client.post(url, json={"reason": "erasure", "delete_writings": "yes"},
-                      headers=staff_headers)
+    bad = client.post(
+        url, json={"reason": "erasure", "delete_writings": "yes"}, headers=staff_headers
+    )
     assert bad.status_code == 422
     not_left = client.post(url, json={"reason": "alumnus"}, headers=staff_headers)
     assert not_left.status_code == 409  # record the exit stage first
-    own = client.post(f"/api/v1/admin/members/{staff.id}/exit", json={"reason": "erasure"},
-                      headers=staff_headers)
+    own = client.post(
+        f"/api/v1/admin/members/{staff.id}/exit", json={"reason": "erasure"}, headers=staff_headers
+    )
     assert own.status_code == 409
     assert client.post(url, json={"reason": "erasure"}, headers=staff_headers).status_code == 200
     again = client.post(url, json={"reason": "erasure"}, headers=staff_headers)
@@ -165,7 +182,12 @@ def test_an_alumnus_exit_from_the_staff_page(app, client, make_member, login):
     login(make_member(role="staff"))
     page = client.get(f"/staff/members/{member.id}/exit")
     assert page.status_code == 200
-    done = form_post(client, f"/staff/members/{member.id}/exit", {"reason": "alumnus"},
-                     page=f"/staff/members/{member.id}/exit", follow_redirects=True)
+    done = form_post(
+        client,
+        f"/staff/members/{member.id}/exit",
+        {"reason": "alumnus"},
+        page=f"/staff/members/{member.id}/exit",
+        follow_redirects=True,
+    )
     assert done.status_code == 200
     assert _scan(app) == []
