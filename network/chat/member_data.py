@@ -68,6 +68,7 @@ def register() -> None:
             erase=Erase.WRITINGS,
             eraser=_erase_messages,
             files=lambda m: image_files("messages", keys_of(Message, "images", "author_id", m)),
+            search_kind="message",
         )
     )
     register_member_data(

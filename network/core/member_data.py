@@ -50,6 +50,9 @@ class MemberData:
     eraser: Callable[[int, bool], int] | None = None
     #: member id → [(name in the archive, path)] of the files the member uploaded
     files: Callable[[int], list[tuple[str, Path]]] | None = None
+    #: the search kind of these rows, re-indexed at the exit (their documents hold the
+    #: author's name, or the text now blanked)
+    search_kind: str | None = None
 
 
 @dataclass(frozen=True)
@@ -119,10 +122,16 @@ def count_rows(data: MemberData, member_id: int) -> int:
 
 def erase_rows(data: MemberData, member_id: int, delete_writings: bool) -> int:
     """Apply `data`'s exit rule to the member's rows; how many rows changed."""
+    from network.core.registries import index_later
+    from network.extensions import db
 
+    where = getattr(data.model, data.column) == member_id
+    if data.search_kind:
+        primary = inspect(data.model).primary_key[0]
+        for object_id in db.session.scalars(select(primary).where(where)):
+            index_later(data.search_kind, object_id)
     if data.eraser is not None:
         return data.eraser(member_id, delete_writings)
-    where = getattr(data.model, data.column) == member_id
     if data.erase == Erase.DELETE:
         return changed_rows(delete(data.model).where(where))
     if data.erase == Erase.WRITINGS and delete_writings and data.blank:

@@ -88,6 +88,7 @@ def register() -> None:
             erase=Erase.WRITINGS,
             eraser=_erase_posts,
             files=lambda m: image_files("posts", keys_of(Post, "images", "author_id", m)),
+            search_kind="post",
         )
     )
     register_member_data(
@@ -98,6 +99,7 @@ def register() -> None:
             _l("Your comments on posts."),
             erase=Erase.WRITINGS,
             blank={"body": "", "body_html": "", "deleted_at": utcnow},
+            search_kind="comment",
         )
     )
     register_member_data(

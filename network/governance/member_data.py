@@ -55,7 +55,8 @@ def register() -> None:
         ),
     )
     for name, model, column, description in kinds:
-        register_member_data(MemberData(name, model, column, description))
+        kind = "decision" if model is Decision else None  # its document names its author
+        register_member_data(MemberData(name, model, column, description, search_kind=kind))
     references: tuple[tuple[Any, str], ...] = (
         (ResolutionVote, "cast_by_id"),
         (Proxy, "holder_id"),

@@ -191,3 +191,21 @@ def test_an_alumnus_exit_from_the_staff_page(app, client, make_member, login):
     )
     assert done.status_code == 200
     assert _scan(app) == []
+
+
+def test_after_an_exit_search_no_longer_finds_the_name(app, client, member_api, search_index):
+    from tests.search.conftest import eventually, found
+
+    member, headers = member_api(display_name=NAME, email=EMAIL)
+    staff, staff_headers = member_api(role="staff")
+    post = client.post("/api/v1/posts", json={"body": "Atelier marqueterie"}, headers=headers)
+    post_id = post.get_json()["id"]
+    assert eventually(lambda: ("post", post_id) in found(client, "Quillard", staff_headers))
+    answer = client.post(
+        f"/api/v1/admin/members/{member.id}/exit",
+        json={"reason": "erasure"},
+        headers=staff_headers,
+    )
+    assert answer.status_code == 200
+    assert eventually(lambda: not found(client, "Quillard", staff_headers))
+    assert ("post", post_id) in found(client, "marqueterie", staff_headers)
