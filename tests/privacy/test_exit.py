@@ -209,3 +209,11 @@ def test_after_an_exit_search_no_longer_finds_the_name(app, client, member_api, 
     assert answer.status_code == 200
     assert eventually(lambda: not found(client, "Quillard", staff_headers))
     assert ("post", post_id) in found(client, "marqueterie", staff_headers)
+
+
+def test_the_exit_page_is_for_staff(client, make_member, login):
+    member = make_member()
+    assert client.get(f"/staff/members/{member.id}/exit").status_code == 302  # sign in first
+    login(make_member())
+    assert client.get(f"/staff/members/{member.id}/exit").status_code == 403
+    assert client.get("/staff/members/999999/exit").status_code == 403  # staff check first
