@@ -29,6 +29,7 @@ MODULES = (
     "governance",
     "services",
     "mutual_aid",
+    "privacy",
     "search",
     "audit",
     "api",

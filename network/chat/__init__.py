@@ -25,6 +25,9 @@ register_setting(
 
 def init_app(app: Flask) -> None:
     """Channels: pages, API, Socket.IO events, presence, and their feed and search kinds."""
+    from network.chat import member_data
+
+    member_data.register()
     from network.chat import api, feedable, groups, searchable, welcome  # noqa: F401
     from network.chat.events import register_chat_handlers
     from network.chat.presence import init_presence

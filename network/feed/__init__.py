@@ -18,6 +18,9 @@ register_setting(
 
 def init_app(app: Flask) -> None:
     """The feed and notifications: pages, API, the live room, the digest command."""
+    from network.feed import member_data
+
+    member_data.register()
     from network.feed import (  # noqa: F401  (contributions)
         api,
         events,

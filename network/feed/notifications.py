@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, insert, select, update
 
 from network.core import signals
+from network.core.consent import Purpose, refusing
 from network.core.errors import Invalid
 from network.core.events import after_commit
 from network.core.ids import is_id
@@ -255,11 +256,12 @@ def send_digests() -> int:
     for notification in pending:
         by_member.setdefault(notification.member_id, []).append(notification)
     sent = 0
+    refused = refusing(by_member, Purpose.EMAIL_DIGEST)  # revoked on the privacy page
     for member_id, notifications in by_member.items():
         member = db.session.get(Member, member_id)
         for notification in notifications:
             notification.email_state = EmailState.SENT
-        if member is None or not member.is_active:
+        if member is None or not member.is_active or member_id in refused:
             continue
         with force_locale(member.locale or "fr"):
             lines = [

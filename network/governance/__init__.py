@@ -20,6 +20,9 @@ register_setting(
 
 def init_app(app: Flask) -> None:
     """Decisions: pages, API, live tally, feed and search kinds, notifications, the cron."""
+    from network.governance import member_data
+
+    member_data.register()
     from network.governance import (  # noqa: F401  (contributions)
         api,
         assembly_api,

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import url_for
-from flask_babel import format_datetime
+from flask_babel import format_datetime, lazy_ngettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, delete, func, insert, or_, select
 from sqlalchemy.orm import aliased, joinedload
@@ -22,6 +22,7 @@ from sqlalchemy.orm import aliased, joinedload
 from network.cooperative import current_settings
 from network.cooperative.times import parse_time
 from network.core import audit, signals
+from network.core.consent import Purpose, refusing
 from network.core.errors import Conflict, Forbidden, Invalid, NotFound
 from network.core.ids import is_id
 from network.core.inputs import text_field
@@ -307,17 +308,32 @@ def convene(actor: Member, assembly: Assembly) -> list[str]:
         assembly_id=assembly.id,
         register=len(register),
     )
+    warnings = []
     minimum = current_settings()["ag_convocation_days"]
     if assembly.starts_at - now < timedelta(days=minimum):
-        return [
+        warnings.append(
             str(
                 _l(
                     "The statutes ask for %(days)s days between the convocation and the assembly.",
                     days=minimum,
                 )
             )
-        ]
-    return []
+        )
+    # The law allows an electronic convocation only to those who agreed to it in advance.
+    on_paper = refusing(register, Purpose.E_CONVOCATION)
+    if on_paper:
+        warnings.append(
+            str(
+                lazy_ngettext(
+                    "%(num)s associate has not agreed to be convened electronically: send "
+                    "them the convocation by post (see the register).",
+                    "%(num)s associates have not agreed to be convened electronically: send "
+                    "them the convocation by post (see the register).",
+                    len(on_paper),
+                )
+            )
+        )
+    return warnings
 
 
 def acknowledge(member: Member, assembly: Assembly) -> None:

@@ -50,6 +50,9 @@ register_setting(
 
 def init_app(app: Flask) -> None:
     """Sign-in, the members' pages and API, the socket connection, their CLI."""
+    from network.members import member_data
+
+    member_data.register()
     from network.core import realtime
     from network.core.permissions import is_staff
     from network.extensions import login_manager

@@ -38,6 +38,9 @@ register_setting(
 
 def init_app(app: Flask) -> None:
     """Pages, API, feed and search kinds, notifications, hooks of the directory, the CLI."""
+    from network.mutual_aid import member_data
+
+    member_data.register()
     from network.mutual_aid import api, feedable, queries  # noqa: F401  (contributions)
     from network.mutual_aid.cli import mutual_aid_cli
     from network.mutual_aid.views import bp

@@ -5,6 +5,9 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from network.services import member_data
+
+    member_data.register()
     from network.services import desk, money
 
     desk.init_app(app)

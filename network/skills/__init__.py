@@ -13,6 +13,9 @@ register_setting(
 
 def init_app(app: Flask) -> None:
     """The skills pages and API, and what skills add to the feed, search and directory."""
+    from network.skills import member_data
+
+    member_data.register()
     from network.skills import api, feedable, queries, searchable, welcome  # noqa: F401
     from network.skills.views import bp
 

@@ -86,6 +86,9 @@ for _status, _hours in QUOTA_DEFAULTS.items():
 
 def init_app(app: Flask) -> None:
     """Workspaces: pages, API, calendar feeds, live availability and the cron commands."""
+    from network.workspaces import member_data
+
+    member_data.register()
     from network.workspaces import api  # noqa: F401  (registers its routes)
     from network.workspaces.cli import workspaces_cli
     from network.workspaces.events import register_workspaces_handlers

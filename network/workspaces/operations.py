@@ -1255,8 +1255,20 @@ def preference_for(member: Member) -> WorkspacePreference:
 
 
 def set_presence(member: Member, show: bool) -> WorkspacePreference:
+    """Show or hide the member in "who's here today" (a dated consent, revocable)."""
+    from network.core.consent import Purpose, record_consent
+
     preference = preference_for(member)
     preference.show_presence = bool(show)
+    if record_consent(member.id, Purpose.PRESENCE, bool(show), recorded_by_id=member.id):
+        audit.record(
+            db.session,
+            "consent_changed",
+            actor_id=member.id,
+            subject_id=member.id,
+            purpose=Purpose.PRESENCE.value,
+            granted=bool(show),
+        )
     return preference
 
 

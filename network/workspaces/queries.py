@@ -16,6 +16,7 @@ from sqlalchemy import String, and_, func, or_, select, true, type_coerce
 from sqlalchemy.orm import contains_eager, selectinload
 
 from network.cooperative.times import at_minutes, local_zone
+from network.core.consent import Purpose, current_consents
 from network.core.models import utcnow
 from network.extensions import db
 from network.members.models import Member
@@ -455,7 +456,7 @@ def here_today(
         select(Space.site_id, Member)
         .join(Booking, Booking.member_id == Member.id)
         .join(Space, Space.id == Booking.space_id)
-        .join(WorkspacePreference, WorkspacePreference.member_id == Member.id)
+        .outerjoin(WorkspacePreference, WorkspacePreference.member_id == Member.id)
         .where(
             Space.site_id.in_(list(site_ids)),
             Booking.start_at < end,
@@ -463,13 +464,18 @@ def here_today(
             Booking.end_at > start,
             Booking.status == BookingStatus.CONFIRMED,
             or_(Booking.lapses_at.is_(None), Booking.lapses_at > now),
-            WorkspacePreference.show_presence.is_(True),
             Member.is_active.is_(True),
         )
+        .add_columns(WorkspacePreference.show_presence)
         .order_by(Member.display_name, Member.id)
-    )
+    ).all()
+    # The dated consent decides (the privacy page may revoke it); the preference is the
+    # choice of those who never recorded one.
+    chosen = current_consents({m.id for _, m, _ in rows}, Purpose.PRESENCE, default=None)
     found: dict[int, list[Member]] = {site_id: [] for site_id in site_ids}
-    for site_id, member in rows:
+    for site_id, member, shown in rows:
+        if not (bool(shown) if chosen[member.id] is None else chosen[member.id]):
+            continue
         if member not in found[site_id]:  # a member with two bookings there is shown once
             found[site_id].append(member)
     return found

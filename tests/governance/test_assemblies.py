@@ -89,7 +89,9 @@ def test_a_short_delay_is_warned_and_a_past_date_refused(client, staff, associat
     made = client.post("/api/v1/assemblies", json=body, headers=headers).get_json()
     answer = client.post(f"/api/v1/assemblies/{made['id']}/convene", headers=headers).get_json()
     assert answer["warnings"] == [
-        "The statutes ask for 15 days between the convocation and the assembly."
+        "The statutes ask for 15 days between the convocation and the assembly.",
+        "1 associate has not agreed to be convened electronically: send them the "
+        "convocation by post (see the register).",
     ]
     past = client.post(
         "/api/v1/assemblies", json=body | {"starts_at": soon(days=-1)}, headers=headers
@@ -915,3 +917,21 @@ def test_draft_resolutions_have_a_page_to_propose_and_cosign_them(
         follow_redirects=True,
     ).get_data(as_text=True)
     assert "not a draft collecting signatures" in again
+
+
+def test_associates_who_agreed_to_e_convocation_are_not_warned_about(client, staff, associates):
+    (associate, associate_headers), *_ = associates(1)
+    agreed = client.patch(
+        "/api/v1/me/consents", json={"e_convocation": True}, headers=associate_headers
+    )
+    assert agreed.status_code == 200
+    _s, headers = staff
+    body = {
+        "kind": "ordinary",
+        "title": "AG",
+        "starts_at": soon(days=30),
+        "resolutions": agenda(("R", "ordinary", False)),
+    }
+    made = client.post("/api/v1/assemblies", json=body, headers=headers).get_json()
+    answer = client.post(f"/api/v1/assemblies/{made['id']}/convene", headers=headers).get_json()
+    assert answer["warnings"] == []
