@@ -73,6 +73,9 @@ class Config:
     STORAGE_S3_PREFIX = os.environ.get("TERREAU_S3_PREFIX", "")
     STORAGE_SIGNED_URLS = _env_bool("TERREAU_STORAGE_SIGNED_URLS", False)
     STORAGE_URL_SECONDS = _env_int("TERREAU_STORAGE_URL_SECONDS", 300)
+    # On S3, signed URLs are the store's own (presigned: the bytes never touch the app);
+    # off, the app signs them and streams (a store the browsers cannot reach).
+    STORAGE_S3_PRESIGNED = _env_bool("TERREAU_S3_PRESIGNED", True)
 
     MAX_CONTENT_LENGTH = _env_int("TERREAU_MAX_UPLOAD_BYTES", 8 * 1024 * 1024)
     IMAGE_MAX_PIXELS = _env_int("TERREAU_IMAGE_MAX_PIXELS", 24_000_000)

@@ -1,7 +1,7 @@
 """Uploaded files kept as sent (PDFs, office documents…): a type allow-list checked on the
 content (not the name the browser sends), a size cap given by the caller, generated names
-under `<folder>/` in the storage (`network.core.storage`), removed again when the transaction that stored them rolls back,
-and always served as downloads (never rendered inline).
+under `<folder>/` in the storage (`network.core.storage`), removed again when the
+transaction that stored them rolls back, and always served as downloads (never inline).
 
 Images that are shown re-encode through `network.core.images` instead. A feature makes one
 `FileStore` (its folder and the types it accepts) and checks who may read a file itself."""

@@ -22,12 +22,14 @@ from pathlib import Path
 from typing import IO, Any
 
 from flask import Blueprint, Flask, Response, current_app, redirect, send_file, url_for
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from network.core.errors import Forbidden, NotFound
 
 bp = Blueprint("storage", __name__)
 _SALT = "terreau-storage-url"
+_EXPIRED = _l("This link is not valid or has expired.")
 
 
 class BadKey(ValueError):
@@ -256,7 +258,7 @@ def new_key(folder: str) -> str:
 
 def send(
     key: str, content_type: str, *, download_name: str | None = None, max_age: int = 0
-) -> Response:
+) -> Any:
     """The stored file `key` (the caller checked that the viewer may read it): inline, or
     as a download named `download_name`; a missing file or bad key answers 404.
 
@@ -308,7 +310,9 @@ def signed_url(
     """A URL that gives the file to whoever holds it, for `seconds` (setting
     `STORAGE_URL_SECONDS` by default): the store's own when it has one, else the app's."""
     seconds = seconds or int(current_app.config.get("STORAGE_URL_SECONDS", 300))
-    direct = storage().presigned_url(key, seconds, content_type, download_name)
+    direct = None
+    if current_app.config.get("STORAGE_S3_PRESIGNED", True):
+        direct = storage().presigned_url(key, seconds, content_type, download_name)
     if direct:
         return direct
     payload = [check_key(key), content_type, download_name, int(time.time()) + seconds]
@@ -322,7 +326,7 @@ def signed(token: str) -> Response:
         key, content_type, download_name, expires = _serializer().loads(token)
         check_key(key)
     except (BadSignature, BadKey, ValueError, TypeError):
-        raise Forbidden() from None
+        raise Forbidden(_EXPIRED) from None
     if time.time() > expires:
-        raise Forbidden()
+        raise Forbidden(_EXPIRED)
     return _send_bytes(key, content_type, download_name, max_age=0)
