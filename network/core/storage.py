@@ -256,9 +256,7 @@ def new_key(folder: str) -> str:
 # --- serving -----------------------------------------------------------------------------
 
 
-def send(
-    key: str, content_type: str, *, download_name: str | None = None, max_age: int = 0
-) -> Any:
+def send(key: str, content_type: str, *, download_name: str | None = None, max_age: int = 0) -> Any:
     """The stored file `key` (the caller checked that the viewer may read it): inline, or
     as a download named `download_name`; a missing file or bad key answers 404.
 
