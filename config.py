@@ -59,6 +59,24 @@ class Config:
     LOGIN_ACCOUNT_RATE_LIMIT = os.environ.get("TERREAU_LOGIN_ACCOUNT_RATE_LIMIT", "20 per hour")
     RESET_RATE_LIMIT = os.environ.get("TERREAU_RESET_RATE_LIMIT", "5 per 15 minutes")
 
+    # Uploaded files (network/core/storage.py): "local" keeps them in STORAGE_DIR (default
+    # DATA_DIR/uploads; a folder shared by several servers works too), "s3" in a bucket of an
+    # S3-compatible store. With STORAGE_SIGNED_URLS, files are answered by a redirection to a
+    # signed URL valid STORAGE_URL_SECONDS (after the same permission checks).
+    STORAGE = os.environ.get("TERREAU_STORAGE", "local")
+    STORAGE_DIR = os.environ.get("TERREAU_STORAGE_DIR", "")
+    STORAGE_S3_BUCKET = os.environ.get("TERREAU_S3_BUCKET", "")
+    STORAGE_S3_ENDPOINT_URL = os.environ.get("TERREAU_S3_ENDPOINT_URL", "")  # "" = AWS
+    STORAGE_S3_REGION = os.environ.get("TERREAU_S3_REGION", "")
+    STORAGE_S3_ACCESS_KEY_ID = os.environ.get("TERREAU_S3_ACCESS_KEY_ID", "")
+    STORAGE_S3_SECRET_ACCESS_KEY = os.environ.get("TERREAU_S3_SECRET_ACCESS_KEY", "")
+    STORAGE_S3_PREFIX = os.environ.get("TERREAU_S3_PREFIX", "")
+    STORAGE_SIGNED_URLS = _env_bool("TERREAU_STORAGE_SIGNED_URLS", False)
+    STORAGE_URL_SECONDS = _env_int("TERREAU_STORAGE_URL_SECONDS", 300)
+    # On S3, signed URLs are the store's own (presigned: the bytes never touch the app);
+    # off, the app signs them and streams (a store the browsers cannot reach).
+    STORAGE_S3_PRESIGNED = _env_bool("TERREAU_S3_PRESIGNED", True)
+
     MAX_CONTENT_LENGTH = _env_int("TERREAU_MAX_UPLOAD_BYTES", 8 * 1024 * 1024)
     IMAGE_MAX_PIXELS = _env_int("TERREAU_IMAGE_MAX_PIXELS", 24_000_000)
     IMAGE_MAX_SIDE = 1600
