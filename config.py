@@ -99,6 +99,9 @@ class Config:
     # Index writes wait this long in the writer process to go together (None: at once, in
     # the committing process).
     SEARCH_WRITE_DELAY: float | None = 0.5
+    # "whoosh" (an embedded index in DATA_DIR) or "postgres" (the database's full-text
+    # search); unset: "postgres" on a PostgreSQL database, "whoosh" otherwise.
+    SEARCH_BACKEND = os.environ.get("TERREAU_SEARCH_BACKEND") or None
     # Live chat events that follow another within this many ms go out together (0: at once).
     LIVE_BURST_MS = _env_int("TERREAU_LIVE_BURST_MS", 50)
     # A decision's live tally is counted and sent at most once per this many ms (0: after
@@ -124,6 +127,8 @@ class TestingConfig(Config):
     FACETS_CACHE_SECONDS = 0  # tests change members and count them again at once
     DESK_DASHBOARD_CACHE_SECONDS = 0  # tests change requests and chart them again at once
     SEARCH_WRITE_DELAY = None  # tests search right after a write (the writer process: its test)
+    # Whoosh unless asked: tests/search runs its suite on both backends on PostgreSQL.
+    SEARCH_BACKEND = os.environ.get("TERREAU_SEARCH_BACKEND", "whoosh")
     LIVE_BURST_MS = 0  # tests read live events right after the action (the bursts: their test)
     TALLY_WINDOW_MS = 0
     # Tests never patch the standard library for gevent; an app made by a test re-binds the
