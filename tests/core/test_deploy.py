@@ -4,6 +4,7 @@ serving the example site (deploy/nginx/terreau.conf, its host name, ports and pa
 replaced), on PostgreSQL and Redis. Members whose connections nginx sends to different
 servers chat live, find what the other wrote, and see each other's avatars."""
 
+import io
 import os
 import re
 import socket
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 import socketio
+from PIL import Image
 from requests.adapters import HTTPAdapter
 
 from tests.servers import (
@@ -145,7 +147,8 @@ def deployment(app, tmp_path):
         "REDIS_URL": REDIS_URL,
         "TERREAU_PROXY_COUNT": "1",
         "TERREAU_SEARCH_BACKEND": "postgres",
-        "TERREAU_STORAGE": "shared",
+        # The uploads in one folder both servers mount (NFS…); S3 works too (docs/deploy.md).
+        "TERREAU_STORAGE": "local",
         "TERREAU_STORAGE_DIR": str(tmp_path / "shared-uploads"),
     }
     env.pop("TERREAU_RATELIMIT_STORAGE", None)
@@ -219,6 +222,23 @@ class Visitor:
         self.headers = {"Authorization": f"Bearer {self.token}", "Accept-Language": "en"}
         return self.token
 
+    def sign_in_with_the_form(self, email: str) -> None:
+        """A browser's session (a cookie), for the pages."""
+        answer = self.form("/login", {"email": email, "password": PASSWORD})
+        assert answer.status_code == 302, answer.text
+
+    def form(self, path: str, data: dict, files: dict | None = None) -> requests.Response:
+        """Post a page's form with its CSRF token (and the Referer HTTPS requires)."""
+        page = self.get(path).text
+        token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+        return self.post(
+            path,
+            data={"csrf_token": token, **data},
+            files=files,
+            headers={"Referer": self.site["url"] + path},
+            allow_redirects=False,
+        )
+
     def upstream(self) -> str:
         """The app server nginx sends this visitor to (from its access log)."""
         request_id = self.get("/healthz").headers["X-Request-ID"]
@@ -275,6 +295,8 @@ def test_two_servers_behind_nginx_serve_one_site(deployment):
     bob.sign_in("bob@example.org")
     assert alice.upstream() != bob.upstream()  # each visitor stays on its server
     members_chat_live(alice, bob)
+    a_post_written_on_one_server_is_found_on_the_other(alice, bob)
+    an_avatar_uploaded_on_one_server_is_served_by_the_other(alice, bob)
     nginx_ends_tls_and_serves_static_files(deployment, alice)
     the_client_address_is_forwarded(deployment)
 
@@ -304,6 +326,34 @@ def members_chat_live(alice: Visitor, bob: Visitor) -> None:
     finally:
         on_a.disconnect()
         on_b.disconnect()
+
+
+def a_post_written_on_one_server_is_found_on_the_other(alice: Visitor, bob: Visitor) -> None:
+    """The search index is the database's (TERREAU_SEARCH_BACKEND=postgres), not a folder of
+    each server."""
+    post = alice.post("/api/v1/posts", json={"body": "Atelier de céramique à Pantin"})
+    assert post.status_code == 201, post.text
+    found = bob.get("/api/v1/search", params={"q": "céramique"})
+    assert found.status_code == 200, found.text
+    assert ("post", post.json()["id"]) in {(r["kind"], r["id"]) for r in found.json()["results"]}
+
+
+def an_avatar_uploaded_on_one_server_is_served_by_the_other(alice: Visitor, bob: Visitor) -> None:
+    """The uploads are in a folder both servers share (TERREAU_STORAGE_DIR)."""
+    picture = io.BytesIO()
+    Image.new("RGB", (300, 200), "orange").save(picture, "PNG")
+    alice.sign_in_with_the_form("alice@example.org")
+    saved = alice.form(
+        "/me/profile",
+        {"display_name": "Alice Martin"},
+        files={"avatar": ("me.png", picture.getvalue(), "image/png")},
+    )
+    assert saved.status_code == 302, saved.text
+    avatar = alice.get("/api/v1/me").json()["avatar_full_url"]
+    bob.sign_in_with_the_form("bob@example.org")
+    served = bob.get(avatar, allow_redirects=True)
+    assert served.status_code == 200 and served.headers["Content-Type"] == "image/webp"
+    assert Image.open(io.BytesIO(served.content)).size == (300, 200)
 
 
 def nginx_ends_tls_and_serves_static_files(deployment: dict, visitor: Visitor) -> None:
