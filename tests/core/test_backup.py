@@ -85,7 +85,9 @@ def _populate(app, client, make_member, login, member_api):
     )
     assert saved.status_code == 302
     _staff, headers = member_api(role="staff", status="employee_entrepreneur")
-    posted = client.post("/api/v1/posts", json={"body": "Potager partagé zéphyrin"}, headers=headers)
+    posted = client.post(
+        "/api/v1/posts", json={"body": "Potager partagé zéphyrin"}, headers=headers
+    )
     assert posted.status_code == 201, posted.get_json()
     made = client.post(
         "/api/v1/assemblies",
