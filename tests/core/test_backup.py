@@ -85,7 +85,9 @@ def _populate(app, client, make_member, login, member_api):
     )
     assert saved.status_code == 302
     _staff, headers = member_api(role="staff", status="employee_entrepreneur")
-    posted = client.post("/api/v1/posts", json={"body": "Potager partagé zéphyrin"}, headers=headers)
+    posted = client.post(
+        "/api/v1/posts", json={"body": "Potager partagé zéphyrin"}, headers=headers
+    )
     assert posted.status_code == 201, posted.get_json()
     made = client.post(
         "/api/v1/assemblies",
@@ -131,7 +133,7 @@ def _tables(site) -> dict[str, list]:
 def _files(site) -> dict[str, bytes]:
     with site.app_context():
         store = site.extensions["terreau_storage"]
-        return {key: store.read(key) for key in store.keys()}
+        return {key: store.read(key) for key in store.list_keys()}
 
 
 def test_a_round_trip_gives_back_every_row_and_file(

@@ -113,8 +113,8 @@ def test_put_read_list_and_delete(store):
     with store.open("docs/b.txt") as stream:
         assert stream.read() == b"second"
     assert store.exists("docs/a.txt") and not store.exists("docs/none.txt")
-    assert sorted(store.keys("docs/")) == ["docs/a.txt", "docs/b.txt"]
-    assert sorted(store.keys()) == ["docs/a.txt", "docs/b.txt", "other/c.txt"]
+    assert sorted(store.list_keys("docs/")) == ["docs/a.txt", "docs/b.txt"]
+    assert sorted(store.list_keys()) == ["docs/a.txt", "docs/b.txt", "other/c.txt"]
     store.put("docs/a.txt", b"replaced", "text/plain")
     assert store.read("docs/a.txt") == b"replaced"
     store.delete("docs/a.txt")
@@ -144,18 +144,18 @@ def test_keys_that_leave_the_store_are_refused(store, key):
 def test_an_avatar_is_stored_served_and_replaced(app, client, login, make_member, store):
     member = make_member()
     me = _set_avatar(client, login, member)
-    assert sorted(store.keys("avatars/"))[0].endswith(".webp")
-    assert len(list(store.keys("avatars/"))) == 3  # three sizes
+    assert sorted(store.list_keys("avatars/"))[0].endswith(".webp")
+    assert len(list(store.list_keys("avatars/"))) == 3  # three sizes
     served = client.get(me["avatar_full_url"])
     assert served.status_code == 200 and served.mimetype == "image/webp"
     assert Image.open(io.BytesIO(served.data)).format == "WEBP"
     assert served.headers["X-Content-Type-Options"] == "nosniff"
     assert "private" in served.headers["Cache-Control"]
     assert app.test_client().get(me["avatar_url"]).status_code == 302  # anonymous: sign in
-    first = set(store.keys("avatars/"))
+    first = set(store.list_keys("avatars/"))
     again = _set_avatar(client, login, member)  # a new picture: the old files go
     assert again["avatar_url"] != me["avatar_url"]
-    assert len(set(store.keys("avatars/"))) == 3 and not first & set(store.keys())
+    assert len(set(store.list_keys("avatars/"))) == 3 and not first & set(store.list_keys())
 
 
 def test_missing_files_and_bad_paths_answer_404(client, login, make_member, store):
@@ -187,7 +187,7 @@ def test_chat_images_stay_with_the_channels_readers(client, member_api, store):
     )
     assert sent.status_code == 201, sent.get_json()
     url = sent.get_json()["images"][0]
-    assert list(store.keys("chat/"))
+    assert list(store.list_keys("chat/"))
     assert client.get(url, headers=bob_headers).status_code == 200
     assert client.get(url, headers=eve).status_code == 404
 
@@ -218,7 +218,7 @@ def _assembly_document(client, member_api):
 
 def test_documents_are_downloads_for_those_who_may_read_them(client, member_api, store):
     aid, document, headers = _assembly_document(client, member_api)
-    assert [k for k in store.keys("assemblies/")]
+    assert [k for k in store.list_keys("assemblies/")]
     got = client.get(document["url"], headers=headers)
     assert got.status_code == 200 and got.data == PDF
     assert got.headers["Content-Disposition"].startswith("attachment")
@@ -227,13 +227,13 @@ def test_documents_are_downloads_for_those_who_may_read_them(client, member_api,
     assert client.get(document["url"], headers=associate).status_code == 404  # a draft's
     removed = client.delete(f"/api/v1/assemblies/{aid}/documents/{document['id']}", headers=headers)
     assert removed.status_code == 204
-    assert not list(store.keys("assemblies/"))  # the file went with its row
+    assert not list(store.list_keys("assemblies/"))  # the file went with its row
     assert client.get(document["url"], headers=headers).status_code == 404
 
 
 def test_a_refused_upload_leaves_no_file(client, member_api, store):
     aid, _document, headers = _assembly_document(client, member_api)
-    before = set(store.keys())
+    before = set(store.list_keys())
     bad = client.post(
         f"/api/v1/assemblies/{aid}/documents",
         data={"file": (io.BytesIO(b"MZ\x90\x00"), "virus.pdf"), "title": "Virus"},
@@ -241,7 +241,7 @@ def test_a_refused_upload_leaves_no_file(client, member_api, store):
         content_type="multipart/form-data",
     )
     assert bad.status_code == 422
-    assert set(store.keys()) == before
+    assert set(store.list_keys()) == before
 
 
 # --- signed, expiring URLs ----------------------------------------------------------------
