@@ -5,9 +5,6 @@ Each test runs twice (`store` fixture): the app's storage is swapped for the bac
 the test runs, and the pages and API that upload and serve files go through it."""
 
 import io
-import socket
-import subprocess
-import sys
 import time
 import uuid
 
@@ -18,54 +15,10 @@ from PIL import Image
 from network.core import storage as storage_module
 from network.core.storage import BadKey, LocalStorage, S3Storage
 from tests.conftest import form_post
+from tests.core.conftest import make_s3
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 EN = {"Accept-Language": "en"}
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture(scope="session")
-def s3_endpoint():
-    """moto's S3 server on a free port, for the whole run."""
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            requests.get(endpoint, timeout=1)
-            break
-        except requests.ConnectionError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.kill()
-                pytest.fail("moto's S3 server did not start")
-            time.sleep(0.2)
-    yield endpoint
-    server.terminate()
-    server.wait(timeout=10)
-
-
-def make_s3(endpoint: str) -> S3Storage:
-    bucket = f"terreau-{uuid.uuid4().hex[:12]}"
-    store = S3Storage(
-        bucket,
-        endpoint_url=endpoint,
-        region="us-east-1",
-        access_key="testing",
-        secret_key="testing",
-        prefix="uploads",
-    )
-    store.client.create_bucket(Bucket=bucket)
-    return store
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -290,3 +243,50 @@ def test_a_signed_url_of_a_removed_file_answers_404(app, client, member_api, sto
     target = client.get(document["url"], headers=headers).headers["Location"]
     client.delete(f"/api/v1/assemblies/{aid}/documents/{document['id']}", headers=headers)
     assert app.test_client().get(target).status_code == 404
+
+
+# --- configuration -----------------------------------------------------------------------
+
+
+def _app(tmp_path, **config):
+    from config import TestingConfig
+    from network import create_app
+
+    return create_app(
+        TestingConfig,
+        DATA_DIR=str(tmp_path / "data"),
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'c.sqlite3'}",
+        SOCKETIO_ASYNC_MODE="threading",  # the shared extension: see TestingConfig
+        **config,
+    )
+
+
+def test_the_configuration_chooses_the_backend(tmp_path, s3_endpoint):
+    bucket = make_s3(s3_endpoint).bucket
+    on_s3 = _app(
+        tmp_path,
+        STORAGE="s3",
+        STORAGE_S3_BUCKET=bucket,
+        STORAGE_S3_ENDPOINT_URL=s3_endpoint,
+        STORAGE_S3_REGION="us-east-1",
+        STORAGE_S3_ACCESS_KEY_ID="testing",
+        STORAGE_S3_SECRET_ACCESS_KEY="testing",
+        STORAGE_S3_PREFIX="site-a",
+    )
+    store = on_s3.extensions["terreau_storage"]
+    assert isinstance(store, S3Storage)
+    store.put("avatars/x.webp", b"x", "image/webp")
+    keys = store.client.list_objects_v2(Bucket=bucket)["Contents"]
+    assert [k["Key"] for k in keys] == ["site-a/avatars/x.webp"]
+
+    shared = _app(tmp_path, STORAGE_DIR=str(tmp_path / "shared"))
+    shared.extensions["terreau_storage"].put("a/b.txt", b"b")
+    assert (tmp_path / "shared" / "a" / "b.txt").read_bytes() == b"b"
+    default = _app(tmp_path).extensions["terreau_storage"]
+    assert isinstance(default, LocalStorage)
+    assert default.root == tmp_path / "data" / "uploads"
+
+    with pytest.raises(RuntimeError, match="TERREAU_S3_BUCKET"):
+        _app(tmp_path, STORAGE="s3")
+    with pytest.raises(RuntimeError, match="local or s3"):
+        _app(tmp_path, STORAGE="ftp")
