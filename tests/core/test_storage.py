@@ -235,6 +235,8 @@ def test_app_signed_urls_expire_and_refuse_tampering(app, client, member_api, st
     expired = anyone.get(target, headers=EN)
     assert expired.status_code == 403
     assert "This link is not valid or has expired." in expired.get_data(as_text=True)
+    french = anyone.get(target, headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "Ce lien n’est pas valide ou a expiré." in french
 
 
 def test_a_signed_url_of_a_removed_file_answers_404(app, client, member_api, store):
