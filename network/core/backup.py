@@ -90,7 +90,7 @@ def create_backup(folder: str | Path | None = None) -> Summary:
             tables = _row_counts()
             store = storage()
             files = 0
-            for key in sorted(store.keys()):
+            for key in sorted(store.list_keys()):
                 try:
                     data = store.read(key)
                 except FileNotFoundError:
@@ -287,7 +287,7 @@ def holds_data() -> list[str]:
         tables = inspect(connection).get_table_names()
     if tables:
         found.append(f"a database with {len(tables)} tables")
-    if next(iter(storage().keys()), None) is not None:
+    if next(iter(storage().list_keys()), None) is not None:
         found.append("stored files")
     return found
 
@@ -354,7 +354,7 @@ def _restore_database(archive: tarfile.TarFile, work: Path, dialect: str, wipe: 
 def _restore_files(archive: tarfile.TarFile, wipe: bool) -> None:
     store = storage()
     if wipe:
-        for key in list(store.keys()):
+        for key in list(store.list_keys()):
             store.delete(key)
     for member in archive:
         if member.name.startswith("uploads/"):

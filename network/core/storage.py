@@ -71,7 +71,7 @@ class Storage:
     def exists(self, key: str) -> bool:
         raise NotImplementedError
 
-    def keys(self, prefix: str = "") -> Iterator[str]:
+    def list_keys(self, prefix: str = "") -> Iterator[str]:
         """Every stored key starting with `prefix`, in no particular order."""
         raise NotImplementedError
 
@@ -114,7 +114,7 @@ class LocalStorage(Storage):
     def exists(self, key: str) -> bool:
         return self.path(key).is_file()
 
-    def keys(self, prefix: str = "") -> Iterator[str]:
+    def list_keys(self, prefix: str = "") -> Iterator[str]:
         if not self.root.is_dir():
             return
         for path in self.root.rglob("*"):
@@ -192,7 +192,7 @@ class S3Storage(Storage):
             raise
         return True
 
-    def keys(self, prefix: str = "") -> Iterator[str]:
+    def list_keys(self, prefix: str = "") -> Iterator[str]:
         pages = self.client.get_paginator("list_objects_v2").paginate(
             Bucket=self.bucket, Prefix=self.prefix + prefix
         )

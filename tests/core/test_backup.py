@@ -5,6 +5,7 @@ with nothing touched, and a data folder already in use is kept unless `--force`.
 On the backend of the run: SQLite, or PostgreSQL (pg_dump; the restore goes into a fresh
 database made for the test and dropped after it)."""
 
+import hashlib
 import io
 import json
 import tarfile
@@ -19,6 +20,7 @@ from config import TestingConfig
 from network import create_app
 from network.extensions import db
 from tests.conftest import PASSWORD, form_post
+from tests.core.conftest import make_s3
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -133,7 +135,7 @@ def _tables(site) -> dict[str, list]:
 def _files(site) -> dict[str, bytes]:
     with site.app_context():
         store = site.extensions["terreau_storage"]
-        return {key: store.read(key) for key in store.keys()}
+        return {key: store.read(key) for key in store.list_keys()}
 
 
 def test_a_round_trip_gives_back_every_row_and_file(
@@ -227,8 +229,6 @@ def test_an_archive_with_an_unsafe_name_is_refused(app, empty_site, tmp_path):
             if member.name != "manifest.json":
                 target.addfile(member, source.extractfile(member))
         payload = b"owned"
-        import hashlib
-
         name = "uploads/../../outside.txt"
         manifest["files"][name] = {"sha256": hashlib.sha256(payload).hexdigest(), "size": 5}
         info = tarfile.TarInfo(name)
@@ -242,3 +242,21 @@ def test_an_archive_with_an_unsafe_name_is_refused(app, empty_site, tmp_path):
     refused = _restore(site, evil)
     assert refused.exit_code != 0 and "unsafe name" in refused.output
     assert not (tmp_path / "outside.txt").exists() and _tables(site) == {}
+
+
+def test_files_on_s3_go_into_the_archive_and_back(
+    app, client, make_member, login, member_api, empty_site, tmp_path, s3_endpoint
+):
+    kept = app.extensions["terreau_storage"]
+    app.extensions["terreau_storage"] = make_s3(s3_endpoint)
+    try:
+        _populate(app, client, make_member, login, member_api)
+        archive = _create(app, tmp_path / "backups")
+        site = empty_site()
+        site.extensions["terreau_storage"] = make_s3(s3_endpoint)  # another, empty bucket
+        restored = _restore(site, archive)
+        assert restored.exit_code == 0, restored.output
+        assert _files(site) == _files(app) != {}
+        assert _tables(site) == _tables(app)
+    finally:
+        app.extensions["terreau_storage"] = kept

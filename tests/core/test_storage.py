@@ -5,9 +5,6 @@ Each test runs twice (`store` fixture): the app's storage is swapped for the bac
 the test runs, and the pages and API that upload and serve files go through it."""
 
 import io
-import socket
-import subprocess
-import sys
 import time
 import uuid
 
@@ -18,54 +15,10 @@ from PIL import Image
 from network.core import storage as storage_module
 from network.core.storage import BadKey, LocalStorage, S3Storage
 from tests.conftest import form_post
+from tests.core.conftest import make_s3
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 EN = {"Accept-Language": "en"}
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture(scope="session")
-def s3_endpoint():
-    """moto's S3 server on a free port, for the whole run."""
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            requests.get(endpoint, timeout=1)
-            break
-        except requests.ConnectionError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.kill()
-                pytest.fail("moto's S3 server did not start")
-            time.sleep(0.2)
-    yield endpoint
-    server.terminate()
-    server.wait(timeout=10)
-
-
-def make_s3(endpoint: str) -> S3Storage:
-    bucket = f"terreau-{uuid.uuid4().hex[:12]}"
-    store = S3Storage(
-        bucket,
-        endpoint_url=endpoint,
-        region="us-east-1",
-        access_key="testing",
-        secret_key="testing",
-        prefix="uploads",
-    )
-    store.client.create_bucket(Bucket=bucket)
-    return store
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -113,8 +66,8 @@ def test_put_read_list_and_delete(store):
     with store.open("docs/b.txt") as stream:
         assert stream.read() == b"second"
     assert store.exists("docs/a.txt") and not store.exists("docs/none.txt")
-    assert sorted(store.keys("docs/")) == ["docs/a.txt", "docs/b.txt"]
-    assert sorted(store.keys()) == ["docs/a.txt", "docs/b.txt", "other/c.txt"]
+    assert sorted(store.list_keys("docs/")) == ["docs/a.txt", "docs/b.txt"]
+    assert sorted(store.list_keys()) == ["docs/a.txt", "docs/b.txt", "other/c.txt"]
     store.put("docs/a.txt", b"replaced", "text/plain")
     assert store.read("docs/a.txt") == b"replaced"
     store.delete("docs/a.txt")
@@ -144,18 +97,18 @@ def test_keys_that_leave_the_store_are_refused(store, key):
 def test_an_avatar_is_stored_served_and_replaced(app, client, login, make_member, store):
     member = make_member()
     me = _set_avatar(client, login, member)
-    assert sorted(store.keys("avatars/"))[0].endswith(".webp")
-    assert len(list(store.keys("avatars/"))) == 3  # three sizes
+    assert sorted(store.list_keys("avatars/"))[0].endswith(".webp")
+    assert len(list(store.list_keys("avatars/"))) == 3  # three sizes
     served = client.get(me["avatar_full_url"])
     assert served.status_code == 200 and served.mimetype == "image/webp"
     assert Image.open(io.BytesIO(served.data)).format == "WEBP"
     assert served.headers["X-Content-Type-Options"] == "nosniff"
     assert "private" in served.headers["Cache-Control"]
     assert app.test_client().get(me["avatar_url"]).status_code == 302  # anonymous: sign in
-    first = set(store.keys("avatars/"))
+    first = set(store.list_keys("avatars/"))
     again = _set_avatar(client, login, member)  # a new picture: the old files go
     assert again["avatar_url"] != me["avatar_url"]
-    assert len(set(store.keys("avatars/"))) == 3 and not first & set(store.keys())
+    assert len(set(store.list_keys("avatars/"))) == 3 and not first & set(store.list_keys())
 
 
 def test_missing_files_and_bad_paths_answer_404(client, login, make_member, store):
@@ -187,7 +140,7 @@ def test_chat_images_stay_with_the_channels_readers(client, member_api, store):
     )
     assert sent.status_code == 201, sent.get_json()
     url = sent.get_json()["images"][0]
-    assert list(store.keys("chat/"))
+    assert list(store.list_keys("chat/"))
     assert client.get(url, headers=bob_headers).status_code == 200
     assert client.get(url, headers=eve).status_code == 404
 
@@ -218,7 +171,7 @@ def _assembly_document(client, member_api):
 
 def test_documents_are_downloads_for_those_who_may_read_them(client, member_api, store):
     aid, document, headers = _assembly_document(client, member_api)
-    assert [k for k in store.keys("assemblies/")]
+    assert [k for k in store.list_keys("assemblies/")]
     got = client.get(document["url"], headers=headers)
     assert got.status_code == 200 and got.data == PDF
     assert got.headers["Content-Disposition"].startswith("attachment")
@@ -227,13 +180,13 @@ def test_documents_are_downloads_for_those_who_may_read_them(client, member_api,
     assert client.get(document["url"], headers=associate).status_code == 404  # a draft's
     removed = client.delete(f"/api/v1/assemblies/{aid}/documents/{document['id']}", headers=headers)
     assert removed.status_code == 204
-    assert not list(store.keys("assemblies/"))  # the file went with its row
+    assert not list(store.list_keys("assemblies/"))  # the file went with its row
     assert client.get(document["url"], headers=headers).status_code == 404
 
 
 def test_a_refused_upload_leaves_no_file(client, member_api, store):
     aid, _document, headers = _assembly_document(client, member_api)
-    before = set(store.keys())
+    before = set(store.list_keys())
     bad = client.post(
         f"/api/v1/assemblies/{aid}/documents",
         data={"file": (io.BytesIO(b"MZ\x90\x00"), "virus.pdf"), "title": "Virus"},
@@ -241,7 +194,7 @@ def test_a_refused_upload_leaves_no_file(client, member_api, store):
         content_type="multipart/form-data",
     )
     assert bad.status_code == 422
-    assert set(store.keys()) == before
+    assert set(store.list_keys()) == before
 
 
 # --- signed, expiring URLs ----------------------------------------------------------------
@@ -282,6 +235,8 @@ def test_app_signed_urls_expire_and_refuse_tampering(app, client, member_api, st
     expired = anyone.get(target, headers=EN)
     assert expired.status_code == 403
     assert "This link is not valid or has expired." in expired.get_data(as_text=True)
+    french = anyone.get(target, headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "Ce lien n’est pas valide ou a expiré." in french
 
 
 def test_a_signed_url_of_a_removed_file_answers_404(app, client, member_api, store):
@@ -290,3 +245,50 @@ def test_a_signed_url_of_a_removed_file_answers_404(app, client, member_api, sto
     target = client.get(document["url"], headers=headers).headers["Location"]
     client.delete(f"/api/v1/assemblies/{aid}/documents/{document['id']}", headers=headers)
     assert app.test_client().get(target).status_code == 404
+
+
+# --- configuration -----------------------------------------------------------------------
+
+
+def _app(tmp_path, **config):
+    from config import TestingConfig
+    from network import create_app
+
+    return create_app(
+        TestingConfig,
+        DATA_DIR=str(tmp_path / "data"),
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'c.sqlite3'}",
+        SOCKETIO_ASYNC_MODE="threading",  # the shared extension: see TestingConfig
+        **config,
+    )
+
+
+def test_the_configuration_chooses_the_backend(tmp_path, s3_endpoint):
+    bucket = make_s3(s3_endpoint).bucket
+    on_s3 = _app(
+        tmp_path,
+        STORAGE="s3",
+        STORAGE_S3_BUCKET=bucket,
+        STORAGE_S3_ENDPOINT_URL=s3_endpoint,
+        STORAGE_S3_REGION="us-east-1",
+        STORAGE_S3_ACCESS_KEY_ID="testing",
+        STORAGE_S3_SECRET_ACCESS_KEY="testing",
+        STORAGE_S3_PREFIX="site-a",
+    )
+    store = on_s3.extensions["terreau_storage"]
+    assert isinstance(store, S3Storage)
+    store.put("avatars/x.webp", b"x", "image/webp")
+    keys = store.client.list_objects_v2(Bucket=bucket)["Contents"]
+    assert [k["Key"] for k in keys] == ["site-a/avatars/x.webp"]
+
+    shared = _app(tmp_path, STORAGE_DIR=str(tmp_path / "shared"))
+    shared.extensions["terreau_storage"].put("a/b.txt", b"b")
+    assert (tmp_path / "shared" / "a" / "b.txt").read_bytes() == b"b"
+    default = _app(tmp_path).extensions["terreau_storage"]
+    assert isinstance(default, LocalStorage)
+    assert default.root == tmp_path / "data" / "uploads"
+
+    with pytest.raises(RuntimeError, match="TERREAU_S3_BUCKET"):
+        _app(tmp_path, STORAGE="s3")
+    with pytest.raises(RuntimeError, match="local or s3"):
+        _app(tmp_path, STORAGE="ftp")
