@@ -21,7 +21,6 @@ from PIL import Image
 from requests.adapters import HTTPAdapter
 
 from tests.servers import (
-    IN_CI,
     ROOT,
     free_port,
     require_nginx,
@@ -110,9 +109,9 @@ def start_nginx(nginx: str, tmp: Path, https: int) -> subprocess.Popen:
     raise RuntimeError((tmp / "nginx.error.log").read_text())
 
 
-def prepare(env: dict[str, str]) -> None:
-    """The first server's start-up work, done as a deployment does it: the schema is the
-    test database's; the members are made with the CLI."""
+def create_members(env: dict[str, str]) -> None:
+    """Alice and Bob, made with the CLI as an administrator would (the schema is the test
+    database's, already migrated)."""
     for email, name in (("alice@example.org", "Alice Martin"), ("bob@example.org", "Bob Durand")):
         subprocess.run(
             [sys.executable, "-m", "flask", "--app", "network:create_app", "members", "create"]
@@ -128,12 +127,10 @@ def prepare(env: dict[str, str]) -> None:
 
 @pytest.fixture
 def deployment(app, tmp_path):
-    """Two app servers behind nginx; yields (https base URL, the tmp folder, the servers'
-    upstream addresses)."""
+    """Two app servers behind nginx, on the test database; yields the site's URLs, the
+    folder of its files and logs, and the servers' addresses as nginx names them."""
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        if IN_CI:
-            pytest.skip("runs in the PostgreSQL pass (TERREAU_TEST_BACKEND=postgresql)")
-        pytest.skip("needs PostgreSQL: TERREAU_TEST_BACKEND=postgresql")
+        pytest.skip("runs in the PostgreSQL pass (TERREAU_TEST_BACKEND=postgresql)")
     require_redis(REDIS_URL)
     nginx = require_nginx()
     import redis
@@ -152,7 +149,7 @@ def deployment(app, tmp_path):
         "TERREAU_STORAGE_DIR": str(tmp_path / "shared-uploads"),
     }
     env.pop("TERREAU_RATELIMIT_STORAGE", None)
-    prepare({**env, "TERREAU_DATA_DIR": str(tmp_path / "cli")})
+    create_members({**env, "TERREAU_DATA_DIR": str(tmp_path / "cli")})
     ports = (free_port(), free_port())
     http, https = free_port(), free_port()
     make_certificate(tmp_path)
