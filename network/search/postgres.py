@@ -13,6 +13,7 @@ marked approximate) and its hits are ranked among its newest `RANK_SAMPLED` matc
 """
 
 import hashlib
+import re
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -36,6 +37,7 @@ RANK_SAMPLED = 60  # …and of a sampled one (the newest matches)
 KIND_COUNTS_SECONDS = 30.0  # documents by kind, for estimates, are counted this often
 BATCH = 1_000  # rows written per statement
 _START, _STOP = "\ue000", "\ue001"  # highlight marks (private-use characters)
+_MARKED = re.compile(f"{_START}(.*?){_STOP}", re.S)
 
 
 @dataclass
@@ -74,7 +76,13 @@ class PostgresHit(dict):
         if _START not in snippet:
             return ""  # no word of the query in the body: the caller shows its opening
         html = str(escape(snippet))
-        return html.replace(_START, '<mark class="hit">').replace(_STOP, "</mark>")
+        numbers: dict[str, int] = {}  # as Whoosh: each word of the query its own class
+
+        def mark(match: re.Match) -> str:
+            number = numbers.setdefault(folded(match.group(1)), len(numbers))
+            return f'<mark class="hit term{number}">{match.group(1)}</mark>'
+
+        return _MARKED.sub(mark, html)
 
 
 _TERMS = (
