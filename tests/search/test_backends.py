@@ -61,10 +61,11 @@ def test_a_change_made_during_a_rebuild_is_not_lost(
     rebuild's older document after it: the journal has the object written again."""
     member = make_member(display_name="Lina Lampe", trade="Céramiste")
     real_documents = indexing.all_documents
+    headers = token_for(member)
 
     def documents_then_a_change(batch: int = 500):
         documents = list(real_documents(batch))  # read before the change
-        response = client.patch("/api/v1/me", headers=token_for(member), json={"trade": "Doreuse"})
+        response = client.patch("/api/v1/me", headers=headers, json={"trade": "Doreuse"})
         assert response.status_code == 200
         yield from documents
 
