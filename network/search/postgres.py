@@ -13,6 +13,7 @@ marked approximate) and its hits are ranked among its newest `RANK_SAMPLED` matc
 """
 
 import hashlib
+import re
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -31,11 +32,14 @@ from network.search.backend import ROOT_SIZE, Found, IndexUnavailable, folded
 CONFIG = "french_unaccent"
 LARGE = 2_000  # readable matches past which counts are sampled
 SAMPLE = 3_000  # newest documents of each kind sampled
+FEW_IN_SAMPLE = 30  # matches in a sample under which the kind is counted (up to LARGE)
 RANK_AT_MOST = 500  # matches ranked for the pages of an exact search
 RANK_SAMPLED = 60  # …and of a sampled one (the newest matches)
 KIND_COUNTS_SECONDS = 30.0  # documents by kind, for estimates, are counted this often
 BATCH = 1_000  # rows written per statement
 _START, _STOP = "\ue000", "\ue001"  # highlight marks (private-use characters)
+_LT, _GT = "\ue002", "\ue003"  # angle brackets, while parsed
+_MARKED = re.compile(f"{_START}(.*?){_STOP}", re.S)
 
 
 @dataclass
@@ -73,14 +77,27 @@ class PostgresHit(dict):
         snippet = self.get("snippet") or ""
         if _START not in snippet:
             return ""  # no word of the query in the body: the caller shows its opening
-        html = str(escape(snippet))
-        return html.replace(_START, '<mark class="hit">').replace(_STOP, "</mark>")
+        html = str(escape(snippet.replace(_LT, "<").replace(_GT, ">")))
+        numbers: dict[str, int] = {}  # as Whoosh: each word of the query its own class
+
+        def mark(match: re.Match) -> str:
+            number = numbers.setdefault(folded(match.group(1)), len(numbers))
+            return f'<mark class="hit term{number}">{match.group(1)}</mark>'
+
+        return _MARKED.sub(mark, html)
+
+
+def _words_of(value: str) -> str:
+    """SQL of a text as parsed for search: angle brackets are private-use characters, which
+    separate words (PostgreSQL's parser would take `<script>` for a tag and drop its word;
+    Whoosh indexes it); `PostgresHit.highlights` puts them back."""
+    return f"translate({value}, '<>', '{_LT}{_GT}')"
 
 
 _TERMS = (
-    f"setweight(to_tsvector('{CONFIG}', :title), 'A') || "
-    f"setweight(to_tsvector('{CONFIG}', :keywords), 'B') || "
-    f"to_tsvector('{CONFIG}', :body)"
+    f"setweight(to_tsvector('{CONFIG}', {_words_of(':title')}), 'A') || "
+    f"setweight(to_tsvector('{CONFIG}', {_words_of(':keywords')}), 'B') || "
+    f"to_tsvector('{CONFIG}', {_words_of(':body')})"
 )
 _UPSERT = text(
     "INSERT INTO search_documents (kind, object_id, audience, replaced_for, title, body, "
@@ -217,40 +234,49 @@ class PostgresBackend:
     ) -> Found:
         """One page of hits readable by `audiences` (of `kinds`, if given), best first; the
         readable hits of every kind (estimated past `LARGE`)."""
-        query, params = self._tsquery(words)
+        query, phrases, params = self._tsquery(words)
+        match = f"d.terms @@ ({query}) AND {phrases}"
         params |= {"audiences": sorted(audiences), "kinds": kinds}
         with self.engine.connect() as connection:
-            counts, estimated = self._counts(connection, query, params)
+            counts, estimated = self._counts(connection, match, params)
             total = sum(n for kind, n in counts.items() if not kinds or kind in kinds)
             start = (page - 1) * per_page
             cap = RANK_SAMPLED if estimated else RANK_AT_MOST
             if start >= min(total, cap):
                 return Found([], counts, total, False, frozenset(estimated))
-            hits = self._page(connection, query, params, cap, start, per_page)
+            hits = self._page(connection, query, phrases, params, cap, start, per_page)
         more = start + per_page < min(total, cap)
         return Found(hits, counts, total, more, frozenset(estimated))
 
     @staticmethod
-    def _tsquery(words: Words) -> tuple[str, dict[str, Any]]:
-        """SQL of the query's tsquery, and its parameters (no member text in the SQL)."""
-        parts, params = [], {}
+    def _tsquery(words: Words) -> tuple[str, str, dict[str, Any]]:
+        """SQL of the query's tsquery, of the condition its phrases add (each within the title
+        or the body, as with Whoosh: never across keywords), and its parameters (no member
+        text in the SQL)."""
+        parts, phrases, params = [], ["TRUE"], {}
         if words.words:
             parts.append(f"to_tsquery('{CONFIG}', :words)")
             params["words"] = tsquery_text(words)
         for number, phrase in enumerate(words.phrases):
-            parts.append(f"phraseto_tsquery('{CONFIG}', :phrase{number})")
+            query = f"phraseto_tsquery('{CONFIG}', :phrase{number})"
+            parts.append(query)
+            phrases.append(
+                f"(to_tsvector('{CONFIG}', {_words_of('d.title')}) @@ {query} OR "
+                f"to_tsvector('{CONFIG}', {_words_of('d.body')}) @@ {query})"
+            )
             params[f"phrase{number}"] = phrase
-        return " && ".join(parts) or "CAST('' AS tsquery)", params
+        return " && ".join(parts) or "CAST('' AS tsquery)", " AND ".join(phrases), params
 
     def _counts(
-        self, connection: Connection, query: str, params: dict
+        self, connection: Connection, match: str, params: dict
     ) -> tuple[dict[str, int], set[str]]:
-        """Readable matches by kind: exact up to `LARGE`, else each kind's count estimated
-        from its newest `SAMPLE` documents (a kind no larger is counted exactly)."""
+        """Readable matches by kind: exact up to `LARGE` in all, else each kind's count is
+        estimated from its newest `SAMPLE` documents; a kind with few matches in its sample
+        is counted exactly if it holds no more than `LARGE` (else "more than `LARGE`")."""
         rows = connection.execute(
             text(
                 f"SELECT kind, count(*) FROM (SELECT d.kind FROM search_documents d "
-                f"WHERE d.terms @@ ({query}) AND {_READABLE} LIMIT {LARGE + 1}) s GROUP BY kind"
+                f"WHERE {match} AND {_READABLE} LIMIT {LARGE + 1}) s GROUP BY kind"
             ),
             params,
         )
@@ -262,36 +288,60 @@ class PostgresBackend:
             text(
                 f"SELECT k.kind, s.sampled, s.found FROM unnest(CAST(:all_kinds AS text[])) "
                 f"AS k(kind) CROSS JOIN LATERAL (SELECT count(*) AS sampled, count(*) FILTER "
-                f"(WHERE d.terms @@ ({query}) AND {_READABLE}) AS found FROM (SELECT * FROM "
+                f"(WHERE {match} AND {_READABLE}) AS found FROM (SELECT * FROM "
                 f"search_documents d WHERE d.kind = k.kind ORDER BY d.id DESC LIMIT {SAMPLE}) d"
                 f") s"
             ),
             params | {"all_kinds": sorted(sizes)},
         )
-        counts, estimated = {}, set()
+        counts, estimated, few = {}, set(), []
         for kind, sampled, found in rows:
             size = sizes.get(kind, 0)
             if sampled < SAMPLE or sampled >= size:  # the whole kind was read
                 counts[kind] = found
-            else:
-                counts[kind] = round(found * size / sampled)
-                estimated.add(kind)
+                continue
+            counts[kind] = round(found * size / sampled)
+            estimated.add(kind)
+            if found < FEW_IN_SAMPLE:
+                few.append(kind)
+        if few:
+            rows = connection.execute(
+                text(
+                    f"SELECT k.kind, (SELECT count(*) FROM (SELECT 1 FROM search_documents d "
+                    f"WHERE d.kind = k.kind AND {match} AND {_READABLE} LIMIT {LARGE + 1}) s) "
+                    f"FROM unnest(CAST(:few AS text[])) AS k(kind)"
+                ),
+                params | {"few": few},
+            )
+            for kind, number in rows:
+                if number <= LARGE:
+                    counts[kind] = number
+                    estimated.discard(kind)
+                else:
+                    counts[kind] = max(counts[kind], number)
         return {kind: n for kind, n in counts.items() if n}, estimated
 
     def _page(
-        self, connection: Connection, query: str, params: dict, cap: int, start: int, size: int
+        self,
+        connection: Connection,
+        query: str,
+        phrases: str,
+        params: dict,
+        cap: int,
+        start: int,
+        size: int,
     ) -> list[PostgresHit]:
         """The page's hits: among the newest `cap` matches, by rank, with their snippet."""
         rows = connection.execute(
             text(
                 f"WITH q AS MATERIALIZED (SELECT {query} AS q), "
                 f"m AS MATERIALIZED (SELECT d.id, d.terms FROM search_documents d, q "
-                f"WHERE d.terms @@ q.q AND {_READABLE} AND {_KINDS} ORDER BY d.id DESC "
-                f"LIMIT {cap}), "
+                f"WHERE d.terms @@ q.q AND {phrases} AND {_READABLE} AND {_KINDS} "
+                f"ORDER BY d.id DESC LIMIT {cap}), "
                 f"best AS (SELECT m.id, ts_rank(m.terms, q.q) AS rank FROM m, q "
                 f"ORDER BY rank DESC, m.id DESC LIMIT :size OFFSET :start) "
                 f"SELECT d.kind, d.object_id, d.title, d.body, best.rank, "
-                f"ts_headline('{CONFIG}', d.body, q.q, :options) AS snippet "
+                f"ts_headline('{CONFIG}', {_words_of('d.body')}, q.q, :options) AS snippet "
                 f"FROM best JOIN search_documents d ON d.id = best.id, q "
                 f"ORDER BY best.rank DESC, d.id DESC"
             ),
