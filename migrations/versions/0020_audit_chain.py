@@ -1,7 +1,7 @@
 """Audit log: a hash chain, its head, and (PostgreSQL) a trigger keeping it append-only.
 
 Revision ID: 0020_audit_chain
-Revises: 0018_cocontract_confirmations
+Revises: 0019_search_documents
 Create Date: 2026-12-05
 
 The entries already stored are chained here, in id order (seq 1, 2, 3…), with the
@@ -18,7 +18,7 @@ import network.core.models
 from network.core.audit import GENESIS, entry_hash
 
 revision = "0020_audit_chain"
-down_revision = "0018_cocontract_confirmations"
+down_revision = "0019_search_documents"
 branch_labels = None
 depends_on = None
 
