@@ -119,3 +119,28 @@ def test_my_data_page_needs_a_login_and_lists_exports(app, client, make_member, 
     archive = client.get("/me/data/exports/1/download")
     assert archive.status_code == 200 and archive.mimetype == "application/zip"
     assert client.get("/me/data/exports/2/download").status_code == 404
+
+
+def test_retention_purges_the_old_security_log_and_its_chain_still_verifies(app, member_api):
+    from network.core import audit
+    from network.core.audit import AuditEvent
+    from network.core.models import utcnow
+
+    with app.app_context():  # the chain's first entries, older than the 6 years kept
+        for years_ago in (8, 7):
+            entry = audit.record(db.session, "login_failed", attempts=years_ago)
+            entry.created_at = utcnow() - timedelta(days=365 * years_ago)
+        db.session.commit()
+    member, _headers = member_api()
+    with app.app_context():
+        kept = audit.record(db.session, "login", subject_id=member.id)
+        db.session.commit()
+        kept_id = kept.id
+    result = app.test_cli_runner().invoke(args=["privacy", "retention"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        actions = set(db.session.scalars(select(AuditEvent.action)))
+        assert "login_failed" not in actions and "audit_purged" in actions
+        assert db.session.get(AuditEvent, kept_id) is not None
+    verified = app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert verified.exit_code == 0, verified.output
