@@ -5,9 +5,11 @@ keywords B, body D) under the `french_unaccent` configuration (accents folded, F
 stems), GIN-indexed. They are written in the transaction of the change that made them (see
 `indexing`): a change is searchable as soon as it is committed, and never lost.
 
-Queries mirror the Whoosh backend's: every word by its stem, by its root when long (the first
-`ROOT_SIZE` letters as a prefix: "electricite" finds "électricienne"), the last one as typed
-by prefix (`:*`), quoted text as a phrase; ranked by `ts_rank`. A query matching more than
+Queries mirror the Whoosh backend's: every word by its stem, by its root when long
+("electricite" finds "électricienne"), the last one as typed by its start, quoted text as a
+phrase; ranked by `ts_rank`. Roots and starts are lexemes of their own in the vector (marked,
+never stemmed), as Whoosh's fields: matched exactly, so the GIN index skips through a frequent
+word's postings (a `:*` prefix would read them all). A query matching more than
 `LARGE` readable documents is counted on a sample of each kind's newest documents (counts
 marked approximate) and its hits are ranked among its newest `RANK_SAMPLED` matches.
 """
@@ -27,7 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from network.core.models import utcnow
 from network.core.registries import Document
-from network.search.backend import ROOT_SIZE, Found, IndexUnavailable, folded
+from network.search.backend import PREFIXES, ROOTS, Found, IndexUnavailable, folded
 
 CONFIG = "french_unaccent"
 LARGE = 2_000  # readable matches past which counts are sampled
@@ -38,6 +40,7 @@ RANK_SAMPLED = 60  # …and of a sampled one (the newest matches)
 KIND_COUNTS_SECONDS = 30.0  # documents by kind, for estimates, are counted this often
 BATCH = 1_000  # rows written per statement
 _START, _STOP = "\ue000", "\ue001"  # highlight marks (private-use characters)
+_WORD = re.compile(r"\w+")
 _LT, _GT = "\ue002", "\ue003"  # angle brackets, while parsed
 _MARKED = re.compile(f"{_START}(.*?){_STOP}", re.S)
 
@@ -55,19 +58,27 @@ def _quoted(lexeme: str) -> str:
     return "'" + lexeme + "'"  # words are \\w+: no quote or backslash inside
 
 
-def tsquery_text(words: Words) -> str:
-    """The `to_tsquery` input: each word by its stem, its root as a prefix when long, the
-    last as a prefix while typed; all of them required."""
-    parts = []
+ROOT_MARK, PREFIX_MARK = "zr", "zp"  # roots and starts of words: lexemes of their own
+
+
+def _marked(mark: str, analyzer, text: str) -> str:
+    """The terms `analyzer` makes of a text's words, each marked (parsed by the `simple`
+    configuration: kept as they are, never stemmed)."""
+    return " ".join(mark + term for word in _WORD.findall(text) for term in analyzer.analyse(word))
+
+
+def word_options(words: Words) -> list[str]:
+    """For each word, the `to_tsquery('simple', …)` input of its marked lexemes: its root
+    when long (where stems part ways: "electricite" finds "électricienne") and, for the last
+    one while typed, its start (3 to 6 letters; longer ones are matched by their root)."""
+    options = []
     for index, word in enumerate(words.words):
         start = folded(word)
-        options = [_quoted(start)]
-        if len(start) > ROOT_SIZE:
-            options.append(_quoted(start[:ROOT_SIZE]) + ":*")
-        if words.typing and index == len(words.words) - 1 and len(start) >= 3:
-            options.append(_quoted(start) + ":*")
-        parts.append("(" + " | ".join(options) + ")")
-    return " & ".join(parts)
+        lexemes = [ROOT_MARK + root for root in ROOTS.analyse(word)]
+        if words.typing and index == len(words.words) - 1 and 3 <= len(start) <= 6:
+            lexemes.append(PREFIX_MARK + start)
+        options.append(" | ".join(_quoted(lexeme) for lexeme in lexemes))
+    return options
 
 
 class PostgresHit(dict):
@@ -97,7 +108,9 @@ def _words_of(value: str) -> str:
 _TERMS = (
     f"setweight(to_tsvector('{CONFIG}', {_words_of(':title')}), 'A') || "
     f"setweight(to_tsvector('{CONFIG}', {_words_of(':keywords')}), 'B') || "
-    f"to_tsvector('{CONFIG}', {_words_of(':body')})"
+    f"to_tsvector('{CONFIG}', {_words_of(':body')}) || "
+    "setweight(to_tsvector('simple', :roots), 'D') || "
+    "setweight(to_tsvector('simple', :prefixes), 'B')"
 )
 _UPSERT = text(
     "INSERT INTO search_documents (kind, object_id, audience, replaced_for, title, body, "
@@ -132,6 +145,8 @@ def _rows(docs: Iterable[Document], at: Any) -> list[dict[str, Any]]:
             "title": doc.title,
             "body": doc.body,
             "keywords": doc.keywords,
+            "roots": _marked(ROOT_MARK, ROOTS, f"{doc.title} {doc.keywords} {doc.body}"),
+            "prefixes": _marked(PREFIX_MARK, PREFIXES, f"{doc.title} {doc.keywords}"),
             "written_at": at,
         }
         for doc in docs
@@ -254,9 +269,13 @@ class PostgresBackend:
         or the body, as with Whoosh: never across keywords), and its parameters (no member
         text in the SQL)."""
         parts, phrases, params = [], ["TRUE"], {}
-        if words.words:
-            parts.append(f"to_tsquery('{CONFIG}', :words)")
-            params["words"] = tsquery_text(words)
+        for number, (word, option) in enumerate(zip(words.words, word_options(words), strict=True)):
+            params[f"word{number}"] = word
+            query = f"plainto_tsquery('{CONFIG}', :word{number})"
+            if option:
+                params[f"option{number}"] = option
+                query = f"({query} || to_tsquery('simple', :option{number}))"
+            parts.append(query)
         for number, phrase in enumerate(words.phrases):
             query = f"phraseto_tsquery('{CONFIG}', :phrase{number})"
             parts.append(query)
