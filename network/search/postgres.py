@@ -324,13 +324,13 @@ class PostgresBackend:
             if found < FEW_IN_SAMPLE:
                 few.append(kind)
         if few:
+            few_sql = " UNION ALL ".join(
+                f"SELECT CAST(:few{n} AS text), count(*) FROM (SELECT 1 FROM search_documents d "
+                f"WHERE d.kind = :few{n} AND {match} AND {_READABLE} LIMIT {LARGE + 1}) s"
+                for n in range(len(few))
+            )
             rows = connection.execute(
-                text(
-                    f"SELECT k.kind, (SELECT count(*) FROM (SELECT 1 FROM search_documents d "
-                    f"WHERE d.kind = k.kind AND {match} AND {_READABLE} LIMIT {LARGE + 1}) s) "
-                    f"FROM unnest(CAST(:few AS text[])) AS k(kind)"
-                ),
-                params | {"few": few},
+                text(few_sql), params | {f"few{n}": kind for n, kind in enumerate(few)}
             )
             for kind, number in rows:
                 if number <= LARGE:
