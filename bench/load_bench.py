@@ -45,9 +45,9 @@ import socket
 import subprocess
 import sys
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from contextlib import ExitStack, contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -63,8 +63,9 @@ EXTRA_DESKS = 4
 # --- data -------------------------------------------------------------------------------------
 
 
-def build(data_dir: Path, database_url: str | None, members: int, accounts: int, posts: int,
-          messages: int) -> dict:  # fmt: skip
+def build(
+    data_dir: Path, database_url: str | None, members: int, accounts: int, posts: int, messages: int
+) -> dict:
     """Seed the database and the search index in `data_dir`; return what the locust users
     need (accounts with their token, channel, post and space ids), also saved as load.json."""
     os.environ["TERREAU_DATA_DIR"] = str(data_dir)
@@ -141,9 +142,15 @@ def build(data_dir: Path, database_url: str | None, members: int, accounts: int,
             db,
             ApiToken,
             (
-                {"member_id": member_id, "name": "load bench", "is_personal": False,
-                 "token_hash": hashlib.sha256(token.encode()).hexdigest(), "created_at": now,
-                 "expires_at": None, "revoked_at": None}  # fmt: skip
+                {
+                    "member_id": member_id,
+                    "name": "load bench",
+                    "is_personal": False,
+                    "token_hash": hashlib.sha256(token.encode()).hexdigest(),
+                    "created_at": now,
+                    "expires_at": None,
+                    "revoked_at": None,
+                }
                 for member_id, token in tokens.items()
             ),
         )
@@ -162,8 +169,13 @@ def build(data_dir: Path, database_url: str | None, members: int, accounts: int,
                 db,
                 ChannelMember,
                 (
-                    {"channel_id": channel.id, "member_id": m, "role": "member",
-                     "last_read_id": 0, "joined_at": now}  # fmt: skip
+                    {
+                        "channel_id": channel.id,
+                        "member_id": m,
+                        "role": "member",
+                        "last_read_id": 0,
+                        "joined_at": now,
+                    }
                     for m in [*tokens, *rng.sample(others, min(200, len(others)))]
                 ),
             )
@@ -174,11 +186,20 @@ def build(data_dir: Path, database_url: str | None, members: int, accounts: int,
         desks = []
         for n in range(EXTRA_DESKS):
             desk = Space(
-                site=site, name=f"Plateau {n + 2}", kind=SpaceKind.DESK_AREA, capacity=20,
-                granularity=Granularity.HALF_DAYS, slot_minutes=30, min_minutes=60,
-                max_minutes=660, needs_approval=False, check_in_required=False,
-                equipment=["wifi"], opening_hours=week, description="Plateau de postes.",
-            )  # fmt: skip
+                site=site,
+                name=f"Plateau {n + 2}",
+                kind=SpaceKind.DESK_AREA,
+                capacity=20,
+                granularity=Granularity.HALF_DAYS,
+                slot_minutes=30,
+                min_minutes=60,
+                max_minutes=660,
+                needs_approval=False,
+                check_in_required=False,
+                equipment=["wifi"],
+                opening_hours=week,
+                description="Plateau de postes.",
+            )
             db.session.add(desk)
             desks.append(desk)
         db.session.commit()
@@ -216,9 +237,14 @@ def build(data_dir: Path, database_url: str | None, members: int, accounts: int,
     data = {
         "password": password,
         "accounts": [
-            {"id": m.id, "email": m.email, "token": tokens[m.id], "channel": channel_ids[i % len(channel_ids)]}
+            {
+                "id": m.id,
+                "email": m.email,
+                "token": tokens[m.id],
+                "channel": channel_ids[i % len(channel_ids)],
+            }
             for i, m in enumerate(loaders)
-        ],  # fmt: skip
+        ],
         "channels": channel_ids,
         "posts": post_ids[-500:],
         "desks": spaces,
@@ -230,24 +256,35 @@ def build(data_dir: Path, database_url: str | None, members: int, accounts: int,
 
 
 SUBJECTS = (
-    "Je cherche un·e graphiste pour un projet à Lyon", "Retour sur l'atelier d'hier",
-    "Qui serait partant·e pour un déjeuner jeudi", "Besoin d'un conseil sur un devis",
-    "Nouvelle cliente signée grâce à la coopérative", "Je partage un modèle de contrat",
-    "Quelqu'un connaît un bon logiciel de facturation", "Appel à coopération sur un marché",
-    "Je propose un créneau de mentorat", "Petit rappel pour vendredi",
-)  # fmt: skip
+    "Je cherche un·e graphiste pour un projet à Lyon",
+    "Retour sur l'atelier d'hier",
+    "Qui serait partant·e pour un déjeuner jeudi",
+    "Besoin d'un conseil sur un devis",
+    "Nouvelle cliente signée grâce à la coopérative",
+    "Je partage un modèle de contrat",
+    "Quelqu'un connaît un bon logiciel de facturation",
+    "Appel à coopération sur un marché",
+    "Je propose un créneau de mentorat",
+    "Petit rappel pour vendredi",
+)
 DETAILS = (
     "Le cahier des charges est **prêt** et le budget validé.",
     "Merci à toutes les personnes présentes, le support est dans l'espace documents.",
-    "On peut en parler au café, ou par message.", "Toutes les idées sont bienvenues.",
-    "Deux jours de travail environ, à partir de la semaine prochaine.", "",
-)  # fmt: skip
+    "On peut en parler au café, ou par message.",
+    "Toutes les idées sont bienvenues.",
+    "Deux jours de travail environ, à partir de la semaine prochaine.",
+    "",
+)
 TAGS = ("#entraide", "#formation", "#compta", "#coworking", "#réseau", "#atelier", "")
 CHAT = (
-    "Bonjour à toutes et tous !", "Quelqu'un a la clé de la salle Jaurès ?",
-    "Je serai au plateau demain matin.", "Merci pour l'info 👍", "On se retrouve à midi ?",
-    "Le devis est parti, je croise les doigts.", "Qui connaît un bon imprimeur à Lyon ?",
-)  # fmt: skip
+    "Bonjour à toutes et tous !",
+    "Quelqu'un a la clé de la salle Jaurès ?",
+    "Je serai au plateau demain matin.",
+    "Merci pour l'info 👍",
+    "On se retrouve à midi ?",
+    "Le devis est parti, je croise les doigts.",
+    "Qui connaît un bon imprimeur à Lyon ?",
+)
 
 
 def _post_body(rng: random.Random) -> str:
@@ -256,3 +293,586 @@ def _post_body(rng: random.Random) -> str:
 
 def _message_body(rng: random.Random) -> str:
     return rng.choice(CHAT)
+
+
+# --- processes --------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 180.0) -> None:
+    import requests
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args} exited with code {proc.returncode}")
+        try:
+            if requests.get(f"{url}/login", timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
+
+
+@contextmanager
+def process(command: list[str], log: Path, env: dict[str, str] | None = None):
+    """A child process in a session of its own, logging to `log`; always stopped."""
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(
+            command,
+            cwd=PROJECT_DIR,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def server_env(
+    data_dir: Path, database_url: str | None, redis_url: str | None, proxies: int
+) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "TERREAU_DATA_DIR": str(data_dir),
+        "SECRET_KEY": "load-bench-secret",
+        "TERREAU_PROXY_COUNT": str(proxies),
+        "PYTHONPATH": str(PROJECT_DIR),
+    }
+    env.pop("DATABASE_URL", None)
+    env.pop("REDIS_URL", None)
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    return env
+
+
+NGINX_CONF = """\
+worker_processes 1;
+daemon off;
+pid {dir}/nginx.pid;
+error_log {dir}/nginx-error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    client_body_temp_path {dir}/body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+    map $http_upgrade $connection_upgrade {{ default upgrade; "" ""; }}
+    upstream terreau {{
+        {balance};
+{servers}
+        keepalive 64;
+    }}
+    server {{
+        listen {host}:{port};
+        client_max_body_size 8m;
+        location / {{
+            proxy_pass http://terreau;
+            proxy_http_version 1.1;
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection $connection_upgrade;
+            proxy_read_timeout 120s;
+        }}
+    }}
+}}
+"""
+
+
+def nginx_config(folder: Path, port: int, upstreams: list[int], balance: str) -> Path:
+    """An nginx configuration in `folder`: one upstream of `upstreams`, balanced by `balance`
+    ("ip_hash", or "hash $http_x_load_member consistent": each simulated member stands for
+    one client address, as ip_hash sees real members; the load generator has only one)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    servers = "\n".join(f"        server {HOST}:{p};" for p in upstreams)
+    path = folder / "nginx.conf"
+    path.write_text(
+        NGINX_CONF.format(dir=folder, balance=balance, servers=servers, host=HOST, port=port)
+    )
+    return path
+
+
+# --- database ---------------------------------------------------------------------------------
+
+
+def recreate_database(url: str) -> None:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    admin = parsed.set(database="postgres").render_as_string(hide_password=False)
+    admin = admin.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as con:
+        con.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
+        con.execute(f'CREATE DATABASE "{parsed.database}"')
+
+
+def reset_state(
+    data: dict, database_url: str | None, data_dir: Path, redis_url: str | None
+) -> None:
+    """Before a run: no bookings held by the load accounts; Redis's db emptied."""
+    ids = [a["id"] for a in data["accounts"]]
+    if database_url:
+        import psycopg
+
+        with psycopg.connect(database_url.replace("+psycopg", ""), autocommit=True) as con:
+            con.execute("DELETE FROM bookings WHERE member_id = ANY(%s)", (ids,))
+    else:
+        import sqlite3
+
+        with sqlite3.connect(data_dir / "terreau.sqlite3") as con:
+            con.execute(f"DELETE FROM bookings WHERE member_id IN ({','.join(map(str, ids))})")
+    if redis_url:
+        import redis
+
+        redis.Redis.from_url(redis_url).flushdb()
+
+
+class Statements:
+    """pg_stat_statements of the bench's database, when its server preloads it."""
+
+    def __init__(self, url: str | None) -> None:
+        self.url = url.replace("+psycopg", "") if url else None
+        self.ok = False
+        if self.url:
+            import psycopg
+
+            try:
+                with psycopg.connect(self.url, autocommit=True) as con:
+                    con.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+                    con.execute("SELECT count(*) FROM pg_stat_statements").fetchone()
+                self.ok = True
+            except psycopg.Error as error:
+                print(f"  (no pg_stat_statements: {str(error).strip()})")
+
+    def reset(self) -> None:
+        if self.ok:
+            self._query("SELECT pg_stat_statements_reset()")
+
+    def top(self, count: int = 12) -> list[str]:
+        if not self.ok:
+            return []
+        rows = self._query(
+            "SELECT calls, total_exec_time, mean_exec_time, rows, query FROM pg_stat_statements"
+            " WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            " ORDER BY total_exec_time DESC LIMIT %s",
+            (count,),
+        )
+        total = self._query(
+            "SELECT coalesce(sum(calls), 0), coalesce(sum(total_exec_time), 0) FROM"
+            " pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database"
+            " WHERE datname = current_database())"
+        )[0]
+        lines = [
+            f"pg_stat_statements: {int(total[0])} statements, {total[1] / 1000:.1f} s in all",
+            "| calls | total ms | mean ms | rows | statement |",
+            "| ---: | ---: | ---: | ---: | --- |",
+        ]
+        for calls, spent, mean, rows_, query in rows:
+            text = " ".join(query.split())[:150].replace("|", "\\|")
+            lines.append(f"| {calls} | {spent:.0f} | {mean:.2f} | {rows_} | `{text}` |")
+        return lines
+
+    def _query(self, sql: str, args: tuple = ()) -> list:
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as con:
+            return con.execute(sql, args).fetchall()
+
+
+# --- measuring --------------------------------------------------------------------------------
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its waited-for children, from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def tree(pid: int) -> list[int]:
+    """`pid` and its descendants (the index writer process of a server)."""
+    found = [pid]
+    for child in (
+        Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        if Path(f"/proc/{pid}/task/{pid}/children").exists()
+        else []
+    ):
+        found += tree(int(child))
+    return found
+
+
+def tree_cpu(pid: int) -> float:
+    return sum(cpu_seconds(p) for p in tree(pid))
+
+
+def machine_cpu() -> tuple[float, float]:
+    """(busy, total) jiffies of the whole machine."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]
+    return sum(values) - idle, sum(values)
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def run_locust(
+    url: str,
+    data_path: Path,
+    users: int,
+    seconds: int,
+    spawn: int,
+    prefix: Path,
+    profile: tuple[int, int] | None,
+    watched: dict[str, int],
+) -> dict:
+    """Run locust headless; return its CSV rows, and the CPU time of the watched processes
+    and of the whole machine during the run."""
+    env = {**os.environ, "LOAD_DATA": str(data_path)}
+    command = [
+        str(VENV_BIN / "locust"),
+        "-f",
+        str(LOCUSTFILE),
+        "--headless",
+        "-u",
+        str(users),
+        "-r",
+        str(spawn),
+        "-t",
+        f"{seconds}s",
+        "--csv",
+        str(prefix),
+        "--only-summary",
+        "-H",
+        url,
+        "--stop-timeout",
+        "5",
+        "--loglevel",
+        "WARNING",
+    ]
+    before = {name: tree_cpu(pid) for name, pid in watched.items()}
+    busy0, total0 = machine_cpu()
+    load = load_average()
+    spy = None
+    with process(command, prefix.with_suffix(".log"), env) as proc:
+        locust_cpu = 0.0
+        if profile:
+            pid, duration = profile
+            time.sleep(min(15, seconds / 3))
+            spy = subprocess.Popen(
+                [
+                    str(VENV_BIN / "py-spy"),
+                    "record",
+                    "-d",
+                    str(duration),
+                    "-p",
+                    str(pid),
+                    "-o",
+                    str(prefix) + "-profile.txt",
+                    "--format",
+                    "raw",
+                    "--nonblocking",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        while proc.poll() is None:
+            locust_cpu = max(locust_cpu, tree_cpu(proc.pid))
+            time.sleep(0.5)
+    if spy is not None:
+        spy.wait()
+    busy1, total1 = machine_cpu()
+    cpu = {name: tree_cpu(pid) - before[name] for name, pid in watched.items()}
+    cpu["locust"] = locust_cpu
+    with open(f"{prefix}_stats.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    failures = []
+    if Path(f"{prefix}_failures.csv").exists():
+        with open(f"{prefix}_failures.csv", newline="", encoding="utf-8") as handle:
+            failures = list(csv.DictReader(handle))
+    return {
+        "rows": rows,
+        "failures": failures,
+        "cpu": cpu,
+        "load": load,
+        "users": users,
+        "machine_busy": (busy1 - busy0) / max(total1 - total0, 1),
+        "seconds": seconds,
+    }
+
+
+PAGE_PREFIXES = ("/feed", "/members", "/notifications", "/chat", "/workspaces", "/search")
+
+
+def is_page(row: dict) -> bool:
+    return row["Type"] == "GET" and row["Name"].startswith(PAGE_PREFIXES)
+
+
+def table(result: dict) -> list[str]:
+    """A Markdown table of one run: per endpoint requests, errors, p50, p95, p99 (ms)."""
+    cpu = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in result["cpu"].items())
+    lines = [
+        f"{result['users']} users, {result['seconds']} s; load average before: {result['load']};"
+        f" machine CPU busy {result['machine_busy'] * 100:.0f} %; CPU time: {cpu}",
+        "",
+        "| endpoint | requests | errors | p50 ms | p95 ms | p99 ms |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    rows = sorted(result["rows"], key=lambda r: (r["Name"] == "Aggregated", r["Name"], r["Type"]))
+    pages = [r for r in rows if is_page(r)]
+    for row in rows:
+        label = "**all**" if row["Name"] == "Aggregated" else f"{row['Type']} {row['Name']}"
+        lines.append(
+            f"| {label} | {row['Request Count']} | {row['Failure Count']} | {row['50%']} |"
+            f" {row['95%']} | {row['99%']} |"
+        )
+    worst = max(pages, key=lambda r: float(r["95%"] or 0), default=None)
+    if worst:
+        lines.append("")
+        lines.append(
+            f"Pages: worst p95 {worst['95%']} ms ({worst['Name']}); errors "
+            f"{sum(int(r['Failure Count']) for r in pages)}."
+        )
+    for failure in result["failures"][:8]:
+        lines.append(
+            f"- error ×{failure['Occurrences']}: {failure['Method']} {failure['Name']}:"
+            f" {failure['Error'][:160]}"
+        )
+    return lines
+
+
+def top_functions(path: Path, count: int = 25) -> list[str]:
+    """The functions of a py-spy raw profile by inclusive share of samples (project code and
+    the libraries' main entry points), and the leaf functions by self share."""
+    inclusive: Counter[str] = Counter()
+    leaf: Counter[str] = Counter()
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, samples = line.rpartition(" ")
+        if not samples.isdigit():
+            continue
+        n = int(samples)
+        total += n
+        frames = stack.split(";")
+        for frame in set(frames):
+            inclusive[_short(frame)] += n
+        leaf[_short(frames[-1])] += n
+    lines = [f"py-spy: {total} samples", "", "| inclusive | function |", "| ---: | --- |"]
+    for name, n in inclusive.most_common(count * 3):
+        if "network/" in name or "idle" in name or "wait" in name:
+            lines.append(f"| {n / total * 100:.1f} % | `{name}` |")
+        if len(lines) >= count + 4:
+            break
+    lines += ["", "| self | function |", "| ---: | --- |"]
+    for name, n in leaf.most_common(count):
+        lines.append(f"| {n / total * 100:.1f} % | `{name}` |")
+    return lines
+
+
+def _short(frame: str) -> str:
+    """`function (file:line)` → `function (file)` with the path shortened."""
+    name, _, where = frame.partition(" (")
+    where = where.rstrip(")").rsplit(":", 1)[0]
+    for marker in ("site-packages/", "/work/wt/load/", "lib/python3.11/"):
+        if marker in where:
+            where = where.split(marker, 1)[1]
+    return f"{name} ({where})"
+
+
+# --- modes ------------------------------------------------------------------------------------
+
+
+def run_sqlite(args: argparse.Namespace, data_dir: Path, data: dict) -> list[dict]:
+    port = free_port()
+    url = f"http://{HOST}:{port}"
+    env = server_env(data_dir, None, None, 0)
+    results = []
+    with process(
+        [sys.executable, "-m", "network", "--host", HOST, "--port", str(port)],
+        data_dir / "server.log",
+        env,
+    ) as server:
+        wait_until_up(url, server)
+        for users in args.users:
+            reset_state(data, None, data_dir, None)
+            results.append(measure(args, url, data_dir, users, {"server": server.pid}, server.pid))
+    return results
+
+
+def run_nginx(args: argparse.Namespace, data_dir: Path, data: dict) -> list[dict]:
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    ports = [free_port(), free_port()]
+    front = free_port()
+    url = f"http://{HOST}:{front}"
+    statements = Statements(args.database_url)
+    results = []
+    with ExitStack() as stack:
+        servers = []
+        for n, port in enumerate(ports):
+            folder = data_dir / f"server{n + 1}"
+            if not folder.exists():  # one search index per server (Whoosh: a folder each)
+                folder.mkdir()
+                shutil.copytree(data_dir / "search-index", folder / "search-index")
+            env = server_env(folder, args.database_url, args.redis_url, 1)
+            command = [sys.executable, "-m", "network", "--host", HOST, "--port", str(port)]
+            servers.append(stack.enter_context(process(command, folder / "server.log", env)))
+        for server, port in zip(servers, ports, strict=True):
+            wait_until_up(f"http://{HOST}:{port}", server)
+        config = nginx_config(data_dir / "nginx", front, ports, args.balance)
+        proxy = stack.enter_context(
+            process([nginx, "-c", str(config), "-p", str(config.parent)], data_dir / "nginx.log")
+        )
+        wait_until_up(url, proxy)
+        watched = {"server 1": servers[0].pid, "server 2": servers[1].pid, "nginx": proxy.pid}
+        for users in args.users:
+            reset_state(data, args.database_url, data_dir, args.redis_url)
+            statements.reset()
+            result = measure(args, url, data_dir, users, watched, servers[0].pid)
+            result["statements"] = statements.top()
+            results.append(result)
+    return results
+
+
+def measure(
+    args: argparse.Namespace,
+    url: str,
+    data_dir: Path,
+    users: int,
+    watched: dict[str, int],
+    profiled: int,
+) -> dict:
+    prefix = data_dir / f"{args.mode}-{users}"
+    profile = (profiled, args.profile) if args.profile else None
+    result = run_locust(
+        url, data_dir / "load.json", users, args.seconds, args.spawn_rate, prefix, profile, watched
+    )
+    lines = table(result)
+    spy = Path(str(prefix) + "-profile.txt")
+    if profile and spy.exists():
+        result["profile"] = top_functions(spy)
+    print(f"\n### {args.mode}, {users} users\n", flush=True)
+    print(
+        "\n".join(lines + [""] + result.get("statements", []) + [""] + result.get("profile", [])),
+        flush=True,
+    )
+    return result
+
+
+def growth(results: list[dict]) -> list[str]:
+    """How the cost grows with the users: requests/s, CPU s per 1,000 requests, p95 pages."""
+    lines = [
+        "| users | requests/s | CPU s per 1,000 requests (servers) | pages p50 | pages p95 |",
+        "| ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for result in results:
+        total = next(r for r in result["rows"] if r["Name"] == "Aggregated")
+        count = int(total["Request Count"])
+        servers = sum(v for k, v in result["cpu"].items() if k.startswith("server"))
+        pages = [r for r in result["rows"] if is_page(r)]
+        weighted = sorted((float(r[q]), int(r["Request Count"])) for r in pages for q in ("50%",))
+        p50 = _weighted_median(weighted)
+        p95 = max((float(r["95%"]) for r in pages), default=0)
+        lines.append(
+            f"| {result['users']} | {float(total['Requests/s']):.1f} |"
+            f" {servers / max(count, 1) * 1000:.1f} | {p50:.0f} | {p95:.0f} (worst page) |"
+        )
+    return lines
+
+
+def _weighted_median(values: list[tuple[float, int]]) -> float:
+    total = sum(n for _, n in values)
+    seen = 0
+    for value, n in values:
+        seen += n
+        if seen * 2 >= total:
+            return value
+    return 0.0
+
+
+# --- main -------------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mode", choices=("sqlite", "nginx"), default="sqlite")
+    parser.add_argument(
+        "--users", default="100,200,300", type=lambda v: [int(u) for u in v.split(",")]
+    )
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--spawn-rate", type=int, default=30)
+    parser.add_argument("--members", type=int, default=2000)
+    parser.add_argument("--accounts", type=int, default=300)
+    parser.add_argument("--posts", type=int, default=3000)
+    parser.add_argument("--messages", type=int, default=3000)
+    parser.add_argument("--data-dir", type=Path, help="reused when it holds load.json")
+    parser.add_argument("--database-url", help="PostgreSQL (nginx mode; re-created)")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/8")
+    parser.add_argument(
+        "--balance",
+        default="hash $http_x_load_member consistent",
+        help='the upstream balancing: "ip_hash" sends everything from one'
+        " load generator to one server",
+    )
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="SECONDS",
+        help="py-spy the (first) server this long during each run",
+    )
+    parser.add_argument("--top", type=Path, help="only summarise this py-spy raw profile")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    if args.top:
+        print("\n".join(top_functions(args.top)))
+        return
+    if args.mode == "nginx" and not args.database_url:
+        raise SystemExit("--mode nginx needs --database-url (PostgreSQL)")
+    data_dir = args.data_dir or Path(f"/tmp/terreau-load-{args.mode}")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    data_path = data_dir / "load.json"
+    if data_path.exists():
+        data = json.loads(data_path.read_text())
+        print(f"Reusing the data set in {data_dir}", flush=True)
+    else:
+        print(f"Seeding {data_dir} …", flush=True)
+        if args.database_url:
+            recreate_database(args.database_url)
+        database_url = args.database_url if args.mode == "nginx" else None
+        data = build(data_dir, database_url, args.members, args.accounts, args.posts, args.messages)
+    run = run_nginx if args.mode == "nginx" else run_sqlite
+    results = run(args, data_dir, data)
+    print("\n### growth\n")
+    print("\n".join(growth(results)))
+
+
+if __name__ == "__main__":
+    main()
