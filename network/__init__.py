@@ -112,8 +112,10 @@ def _init_extensions(app: Flask) -> None:
 def _init_modules(app: Flask) -> None:
     """Each module plugs in through its `init_app`: blueprints, API routes, socket handlers,
     CLI commands, navigation and its contributions to the registries of the kernel."""
+    from network.core.health import bp as health_bp
     from network.core.images import bp as uploads_bp
 
+    app.register_blueprint(health_bp)
     app.register_blueprint(uploads_bp)
     for name in MODULES:
         import_module(f"network.{name}").init_app(app)

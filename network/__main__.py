@@ -8,12 +8,10 @@ if os.environ.get("TERREAU_ASYNC_MODE", "gevent") == "gevent":
     monkey.patch_all()
 
 import argparse  # noqa: E402
-import gc  # noqa: E402
 
 from network import create_app  # noqa: E402
-from network.core.registries import warm_up  # noqa: E402
 from network.extensions import socketio  # noqa: E402
-from network.search.indexing import ensure_search_index  # noqa: E402
+from network.serving import prepare  # noqa: E402
 
 
 def main() -> None:
@@ -22,14 +20,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=5000)
     args = parser.parse_args()
     app = create_app()
-    with app.app_context():
-        ensure_search_index()
-        warm_up()  # the modules' statements compiled before the first reader
-    compile_templates(app)
-    # What start-up built lives as long as the process: leave it out of the full garbage
-    # collections, which otherwise walk it all (~100 ms) in the middle of some requests.
-    gc.collect()
-    gc.freeze()
+    prepare(app)
     print(f" * Terreau on http://{args.host}:{args.port} ({socketio.async_mode} mode)", flush=True)
     if socketio.async_mode == "gevent":
         serve_gevent(app, args.host, args.port)
@@ -45,15 +36,6 @@ def main() -> None:
     )
 
 
-def compile_templates(app) -> None:
-    """Compile every template now (~0.5 s): a fresh server otherwise compiles a page's
-    templates during its first request (the chat page's first answer took 82 ms of CPU instead
-    of 42), and compiled here they are frozen with the rest of start-up."""
-    env = app.jinja_env
-    for name in env.list_templates(extensions=["html", "txt"]):
-        env.get_template(name)
-
-
 def serve_gevent(app, host: str, port: int) -> None:
     """gevent's server, on a listener with TCP_NODELAY: it writes a response's headers and
     body in two sends, which Nagle's algorithm would delay by 40 ms on kept-alive
@@ -64,9 +46,6 @@ def serve_gevent(app, host: str, port: int) -> None:
     from gevent import pywsgi
     from geventwebsocket.handler import WebSocketHandler
 
-    from network.core.websocket import gather_websocket_writes
-
-    gather_websocket_writes(socketio)
     logging.getLogger("geventwebsocket.handler").setLevel(logging.WARNING)  # proxies log access
     listener = socket.create_server((host, port), reuse_port=False, backlog=1024)
     listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

@@ -1,6 +1,8 @@
 """Real server processes for scale-out tests (`python -m network` on free loopback ports)."""
 
 import os
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -92,6 +94,50 @@ def _wait_until_up(url: str, attempts: int = 300) -> None:  # 30 s on a busy mac
         try:
             requests.get(f"{url}/login", timeout=1)
             return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # a gunicorn worker still booting
             time.sleep(0.1)
     raise RuntimeError(f"server at {url} did not start")
+
+
+def require_nginx() -> str:
+    """The path of Debian's nginx; skip without it, except in CI where it is mandatory."""
+    found = shutil.which("nginx") or next(
+        (path for path in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(path, os.X_OK)),
+        None,
+    )
+    if found is None:
+        if IN_CI:
+            pytest.fail("nginx is required in CI (make browser installs it)")
+        pytest.skip("nginx is not installed (make browser installs it as root)")
+    return found
+
+
+def start_gunicorn(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
+    """One gunicorn server with the example settings (deploy/gunicorn.conf.py) on `port`,
+    in a process group of its own, its log in `log`; returned once it answers."""
+    with log.open("ab") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py"]
+            + ["network.wsgi:app"],
+            env={**env, "TERREAU_BIND": f"127.0.0.1:{port}"},
+            cwd=ROOT,
+            stdout=output,
+            stderr=output,
+            start_new_session=True,
+        )
+    try:
+        _wait_until_up(f"http://127.0.0.1:{port}")
+    except RuntimeError:
+        stop(process)
+        raise RuntimeError(log.read_text()[-3000:]) from None
+    return process
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()

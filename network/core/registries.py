@@ -464,3 +464,14 @@ def warm_up() -> None:
     """Run every module's start-up warm-up (`python -m network`, before it serves)."""
     for run in WARM_UPS.values():
         run()
+
+
+# --- Readiness ----------------------------------------------------------------------------
+
+#: name → a check `/readyz` runs besides the database's and Redis's: it returns None when what
+#: it checks works, else a short reason (e.g. the search index cannot be read).
+READINESS_CHECKS: dict[str, Callable[[], str | None]] = {}
+
+
+def register_readiness_check(name: str, check: Callable[[], str | None]) -> None:
+    READINESS_CHECKS[name] = check

@@ -6,11 +6,13 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """The index and its writer, the search page, API and `flask search` commands."""
+    from network.core.registries import register_readiness_check
     from network.search import api  # noqa: F401  (registers its routes)
     from network.search.cli import search_cli
-    from network.search.indexing import init_search
+    from network.search.indexing import init_search, search_problem
     from network.search.views import bp
 
     init_search(app)
+    register_readiness_check("search", search_problem)
     app.register_blueprint(bp)
     app.cli.add_command(search_cli)

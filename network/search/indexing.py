@@ -44,6 +44,11 @@ def backend() -> WhooshBackend:
     return current_app.extensions["terreau_search"]
 
 
+def search_problem() -> str | None:
+    """For `/readyz`: None when the index can be read, else why not."""
+    return None if backend().readable() else "no readable search index"
+
+
 @event.listens_for(Session, "before_commit")
 def _build_documents(session: Session) -> None:
     pending = session.info.pop(INDEX_PENDING, None)
