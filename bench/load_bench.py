@@ -95,8 +95,7 @@ def build(
 
     for noisy in ("terreau.audit", "network.core.mail"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    app = create_app()
-    app.config["SEARCH_WRITE_DELAY"] = None
+    app = create_app(SEARCH_WRITE_DELAY=None)  # no writer process: the index is rebuilt last
     rng = random.Random(16)
     started = time.monotonic()
     with app.app_context(), app.test_request_context(base_url="http://127.0.0.1:5000"):
@@ -306,13 +305,16 @@ def free_port() -> int:
 
 def wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 180.0) -> None:
     import requests
+    import urllib3
+
+    urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)  # self-signed
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"{proc.args} exited with code {proc.returncode}")
         try:
-            if requests.get(f"{url}/login", timeout=2).status_code == 200:
+            if requests.get(f"{url}/login", timeout=2, verify=False).status_code == 200:
                 return
         except requests.RequestException:
             pass
@@ -352,6 +354,8 @@ def server_env(
         "TERREAU_DATA_DIR": str(data_dir),
         "SECRET_KEY": "load-bench-secret",
         "TERREAU_PROXY_COUNT": str(proxies),
+        "TERREAU_ENV": "production",
+        "TERREAU_SECURE_COOKIES": "0",  # plain HTTP on the loopback
         "PYTHONPATH": str(PROJECT_DIR),
     }
     env.pop("DATABASE_URL", None)
@@ -413,6 +417,84 @@ def nginx_config(folder: Path, port: int, upstreams: list[int], balance: str) ->
     return path
 
 
+DEPLOY_SITE = PROJECT_DIR / "deploy" / "nginx" / "terreau.conf"
+DEPLOY_GUNICORN = PROJECT_DIR / "deploy" / "gunicorn.conf.py"
+
+
+def deploy_site(folder: Path, upstreams: list[int], http: int, https: int, balance: str) -> Path:
+    """deploy/nginx/terreau.conf served from `folder` on loopback ports (the replacements of
+    tests/core/test_deploy.py), with a self-signed certificate, inside a main configuration
+    like Debian's; the upstream's `hash $remote_addr` becomes `balance` unless it is
+    "remote_addr" (the load generator has one address; each simulated member stands for one)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    site = DEPLOY_SITE.read_text()
+    replacements = {
+        "server 127.0.0.1:8001 ": f"server 127.0.0.1:{upstreams[0]} ",
+        "server 127.0.0.1:8002 ": f"server 127.0.0.1:{upstreams[1]} ",
+        "    listen [::]:80;\n": "",
+        "    listen [::]:443 ssl http2;\n": "",
+        "listen 80;": f"listen 127.0.0.1:{http};",
+        "listen 443 ssl http2;": f"listen 127.0.0.1:{https} ssl http2;",
+        "/etc/letsencrypt/live/terreau.example.org/fullchain.pem": str(folder / "cert.pem"),
+        "/etc/letsencrypt/live/terreau.example.org/privkey.pem": str(folder / "key.pem"),
+        "/var/log/nginx/": f"{folder}/",
+        "/var/www/letsencrypt": str(folder),
+        "/srv/terreau/app/static/": f"{PROJECT_DIR}/static/",
+        "terreau.example.org": "127.0.0.1",
+    }
+    if balance != "remote_addr":
+        replacements["hash $remote_addr consistent;"] = f"{balance};"
+    for old, new in replacements.items():
+        if old not in site:
+            raise RuntimeError(f"{old!r} is no longer in {DEPLOY_SITE}: update the bench")
+        site = site.replace(old, new)
+    (folder / "terreau.conf").write_text(site)
+    if not (folder / "cert.pem").exists():
+        subprocess.run(
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "2",
+                "-keyout",
+                str(folder / "key.pem"),
+                "-out",
+                str(folder / "cert.pem"),
+                "-subj",
+                "/CN=127.0.0.1",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1",
+            ],
+            check=True,
+            capture_output=True,
+        )
+    temp = " ".join(
+        f"{name}_temp_path {folder / name};"
+        for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    main = f"""user root;
+daemon off;
+worker_processes auto;
+pid {folder / "nginx.pid"};
+error_log {folder / "nginx.error.log"} warn;
+events {{ worker_connections 2048; }}
+http {{
+    include /etc/nginx/mime.types;
+    sendfile on;
+    tcp_nopush on;
+    {temp}
+    include {folder / "terreau.conf"};
+}}
+"""
+    path = folder / "nginx.conf"
+    path.write_text(main)
+    return path
+
+
 # --- database ---------------------------------------------------------------------------------
 
 
@@ -437,12 +519,14 @@ def reset_state(
         import psycopg
 
         with psycopg.connect(database_url.replace("+psycopg", ""), autocommit=True) as con:
-            con.execute("DELETE FROM bookings WHERE member_id = ANY(%s)", (ids,))
+            con.execute("DELETE FROM workspace_bookings WHERE member_id = ANY(%s)", (ids,))
     else:
         import sqlite3
 
         with sqlite3.connect(data_dir / "terreau.sqlite3") as con:
-            con.execute(f"DELETE FROM bookings WHERE member_id IN ({','.join(map(str, ids))})")
+            con.execute(
+                f"DELETE FROM workspace_bookings WHERE member_id IN ({','.join(map(str, ids))})"
+            )
     if redis_url:
         import redis
 
@@ -727,32 +811,56 @@ def run_sqlite(args: argparse.Namespace, data_dir: Path, data: dict) -> list[dic
 def run_nginx(args: argparse.Namespace, data_dir: Path, data: dict) -> list[dict]:
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     ports = [free_port(), free_port()]
-    front = free_port()
-    url = f"http://{HOST}:{front}"
+    deployed = args.front == "deploy"
     statements = Statements(args.database_url)
     results = []
     with ExitStack() as stack:
         servers = []
         for n, port in enumerate(ports):
             folder = data_dir / f"server{n + 1}"
-            if not folder.exists():  # one search index per server (Whoosh: a folder each)
+            if not folder.exists():  # one Whoosh index per server (a folder each)
                 folder.mkdir()
-                shutil.copytree(data_dir / "search-index", folder / "search-index")
+                if (data_dir / "search-index").exists():
+                    shutil.copytree(data_dir / "search-index", folder / "search-index")
             env = server_env(folder, args.database_url, args.redis_url, 1)
-            command = [sys.executable, "-m", "network", "--host", HOST, "--port", str(port)]
+            if deployed:
+                env["TERREAU_BIND"] = f"{HOST}:{port}"
+                command = [
+                    str(VENV_BIN / "gunicorn"),
+                    "-c",
+                    str(DEPLOY_GUNICORN),
+                    "network.wsgi:app",
+                ]
+            else:
+                command = [sys.executable, "-m", "network", "--host", HOST, "--port", str(port)]
             servers.append(stack.enter_context(process(command, folder / "server.log", env)))
         for server, port in zip(servers, ports, strict=True):
             wait_until_up(f"http://{HOST}:{port}", server)
-        config = nginx_config(data_dir / "nginx", front, ports, args.balance)
-        proxy = stack.enter_context(
-            process([nginx, "-c", str(config), "-p", str(config.parent)], data_dir / "nginx.log")
-        )
+        front = free_port()
+        if deployed:
+            config = deploy_site(data_dir / "nginx", ports, free_port(), front, args.balance)
+            url = f"https://{HOST}:{front}"
+        else:
+            config = nginx_config(data_dir / "nginx", front, ports, args.balance)
+            url = f"http://{HOST}:{front}"
+        command = [
+            nginx,
+            "-p",
+            str(config.parent),
+            "-e",
+            str(config.parent / "error.log"),
+            "-c",
+            str(config),
+        ]
+        proxy = stack.enter_context(process(command, data_dir / "nginx.log"))
         wait_until_up(url, proxy)
+        # the processes that serve: gunicorn's worker, not its arbiter
+        workers = [tree(s.pid)[-1] if deployed else s.pid for s in servers]
         watched = {"server 1": servers[0].pid, "server 2": servers[1].pid, "nginx": proxy.pid}
         for users in args.users:
             reset_state(data, args.database_url, data_dir, args.redis_url)
             statements.reset()
-            result = measure(args, url, data_dir, users, watched, servers[0].pid)
+            result = measure(args, url, data_dir, users, watched, workers[0])
             result["statements"] = statements.top()
             results.append(result)
     return results
@@ -837,6 +945,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="hash $http_x_load_member consistent",
         help='the upstream balancing: "ip_hash" sends everything from one'
         " load generator to one server",
+    )
+    parser.add_argument(
+        "--front",
+        choices=("deploy", "bench"),
+        default="deploy" if DEPLOY_SITE.exists() else "bench",
+        help="nginx mode: deploy/'s nginx site (TLS) and gunicorn servers, or the bench's"
+        " plain-HTTP nginx configuration and `python -m network` servers",
     )
     parser.add_argument(
         "--profile",

@@ -106,7 +106,7 @@ class Member(FastHttpUser):
             "/login",
             data=form,
             name="/login",
-            headers=self.headers,
+            headers={**self.headers, "Referer": f"{self.host}/login"},
             allow_redirects=False,
             catch_response=True,
         ) as answer:
@@ -119,7 +119,7 @@ class Member(FastHttpUser):
         started = time.perf_counter()
         error = None
         try:
-            self.sio = socketio.Client(reconnection=False)
+            self.sio = socketio.Client(reconnection=False, ssl_verify=False)
             self.sio.connect(
                 self.host,
                 transports=["websocket"],
@@ -137,7 +137,9 @@ class Member(FastHttpUser):
         _fire("WS", "socket connect+join", started, error)
 
     def page(self, path: str, name: str) -> str:
-        with self.client.get(path, name=name, headers=self.headers, catch_response=True) as answer:
+        with self.client.get(
+            path, name=name, headers=self.headers, allow_redirects=False, catch_response=True
+        ) as answer:
             if answer.status_code != 200:
                 answer.failure(f"{answer.status_code}")
                 return ""
@@ -195,7 +197,7 @@ class Member(FastHttpUser):
             "/feed/posts",
             data=form,
             name="/feed/posts",
-            headers=self.headers,
+            headers={**self.headers, "Referer": f"{self.host}/feed"},
             allow_redirects=False,
             catch_response=True,
         ) as answer:
