@@ -232,7 +232,13 @@ def build(
                 select(Space.id).where(Space.kind == SpaceKind.DESK_AREA).order_by(Space.id)
             )
         )
-        directory = [g.id for g in generated if g.status != "alumnus"][:2000]
+        directory = list(  # profiles members open: active ones (others answer 404)
+            db.session.scalars(
+                select(Member.id).where(
+                    Member.is_active.is_(True), Member.email.like("%@bench.terreau.example")
+                )
+            )
+        )
     data = {
         "password": password,
         "accounts": [
@@ -550,6 +556,17 @@ class Statements:
             except psycopg.Error as error:
                 print(f"  (no pg_stat_statements: {str(error).strip()})")
 
+    def postmaster(self) -> int | None:
+        """The server's main process id when it runs on this machine (its CPU time counts
+        its backends')."""
+        if not self.url:
+            return None
+        folder = Path(self._query("SHOW data_directory")[0][0])
+        try:
+            return int((folder / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError):
+            return None
+
     def reset(self) -> None:
         if self.ok:
             self._query("SELECT pg_stat_statements_reset()")
@@ -857,12 +874,12 @@ def run_nginx(args: argparse.Namespace, data_dir: Path, data: dict) -> list[dict
         # the processes that serve: gunicorn's worker, not its arbiter
         workers = [tree(s.pid)[-1] if deployed else s.pid for s in servers]
         watched = {"server 1": servers[0].pid, "server 2": servers[1].pid, "nginx": proxy.pid}
+        postmaster = statements.postmaster()
+        if postmaster:
+            watched["postgres"] = postmaster
         for users in args.users:
             reset_state(data, args.database_url, data_dir, args.redis_url)
-            statements.reset()
-            result = measure(args, url, data_dir, users, watched, workers[0])
-            result["statements"] = statements.top()
-            results.append(result)
+            results.append(measure(args, url, data_dir, users, watched, workers[0], statements))
     return results
 
 
@@ -873,13 +890,18 @@ def measure(
     users: int,
     watched: dict[str, int],
     profiled: int,
+    statements: "Statements | None" = None,
 ) -> dict:
+    if statements:
+        statements.reset()
     prefix = data_dir / f"{args.mode}-{users}"
     profile = (profiled, args.profile) if args.profile else None
     result = run_locust(
         url, data_dir / "load.json", users, args.seconds, args.spawn_rate, prefix, profile, watched
     )
     lines = table(result)
+    if statements:
+        result["statements"] = statements.top()
     spy = Path(str(prefix) + "-profile.txt")
     if profile and spy.exists():
         result["profile"] = top_functions(spy)
