@@ -46,6 +46,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -567,6 +568,21 @@ class Statements:
         except (OSError, ValueError):
             return None
 
+    def sample(self) -> dict[str, int]:
+        """The database's connections by state, and those waiting (pg_stat_activity)."""
+        rows = self._query(
+            "SELECT state, wait_event_type IS NOT NULL AND state = 'active', count(*)"
+            " FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid() GROUP BY 1, 2"
+        )
+        found: dict[str, int] = Counter()
+        for state, waiting, count in rows:
+            found[state or "none"] += count
+            found["total"] += count
+            if waiting:
+                found["waiting"] += count
+        return dict(found)
+
     def reset(self) -> None:
         if self.ok:
             self._query("SELECT pg_stat_statements_reset()")
@@ -651,9 +667,10 @@ def run_locust(
     prefix: Path,
     profile: tuple[int, int] | None,
     watched: dict[str, int],
+    sampler: "Callable[[], dict[str, int]] | None" = None,
 ) -> dict:
-    """Run locust headless; return its CSV rows, and the CPU time of the watched processes
-    and of the whole machine during the run."""
+    """Run locust headless; return its CSV rows, the CPU time of the watched processes and of
+    the whole machine during the run, and `sampler`'s figures every half second."""
     env = {**os.environ, "LOAD_DATA": str(data_path)}
     command = [
         str(VENV_BIN / "locust"),
@@ -702,8 +719,11 @@ def run_locust(
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
+        samples: list[dict[str, int]] = []
         while proc.poll() is None:
             locust_cpu = max(locust_cpu, tree_cpu(proc.pid))
+            if sampler:
+                samples.append(sampler())
             time.sleep(0.5)
     if spy is not None:
         spy.wait()
@@ -717,6 +737,7 @@ def run_locust(
         with open(f"{prefix}_failures.csv", newline="", encoding="utf-8") as handle:
             failures = list(csv.DictReader(handle))
     return {
+        "samples": samples,
         "rows": rows,
         "failures": failures,
         "cpu": cpu,
@@ -752,6 +773,14 @@ def table(result: dict) -> list[str]:
             f"| {label} | {row['Request Count']} | {row['Failure Count']} | {row['50%']} |"
             f" {row['95%']} | {row['99%']} |"
         )
+    if result.get("samples"):
+        keys = sorted({k for sample in result["samples"] for k in sample})
+        summary = ", ".join(
+            f"{k} mean {sum(x.get(k, 0) for x in result['samples']) / len(result['samples']):.1f}"
+            f" max {max(x.get(k, 0) for x in result['samples'])}"
+            for k in keys
+        )
+        lines += ["", f"Database connections (pg_stat_activity every 0.5 s): {summary}."]
     worst = max(pages, key=lambda r: float(r["95%"] or 0), default=None)
     if worst:
         lines.append("")
@@ -897,7 +926,15 @@ def measure(
     prefix = data_dir / f"{args.mode}-{users}"
     profile = (profiled, args.profile) if args.profile else None
     result = run_locust(
-        url, data_dir / "load.json", users, args.seconds, args.spawn_rate, prefix, profile, watched
+        url,
+        data_dir / "load.json",
+        users,
+        args.seconds,
+        args.spawn_rate,
+        prefix,
+        profile,
+        watched,
+        statements.sample if statements and statements.url else None,
     )
     lines = table(result)
     if statements:
