@@ -32,15 +32,21 @@ static/vendor/.installed: node_modules/.installed
 translations: $(VENV)/.installed
 	$(BIN)/pybabel -q compile -d network/translations -D messages
 
-# Pango for WeasyPrint (the minutes as PDF), installed when missing and when we are root.
+# Pango for WeasyPrint (the minutes as PDF) and PostgreSQL's client programs (`flask backup`
+# of a PostgreSQL database), installed when missing and when we are root.
 system:
 	@ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || { \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 >/dev/null; \
 	  else echo "Pango is missing: the minutes' PDF will not be available (run as root to install it)"; fi; }
+	@command -v pg_dump >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/pg_dump >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client >/dev/null; \
+	  else echo "pg_dump is missing: backups of a PostgreSQL database will fail (run as root to install it)"; fi; }
 
-# Debian's chromium for the browser tests, and java for the Nu HTML Checker (npm's vnu-jar),
-# installed when missing and when we are root.
+# Debian's chromium for the browser tests, java for the Nu HTML Checker (npm's vnu-jar), and
+# nginx (with openssl, for its test certificate) for the deployment test
+# (tests/core/test_deploy.py), installed when missing and when we are root.
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then \
@@ -50,6 +56,10 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null; \
 	  else echo "java is missing: the HTML validity test will be skipped (run as root to install it)"; fi; }
+	@{ command -v nginx || test -x /usr/sbin/nginx; } >/dev/null 2>&1 && command -v openssl >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx openssl >/dev/null; \
+	  else echo "nginx is missing: the deployment test will be skipped (run as root to install it)"; fi; }
 
 run: setup
 	$(BIN)/flask seed-demo

@@ -59,6 +59,24 @@ class Config:
     LOGIN_ACCOUNT_RATE_LIMIT = os.environ.get("TERREAU_LOGIN_ACCOUNT_RATE_LIMIT", "20 per hour")
     RESET_RATE_LIMIT = os.environ.get("TERREAU_RESET_RATE_LIMIT", "5 per 15 minutes")
 
+    # Uploaded files (network/core/storage.py): "local" keeps them in STORAGE_DIR (default
+    # DATA_DIR/uploads; a folder shared by several servers works too), "s3" in a bucket of an
+    # S3-compatible store. With STORAGE_SIGNED_URLS, files are answered by a redirection to a
+    # signed URL valid STORAGE_URL_SECONDS (after the same permission checks).
+    STORAGE = os.environ.get("TERREAU_STORAGE", "local")
+    STORAGE_DIR = os.environ.get("TERREAU_STORAGE_DIR", "")
+    STORAGE_S3_BUCKET = os.environ.get("TERREAU_S3_BUCKET", "")
+    STORAGE_S3_ENDPOINT_URL = os.environ.get("TERREAU_S3_ENDPOINT_URL", "")  # "" = AWS
+    STORAGE_S3_REGION = os.environ.get("TERREAU_S3_REGION", "")
+    STORAGE_S3_ACCESS_KEY_ID = os.environ.get("TERREAU_S3_ACCESS_KEY_ID", "")
+    STORAGE_S3_SECRET_ACCESS_KEY = os.environ.get("TERREAU_S3_SECRET_ACCESS_KEY", "")
+    STORAGE_S3_PREFIX = os.environ.get("TERREAU_S3_PREFIX", "")
+    STORAGE_SIGNED_URLS = _env_bool("TERREAU_STORAGE_SIGNED_URLS", False)
+    STORAGE_URL_SECONDS = _env_int("TERREAU_STORAGE_URL_SECONDS", 300)
+    # On S3, signed URLs are the store's own (presigned: the bytes never touch the app);
+    # off, the app signs them and streams (a store the browsers cannot reach).
+    STORAGE_S3_PRESIGNED = _env_bool("TERREAU_S3_PRESIGNED", True)
+
     MAX_CONTENT_LENGTH = _env_int("TERREAU_MAX_UPLOAD_BYTES", 8 * 1024 * 1024)
     IMAGE_MAX_PIXELS = _env_int("TERREAU_IMAGE_MAX_PIXELS", 24_000_000)
     IMAGE_MAX_SIDE = 1600
@@ -81,6 +99,9 @@ class Config:
     # Index writes wait this long in the writer process to go together (None: at once, in
     # the committing process).
     SEARCH_WRITE_DELAY: float | None = 0.5
+    # "whoosh" (an embedded index in DATA_DIR) or "postgres" (the database's full-text
+    # search); unset: "postgres" on a PostgreSQL database, "whoosh" otherwise.
+    SEARCH_BACKEND = os.environ.get("TERREAU_SEARCH_BACKEND") or None
     # Live chat events that follow another within this many ms go out together (0: at once).
     LIVE_BURST_MS = _env_int("TERREAU_LIVE_BURST_MS", 50)
     # A decision's live tally is counted and sent at most once per this many ms (0: after
@@ -106,6 +127,8 @@ class TestingConfig(Config):
     FACETS_CACHE_SECONDS = 0  # tests change members and count them again at once
     DESK_DASHBOARD_CACHE_SECONDS = 0  # tests change requests and chart them again at once
     SEARCH_WRITE_DELAY = None  # tests search right after a write (the writer process: its test)
+    # Whoosh unless asked: tests/search runs its suite on both backends on PostgreSQL.
+    SEARCH_BACKEND = os.environ.get("TERREAU_SEARCH_BACKEND", "whoosh")
     LIVE_BURST_MS = 0  # tests read live events right after the action (the bursts: their test)
     TALLY_WINDOW_MS = 0
     # Tests never patch the standard library for gevent; an app made by a test re-binds the

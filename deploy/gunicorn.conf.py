@@ -21,5 +21,6 @@ accesslog = None  # nginx logs the requests (with the upstream that served each)
 errorlog = "-"  # to stderr: the journal, or the file logrotate turns over
 loglevel = "info"
 proc_name = f"terreau-{bind.rsplit(':', 1)[-1]}"
+control_socket_disable = True  # gunicorn 25+: one control socket per user would be shared
 # No `preload_app`: the worker must patch the standard library for gevent before it imports
 # the application.

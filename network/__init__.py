@@ -112,9 +112,13 @@ def _init_extensions(app: Flask) -> None:
 def _init_modules(app: Flask) -> None:
     """Each module plugs in through its `init_app`: blueprints, API routes, socket handlers,
     CLI commands, navigation and its contributions to the registries of the kernel."""
+    from network.core.backup import init_backup
     from network.core.health import bp as health_bp
     from network.core.images import bp as uploads_bp
+    from network.core.storage import init_storage
 
+    init_storage(app)
+    init_backup(app)
     app.register_blueprint(health_bp)
     app.register_blueprint(uploads_bp)
     for name in MODULES:

@@ -40,13 +40,11 @@ def serve_gevent(app, host: str, port: int) -> None:
     """gevent's server, on a listener with TCP_NODELAY: it writes a response's headers and
     body in two sends, which Nagle's algorithm would delay by 40 ms on kept-alive
     connections (measured in bench/members_bench.py)."""
-    import logging
     import socket
 
     from gevent import pywsgi
     from geventwebsocket.handler import WebSocketHandler
 
-    logging.getLogger("geventwebsocket.handler").setLevel(logging.WARNING)  # proxies log access
     listener = socket.create_server((host, port), reuse_port=False, backlog=1024)
     listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     pywsgi.WSGIServer(listener, app, handler_class=WebSocketHandler, log=None).serve_forever()

@@ -2,6 +2,7 @@
 or gunicorn through `network.wsgi`)."""
 
 import gc
+import logging
 
 from flask import Flask
 
@@ -21,6 +22,8 @@ def prepare(app: Flask) -> None:
         from network.core.websocket import gather_websocket_writes
 
         gather_websocket_writes(socketio)
+        # Its access lines would repeat the proxy's (nginx logs every request).
+        logging.getLogger("geventwebsocket.handler").setLevel(logging.WARNING)
     # What start-up built lives as long as the process: leave it out of the full garbage
     # collections, which otherwise walk it all (~100 ms) in the middle of some requests.
     gc.collect()

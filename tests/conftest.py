@@ -91,7 +91,8 @@ def db(app):
         _db.session.remove()
         search_backend = app.extensions["terreau_search"]
         search_backend.forget()
-        shutil.rmtree(search_backend.folder, ignore_errors=True)
+        if hasattr(search_backend, "folder"):  # Whoosh (PostgreSQL's table is emptied below)
+            shutil.rmtree(search_backend.folder, ignore_errors=True)
         tables = [t for t in reversed(_db.metadata.sorted_tables)]
         with _db.engine.begin() as conn:
             if conn.dialect.name == "postgresql":

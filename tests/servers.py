@@ -89,7 +89,7 @@ def running_servers(count: int, env: dict[str, str]):
             process.wait(timeout=10)
 
 
-def _wait_until_up(url: str, attempts: int = 300) -> None:  # 30 s on a busy machine
+def _wait_until_up(url: str, attempts: int = 600) -> None:  # 60 s on a busy machine
     for _ in range(attempts):
         try:
             requests.get(f"{url}/login", timeout=1)

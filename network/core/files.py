@@ -1,18 +1,17 @@
 """Uploaded files kept as sent (PDFs, office documents…): a type allow-list checked on the
 content (not the name the browser sends), a size cap given by the caller, generated names
-under `uploads/<folder>/`, removed again when the transaction that stored them rolls back,
-and always served as downloads (never rendered inline).
+under `<folder>/` in the storage (`network.core.storage`), removed again when the
+transaction that stored them rolls back, and always served as downloads (never inline).
 
 Images that are shown re-encode through `network.core.images` instead. A feature makes one
 `FileStore` (its folder and the types it accepts) and checks who may read a file itself."""
 
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flask import Response, send_from_directory
+from flask import Response
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -20,6 +19,7 @@ from sqlalchemy.orm import Session
 from network.core.errors import Invalid
 from network.core.events import after_commit
 from network.core.images import uploads_dir
+from network.core.storage import new_key, send, storage
 
 ZIP = b"PK\x03\x04"
 #: extension → (content type, accepted first bytes; none: UTF-8 text)
@@ -110,12 +110,17 @@ class FileStore:
                 checked.append((upload, *self.check(upload, max_bytes)))
             except Invalid as error:
                 raise Invalid(fields={field: error.message}) from None
-        (uploads_dir() / self.folder).mkdir(parents=True, exist_ok=True)
-        stored = []
-        for upload, name, content_type in checked:
-            key = f"{self.folder}/{uuid.uuid4().hex}"
-            path_of(key).write_bytes(upload.data)
-            stored.append(Stored(key, name, content_type, len(upload.data)))
+        store = storage()
+        stored: list[Stored] = []
+        try:
+            for upload, name, content_type in checked:
+                key = new_key(self.folder)
+                store.put(key, upload.data, content_type)
+                stored.append(Stored(key, name, content_type, len(upload.data)))
+        except Exception:
+            for done in stored:  # all or none
+                store.delete(done.key)
+            raise
         if stored:
             session.info.setdefault(_UNSAVED, []).extend(s.key for s in stored)
             after_commit(session, session.info.pop, _UNSAVED, None)  # saved: keep the files
@@ -124,31 +129,22 @@ class FileStore:
 
 def remove_after_commit(session: Any, key: str) -> None:
     """Delete a stored file once the removal of its row commits (kept if it rolls back)."""
-    after_commit(session, path_of(key).unlink, missing_ok=True)
+    after_commit(session, storage().delete, key)
 
 
 @event.listens_for(Session, "after_soft_rollback")
 def _remove_unsaved(session: Any, previous: Any) -> None:
     if previous.parent is None:
         for key in session.info.pop(_UNSAVED, []):
-            path_of(key).unlink(missing_ok=True)
+            storage().delete(key)
 
 
 def path_of(key: str) -> Path:
+    """Where a stored file is on the disk (local storage only: tests look there)."""
     return uploads_dir() / key
 
 
 def download(key: str, name: str, content_type: str) -> Response:
     """A stored file as a download (`attachment`, `nosniff`, never cached by a proxy); the
     caller has checked that the viewer may read it."""
-    response = send_from_directory(
-        uploads_dir(),
-        key,
-        mimetype=content_type,
-        as_attachment=True,
-        download_name=name,
-        max_age=0,
-    )
-    response.cache_control.private = True
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return send(key, content_type, download_name=name)

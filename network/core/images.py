@@ -1,11 +1,10 @@
 """Uploaded images: decoded under a pixel cap, re-encoded without metadata, served safely."""
 
 import io
-import uuid
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, current_app, send_from_directory
+from flask import Blueprint, current_app
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -14,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from network.core.errors import Invalid, NotFound
 from network.core.events import after_commit
+from network.core.storage import LocalStorage, new_key, send, storage
 
 ACCEPTED_FORMATS = {"PNG", "JPEG", "WEBP"}
 #: Folders whose images their module serves itself, after a permission check.
@@ -22,6 +22,10 @@ bp = Blueprint("uploads", __name__)
 
 
 def uploads_dir() -> Path:
+    """The local folder of uploads (`TERREAU_STORAGE=local`; tests look into it)."""
+    store = storage()
+    if isinstance(store, LocalStorage):
+        return store.root
     return Path(current_app.config["DATA_DIR"]) / "uploads"
 
 
@@ -53,14 +57,19 @@ def store_image(data: bytes, folder: str, sizes: dict[str, int]) -> str:
     image = _open_checked(data, current_app.config["IMAGE_MAX_PIXELS"])
     image = ImageOps.exif_transpose(image)
     image = image.convert("RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB")
-    key = f"{folder}/{uuid.uuid4().hex}"
-    target = uploads_dir() / folder
-    target.mkdir(parents=True, exist_ok=True)
-    for name, side in sizes.items():
-        variant = ImageOps.fit(image, (side, side)) if name != "full" else image.copy()
-        if name == "full":
-            variant.thumbnail((side, side))
-        variant.save(uploads_dir() / f"{key}-{name}.webp", "WEBP", quality=85)
+    key = new_key(folder)
+    store = storage()
+    try:
+        for name, side in sizes.items():
+            variant = ImageOps.fit(image, (side, side)) if name != "full" else image.copy()
+            if name == "full":
+                variant.thumbnail((side, side))
+            encoded = io.BytesIO()
+            variant.save(encoded, "WEBP", quality=85)
+            store.put(f"{key}-{name}.webp", encoded.getvalue(), "image/webp")
+    except Exception:
+        delete_image(key, sizes)  # no half-stored image
+        raise
     return key
 
 
@@ -95,8 +104,9 @@ def _remove_unsaved(session: Any, previous: Any) -> None:
 def delete_image(key: str | None, sizes: dict[str, int]) -> None:
     if not key:
         return
+    store = storage()
     for name in sizes:
-        (uploads_dir() / f"{key}-{name}.webp").unlink(missing_ok=True)
+        store.delete(f"{key}-{name}.webp")
 
 
 def image_url(key: str | None, size: str) -> str | None:
@@ -116,9 +126,4 @@ def serve(path: str):
 def send_image(path: str) -> Any:
     """The stored WebP file at `path` (the caller checked who may see it), never cached by
     shared caches."""
-    response = send_from_directory(uploads_dir(), path, mimetype="image/webp", max_age=86400)
-    response.cache_control.public = False
-    response.cache_control.private = True  # members-only pictures: no shared caches
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Disposition"] = "inline"
-    return response
+    return send(path, "image/webp", max_age=86400)

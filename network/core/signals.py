@@ -59,3 +59,6 @@ post_published = _signals.signal("post-published")
 #: sender=decision id, approved (bool), actor (Member or None); a binding decision of the
 #: associates closed (e.g. one opened through `registries.open_binding_decision`).
 binding_decision_settled = _signals.signal("binding-decision-settled")
+#: sender=Flask app; `flask backup restore` replaced the database and the stored files
+#: (outside any request: receivers rebuild what derives from them, e.g. the search index).
+data_restored = _signals.signal("data-restored")

@@ -11,9 +11,10 @@ of attendance, 30 resolutions: ~30 pages). So:
 - the PDF of a page is remembered by its content (a few, in this process): asking again
   for unchanged minutes — always the case once signed — answers at once;
 - signed minutes never change: their PDF is made once, in the background right after the
-  signing (in every language of the site: `views.make_signed_minutes_pdf`), and kept on
-  the disk (`DATA_DIR/minutes/`), so that every download, in any process, is immediate; one
-  asking while it is being made waits for it rather than making it a second time.
+  signing (in every language of the site: `views.make_signed_minutes_pdf`), and kept in the
+  storage of uploaded files (`minutes/`, `network.core.storage`: shared by every server), so
+  that every download, in any process, is immediate; one asking while it is being made
+  waits for it rather than making it a second time.
 """
 
 import hashlib
@@ -24,6 +25,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from network.core.storage import storage
+
 _CACHE_SIZE = 8
 _rendered: OrderedDict[str, bytes] = OrderedDict()
 _making: dict[str, threading.Event] = {}  # PDFs being made: a second asker waits for them
@@ -32,11 +35,11 @@ _lock = threading.Lock()
 _pool: Any = None
 
 
-def minutes_pdf(html: str, base_url: str, static_folder: str, kept_in: Path | None = None) -> bytes:
+def minutes_pdf(html: str, base_url: str, static_folder: str, kept_in: str | None = None) -> bytes:
     """The PDF of the minutes' page `html` (its `/static/` links served from the disk).
 
-    `kept_in`: a folder where the PDF is kept by its content once made, and looked for
-    before making it (signed minutes, which never change)."""
+    `kept_in`: a folder of the storage where the PDF is kept by its content once made, and
+    looked for before making it (signed minutes, which never change)."""
     key = hashlib.sha256(f"{base_url}\0{static_folder}\0{html}".encode()).hexdigest()
     with _lock:
         if key in _rendered:
@@ -68,20 +71,20 @@ def minutes_pdf(html: str, base_url: str, static_folder: str, kept_in: Path | No
 
 
 def _made_or_kept(
-    key: str, html: str, base_url: str, static_folder: str, kept_in: Path | None
+    key: str, html: str, base_url: str, static_folder: str, kept_in: str | None
 ) -> bytes:
-    kept = kept_in / f"{key}.pdf" if kept_in is not None else None
-    if kept is not None and kept.is_file():
-        return kept.read_bytes()
+    kept = f"{kept_in}/{key}.pdf" if kept_in is not None else None
+    if kept is not None:
+        try:
+            return storage().read(kept)
+        except FileNotFoundError:
+            pass
     import weasyprint  # noqa: F401 — here: loading its libraries runs `ldconfig`, which
     # gevent's subprocess can only watch from the loop's own thread
 
     pdf = _off_the_loop(render, html, base_url, static_folder)  # no lock taken in there
     if kept is not None:
-        kept.parent.mkdir(parents=True, exist_ok=True)
-        partial = kept.with_suffix(f".{threading.get_ident()}.part")
-        partial.write_bytes(pdf)
-        partial.replace(kept)  # whole or not at all, whoever reads it meanwhile
+        storage().put(kept, pdf, "application/pdf")  # whole or not at all, for any reader
     return pdf
 
 

@@ -5,7 +5,6 @@ inline and keeps the turnout and tally live."""
 from collections import Counter, OrderedDict
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -1153,11 +1152,10 @@ def assembly_minutes_pdf(assembly_id: int):
     return minutes_pdf_response(found, _minutes_page(found))
 
 
-def _kept_minutes(found: Any) -> Path | None:
-    """Where signed minutes' PDFs are kept (they never change), else None."""
-    if found.minutes_signed_at is None:
-        return None
-    return Path(current_app.config["DATA_DIR"]) / "minutes"
+def _kept_minutes(found: Any) -> str | None:
+    """The storage folder where signed minutes' PDFs are kept (they never change), else
+    None."""
+    return None if found.minutes_signed_at is None else "minutes"
 
 
 def minutes_pdf_response(found: Any, html: str):

@@ -3,6 +3,8 @@
 
 from flask import Flask
 
+from network.core.signals import data_restored
+
 
 def init_app(app: Flask) -> None:
     """The index and its writer, the search page, API and `flask search` commands."""
@@ -16,3 +18,12 @@ def init_app(app: Flask) -> None:
     register_readiness_check("search", search_problem)
     app.register_blueprint(bp)
     app.cli.add_command(search_cli)
+    data_restored.connect(_rebuild_after_restore)
+
+
+def _rebuild_after_restore(app: Flask, **_: object) -> None:
+    """A restored database: the index (a cache of it) is made again from it."""
+    from network.search.indexing import rebuild
+
+    with app.app_context():
+        rebuild()

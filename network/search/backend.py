@@ -925,6 +925,8 @@ def _kinds(reader) -> list[str]:
 
 
 class WhooshBackend:
+    name = "whoosh"
+
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._lock = threading.Lock()
@@ -939,6 +941,15 @@ class WhooshBackend:
             return _storage(self.folder).index_exists()
         except Exception:  # a corrupt table of contents
             return self.folder.exists() and any(self.folder.glob("_MAIN_*.toc"))
+
+    def needs_build(self) -> bool:
+        return False  # an index that exists was built (`readable` says if it can be read)
+
+    def location(self) -> str:
+        return str(self.folder)
+
+    def count(self) -> int:
+        return self.searcher().doc_count()
 
     def readable(self) -> bool:
         try:

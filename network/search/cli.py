@@ -33,5 +33,6 @@ def status_command() -> None:
     if not backend().readable():
         click.echo("No readable search index: run `flask search reindex`.")
         raise SystemExit(1)
-    click.echo(f"Search index: {backend().searcher().doc_count()} documents in {backend().folder}.")
+    search = backend()
+    click.echo(f"Search index: {search.count()} documents in {search.location()}.")
     click.echo(f"Changes waiting to be indexed: {pending_count()}.")

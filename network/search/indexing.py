@@ -1,4 +1,5 @@
-"""The one writer path: objects marked during a transaction are indexed after it commits.
+"""The one writer path: objects marked during a transaction are indexed after it commits
+(Whoosh) or as part of it (PostgreSQL).
 
 Documents are built before the commit (the session can still query) and written after it,
 so a rolled-back change is never indexed and a failing index never fails the user's write.
@@ -25,22 +26,50 @@ from network.core.registries import INDEX_HELD, INDEX_PENDING, SEARCH_KINDS, Doc
 from network.extensions import db
 from network.search.backend import WhooshBackend
 from network.search.models import SearchJournalEntry
+from network.search.postgres import PostgresBackend, rebuild_running, write
 from network.search.writer import ProcessWriter, Ref, forget_journal
 
 log = logging.getLogger(__name__)
 
 
+Backend = WhooshBackend | PostgresBackend
+BACKENDS = ("whoosh", "postgres")
+
+
+def backend_name(app: Flask) -> str:
+    """`SEARCH_BACKEND` (TERREAU_SEARCH_BACKEND), else PostgreSQL's own search on PostgreSQL
+    and the embedded Whoosh index otherwise."""
+    name = app.config.get("SEARCH_BACKEND") or None
+    with app.app_context():
+        dialect = db.engine.dialect.name
+    if name is None:
+        return "postgres" if dialect == "postgresql" else "whoosh"
+    if name not in BACKENDS:
+        raise RuntimeError(f"TERREAU_SEARCH_BACKEND must be one of {', '.join(BACKENDS)}")
+    if name == "postgres" and dialect != "postgresql":
+        raise RuntimeError("TERREAU_SEARCH_BACKEND=postgres needs a PostgreSQL database")
+    return name
+
+
+def make_backend(app: Flask, name: str) -> Backend:
+    if name == "postgres":
+        with app.app_context():
+            return PostgresBackend(db.engine)
+    return WhooshBackend(Path(app.config["DATA_DIR"]) / "search-index")
+
+
 def init_search(app: Flask) -> None:
-    search = WhooshBackend(Path(app.config["DATA_DIR"]) / "search-index")
+    search = make_backend(app, backend_name(app))
     app.extensions["terreau_search"] = search
     delay = app.config["SEARCH_WRITE_DELAY"]
-    if delay is not None:  # None: write in the committing request (the tests)
+    # None: write in the committing request (the tests); PostgreSQL: in its transaction.
+    if delay is not None and isinstance(search, WhooshBackend):
         with app.app_context():
             database = db.engine.url.render_as_string(hide_password=False)
         app.extensions["terreau_index_writer"] = ProcessWriter(search.folder, delay, database)
 
 
-def backend() -> WhooshBackend:
+def backend() -> Backend:
     return current_app.extensions["terreau_search"]
 
 
@@ -56,6 +85,9 @@ def _build_documents(session: Session) -> None:
         session.info.pop(INDEX_HELD, None)
         return
     refs = sorted(pending)
+    if isinstance(backend(), PostgresBackend):
+        _write_in_transaction(session, refs, [ref for ref in refs if pending[ref]])
+        return
     journal = _journal(session, refs)
     try:
         docs = list(documents_for(refs))  # the held objects are found while they are built
@@ -67,6 +99,28 @@ def _build_documents(session: Session) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     fresh = [ref for ref in refs if pending[ref]]
     after_commit(session, _write, app, refs, docs, fresh, journal)
+
+
+def _write_in_transaction(session: Session, refs: list[Ref], fresh: list[Ref]) -> None:
+    """PostgreSQL: the documents are written in the transaction being committed (in a
+    savepoint: a failure journals the refs instead, never failing the user's write)."""
+    try:
+        docs = list(documents_for(refs))
+    except Exception:
+        log.exception("could not build search documents for %s", refs)
+        _journal(session, refs)  # written again at start
+        return
+    finally:
+        session.info.pop(INDEX_HELD, None)
+    connection = session.connection()
+    if rebuild_running(connection):  # it may have read these objects before this change
+        _journal(session, refs)
+    try:
+        with connection.begin_nested():
+            write(connection, refs, docs, fresh)
+    except Exception:  # indexing never fails the user's write
+        log.exception("could not write search documents for %s", refs)
+        _journal(session, refs)
 
 
 def _journal(session: Session, refs: list[Ref]) -> list[int]:
@@ -108,7 +162,7 @@ def _write(
         forget_journal(db.engine, journal)
 
 
-def _update(search: WhooshBackend, refs: list[Ref], docs: list[Document], fresh: list[Ref]) -> bool:
+def _update(search: Backend, refs: list[Ref], docs: list[Document], fresh: list[Ref]) -> bool:
     try:
         search.update(refs, docs, fresh)
     except Exception:
@@ -173,7 +227,7 @@ def rebuild(
             yield doc
 
     with backend().rebuilding(), write_intent(False):  # reads only: never lock out writers
-        if only_if_missing and backend().readable():
+        if only_if_missing and backend().readable() and not backend().needs_build():
             return None  # another process built it while we waited
         if unless_built_since is not None and backend().built_at() >= unless_built_since:
             return None
@@ -191,7 +245,7 @@ def ensure_search_index() -> None:
     """At start-up: build the index when it is absent or unreadable (a fresh install, a
     deleted folder, a damaged file), write again the changes the journal still holds, and
     warm the searcher up."""
-    if not backend().readable():
+    if not backend().readable() or backend().needs_build():
         log.info("no readable search index: building it")
         count = rebuild(only_if_missing=True)
         if count is not None:

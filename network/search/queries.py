@@ -3,6 +3,7 @@
 Words are matched stemmed (French), by their root ("electricite" finds "électricienne") and,
 for the last word as you type, by prefix through an n-gram field: no open prefix expansion.
 Quoted text is a phrase. Query syntax is never passed to Whoosh, so no input can break it.
+On PostgreSQL (`postgres.PostgresBackend`) the same parsed words become a `tsquery`.
 """
 
 import re
@@ -18,6 +19,7 @@ from network.core.pagination import decode_cursor, encode_cursor
 from network.core.registries import SEARCH_KINDS, audiences_for
 from network.search.backend import FRENCH, PREFIX_MAX, PREFIX_MIN, ROOTS, folded
 from network.search.indexing import backend
+from network.search.postgres import Words
 
 MAX_QUERY = 200
 PER_PAGE = 20
@@ -67,24 +69,39 @@ def _word_query(word: str, as_prefix: bool) -> Query | None:
     return Or(options) if options else None
 
 
-def build_query(text: str) -> Query | None:
-    """And of every word (and quoted phrase); the last word also matches as a prefix."""
+def parse(text: str) -> Words:
+    """Quoted phrases, the other words (at most 12), and whether the last is being typed."""
     phrases = re.findall(r'"([^"]+)"', text)
     rest = re.sub(r'"[^"]*"', " ", text).replace('"', " ")
     words = re.findall(r"\w+", rest)
+    typing = bool(words) and not text.endswith((" ", '"'))
+    return Words(phrases, words[:12], typing and len(words) <= 12)
+
+
+def build_query(text: str | Words) -> Query | None:
+    """Whoosh's query: And of every word (and quoted phrase); the last word also matches as
+    a prefix."""
+    words = parse(text) if isinstance(text, str) else text
     parts: list[Query] = []
-    for phrase in phrases:
+    for phrase in words.phrases:
         stems = _analyzed(FRENCH, phrase)
         if len(stems) > 1:
             parts.append(Or([Phrase("body", stems), Phrase("title", stems)]))
         elif stems:
             parts.append(Or([Term("body", stems[0]), Term("title", stems[0])]))
-    typing = bool(words) and not text.endswith((" ", '"'))
-    for index, word in enumerate(words[:12]):
-        query = _word_query(word, as_prefix=typing and index == len(words) - 1)
+    for index, word in enumerate(words.words):
+        query = _word_query(word, as_prefix=words.typing and index == len(words.words) - 1)
         if query is not None:
             parts.append(query)
     return And(parts) if parts else None
+
+
+def backend_query(text: str) -> Any:
+    """The query in the backend's own terms (None: nothing to search for)."""
+    words = parse(text)
+    if backend().name == "postgres":
+        return words if words.words or any(p.strip() for p in words.phrases) else None
+    return build_query(words)
 
 
 def search(
@@ -99,7 +116,7 @@ def search(
         raise Invalid(fields={"q": _l("At most %(n)s characters.", n=MAX_QUERY)})
     if kind not in (None, "", *SEARCH_KINDS):
         raise Invalid(fields={"kind": _l("Unknown value.")})
-    query = build_query(text)
+    query = backend_query(text)
     if query is None:
         return SearchResults([], {}, None)
     page = max((decode_cursor(cursor, (int,)) or [1])[0], 1)

@@ -4,6 +4,7 @@ serving the example site (deploy/nginx/terreau.conf, its host name, ports and pa
 replaced), on PostgreSQL and Redis. Members whose connections nginx sends to different
 servers chat live, find what the other wrote, and see each other's avatars."""
 
+import io
 import os
 import re
 import socket
@@ -16,10 +17,10 @@ from pathlib import Path
 import pytest
 import requests
 import socketio
+from PIL import Image
 from requests.adapters import HTTPAdapter
 
 from tests.servers import (
-    IN_CI,
     ROOT,
     free_port,
     require_nginx,
@@ -108,9 +109,9 @@ def start_nginx(nginx: str, tmp: Path, https: int) -> subprocess.Popen:
     raise RuntimeError((tmp / "nginx.error.log").read_text())
 
 
-def prepare(env: dict[str, str]) -> None:
-    """The first server's start-up work, done as a deployment does it: the schema is the
-    test database's; the members are made with the CLI."""
+def create_members(env: dict[str, str]) -> None:
+    """Alice and Bob, made with the CLI as an administrator would (the schema is the test
+    database's, already migrated)."""
     for email, name in (("alice@example.org", "Alice Martin"), ("bob@example.org", "Bob Durand")):
         subprocess.run(
             [sys.executable, "-m", "flask", "--app", "network:create_app", "members", "create"]
@@ -126,12 +127,10 @@ def prepare(env: dict[str, str]) -> None:
 
 @pytest.fixture
 def deployment(app, tmp_path):
-    """Two app servers behind nginx; yields (https base URL, the tmp folder, the servers'
-    upstream addresses)."""
+    """Two app servers behind nginx, on the test database; yields the site's URLs, the
+    folder of its files and logs, and the servers' addresses as nginx names them."""
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        if IN_CI:
-            pytest.skip("runs in the PostgreSQL pass (TERREAU_TEST_BACKEND=postgresql)")
-        pytest.skip("needs PostgreSQL: TERREAU_TEST_BACKEND=postgresql")
+        pytest.skip("runs in the PostgreSQL pass (TERREAU_TEST_BACKEND=postgresql)")
     require_redis(REDIS_URL)
     nginx = require_nginx()
     import redis
@@ -145,11 +144,12 @@ def deployment(app, tmp_path):
         "REDIS_URL": REDIS_URL,
         "TERREAU_PROXY_COUNT": "1",
         "TERREAU_SEARCH_BACKEND": "postgres",
-        "TERREAU_STORAGE": "shared",
+        # The uploads in one folder both servers mount (NFS…); S3 works too (docs/deploy.md).
+        "TERREAU_STORAGE": "local",
         "TERREAU_STORAGE_DIR": str(tmp_path / "shared-uploads"),
     }
     env.pop("TERREAU_RATELIMIT_STORAGE", None)
-    prepare({**env, "TERREAU_DATA_DIR": str(tmp_path / "cli")})
+    create_members({**env, "TERREAU_DATA_DIR": str(tmp_path / "cli")})
     ports = (free_port(), free_port())
     http, https = free_port(), free_port()
     make_certificate(tmp_path)
@@ -219,6 +219,23 @@ class Visitor:
         self.headers = {"Authorization": f"Bearer {self.token}", "Accept-Language": "en"}
         return self.token
 
+    def sign_in_with_the_form(self, email: str) -> None:
+        """A browser's session (a cookie), for the pages."""
+        answer = self.form("/login", {"email": email, "password": PASSWORD})
+        assert answer.status_code == 302, answer.text
+
+    def form(self, path: str, data: dict, files: dict | None = None) -> requests.Response:
+        """Post a page's form with its CSRF token (and the Referer HTTPS requires)."""
+        page = self.get(path).text
+        token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+        return self.post(
+            path,
+            data={"csrf_token": token, **data},
+            files=files,
+            headers={"Referer": self.site["url"] + path},
+            allow_redirects=False,
+        )
+
     def upstream(self) -> str:
         """The app server nginx sends this visitor to (from its access log)."""
         request_id = self.get("/healthz").headers["X-Request-ID"]
@@ -275,6 +292,8 @@ def test_two_servers_behind_nginx_serve_one_site(deployment):
     bob.sign_in("bob@example.org")
     assert alice.upstream() != bob.upstream()  # each visitor stays on its server
     members_chat_live(alice, bob)
+    a_post_written_on_one_server_is_found_on_the_other(alice, bob)
+    an_avatar_uploaded_on_one_server_is_served_by_the_other(alice, bob)
     nginx_ends_tls_and_serves_static_files(deployment, alice)
     the_client_address_is_forwarded(deployment)
 
@@ -304,6 +323,34 @@ def members_chat_live(alice: Visitor, bob: Visitor) -> None:
     finally:
         on_a.disconnect()
         on_b.disconnect()
+
+
+def a_post_written_on_one_server_is_found_on_the_other(alice: Visitor, bob: Visitor) -> None:
+    """The search index is the database's (TERREAU_SEARCH_BACKEND=postgres), not a folder of
+    each server."""
+    post = alice.post("/api/v1/posts", json={"body": "Atelier de céramique à Pantin"})
+    assert post.status_code == 201, post.text
+    found = bob.get("/api/v1/search", params={"q": "céramique"})
+    assert found.status_code == 200, found.text
+    assert ("post", post.json()["id"]) in {(r["kind"], r["id"]) for r in found.json()["results"]}
+
+
+def an_avatar_uploaded_on_one_server_is_served_by_the_other(alice: Visitor, bob: Visitor) -> None:
+    """The uploads are in a folder both servers share (TERREAU_STORAGE_DIR)."""
+    picture = io.BytesIO()
+    Image.new("RGB", (300, 200), "orange").save(picture, "PNG")
+    alice.sign_in_with_the_form("alice@example.org")
+    saved = alice.form(
+        "/me/profile",
+        {"display_name": "Alice Martin"},
+        files={"avatar": ("me.png", picture.getvalue(), "image/png")},
+    )
+    assert saved.status_code == 302, saved.text
+    avatar = alice.get("/api/v1/me").json()["avatar_full_url"]
+    bob.sign_in_with_the_form("bob@example.org")
+    served = bob.get(avatar, allow_redirects=True)
+    assert served.status_code == 200 and served.headers["Content-Type"] == "image/webp"
+    assert Image.open(io.BytesIO(served.content)).size == (300, 200)
 
 
 def nginx_ends_tls_and_serves_static_files(deployment: dict, visitor: Visitor) -> None:

@@ -6,7 +6,6 @@ minutes frozen once signed."""
 
 import re
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -722,9 +721,10 @@ def test_signed_minutes_have_their_pdf_made_at_signing(
     assert client.post(f"{base}/minutes/sign", headers=staff_headers).status_code == 200
     views.last_minutes_making.join()
     assert len(made) == len(app.config["LANGUAGES"])  # one per language, at signing
-    kept = list((Path(app.config["DATA_DIR"]) / "minutes").glob("*.pdf"))
+    with app.app_context():
+        kept = list(app.extensions["terreau_storage"].list_keys("minutes/"))
     assert len(kept) >= len(made)
-    pdf._rendered.clear()  # another process: only the disk
+    pdf._rendered.clear()  # another process: only the shared storage
     reader = login(people[0][0], c=app.test_client())
     for language in app.config["LANGUAGES"]:
         answer = reader.get(

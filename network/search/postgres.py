@@ -1,0 +1,372 @@
+"""The PostgreSQL backend: full-text search in the database itself.
+
+Documents are rows of `search_documents`, their `terms` a weighted `tsvector` (title A,
+keywords B, body D) under the `french_unaccent` configuration (accents folded, French
+stems), GIN-indexed. They are written in the transaction of the change that made them (see
+`indexing`): a change is searchable as soon as it is committed, and never lost.
+
+Queries mirror the Whoosh backend's: every word by its stem, by its root when long (the first
+`ROOT_SIZE` letters as a prefix: "electricite" finds "électricienne"), the last one as typed
+by prefix (`:*`), quoted text as a phrase; ranked by `ts_rank`. A query matching more than
+`LARGE` readable documents is counted on a sample of each kind's newest documents (counts
+marked approximate) and its hits are ranked among its newest `RANK_SAMPLED` matches.
+"""
+
+import hashlib
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from markupsafe import escape
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from network.core.models import utcnow
+from network.core.registries import Document
+from network.search.backend import ROOT_SIZE, Found, IndexUnavailable, folded
+
+CONFIG = "french_unaccent"
+LARGE = 2_000  # readable matches past which counts are sampled
+SAMPLE = 3_000  # newest documents of each kind sampled
+RANK_AT_MOST = 500  # matches ranked for the pages of an exact search
+RANK_SAMPLED = 60  # …and of a sampled one (the newest matches)
+KIND_COUNTS_SECONDS = 30.0  # documents by kind, for estimates, are counted this often
+BATCH = 1_000  # rows written per statement
+_START, _STOP = "\ue000", "\ue001"  # highlight marks (private-use characters)
+
+
+@dataclass
+class Words:
+    """A member's search text, parsed: phrases, words, and whether the last is being typed."""
+
+    phrases: list[str]
+    words: list[str]
+    typing: bool
+
+
+def _quoted(lexeme: str) -> str:
+    return "'" + lexeme + "'"  # words are \\w+: no quote or backslash inside
+
+
+def tsquery_text(words: Words) -> str:
+    """The `to_tsquery` input: each word by its stem, its root as a prefix when long, the
+    last as a prefix while typed; all of them required."""
+    parts = []
+    for index, word in enumerate(words.words):
+        start = folded(word)
+        options = [_quoted(start)]
+        if len(start) > ROOT_SIZE:
+            options.append(_quoted(start[:ROOT_SIZE]) + ":*")
+        if words.typing and index == len(words.words) - 1 and len(start) >= 3:
+            options.append(_quoted(start) + ":*")
+        parts.append("(" + " | ".join(options) + ")")
+    return " & ".join(parts)
+
+
+class PostgresHit(dict):
+    """A hit as the Whoosh ones are read: fields by key, `highlights("body")`."""
+
+    def highlights(self, _field: str = "body") -> str:
+        snippet = self.get("snippet") or ""
+        if _START not in snippet:
+            return ""  # no word of the query in the body: the caller shows its opening
+        html = str(escape(snippet))
+        return html.replace(_START, '<mark class="hit">').replace(_STOP, "</mark>")
+
+
+_TERMS = (
+    f"setweight(to_tsvector('{CONFIG}', :title), 'A') || "
+    f"setweight(to_tsvector('{CONFIG}', :keywords), 'B') || "
+    f"to_tsvector('{CONFIG}', :body)"
+)
+_UPSERT = text(
+    "INSERT INTO search_documents (kind, object_id, audience, replaced_for, title, body, "
+    "keywords, terms, written_at) VALUES (:kind, :object_id, :audience, :replaced_for, :title, "
+    f":body, :keywords, {_TERMS}, :written_at) "
+    "ON CONFLICT (kind, object_id, audience) DO UPDATE SET replaced_for = excluded.replaced_for, "
+    "title = excluded.title, body = excluded.body, keywords = excluded.keywords, "
+    "terms = excluded.terms, written_at = excluded.written_at"
+)
+_DELETE_OBJECTS = text(
+    "DELETE FROM search_documents d USING unnest(CAST(:kinds AS text[]), CAST(:ids AS int[])) "
+    "AS r(kind, object_id) WHERE d.kind = r.kind AND d.object_id = r.object_id "
+    "AND NOT (d.audience = ANY(CAST(:keep AS text[])))"
+)
+_READABLE = (
+    "d.audience = ANY(CAST(:audiences AS text[])) AND (d.replaced_for = '' OR NOT "
+    "(string_to_array(d.replaced_for, ' ') && CAST(:audiences AS text[])))"
+)
+_KINDS = "(CAST(:kinds AS text[]) IS NULL OR d.kind = ANY(CAST(:kinds AS text[])))"
+# The rebuild's lock; user writes meeting it journal their objects too (to be written again
+# after the rebuild, which may have read them before they changed).
+REBUILD_LOCK = int.from_bytes(hashlib.sha1(b"terreau search rebuild").digest()[:4], "big")
+
+
+def _rows(docs: Iterable[Document], at: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "kind": doc.kind,
+            "object_id": doc.object_id,
+            "audience": doc.audience,
+            "replaced_for": " ".join(doc.replaced_for),
+            "title": doc.title,
+            "body": doc.body,
+            "keywords": doc.keywords,
+            "written_at": at,
+        }
+        for doc in docs
+    ]
+
+
+def write(
+    connection: Connection, refs: list[tuple[str, int]], docs: list[Document], fresh=()
+) -> None:
+    """Replace the documents of the objects `refs` by `docs`, in `connection`'s transaction."""
+    keep: dict[tuple[str, int], list[str]] = {}
+    for doc in docs:
+        keep.setdefault((doc.kind, doc.object_id), []).append(doc.audience)
+    fresh = set(fresh)
+    old = [ref for ref in refs if ref not in fresh]
+    for start in range(0, len(old), BATCH):
+        part = old[start : start + BATCH]
+        for kept in {tuple(keep.get(ref, ())) for ref in part}:  # usually one: the same audiences
+            group = [ref for ref in part if tuple(keep.get(ref, ())) == kept]
+            connection.execute(
+                _DELETE_OBJECTS,
+                {
+                    "kinds": [kind for kind, _ in group],
+                    "ids": [object_id for _, object_id in group],
+                    "keep": list(kept),
+                },
+            )
+    rows = _rows(docs, utcnow())
+    for start in range(0, len(rows), BATCH):
+        connection.execute(_UPSERT, rows[start : start + BATCH])
+
+
+def rebuild_running(connection: Connection) -> bool:
+    """True if a rebuild is running (it holds the lock that write transactions share)."""
+    return not connection.scalar(
+        text("SELECT pg_try_advisory_xact_lock_shared(:key)"), {"key": REBUILD_LOCK}
+    )
+
+
+class PostgresBackend:
+    name = "postgres"
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._kind_counts: tuple[float, dict[str, int]] = (0.0, {})
+        self._lock = threading.Lock()
+
+    # --- reading ---------------------------------------------------------------------------
+    def location(self) -> str:
+        return "PostgreSQL (table search_documents)"
+
+    def exists(self) -> bool:
+        return self.readable()
+
+    def readable(self) -> bool:
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1 FROM search_documents LIMIT 1"))
+        except SQLAlchemyError:
+            return False
+        return True
+
+    def count(self) -> int:
+        with self.engine.connect() as connection:
+            return connection.scalar(text("SELECT count(*) FROM search_documents")) or 0
+
+    def warm(self) -> int:
+        try:
+            return sum(self._counts_by_kind().values())
+        except SQLAlchemyError:
+            return 0
+
+    def forget(self) -> None:
+        self._kind_counts = (0.0, {})
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Around searches: a database error reading the documents is `IndexUnavailable`."""
+        try:
+            yield
+        except IndexUnavailable:
+            raise
+        except SQLAlchemyError as error:
+            raise IndexUnavailable(str(error)) from error
+
+    def _counts_by_kind(self) -> dict[str, int]:
+        """Documents of each kind (every audience), counted at most every few seconds."""
+        at, counts = self._kind_counts
+        if time.monotonic() - at > KIND_COUNTS_SECONDS or not counts:
+            with self.engine.connect() as connection:
+                rows = connection.execute(
+                    text("SELECT kind, count(*) FROM search_documents GROUP BY kind")
+                )
+                counts = {kind: number for kind, number in rows}
+            self._kind_counts = (time.monotonic(), counts)
+        return counts
+
+    def search(
+        self, words: Words, audiences: set[str], kinds: list[str] | None, page: int, per_page: int
+    ) -> Found:
+        """One page of hits readable by `audiences` (of `kinds`, if given), best first; the
+        readable hits of every kind (estimated past `LARGE`)."""
+        query, params = self._tsquery(words)
+        params |= {"audiences": sorted(audiences), "kinds": kinds}
+        with self.engine.connect() as connection:
+            counts, estimated = self._counts(connection, query, params)
+            total = sum(n for kind, n in counts.items() if not kinds or kind in kinds)
+            start = (page - 1) * per_page
+            cap = RANK_SAMPLED if estimated else RANK_AT_MOST
+            if start >= min(total, cap):
+                return Found([], counts, total, False, frozenset(estimated))
+            hits = self._page(connection, query, params, cap, start, per_page)
+        more = start + per_page < min(total, cap)
+        return Found(hits, counts, total, more, frozenset(estimated))
+
+    @staticmethod
+    def _tsquery(words: Words) -> tuple[str, dict[str, Any]]:
+        """SQL of the query's tsquery, and its parameters (no member text in the SQL)."""
+        parts, params = [], {}
+        if words.words:
+            parts.append(f"to_tsquery('{CONFIG}', :words)")
+            params["words"] = tsquery_text(words)
+        for number, phrase in enumerate(words.phrases):
+            parts.append(f"phraseto_tsquery('{CONFIG}', :phrase{number})")
+            params[f"phrase{number}"] = phrase
+        return " && ".join(parts) or "CAST('' AS tsquery)", params
+
+    def _counts(
+        self, connection: Connection, query: str, params: dict
+    ) -> tuple[dict[str, int], set[str]]:
+        """Readable matches by kind: exact up to `LARGE`, else each kind's count estimated
+        from its newest `SAMPLE` documents (a kind no larger is counted exactly)."""
+        rows = connection.execute(
+            text(
+                f"SELECT kind, count(*) FROM (SELECT d.kind FROM search_documents d "
+                f"WHERE d.terms @@ ({query}) AND {_READABLE} LIMIT {LARGE + 1}) s GROUP BY kind"
+            ),
+            params,
+        )
+        counts = {kind: number for kind, number in rows}
+        if sum(counts.values()) <= LARGE:
+            return counts, set()
+        sizes = self._counts_by_kind()
+        rows = connection.execute(
+            text(
+                f"SELECT k.kind, s.sampled, s.found FROM unnest(CAST(:all_kinds AS text[])) "
+                f"AS k(kind) CROSS JOIN LATERAL (SELECT count(*) AS sampled, count(*) FILTER "
+                f"(WHERE d.terms @@ ({query}) AND {_READABLE}) AS found FROM (SELECT * FROM "
+                f"search_documents d WHERE d.kind = k.kind ORDER BY d.id DESC LIMIT {SAMPLE}) d"
+                f") s"
+            ),
+            params | {"all_kinds": sorted(sizes)},
+        )
+        counts, estimated = {}, set()
+        for kind, sampled, found in rows:
+            size = sizes.get(kind, 0)
+            if sampled < SAMPLE or sampled >= size:  # the whole kind was read
+                counts[kind] = found
+            else:
+                counts[kind] = round(found * size / sampled)
+                estimated.add(kind)
+        return {kind: n for kind, n in counts.items() if n}, estimated
+
+    def _page(
+        self, connection: Connection, query: str, params: dict, cap: int, start: int, size: int
+    ) -> list[PostgresHit]:
+        """The page's hits: among the newest `cap` matches, by rank, with their snippet."""
+        rows = connection.execute(
+            text(
+                f"WITH q AS MATERIALIZED (SELECT {query} AS q), "
+                f"m AS MATERIALIZED (SELECT d.id, d.terms FROM search_documents d, q "
+                f"WHERE d.terms @@ q.q AND {_READABLE} AND {_KINDS} ORDER BY d.id DESC "
+                f"LIMIT {cap}), "
+                f"best AS (SELECT m.id, ts_rank(m.terms, q.q) AS rank FROM m, q "
+                f"ORDER BY rank DESC, m.id DESC LIMIT :size OFFSET :start) "
+                f"SELECT d.kind, d.object_id, d.title, d.body, best.rank, "
+                f"ts_headline('{CONFIG}', d.body, q.q, :options) AS snippet "
+                f"FROM best JOIN search_documents d ON d.id = best.id, q "
+                f"ORDER BY best.rank DESC, d.id DESC"
+            ),
+            params
+            | {
+                "size": size,
+                "start": start,
+                "options": f'StartSel="{_START}", StopSel="{_STOP}", MaxWords=30, MinWords=12, '
+                'MaxFragments=2, FragmentDelimiter=" … "',
+            },
+        )
+        return [PostgresHit(row._mapping) for row in rows]
+
+    # --- writing ---------------------------------------------------------------------------
+    def update(
+        self,
+        refs: list[tuple[str, int]],
+        docs: list[Document],
+        fresh: Iterable[tuple[str, int]] = (),
+    ) -> None:
+        """Replace the documents of the objects `refs` by `docs`, in a transaction of its own."""
+        with self.engine.begin() as connection:
+            write(connection, refs, docs, fresh)
+
+    def take_journal(self) -> list[tuple[str, int]]:
+        """The objects changed during the rebuild (write transactions that met it journal
+        them, see `rebuild_running`): the journal is emptied, they are written again."""
+        with self.engine.begin() as connection:
+            rows = connection.execute(text("DELETE FROM search_journal RETURNING kind, object_id"))
+            return sorted({(kind, object_id) for kind, object_id in rows})
+
+    def needs_build(self) -> bool:
+        """True if no document was ever written (a fresh install, a switch from Whoosh)."""
+        with self.engine.connect() as connection:
+            return connection.scalar(text("SELECT 1 FROM search_documents LIMIT 1")) is None
+
+    @contextmanager
+    def rebuilding(self) -> Iterator[None]:
+        """One rebuild at a time; write transactions meeting it journal their objects."""
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": REBUILD_LOCK})
+            connection.commit()
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": REBUILD_LOCK})
+                connection.commit()
+
+    def rebuild(self, docs: Iterable[Document], procs: int = 1) -> int:
+        """Write every document (a transaction per batch: searches go on meanwhile), then
+        delete the documents not written again (objects gone). Returns the count."""
+        began = utcnow()
+        count = 0
+        batch: list[Document] = []
+        for doc in docs:
+            batch.append(doc)
+            count += 1
+            if len(batch) >= BATCH:
+                self._write_batch(batch)
+                batch = []
+        self._write_batch(batch)
+        with self.engine.begin() as connection:
+            connection.execute(
+                text("DELETE FROM search_documents WHERE written_at < :began"), {"began": began}
+            )
+        self.forget()
+        self._built_at = time.time()
+        return count
+
+    def _write_batch(self, docs: list[Document]) -> None:
+        if docs:
+            with self.engine.begin() as connection:
+                connection.execute(_UPSERT, _rows(docs, utcnow()))
+
+    def built_at(self) -> float:
+        """When the last rebuild by this process ended (0 if never): enough for a server's
+        own background rebuild requests (the database is never 'damaged' here)."""
+        return getattr(self, "_built_at", 0.0)
