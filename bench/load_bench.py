@@ -801,6 +801,7 @@ def top_functions(path: Path, count: int = 25) -> list[str]:
     the libraries' main entry points), and the leaf functions by self share."""
     inclusive: Counter[str] = Counter()
     leaf: Counter[str] = Counter()
+    handlers: Counter[str] = Counter()
     total = 0
     for line in path.read_text().splitlines():
         stack, _, samples = line.rpartition(" ")
@@ -812,7 +813,16 @@ def top_functions(path: Path, count: int = 25) -> list[str]:
         for frame in set(frames):
             inclusive[_short(frame)] += n
         leaf[_short(frames[-1])] += n
-    lines = [f"py-spy: {total} samples", "", "| inclusive | function |", "| ---: | --- |"]
+        handlers[_handler(frames)] += n
+    lines = [
+        f"py-spy: {total} samples (100 a second of CPU)",
+        "",
+        "| by handler | samples | share |",
+        "| --- | ---: | ---: |",
+    ]
+    for name, n in handlers.most_common(count):
+        lines.append(f"| `{name}` | {n} | {n / total * 100:.1f} % |")
+    lines += ["", "| inclusive | function |", "| ---: | --- |"]
     for name, n in inclusive.most_common(count * 3):
         if "network/" in name or "idle" in name or "wait" in name:
             lines.append(f"| {n / total * 100:.1f} % | `{name}` |")
@@ -822,6 +832,22 @@ def top_functions(path: Path, count: int = 25) -> list[str]:
     for name, n in leaf.most_common(count):
         lines.append(f"| {n / total * 100:.1f} % | `{name}` |")
     return lines
+
+
+HANDLER_FILES = ("views.py", "api.py", "events.py", "staff_views.py")
+
+
+def _handler(frames: list[str]) -> str:
+    """The view, API or Socket.IO handler a stack runs (its outermost frame in such a file of
+    network/), or what runs outside requests."""
+    for frame in frames:
+        where = frame.partition(" (")[2]
+        if "network/" in where and where.split(":")[0].endswith(HANDLER_FILES):
+            return _short(frame)
+    for frame in frames:
+        if "network/" in frame.partition(" (")[2]:
+            return "(other) " + _short(frame)
+    return "(outside the app) " + _short(frames[-1])
 
 
 def _short(frame: str) -> str:
