@@ -823,11 +823,8 @@ def top_functions(path: Path, count: int = 25) -> list[str]:
     for name, n in handlers.most_common(count):
         lines.append(f"| `{name}` | {n} | {n / total * 100:.1f} % |")
     lines += ["", "| inclusive | function |", "| ---: | --- |"]
-    for name, n in inclusive.most_common(count * 3):
-        if "network/" in name or "idle" in name or "wait" in name:
-            lines.append(f"| {n / total * 100:.1f} % | `{name}` |")
-        if len(lines) >= count + 4:
-            break
+    shown = [name for name, _n in inclusive.most_common() if "network/" in name][:count]
+    lines += [f"| {inclusive[name] / total * 100:.1f} % | `{name}` |" for name in shown]
     lines += ["", "| self | function |", "| ---: | --- |"]
     for name, n in leaf.most_common(count):
         lines.append(f"| {n / total * 100:.1f} % | `{name}` |")
