@@ -546,6 +546,7 @@ class Statements:
     def __init__(self, url: str | None) -> None:
         self.url = url.replace("+psycopg", "") if url else None
         self.ok = False
+        self.opened = 0
         if self.url:
             import psycopg
 
@@ -583,7 +584,16 @@ class Statements:
                 found["waiting"] += count
         return dict(found)
 
+    def sessions(self) -> int:
+        """Sessions opened in the database so far (pg_stat_database)."""
+        return int(
+            self._query("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")[
+                0
+            ][0]
+        )
+
     def reset(self) -> None:
+        self.opened = self.sessions() if self.url else 0
         if self.ok:
             self._query("SELECT pg_stat_statements_reset()")
 
@@ -601,8 +611,10 @@ class Statements:
             " pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database"
             " WHERE datname = current_database())"
         )[0]
+        opened = self.sessions() - self.opened
         lines = [
-            f"pg_stat_statements: {int(total[0])} statements, {total[1] / 1000:.1f} s in all",
+            f"pg_stat_statements: {int(total[0])} statements, {total[1] / 1000:.1f} s in all;"
+            f" {opened} database sessions opened during the run (the samplers' included).",
             "| calls | total ms | mean ms | rows | statement |",
             "| ---: | ---: | ---: | ---: | --- |",
         ]
