@@ -50,6 +50,7 @@ from collections.abc import Callable
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BENCH_DIR.parent
@@ -547,6 +548,7 @@ class Statements:
         self.url = url.replace("+psycopg", "") if url else None
         self.ok = False
         self.opened = 0
+        self._sampling: Any = None
         if self.url:
             import psycopg
 
@@ -571,11 +573,15 @@ class Statements:
 
     def sample(self) -> dict[str, int]:
         """The database's connections by state, and those waiting (pg_stat_activity)."""
-        rows = self._query(
+        import psycopg
+
+        if self._sampling is None:  # one connection for all the samples
+            self._sampling = psycopg.connect(self.url, autocommit=True)
+        rows = self._sampling.execute(
             "SELECT state, wait_event_type IS NOT NULL AND state = 'active', count(*)"
             " FROM pg_stat_activity WHERE datname = current_database()"
             " AND pid <> pg_backend_pid() GROUP BY 1, 2"
-        )
+        ).fetchall()
         found: dict[str, int] = Counter()
         for state, waiting, count in rows:
             found[state or "none"] += count
@@ -614,7 +620,7 @@ class Statements:
         opened = self.sessions() - self.opened
         lines = [
             f"pg_stat_statements: {int(total[0])} statements, {total[1] / 1000:.1f} s in all;"
-            f" {opened} database sessions opened during the run (the samplers' included).",
+            f" {opened} database sessions opened during the run.",
             "| calls | total ms | mean ms | rows | statement |",
             "| ---: | ---: | ---: | ---: | --- |",
         ]
