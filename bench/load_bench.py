@@ -45,7 +45,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
@@ -780,17 +780,36 @@ def table(result: dict) -> list[str]:
         f"{result['users']} users, {result['seconds']} s; load average before: {result['load']};"
         f" machine CPU busy {result['machine_busy'] * 100:.0f} %; CPU time: {cpu}",
         "",
-        "| endpoint | requests | errors | p50 ms | p95 ms | p99 ms |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
+    served = result.get("served")  # {(method, name): [ms, ...]} as nginx timed them
+    if served:
+        lines += [
+            "| endpoint | requests | errors | p50 ms | p95 ms | p99 ms | nginx p50 | p95 | p99 |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+    else:
+        lines += [
+            "| endpoint | requests | errors | p50 ms | p95 ms | p99 ms |",
+            "| --- | ---: | ---: | ---: | ---: | ---: |",
+        ]
     rows = sorted(result["rows"], key=lambda r: (r["Name"] == "Aggregated", r["Name"], r["Type"]))
     pages = [r for r in rows if is_page(r)]
     for row in rows:
         label = "**all**" if row["Name"] == "Aggregated" else f"{row['Type']} {row['Name']}"
-        lines.append(
+        line = (
             f"| {label} | {row['Request Count']} | {row['Failure Count']} | {row['50%']} |"
             f" {row['95%']} | {row['99%']} |"
         )
+        if served:
+            times = sorted(
+                served.get((row["Type"], row["Name"]), [])
+                if row["Name"] != "Aggregated"
+                else [t for ts in served.values() for t in ts]
+            )
+            line += "".join(
+                f" {percentile(times, q):.0f} |" if times else " |" for q in (0.5, 0.95, 0.99)
+            )
+        lines.append(line)
     if result.get("samples"):
         keys = sorted({k for sample in result["samples"] for k in sample})
         summary = ", ".join(
@@ -812,6 +831,49 @@ def table(result: dict) -> list[str]:
             f" {failure['Error'][:160]}"
         )
     return lines
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """Nearest rank of sorted `values`."""
+    return values[min(len(values) - 1, max(0, round(fraction * len(values) + 0.5) - 1))]
+
+
+def served_times(access_log: Path) -> dict[tuple[str, str], list[float]]:
+    """Request times (ms) nginx logged (deploy's `terreau` format: `$request_time` after the
+    status and size), by method and the locust name of the path; WebSockets left out."""
+    found: dict[tuple[str, str], list[float]] = defaultdict(list)
+    if not access_log.exists():
+        return found
+    for line in access_log.read_text(errors="replace").splitlines():
+        try:
+            request = line.split('"')[1]
+            status, _size, seconds = line.split('"')[2].split()[:3]
+            method, target = request.split()[:2]
+        except (IndexError, ValueError):
+            continue
+        if status == "101" or target.startswith("/socket.io"):
+            continue
+        found[(method, locust_name(target))].append(float(seconds) * 1000)
+    return found
+
+
+def locust_name(target: str) -> str:
+    """/members/12 → /members/[id]; /search?q=lyon → /search?q=; as the locustfile names."""
+    path, _, query = target.partition("?")
+    parts = path.split("/")
+    named = []
+    for n, part in enumerate(parts):
+        if part.isdigit():
+            named.append("[id]")
+        elif n > 0 and parts[n - 1] == "reactions":
+            named.append("[emoji]")
+        else:
+            named.append(part)
+    path = "/".join(named)
+    key = query.split("=", 1)[0] if query else ""
+    if key in ("q", "before"):
+        return f"{path}?{key}="
+    return path
 
 
 def top_functions(path: Path, count: int = 25) -> list[str]:
@@ -949,7 +1011,10 @@ def run_nginx(args: argparse.Namespace, data_dir: Path, data: dict) -> list[dict
             watched["postgres"] = postmaster
         for users in args.users:
             reset_state(data, args.database_url, data_dir, args.redis_url)
-            results.append(measure(args, url, data_dir, users, watched, workers[0], statements))
+            log = data_dir / "nginx" / "terreau.access.log" if deployed else None
+            results.append(
+                measure(args, url, data_dir, users, watched, workers[0], statements, log)
+            )
     return results
 
 
@@ -961,9 +1026,12 @@ def measure(
     watched: dict[str, int],
     profiled: int,
     statements: "Statements | None" = None,
+    access_log: Path | None = None,
 ) -> dict:
     if statements:
         statements.reset()
+    if access_log and access_log.exists():
+        access_log.write_text("")  # nginx appends: this run's requests only
     prefix = data_dir / f"{args.mode}-{users}"
     profile = (profiled, args.profile) if args.profile else None
     result = run_locust(
@@ -977,6 +1045,8 @@ def measure(
         watched,
         statements.sample if statements and statements.url else None,
     )
+    if access_log:
+        result["served"] = served_times(access_log)
     lines = table(result)
     if statements:
         result["statements"] = statements.top()
