@@ -750,11 +750,14 @@ def run_locust(
     cpu["locust"] = locust_cpu
     with open(f"{prefix}_stats.csv", newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
+    with open(f"{prefix}_stats_history.csv", newline="", encoding="utf-8") as handle:
+        history = [r for r in csv.DictReader(handle) if r["Name"] == "Aggregated"]
     failures = []
     if Path(f"{prefix}_failures.csv").exists():
         with open(f"{prefix}_failures.csv", newline="", encoding="utf-8") as handle:
             failures = list(csv.DictReader(handle))
     return {
+        "history": history,
         "samples": samples,
         "rows": rows,
         "failures": failures,
@@ -825,12 +828,32 @@ def table(result: dict) -> list[str]:
             f"Pages: worst p95 {worst['95%']} ms ({worst['Name']}); errors "
             f"{sum(int(r['Failure Count']) for r in pages)}."
         )
+    lines += [
+        "",
+        "Over time (locust's current figures, all requests, a 10 s window): " + timeline(result),
+    ]
     for failure in result["failures"][:8]:
         lines.append(
             f"- error ×{failure['Occurrences']}: {failure['Method']} {failure['Name']}:"
             f" {failure['Error'][:160]}"
         )
     return lines
+
+
+def timeline(result: dict) -> str:
+    """Every 10 s of the run: users, requests/s, p50/p95 of the last 10 s."""
+    history = result.get("history", [])
+    if not history:
+        return "none"
+    start = int(history[0]["Timestamp"])
+    marks = []
+    for second in range(10, result["seconds"] + 1, 10):
+        row = next((r for r in history if int(r["Timestamp"]) - start >= second), history[-1])
+        marks.append(
+            f"{second} s: {row['User Count']} users, {float(row['Requests/s']):.0f} req/s,"
+            f" p50 {row['50%']} p95 {row['95%']} ms"
+        )
+    return "; ".join(marks) + "."
 
 
 def percentile(values: list[float], fraction: float) -> float:
