@@ -32,6 +32,10 @@ lock:
         --reuse-index --only search
     flock /tmp/bench.lock .venv/bin/python bench/search_bench.py --data-dir /tmp/sb \
         --reuse-index --only http
+
+With `--postgres URL` the cooperative lives in that PostgreSQL database (built there once)
+and is searched with PostgreSQL's full-text search (`TERREAU_SEARCH_BACKEND=postgres`), with
+the same documents, query classes and measures: the two backends side by side.
 """
 
 import argparse
@@ -254,6 +258,9 @@ def add_posts(app, total: int, seed: int = 7, batch: int = 10_000) -> int:
 def build_index(app) -> dict[str, float]:
     """Rebuild the index as `flask search reindex` does, timed end to end: reading the
     database, building the documents, writing and committing the index, swapping it in."""
+    from sqlalchemy import text
+
+    from network.extensions import db
     from network.search.indexing import backend, rebuild
 
     with app.app_context():
@@ -261,7 +268,10 @@ def build_index(app) -> dict[str, float]:
         count = rebuild() or 0
         seconds = time.perf_counter() - start
         cpu = time.process_time() - start_cpu
-        size = sum(p.stat().st_size for p in backend().folder.iterdir())
+        if backend().name == "postgres":
+            size = db.session.scalar(text("SELECT pg_total_relation_size('search_documents')"))
+        else:
+            size = sum(p.stat().st_size for p in backend().folder.iterdir())
     return {
         "documents": count,
         "seconds": seconds,
@@ -318,11 +328,60 @@ def frequent_words(app, count: int = 50) -> list[str]:
             typed.setdefault(stem, word)
     documents: Counter[str] = Counter()
     with app.app_context():
+        if backend().name == "postgres":
+            return postgres_frequent_words(count)
         reader = backend().searcher().reader()
         for field in ("title", "body"):
             for text, info in reader.iter_field(field):
                 documents[text if isinstance(text, str) else text.decode()] += info.doc_frequency()
     return [typed.get(stem, stem) for stem, _n in documents.most_common(count)]
+
+
+def postgres_frequent_words(count: int) -> list[str]:
+    """`frequent_words` on PostgreSQL: the lexemes in the most documents (`ts_stat`), as typed
+    (a word of the vocabulary or the demo data with that lexeme; else the lexeme)."""
+    from sqlalchemy import text
+
+    from network.extensions import db
+
+    words = [*french_words(), *vocabulary()[0]]
+    typed: dict[str, str] = {}
+    rows = db.session.execute(
+        text("SELECT w, to_tsvector('french_unaccent', w) FROM unnest(CAST(:w AS text[])) w"),
+        {"w": words},
+    )
+    for word, vector in rows:
+        for lexeme in re.findall(r"'([^']+)'", vector):
+            typed.setdefault(lexeme, word)
+    rows = db.session.execute(
+        text(
+            "SELECT word FROM ts_stat('SELECT terms FROM search_documents') "
+            "ORDER BY ndoc DESC LIMIT :n"
+        ),
+        {"n": count},
+    )
+    return [typed.get(lexeme, lexeme) for (lexeme,) in rows]
+
+
+def prepare_postgres(data_dir: Path, url: str, members: int) -> None:
+    """The bench's cooperative in the PostgreSQL database `url` (built once: reused if it has
+    members); the app and the servers it starts use it, searching with PostgreSQL."""
+    from sqlalchemy import create_engine, inspect
+    from sqlalchemy import text as sql
+
+    os.environ["DATABASE_URL"] = url
+    os.environ["TERREAU_SEARCH_BACKEND"] = "postgres"
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.connect() as connection:
+        built = inspect(connection).has_table("members") and connection.scalar(
+            sql("SELECT count(*) FROM members")
+        )
+    engine.dispose()
+    if built:
+        print(f"Reusing the PostgreSQL database ({built:,} members)", flush=True)
+        return
+    print(f"Building {members:,} members in PostgreSQL …", flush=True)
+    mb.build_database(data_dir, members)
 
 
 def query_classes(app, count: int, seed: int = 11) -> dict[str, list[str]]:
@@ -521,6 +580,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--data-dir", type=Path, help="reuse (or keep) this data folder")
     parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="the cooperative in this PostgreSQL database, searched with PostgreSQL's "
+        "full-text search (TERREAU_SEARCH_BACKEND=postgres) instead of Whoosh",
+    )
+    parser.add_argument(
         "--reuse-index",
         action="store_true",
         help="search the index already in --data-dir instead of rebuilding it",
@@ -535,7 +600,11 @@ def main(argv: list[str] | None = None) -> None:
     parts = set(args.only or ["index", "search", "collaborators", "http", "directory"])
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="terreau-search-bench-"))
     try:
-        mb.prepare_data(data_dir, args.members)
+        if args.postgres:
+            data_dir.mkdir(parents=True, exist_ok=True)
+            prepare_postgres(data_dir, args.postgres, args.members)
+        else:
+            mb.prepare_data(data_dir, args.members)
         import network
         from network import create_app
 

@@ -5,14 +5,17 @@ keywords B, body D) under the `french_unaccent` configuration (accents folded, F
 stems), GIN-indexed. They are written in the transaction of the change that made them (see
 `indexing`): a change is searchable as soon as it is committed, and never lost.
 
-Queries mirror the Whoosh backend's: every word by its stem, by its root when long (the first
-`ROOT_SIZE` letters as a prefix: "electricite" finds "électricienne"), the last one as typed
-by prefix (`:*`), quoted text as a phrase; ranked by `ts_rank`. A query matching more than
+Queries mirror the Whoosh backend's: every word by its stem, by its root when long
+("electricite" finds "électricienne"), the last one as typed by its start, quoted text as a
+phrase; ranked by `ts_rank`. Roots and starts are lexemes of their own in the vector (marked,
+never stemmed), as Whoosh's fields: matched exactly, so the GIN index skips through a frequent
+word's postings (a `:*` prefix would read them all). A query matching more than
 `LARGE` readable documents is counted on a sample of each kind's newest documents (counts
 marked approximate) and its hits are ranked among its newest `RANK_SAMPLED` matches.
 """
 
 import hashlib
+import re
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -26,16 +29,20 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from network.core.models import utcnow
 from network.core.registries import Document
-from network.search.backend import ROOT_SIZE, Found, IndexUnavailable, folded
+from network.search.backend import PREFIXES, ROOTS, Found, IndexUnavailable, folded
 
 CONFIG = "french_unaccent"
 LARGE = 2_000  # readable matches past which counts are sampled
-SAMPLE = 3_000  # newest documents of each kind sampled
+SAMPLE = 600  # newest documents of each kind sampled (each a vector to read: ~20 µs)
+FEW_IN_SAMPLE = 30  # matches in a sample under which the kind is counted (up to LARGE)
 RANK_AT_MOST = 500  # matches ranked for the pages of an exact search
 RANK_SAMPLED = 60  # …and of a sampled one (the newest matches)
 KIND_COUNTS_SECONDS = 30.0  # documents by kind, for estimates, are counted this often
 BATCH = 1_000  # rows written per statement
 _START, _STOP = "\ue000", "\ue001"  # highlight marks (private-use characters)
+_WORD = re.compile(r"\w+")
+_LT, _GT = "\ue002", "\ue003"  # angle brackets, while parsed
+_MARKED = re.compile(f"{_START}(.*?){_STOP}", re.S)
 
 
 @dataclass
@@ -51,19 +58,27 @@ def _quoted(lexeme: str) -> str:
     return "'" + lexeme + "'"  # words are \\w+: no quote or backslash inside
 
 
-def tsquery_text(words: Words) -> str:
-    """The `to_tsquery` input: each word by its stem, its root as a prefix when long, the
-    last as a prefix while typed; all of them required."""
-    parts = []
+ROOT_MARK, PREFIX_MARK = "zr", "zp"  # roots and starts of words: lexemes of their own
+
+
+def _marked(mark: str, analyzer, text: str) -> str:
+    """The terms `analyzer` makes of a text's words, each marked (parsed by the `simple`
+    configuration: kept as they are, never stemmed)."""
+    return " ".join(mark + term for word in _WORD.findall(text) for term in analyzer.analyse(word))
+
+
+def word_options(words: Words) -> list[str]:
+    """For each word, the `to_tsquery('simple', …)` input of its marked lexemes: its root
+    when long (where stems part ways: "electricite" finds "électricienne") and, for the last
+    one while typed, its start (3 to 6 letters; longer ones are matched by their root)."""
+    options = []
     for index, word in enumerate(words.words):
         start = folded(word)
-        options = [_quoted(start)]
-        if len(start) > ROOT_SIZE:
-            options.append(_quoted(start[:ROOT_SIZE]) + ":*")
-        if words.typing and index == len(words.words) - 1 and len(start) >= 3:
-            options.append(_quoted(start) + ":*")
-        parts.append("(" + " | ".join(options) + ")")
-    return " & ".join(parts)
+        lexemes = [ROOT_MARK + root for root in ROOTS.analyse(word)]
+        if words.typing and index == len(words.words) - 1 and 3 <= len(start) <= 6:
+            lexemes.append(PREFIX_MARK + start)
+        options.append(" | ".join(_quoted(lexeme) for lexeme in lexemes))
+    return options
 
 
 class PostgresHit(dict):
@@ -73,14 +88,29 @@ class PostgresHit(dict):
         snippet = self.get("snippet") or ""
         if _START not in snippet:
             return ""  # no word of the query in the body: the caller shows its opening
-        html = str(escape(snippet))
-        return html.replace(_START, '<mark class="hit">').replace(_STOP, "</mark>")
+        html = str(escape(snippet.replace(_LT, "<").replace(_GT, ">")))
+        numbers: dict[str, int] = {}  # as Whoosh: each word of the query its own class
+
+        def mark(match: re.Match) -> str:
+            number = numbers.setdefault(folded(match.group(1)), len(numbers))
+            return f'<mark class="hit term{number}">{match.group(1)}</mark>'
+
+        return _MARKED.sub(mark, html)
+
+
+def _words_of(value: str) -> str:
+    """SQL of a text as parsed for search: angle brackets are private-use characters, which
+    separate words (PostgreSQL's parser would take `<script>` for a tag and drop its word;
+    Whoosh indexes it); `PostgresHit.highlights` puts them back."""
+    return f"translate({value}, '<>', '{_LT}{_GT}')"
 
 
 _TERMS = (
-    f"setweight(to_tsvector('{CONFIG}', :title), 'A') || "
-    f"setweight(to_tsvector('{CONFIG}', :keywords), 'B') || "
-    f"to_tsvector('{CONFIG}', :body)"
+    f"setweight(to_tsvector('{CONFIG}', {_words_of(':title')}), 'A') || "
+    f"setweight(to_tsvector('{CONFIG}', {_words_of(':keywords')}), 'B') || "
+    f"to_tsvector('{CONFIG}', {_words_of(':body')}) || "
+    "setweight(to_tsvector('simple', :roots), 'D') || "
+    "setweight(to_tsvector('simple', :prefixes), 'B')"
 )
 _UPSERT = text(
     "INSERT INTO search_documents (kind, object_id, audience, replaced_for, title, body, "
@@ -115,6 +145,8 @@ def _rows(docs: Iterable[Document], at: Any) -> list[dict[str, Any]]:
             "title": doc.title,
             "body": doc.body,
             "keywords": doc.keywords,
+            "roots": _marked(ROOT_MARK, ROOTS, f"{doc.title} {doc.keywords} {doc.body}"),
+            "prefixes": _marked(PREFIX_MARK, PREFIXES, f"{doc.title} {doc.keywords}"),
             "written_at": at,
         }
         for doc in docs
@@ -217,40 +249,53 @@ class PostgresBackend:
     ) -> Found:
         """One page of hits readable by `audiences` (of `kinds`, if given), best first; the
         readable hits of every kind (estimated past `LARGE`)."""
-        query, params = self._tsquery(words)
+        query, phrases, params = self._tsquery(words)
+        match = f"d.terms @@ ({query}) AND {phrases}"
         params |= {"audiences": sorted(audiences), "kinds": kinds}
         with self.engine.connect() as connection:
-            counts, estimated = self._counts(connection, query, params)
+            counts, estimated = self._counts(connection, match, params)
             total = sum(n for kind, n in counts.items() if not kinds or kind in kinds)
             start = (page - 1) * per_page
             cap = RANK_SAMPLED if estimated else RANK_AT_MOST
             if start >= min(total, cap):
                 return Found([], counts, total, False, frozenset(estimated))
-            hits = self._page(connection, query, params, cap, start, per_page)
+            hits = self._page(connection, query, phrases, params, cap, start, per_page)
         more = start + per_page < min(total, cap)
         return Found(hits, counts, total, more, frozenset(estimated))
 
     @staticmethod
-    def _tsquery(words: Words) -> tuple[str, dict[str, Any]]:
-        """SQL of the query's tsquery, and its parameters (no member text in the SQL)."""
-        parts, params = [], {}
-        if words.words:
-            parts.append(f"to_tsquery('{CONFIG}', :words)")
-            params["words"] = tsquery_text(words)
+    def _tsquery(words: Words) -> tuple[str, str, dict[str, Any]]:
+        """SQL of the query's tsquery, of the condition its phrases add (each within the title
+        or the body, as with Whoosh: never across keywords), and its parameters (no member
+        text in the SQL)."""
+        parts, phrases, params = [], ["TRUE"], {}
+        for number, (word, option) in enumerate(zip(words.words, word_options(words), strict=True)):
+            params[f"word{number}"] = word
+            query = f"plainto_tsquery('{CONFIG}', :word{number})"
+            if option:
+                params[f"option{number}"] = option
+                query = f"({query} || to_tsquery('simple', :option{number}))"
+            parts.append(query)
         for number, phrase in enumerate(words.phrases):
-            parts.append(f"phraseto_tsquery('{CONFIG}', :phrase{number})")
+            query = f"phraseto_tsquery('{CONFIG}', :phrase{number})"
+            parts.append(query)
+            phrases.append(
+                f"(to_tsvector('{CONFIG}', {_words_of('d.title')}) @@ {query} OR "
+                f"to_tsvector('{CONFIG}', {_words_of('d.body')}) @@ {query})"
+            )
             params[f"phrase{number}"] = phrase
-        return " && ".join(parts) or "CAST('' AS tsquery)", params
+        return " && ".join(parts) or "CAST('' AS tsquery)", " AND ".join(phrases), params
 
     def _counts(
-        self, connection: Connection, query: str, params: dict
+        self, connection: Connection, match: str, params: dict
     ) -> tuple[dict[str, int], set[str]]:
-        """Readable matches by kind: exact up to `LARGE`, else each kind's count estimated
-        from its newest `SAMPLE` documents (a kind no larger is counted exactly)."""
+        """Readable matches by kind: exact up to `LARGE` in all, else each kind's count is
+        estimated from its newest `SAMPLE` documents; a kind with few matches in its sample
+        is counted exactly if it holds no more than `LARGE` (else "more than `LARGE`")."""
         rows = connection.execute(
             text(
                 f"SELECT kind, count(*) FROM (SELECT d.kind FROM search_documents d "
-                f"WHERE d.terms @@ ({query}) AND {_READABLE} LIMIT {LARGE + 1}) s GROUP BY kind"
+                f"WHERE {match} AND {_READABLE} LIMIT {LARGE + 1}) s GROUP BY kind"
             ),
             params,
         )
@@ -258,42 +303,65 @@ class PostgresBackend:
         if sum(counts.values()) <= LARGE:
             return counts, set()
         sizes = self._counts_by_kind()
-        rows = connection.execute(
-            text(
-                f"SELECT k.kind, s.sampled, s.found FROM unnest(CAST(:all_kinds AS text[])) "
-                f"AS k(kind) CROSS JOIN LATERAL (SELECT count(*) AS sampled, count(*) FILTER "
-                f"(WHERE d.terms @@ ({query}) AND {_READABLE}) AS found FROM (SELECT * FROM "
-                f"search_documents d WHERE d.kind = k.kind ORDER BY d.id DESC LIMIT {SAMPLE}) d"
-                f") s"
-            ),
-            params | {"all_kinds": sorted(sizes)},
+        kinds = sorted(sizes)  # each kind's value written out: its rows read by (kind, id)
+        sampled_sql = " UNION ALL ".join(
+            f"SELECT CAST(:kind{n} AS text), count(*), count(*) FILTER (WHERE {match} AND "
+            f"{_READABLE}) FROM (SELECT * FROM search_documents d WHERE d.kind = :kind{n} "
+            f"ORDER BY d.id DESC LIMIT {SAMPLE}) d"
+            for n in range(len(kinds))
         )
-        counts, estimated = {}, set()
+        rows = connection.execute(
+            text(sampled_sql), params | {f"kind{n}": kind for n, kind in enumerate(kinds)}
+        )
+        counts, estimated, few = {}, set(), []
         for kind, sampled, found in rows:
             size = sizes.get(kind, 0)
             if sampled < SAMPLE or sampled >= size:  # the whole kind was read
                 counts[kind] = found
-            else:
-                counts[kind] = round(found * size / sampled)
-                estimated.add(kind)
+                continue
+            counts[kind] = round(found * size / sampled)
+            estimated.add(kind)
+            if found < FEW_IN_SAMPLE:
+                few.append(kind)
+        if few:
+            few_sql = " UNION ALL ".join(
+                f"SELECT CAST(:few{n} AS text), count(*) FROM (SELECT 1 FROM search_documents d "
+                f"WHERE d.kind = :few{n} AND {match} AND {_READABLE} LIMIT {LARGE + 1}) s"
+                for n in range(len(few))
+            )
+            rows = connection.execute(
+                text(few_sql), params | {f"few{n}": kind for n, kind in enumerate(few)}
+            )
+            for kind, number in rows:
+                if number <= LARGE:
+                    counts[kind] = number
+                    estimated.discard(kind)
+                else:
+                    counts[kind] = max(counts[kind], number)
         return {kind: n for kind, n in counts.items() if n}, estimated
 
     def _page(
-        self, connection: Connection, query: str, params: dict, cap: int, start: int, size: int
+        self,
+        connection: Connection,
+        query: str,
+        phrases: str,
+        params: dict,
+        cap: int,
+        start: int,
+        size: int,
     ) -> list[PostgresHit]:
         """The page's hits: among the newest `cap` matches, by rank, with their snippet."""
+        # The tsquery is written out each time (not a CTE): the planner sees its words and
+        # reads a frequent one's newest matches backwards by id, a rare one's from the index.
         rows = connection.execute(
             text(
-                f"WITH q AS MATERIALIZED (SELECT {query} AS q), "
-                f"m AS MATERIALIZED (SELECT d.id, d.terms FROM search_documents d, q "
-                f"WHERE d.terms @@ q.q AND {_READABLE} AND {_KINDS} ORDER BY d.id DESC "
-                f"LIMIT {cap}), "
-                f"best AS (SELECT m.id, ts_rank(m.terms, q.q) AS rank FROM m, q "
-                f"ORDER BY rank DESC, m.id DESC LIMIT :size OFFSET :start) "
                 f"SELECT d.kind, d.object_id, d.title, d.body, best.rank, "
-                f"ts_headline('{CONFIG}', d.body, q.q, :options) AS snippet "
-                f"FROM best JOIN search_documents d ON d.id = best.id, q "
-                f"ORDER BY best.rank DESC, d.id DESC"
+                f"ts_headline('{CONFIG}', {_words_of('d.body')}, {query}, :options) AS snippet "
+                f"FROM (SELECT m.id, ts_rank(m.terms, {query}) AS rank FROM (SELECT d.id, "
+                f"d.terms FROM search_documents d WHERE d.terms @@ ({query}) AND {phrases} "
+                f"AND {_READABLE} AND {_KINDS} ORDER BY d.id DESC LIMIT {cap}) m "
+                f"ORDER BY rank DESC, m.id DESC LIMIT :size OFFSET :start) best "
+                f"JOIN search_documents d ON d.id = best.id ORDER BY best.rank DESC, d.id DESC"
             ),
             params
             | {
@@ -357,6 +425,8 @@ class PostgresBackend:
             connection.execute(
                 text("DELETE FROM search_documents WHERE written_at < :began"), {"began": began}
             )
+        with self.engine.begin() as connection:  # the planner's word statistics
+            connection.execute(text("ANALYZE search_documents"))
         self.forget()
         self._built_at = time.time()
         return count

@@ -3,13 +3,57 @@ members' skills set through the API, and helpers that search through the public 
 
 Searches go through GET /api/v1/search (and the /search page where the page matters), as a
 member or staff would; the index is reached only to simulate what other processes do to it.
+
+Every test runs on the Whoosh backend and, when the test database is PostgreSQL, on the
+PostgreSQL backend too (tests marked `whoosh` are about Whoosh's own machinery).
 """
 
+import os
 import time
 
 import pytest
 
 from tests.conftest import form_post
+
+ON_POSTGRESQL = os.environ.get("TERREAU_TEST_BACKEND") == "postgresql"
+
+
+def pytest_generate_tests(metafunc):
+    if "search_engine" in metafunc.fixturenames:
+        names = ["whoosh", "postgres"] if ON_POSTGRESQL else ["whoosh"]
+        if metafunc.definition.get_closest_marker("whoosh"):
+            names = ["whoosh"]
+        names = getattr(metafunc.module, "SEARCH_ENGINES", names)
+        metafunc.parametrize("search_engine", names, indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def search_engine(request, app):
+    """The search backend of the test (the app's is put back after it)."""
+    from network.search.indexing import make_backend
+
+    previous = app.extensions["terreau_search"]
+    name = getattr(request, "param", previous.name)
+    if name != previous.name:
+        app.extensions["terreau_search"] = make_backend(app, name)
+    yield name
+    app.extensions["terreau_search"] = previous
+
+
+@pytest.fixture
+def index_writes(monkeypatch):
+    """index_writes(action): every index write runs `action()` instead (raise: it fails),
+    on either backend (Whoosh's update, PostgreSQL's write in the transaction)."""
+
+    def replace(action):
+        monkeypatch.setattr(
+            "network.search.backend.WhooshBackend.update", lambda *args, **kwargs: action()
+        )
+        monkeypatch.setattr("network.search.indexing.write", lambda *args, **kwargs: action())
+        return monkeypatch
+
+    return replace
+
 
 EN = {"Accept-Language": "en"}
 FR = {"Accept-Language": "fr"}

@@ -6,6 +6,8 @@ import pytest
 
 from tests.search.conftest import api_search, found
 
+pytestmark = pytest.mark.whoosh  # damage to its files; PostgreSQL: test_postgres.py
+
 UNAVAILABLE = "The search index is being rebuilt: try again in a moment."
 EN = {"Accept-Language": "en"}
 

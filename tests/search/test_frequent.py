@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from network.extensions import db
 from network.search import backend as search_backend
+from network.search import postgres
 from tests.search.conftest import EN, FR, api_search
 
 WORD = "permaculture"
@@ -22,6 +23,8 @@ def sampled(monkeypatch):
     monkeypatch.setattr(search_backend, "LARGE", 3)
     monkeypatch.setattr(search_backend, "SAMPLE_MATCHES", 2)
     monkeypatch.setattr(search_backend, "EXACT_REST", 1)
+    monkeypatch.setattr(postgres, "LARGE", 3)  # PostgreSQL: 2 newest documents of each kind
+    monkeypatch.setattr(postgres, "SAMPLE", 2)
 
 
 @pytest.fixture
@@ -29,6 +32,7 @@ def sampled_then_exact(sampled, monkeypatch):
     """Sampled, but the rest of each kind is matched exactly (few matches expected there):
     every match is found, whichever documents the sample held."""
     monkeypatch.setattr(search_backend, "EXACT_REST", 1000)
+    monkeypatch.setattr(postgres, "SAMPLE", 1000)  # PostgreSQL: the whole kind is sampled
 
 
 @pytest.fixture

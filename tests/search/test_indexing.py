@@ -11,7 +11,6 @@ from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 
 from network.search import indexing
-from network.search.backend import WhooshBackend
 from tests.conftest import form_post
 from tests.search.conftest import api_search, eventually, found
 
@@ -87,14 +86,14 @@ def test_a_rolled_back_write_after_a_flush_is_never_indexed(client, author, view
 
 
 def test_an_index_that_fails_to_write_never_fails_the_request(
-    client, cli, author, viewer, monkeypatch
+    client, cli, author, viewer, index_writes
 ):
     member, headers = author
 
-    def broken(self, refs, docs):
+    def broken():
         raise OSError("disk full")
 
-    monkeypatch.setattr(WhooshBackend, "update", broken)
+    monkeypatch = index_writes(broken)
     response = client.patch("/api/v1/me", headers=headers, json={"trade": "Luthière"})
     assert response.status_code == 200
     assert response.get_json()["trade"] == "Luthière"  # the write itself is saved
@@ -107,6 +106,7 @@ def test_an_index_that_fails_to_write_never_fails_the_request(
     assert found(client, "céramiste", viewer) == set()
 
 
+@pytest.mark.whoosh
 def test_a_busy_index_buffers_the_write_and_the_request_does_not_wait(
     client, author, viewer, search_index
 ):
@@ -198,6 +198,7 @@ class RacingCommit:
         monkeypatch.setattr(FileStorage, "open_file", open_file)
 
 
+@pytest.mark.whoosh
 def test_an_edit_racing_another_processs_commit_is_not_lost(client, author, viewer, monkeypatch):
     member, headers = author
     race = RacingCommit(monkeypatch)
@@ -210,6 +211,7 @@ def test_an_edit_racing_another_processs_commit_is_not_lost(client, author, view
     }
 
 
+@pytest.mark.whoosh
 def test_a_search_racing_another_processs_commit_still_answers(
     client, author, viewer, monkeypatch, rebuilds
 ):

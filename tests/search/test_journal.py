@@ -8,14 +8,13 @@ from tests.search.conftest import found
 
 
 @pytest.fixture
-def failing_index(monkeypatch):
+def failing_index(index_writes):
     """Index writes fail (as a killed writer's buffer is lost)."""
 
-    def fail(self, *args, **kwargs):
+    def fail():
         raise OSError("disk full")
 
-    monkeypatch.setattr("network.search.backend.WhooshBackend.update", fail)
-    return monkeypatch
+    return index_writes(fail)
 
 
 def test_a_write_that_reached_the_index_leaves_nothing_pending(cli, make_member, search_index):

@@ -104,6 +104,7 @@ def stale_index(app, client, staff_client, search_index, make_member, viewer, mo
     assert found(client, "couvreur", viewer) == {("member", leaving.id)}
     with monkeypatch.context() as patched:
         patched.setattr(WhooshBackend, "update", lambda self, refs, docs: None)
+        patched.setattr("network.search.indexing.write", lambda *args, **kwargs: None)
         form_post(
             staff_client,
             f"/staff/members/{leaving.id}/deactivate",

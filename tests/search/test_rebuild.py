@@ -111,6 +111,7 @@ def _segment_files(folder) -> dict[str, bytes]:
     return found
 
 
+@pytest.mark.whoosh
 def test_a_rebuild_writes_the_segment_whoosh_would_write(tmp_path):
     """A rebuild adds each term's postings a block at a time and reads the lengths whole:
     the segment it writes is Whoosh's own, byte for byte (blocks, weights, lengths)."""

@@ -2,6 +2,8 @@
 
 import shutil
 
+import pytest
+
 EN = {"Accept-Language": "en"}
 
 
@@ -31,6 +33,7 @@ def test_anonymous_visitors_are_sent_to_the_login(client, search_index):
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
+@pytest.mark.whoosh
 def test_an_unavailable_index_is_said(app, client, login, make_member, search_index, rebuilds):
     login(make_member())
     search_index.forget()

@@ -11,6 +11,8 @@ from whoosh.fields import TEXT, Schema
 from network.search.indexing import ensure_search_index
 from tests.search.conftest import api_search, eventually, found
 
+pytestmark = pytest.mark.whoosh  # damage to its files; PostgreSQL: test_postgres.py
+
 UNAVAILABLE = "The search index is being rebuilt: try again in a moment."
 
 
