@@ -76,6 +76,9 @@ def _prepare_config(app: Flask) -> None:
         if app.config["SECRET_KEY"] in (DEV_SECRET_KEY, "", None):
             raise RuntimeError("Refusing to start in production with the default SECRET_KEY.")
         app.debug = False
+    from network.core.storage import init_storage
+
+    init_storage(app)  # here: a wrong storage setting stops the start before anything is bound
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
     )
@@ -115,9 +118,7 @@ def _init_modules(app: Flask) -> None:
     from network.core.backup import init_backup
     from network.core.health import bp as health_bp
     from network.core.images import bp as uploads_bp
-    from network.core.storage import init_storage
 
-    init_storage(app)
     init_backup(app)
     app.register_blueprint(health_bp)
     app.register_blueprint(uploads_bp)

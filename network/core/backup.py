@@ -38,6 +38,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import inspect, make_url, text
+from sqlalchemy.exc import OperationalError
 
 from network.core.signals import data_restored
 from network.core.storage import check_key, storage
@@ -383,6 +384,8 @@ def create_command(folder: str | None) -> None:
         done = create_backup(folder)
     except BackupError as error:
         raise click.ClickException(str(error)) from None
+    except (OperationalError, sqlite3.Error) as error:
+        raise click.ClickException(f"The database cannot be reached: {_reason(error)}") from None
     click.echo(f"{done.path} ({done.tables} tables, {done.rows} rows, {done.files} files)")
 
 
@@ -396,6 +399,8 @@ def restore_command(file: str, force: bool) -> None:
         manifest = restore_backup(file, force=force)
     except BackupError as error:
         raise click.ClickException(str(error)) from None
+    except (OperationalError, sqlite3.Error) as error:
+        raise click.ClickException(f"The database cannot be reached: {_reason(error)}") from None
     before = restored_settings(file)
     now = _settings()
     for name, value in sorted(before.items()):
@@ -405,6 +410,10 @@ def restore_command(file: str, force: bool) -> None:
     rows = sum(manifest["tables"].values())
     files = sum(1 for name in manifest["files"] if name.startswith("uploads/"))
     click.echo(f"Restored {len(manifest['tables'])} tables ({rows} rows) and {files} files.")
+
+
+def _reason(error: Exception) -> str:
+    return str(getattr(error, "orig", None) or error)
 
 
 def init_backup(app: Flask) -> None:

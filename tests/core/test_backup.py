@@ -260,3 +260,17 @@ def test_files_on_s3_go_into_the_archive_and_back(
         assert _tables(site) == _tables(app)
     finally:
         app.extensions["terreau_storage"] = kept
+
+
+def test_an_unreachable_database_is_told_clearly(app, tmp_path):
+    archive = _create(app, tmp_path / "backups")
+    site = create_app(
+        TestingConfig,
+        DATA_DIR=str(tmp_path / "site"),
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'no-such-folder' / 'x.sqlite3'}",
+        SOCKETIO_ASYNC_MODE="threading",  # the shared extension: see TestingConfig
+    )
+    refused = _restore(site, archive)
+    assert refused.exit_code != 0 and "cannot be reached" in refused.output
+    made = site.test_cli_runner().invoke(args=["backup", "create", "--to", str(tmp_path / "b")])
+    assert made.exit_code != 0 and "cannot be reached" in made.output
