@@ -45,7 +45,10 @@ class GatheredWritesWebSocket(WebSocketWSGI):
         try:
             while self._pending:  # frames queued while a write waited go in the next one
                 data, self._pending = b"".join(self._pending), []
-                self._sock.raw_write(data)
+                write = self._sock.raw_write
+                if write is None:  # gevent-websocket closed it while the frames waited
+                    raise OSError("the WebSocket is closed")
+                write(data)
         except OSError:
             self._pending = []
             self._sock.closed = True  # the writer's next send fails and ends the connection
