@@ -425,8 +425,10 @@ class PostgresBackend:
             connection.execute(
                 text("DELETE FROM search_documents WHERE written_at < :began"), {"began": began}
             )
-        with self.engine.begin() as connection:  # the planner's word statistics
-            connection.execute(text("ANALYZE search_documents"))
+        # The upserts left a dead row per document: reclaim them (a plain VACUUM, readers go
+        # on) and refresh the planner's word statistics. VACUUM runs outside a transaction.
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM (ANALYZE) search_documents"))
         self.forget()
         self._built_at = time.time()
         return count
