@@ -129,6 +129,8 @@ def test_a_deleted_member_left_in_the_index_is_never_shown(
     assert found(client, "vitrailliste", viewer) == {("member", gone.id)}
     with app.app_context():
         members = db.metadata.tables["members"]
+        if db.engine.dialect.name == "postgresql":  # the audit log's guard lets this one go
+            db.session.execute(text("SELECT set_config('terreau.audit_retention', 'on', true)"))
         for table in reversed(db.metadata.sorted_tables):  # its tokens, audit rows…
             for key in table.foreign_keys:
                 if key.column.table is members:
