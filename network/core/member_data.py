@@ -48,8 +48,8 @@ class MemberData:
     export: Callable[[int], list[dict[str, Any]]] | None = None
     #: a custom eraser: (member id, delete writings) → rows changed (replaces `erase`)
     eraser: Callable[[int, bool], int] | None = None
-    #: member id → [(name in the archive, path)] of the files the member uploaded
-    files: Callable[[int], list[tuple[str, Path]]] | None = None
+    #: member id → [(name in the archive, storage key)] of the files the member uploaded
+    files: Callable[[int], list[tuple[str, str]]] | None = None
     #: the search kind of these rows, re-indexed at the exit (their documents hold the
     #: author's name, or the text now blanked)
     search_kind: str | None = None
@@ -153,17 +153,10 @@ def undeclared_member_keys(models: list[Any]) -> list[tuple[str, str]]:
     return missing
 
 
-def image_files(folder: str, keys: list[str]) -> list[tuple[str, Path]]:
+def image_files(folder: str, keys: list[str]) -> list[tuple[str, str]]:
     """The full-size files of uploaded images (`network.core.images` keys), as
-    (`files/<folder>/<name>`, path) pairs of those still on disk."""
-    from network.core.images import uploads_dir
-
-    found = []
-    for key in keys:
-        path = uploads_dir() / f"{key}-full.webp"
-        if path.exists():
-            found.append((f"files/{folder}/{Path(key).name}.webp", path))
-    return found
+    (`files/<folder>/<name>.webp`, storage key) pairs."""
+    return [(f"files/{folder}/{Path(key).name}.webp", f"{key}-full.webp") for key in keys]
 
 
 def keys_of(model: Any, column: str, member_column: str, member_id: int) -> list[str]:

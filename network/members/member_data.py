@@ -67,14 +67,11 @@ def _export_profile(member_id: int) -> list[dict[str, Any]]:
     return [row]
 
 
-def _avatar_file(member_id: int) -> list[tuple[str, Any]]:
-    from network.core.images import uploads_dir
-
+def _avatar_file(member_id: int) -> list[tuple[str, str]]:
     member = db.session.get(Member, member_id)
     if member is None or not member.avatar_key:
         return []
-    path = uploads_dir() / f"{member.avatar_key}-full.webp"
-    return [("files/avatar.webp", path)] if path.exists() else []
+    return [("files/avatar.webp", f"{member.avatar_key}-full.webp")]
 
 
 def _anonymise(member_id: int, _delete_writings: bool) -> int:

@@ -33,6 +33,7 @@ from network.core.member_data import (
 )
 from network.core.models import utcnow
 from network.core.permissions import Status, can_manage_account, require_staff
+from network.core.storage import storage
 from network.extensions import db
 from network.members.models import Member
 from network.privacy.models import DataExport, ExportState, MemberExit
@@ -129,6 +130,7 @@ def build_export(export: DataExport, *, commit_progress: bool = False) -> None:
     name = f"{uuid.uuid4().hex}.zip"
     kinds = sorted(MEMBER_DATA.values(), key=lambda d: d.name)
     written: list[tuple[str, Any, int]] = []
+    store = storage()
     with zipfile.ZipFile(folder / name, "w", zipfile.ZIP_DEFLATED) as archive:
         for done, data in enumerate(kinds, start=1):
             rows = export_rows(data, export.member_id)
@@ -137,8 +139,9 @@ def build_export(export: DataExport, *, commit_progress: bool = False) -> None:
                 json.dumps(rows, ensure_ascii=False, indent=2, default=str),
             )
             written.append((f"{data.name}.json", data.description, len(rows)))
-            for inner, path in data.files(export.member_id) if data.files else []:
-                archive.write(path, inner)
+            for inner, key in data.files(export.member_id) if data.files else []:
+                if store.exists(key):  # through the storage: local, shared folder or S3
+                    archive.writestr(inner, store.read(key))
             export.progress = done * 100 // (len(kinds) + 1)
             if commit_progress:
                 db.session.commit()

@@ -8,7 +8,6 @@ from pathlib import Path
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
-from network.core.files import path_of
 from network.core.member_data import (
     Erase,
     MemberData,
@@ -26,7 +25,7 @@ from network.services.desk.models import (
 from network.services.money.models import CommitteeMember, MoneyRequest, Opinion, Repayment
 
 
-def _request_files(member_id: int) -> list[tuple[str, Path]]:
+def _request_files(member_id: int) -> list[tuple[str, str]]:
     """The files the member joined to their requests (a form's fields or their messages)."""
     rows = db.session.execute(
         select(RequestFile.id, RequestFile.key, RequestFile.name)
@@ -37,12 +36,7 @@ def _request_files(member_id: int) -> list[tuple[str, Path]]:
             or_(RequestFile.message_id.is_(None), RequestMessage.author_id == member_id),
         )
     )
-    found = []
-    for file_id, key, name in rows:
-        path = path_of(key)
-        if path.exists():
-            found.append((f"files/requests/{file_id}-{Path(name).name}", path))
-    return found
+    return [(f"files/requests/{file_id}-{Path(name).name}", key) for file_id, key, name in rows]
 
 
 def register() -> None:
