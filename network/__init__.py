@@ -13,6 +13,7 @@ from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import DEV_SECRET_KEY, Config, config_from_env
+from network.core.client_ids import form_client_id, new_client_id
 from network.core.http import init_http
 from network.core.ids import BoundedIntConverter
 
@@ -216,6 +217,8 @@ def _register_hooks(app: Flask) -> None:
         _datetime_text(value, fmt, str(get_locale()), str(get_timezone())) if value else ""
     )
     app.jinja_env.filters["machine_time"] = machine_time
+    app.jinja_env.globals["new_client_id"] = new_client_id  # a form's hidden client_id
+    app.jinja_env.globals["form_client_id"] = form_client_id
 
     @app.get("/favicon.ico")
     def _favicon():

@@ -19,6 +19,7 @@ from network.api.core import (
     obj,
     query_param,
 )
+from network.core.client_ids import CLIENT_ID_SCHEMA
 from network.core.errors import Invalid
 from network.core.ids import ID_SCHEMA
 from network.core.registries import FEED_KINDS
@@ -68,6 +69,16 @@ POST_BODY = {
     "properties": {
         "body": {"type": "string", "maxLength": operations.MAX_POST},
         "notice": {"type": "boolean", "description": "an official notice (staff only)"},
+        "client_id": CLIENT_ID_SCHEMA,
+    },
+}
+COMMENT_BODY = {
+    "type": "object",
+    "required": ["body"],
+    "properties": {
+        "body": {"type": "string", "maxLength": operations.MAX_COMMENT},
+        "parent_id": INTEGER,
+        "client_id": CLIENT_ID_SCHEMA,
     },
 }
 
@@ -145,31 +156,37 @@ def get_feed():
     }
 
 
-def _post_input() -> tuple[Any, list[bytes], bool]:
-    """A JSON body, or a multipart form with images."""
+def _post_input() -> tuple[Any, list[bytes], bool, Any]:
+    """A JSON body, or a multipart form with images: (body, images, notice?, client id)."""
     if request.mimetype == "multipart/form-data":
+        form = request.form
         uploads = [f.read() for f in request.files.getlist("images") if f and f.filename]
-        return request.form.get("body"), uploads, request.form.get("notice") in ("1", "true")
+        notice = form.get("notice") in ("1", "true")
+        return form.get("body"), uploads, notice, form.get("client_id")
     body = json_body()
     notice = body.get("notice", False)
     if not isinstance(notice, bool):
         raise Invalid(fields={"notice": "true | false"})
-    return body.get("body"), [], notice
+    return body.get("body"), [], notice, body.get("client_id")
 
 
 @bp.post("/posts")
 @doc(
-    "Publish a post or, for staff, an official notice (JSON, or multipart with `images`)",
+    "Publish a post or, for staff, an official notice (JSON, or multipart with `images`); "
+    "sending again with the same client_id returns the post",
     status=201,
     request_schema=POST_BODY,
     response=POST_SCHEMA,
-    errors=(403, 422, 429),
+    also={200: "Already sent with this client_id: the post as it is"},
+    errors=(403, 404, 422, 429),
 )
 def create_post():
-    body, uploads, notice = _post_input()
-    post = operations.create_post(current_user, body, uploads, notice=notice)
+    body, uploads, notice, client_id = _post_input()
+    post, created = operations.submit_post(
+        current_user, body, uploads, notice=notice, client_id=client_id
+    )
     db.session.commit()
-    return _post(post.id), 201
+    return _post(post.id), 201 if created else 200
 
 
 @bp.get("/posts/<int:post_id>")
@@ -227,24 +244,21 @@ def delete_post(post_id: int):
 
 @bp.post("/posts/<int:post_id>/comments")
 @doc(
-    "Comment on a post, or reply to a comment with `parent_id` (one level)",
+    "Comment on a post, or reply to a comment with `parent_id` (one level); sending again "
+    "with the same client_id returns the comment",
     status=201,
-    request_schema={
-        "type": "object",
-        "required": ["body"],
-        "properties": {
-            "body": {"type": "string", "maxLength": operations.MAX_COMMENT},
-            "parent_id": INTEGER,
-        },
-    },
+    request_schema=COMMENT_BODY,
     response=COMMENT_SCHEMA,
+    also={200: "Already sent with this client_id: the comment as it is"},
     errors=(404, 409, 422, 429),
 )
 def create_comment(post_id: int):
     data = json_body()
-    comment = operations.add_comment(current_user, post_id, data.get("body"), data.get("parent_id"))
+    comment, created = operations.submit_comment(
+        current_user, post_id, data.get("body"), data.get("parent_id"), data.get("client_id")
+    )
     db.session.commit()
-    return comment_json(comment), 201
+    return comment_json(comment), 201 if created else 200
 
 
 @bp.patch("/comments/<int:comment_id>")

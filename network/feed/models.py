@@ -54,8 +54,13 @@ class Post(Base):
     hidden_at: Mapped[datetime | None]  # hidden by moderation: kept, not shown
     hidden_reason: Mapped[str] = mapped_column(String(500), default="")
     reminded_at: Mapped[datetime | None]  # a notice's latest reminder to those who had not read
+    client_id: Mapped[str | None] = mapped_column(String(64))  # the author's submit id
 
     author: Mapped[Member] = relationship()
+
+    __table_args__ = (
+        Index("uq_posts_author_client", "author_id", "client_id", unique=True),  # one per submit
+    )
 
     @property
     def is_notice(self) -> bool:
@@ -90,10 +95,14 @@ class Comment(Base):
     deleted_at: Mapped[datetime | None]
     hidden_at: Mapped[datetime | None]
     hidden_reason: Mapped[str] = mapped_column(String(500), default="")
+    client_id: Mapped[str | None] = mapped_column(String(64))  # the author's submit id
 
     author: Mapped[Member] = relationship()
 
-    __table_args__ = (Index("ix_comments_post_id_id", "post_id", "id"),)
+    __table_args__ = (
+        Index("ix_comments_post_id_id", "post_id", "id"),
+        Index("uq_comments_author_client", "author_id", "client_id", unique=True),
+    )
 
     @property
     def is_live(self) -> bool:

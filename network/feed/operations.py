@@ -9,10 +9,12 @@ from flask import url_for
 from flask_babel import lazy_gettext as _l
 from limits import RateLimitItemPerHour
 from sqlalchemy import delete, event, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from network.cooperative import current_settings
 from network.core import audit, images, ratelimit, signals
+from network.core.client_ids import optional_client_id
 from network.core.errors import Conflict, Forbidden, Invalid, NotFound, TooManyRequests
 from network.core.events import after_commit
 from network.core.ids import is_id
@@ -199,6 +201,22 @@ def _index_post(post: Post, *, comments: bool = False, new: bool = False) -> Non
 def create_post(
     actor: Member, body: Any, uploads: list[bytes] | None = None, notice: bool = False
 ) -> Post:
+    return submit_post(actor, body, uploads, notice=notice)[0]
+
+
+def submit_post(
+    actor: Member,
+    body: Any,
+    uploads: list[bytes] | None = None,
+    notice: bool = False,
+    client_id: Any = None,
+) -> tuple[Post, bool]:
+    """Publish a post (or, for staff, a notice); or return the one the actor already sent
+    with this `client_id`, so that a retry publishes nothing more. (post, created?)"""
+    client_id = optional_client_id(client_id)
+    previous = _previous_post(actor, client_id)
+    if previous is not None:
+        return previous, False
     text = _text(body, MAX_POST)
     if notice:
         require_staff(actor)
@@ -211,9 +229,18 @@ def create_post(
         body=text,
         body_html=_render(text, mentions),
         images=_store_images(uploads or []),
+        client_id=client_id,
     )
-    db.session.add(post)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(post)
+            db.session.flush()
+    except IntegrityError:  # the same submit at the same moment: the first one stands
+        _forget_images(post.images)
+        previous = _previous_post(actor, client_id)
+        if previous is None:
+            raise
+        return previous, False
     _set_topics(post, text)
     items.add_item(post.kind.value, post.id, actor.id)
     url = url_for("feed.post", post_id=post.id)
@@ -222,7 +249,28 @@ def create_post(
         _notify_everyone_of_notice(post, actor, url)
     signals.post_published.send(post, actor=actor)
     _index_post(post, new=True)
-    return post
+    return post, True
+
+
+def _previous_post(actor: Member, client_id: str | None) -> Post | None:
+    """The actor's post sent with `client_id`, if any (`NotFound` once deleted or hidden)."""
+    if client_id is None:
+        return None
+    found = db.session.scalar(
+        select(Post).where(Post.author_id == actor.id, Post.client_id == client_id)
+    )
+    if found is not None and not visible_post(actor, found):
+        raise NotFound(POST_NOT_FOUND)
+    return found
+
+
+def _forget_images(keys: list[str]) -> None:
+    """The files of a post that lost a race to its twin."""
+    uploaded = db.session.info.get(_UPLOADED, [])
+    for key in keys:
+        images.delete_image(key, IMAGE_SIZES)
+        if key in uploaded:
+            uploaded.remove(key)
 
 
 def _notify_everyone_of_notice(post: Post, actor: Member, url: str) -> None:
@@ -382,6 +430,18 @@ def acknowledge(actor: Member, post_id: Any) -> NoticeAck:
 
 
 def add_comment(actor: Member, post_id: Any, body: Any, parent_id: Any = None) -> Comment:
+    return submit_comment(actor, post_id, body, parent_id)[0]
+
+
+def submit_comment(
+    actor: Member, post_id: Any, body: Any, parent_id: Any = None, client_id: Any = None
+) -> tuple[Comment, bool]:
+    """Comment on a post (or reply to a comment); or return the comment the actor already
+    sent with this `client_id`. (comment, created?)"""
+    client_id = optional_client_id(client_id)
+    previous = _previous_comment(actor, client_id)
+    if previous is not None:
+        return previous, False
     post = get_post(actor, post_id)
     if not post.is_live:
         raise Conflict(_l("This post was hidden: it takes no more comments."))
@@ -402,9 +462,17 @@ def add_comment(actor: Member, post_id: Any, body: Any, parent_id: Any = None) -
         parent_id=parent.id if parent else None,
         body=text,
         body_html=_render(text, mentions),
+        client_id=client_id,
     )
-    db.session.add(comment)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(comment)
+            db.session.flush()
+    except IntegrityError:  # the same submit at the same moment: the first one stands
+        previous = _previous_comment(actor, client_id)
+        if previous is None:
+            raise
+        return previous, False
     post.comment_count += 1
     url = url_for("feed.post", post_id=post.id, _anchor=f"c{comment.id}")
     told = {actor.id}
@@ -430,7 +498,19 @@ def add_comment(actor: Member, post_id: Any, body: Any, parent_id: Any = None) -
         {n: m for n, m in mentions.items() if m.id not in told}, actor, url, _l("a comment")
     )
     index_later("comment", comment.id, new=True, obj=comment)
-    return comment
+    return comment, True
+
+
+def _previous_comment(actor: Member, client_id: str | None) -> Comment | None:
+    """The actor's comment sent with `client_id`, if any (`NotFound` once deleted or hidden)."""
+    if client_id is None:
+        return None
+    found = db.session.scalar(
+        select(Comment).where(Comment.author_id == actor.id, Comment.client_id == client_id)
+    )
+    if found is not None and found.deleted_at is not None:
+        raise NotFound(COMMENT_NOT_FOUND)
+    return found
 
 
 def edit_comment(actor: Member, comment_id: Any, body: Any) -> Comment:

@@ -111,11 +111,12 @@ def _uploads() -> list[bytes]:
 @bp.post("/feed/posts")
 def create_post():
     try:
-        post = operations.create_post(
+        post, _created = operations.submit_post(
             current_user,
             request.form.get("body"),
             _uploads(),
             notice=request.form.get("notice") == "1",
+            client_id=request.form.get("client_id"),
         )
     except DomainError as error:
         return invalid_form(
@@ -228,11 +229,12 @@ def pin(post_id: int):
 @bp.post("/feed/posts/<int:post_id>/comments")
 def comment(post_id: int):
     try:
-        created = operations.add_comment(
+        created, _fresh = operations.submit_comment(
             current_user,
             post_id,
             request.form.get("body"),
             form_id(request.form, "parent_id"),
+            request.form.get("client_id"),
         )
     except Invalid as error:
         found = operations.get_post(current_user, post_id)

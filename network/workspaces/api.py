@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from network.api.core import FLAG, bp, doc, json_body, limit_param, query_param
 from network.cooperative.times import iso, local_zone, parse_date, parse_time, to_local
+from network.core.client_ids import CLIENT_ID_SCHEMA
 from network.core.errors import Invalid
 from network.core.http import problem
 from network.core.ids import ID_SCHEMA, parse_id
@@ -154,6 +155,7 @@ BOOKING_REQUEST = {
         "preview": {"type": "boolean"},
         "member_id": {"type": "integer", "description": "staff: book for this member"},
         "override": {"type": "boolean", "description": "staff: set the rules aside (audited)"},
+        "client_id": CLIENT_ID_SCHEMA,
     },
 }
 WAIT_SCHEMA = {
@@ -379,7 +381,8 @@ def space_availability(space_id: int):
 
 @bp.post("/bookings")
 @doc(
-    "Book a space (optionally recurring); 409 lists the conflicts and the nearest free slots",
+    "Book a space (optionally recurring); 409 lists the conflicts and the nearest free slots; "
+    "sending again with the same client_id returns the bookings it made",
     status=201,
     request_schema=BOOKING_REQUEST,
     response={
@@ -394,7 +397,10 @@ def space_availability(space_id: int):
             },
         },
     },
-    also={200: "preview: true: the occurrences it would book, nothing booked"},
+    also={
+        200: "preview: true: the occurrences it would book, nothing booked; or already sent "
+        "with this client_id: the bookings it made, as they are (skipped empty)"
+    },
     errors=(403, 404, 409, 422),
 )
 def create_booking():
@@ -404,12 +410,12 @@ def create_booking():
         db.session.rollback()
         occurrences = [operations._occurrence_json(o) for o in plan.occurrences]
         return {"occurrences": [occurrence_json(o) for o in occurrences]}, 200
-    bookings, skipped = operations.book_space(current_user, data)
+    bookings, skipped, created = operations.submit_booking(current_user, data)
     db.session.commit()
     return {
         "bookings": [booking_json(b) for b in bookings],
         "skipped": [occurrence_json(operations._occurrence_json(o)) for o in skipped],
-    }, 201
+    }, 201 if created else 200
 
 
 @bp.get("/bookings")

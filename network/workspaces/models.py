@@ -169,6 +169,8 @@ class Booking(Base):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    #: The submit id of whoever booked: the occurrences of one request share it.
+    client_id: Mapped[str | None] = mapped_column(String(64))
 
     space: Mapped[Space] = relationship()
     member: Mapped[Member] = relationship(foreign_keys=[member_id])
@@ -179,6 +181,10 @@ class Booking(Base):
         Index("ix_workspace_bookings_status_start", "status", "start_at"),
         CheckConstraint("end_at > start_at", name="ends_after_start"),
         CheckConstraint("seats >= 1", name="seats_positive"),
+        # A request sent again (retry, double click) books nothing more.
+        Index(
+            "uq_workspace_bookings_client", "created_by_id", "client_id", "start_at", unique=True
+        ),
     )
 
     @property

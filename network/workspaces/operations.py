@@ -18,6 +18,7 @@ from flask_babel import format_date, format_datetime
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from network.cooperative import current_settings
 from network.cooperative.times import (
@@ -30,6 +31,7 @@ from network.cooperative.times import (
     to_local,
 )
 from network.core import audit, signals
+from network.core.client_ids import optional_client_id
 from network.core.errors import Conflict, Invalid, NotFound
 from network.core.ids import is_id, parse_id
 from network.core.models import utcnow
@@ -763,15 +765,36 @@ def preview_booking(actor: Member, data: dict[str, Any]) -> Request:
 
 
 def book_space(actor: Member, data: dict[str, Any]) -> tuple[list[Booking], list[Occurrence]]:
+    """`submit_booking` without telling whether it booked anything now."""
+    bookings, skipped, _created = submit_booking(actor, data)
+    return bookings, skipped
+
+
+def submit_booking(
+    actor: Member, data: dict[str, Any]
+) -> tuple[list[Booking], list[Occurrence], bool]:
     """Book `data["space_id"]` from `start` to `end` (optionally recurring) for the actor, or
     (staff) for `member_id`, with `override` setting the rules aside (never capacity).
 
     Raises `Invalid` for bad input, `BookingConflict` (409) when an occurrence cannot be
     booked unless `on_conflict` is "skip" (then the free ones are booked and the others
     returned), `Conflict` past the open-bookings limit. Notifies and announces after commit.
+
+    With `client_id`, a request sent again (a retry, a double click) returns the bookings the
+    first one made, and books nothing more. (bookings, skipped, created?)
     """
+    if not isinstance(data, dict):
+        raise Invalid(_l("Send a JSON object."))
+    client_id = optional_client_id(data.get("client_id"))
+    previous = _previous_bookings(actor, client_id)
+    if previous:
+        return previous, [], False
     now = utcnow()
     request = _request(actor, data, now, lock=True)
+    if client_id is not None:  # the space is locked now: a twin that got here first is seen
+        previous = _previous_bookings(actor, client_id)
+        if previous:
+            return previous, [], False
     _settle(request.space, now)
     skip = data.get("on_conflict") == "skip"
     conflicts = request.conflicts
@@ -804,10 +827,20 @@ def book_space(actor: Member, data: dict[str, Any]) -> tuple[list[Booking], list
             lapses_at=_claim_deadline(request.space, occurrence.start_at),
             title=request.title,
             overridden=request.override,
+            client_id=client_id,
         )
-        db.session.add(booking)
         bookings.append(booking)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add_all(bookings)
+            db.session.flush()
+    except IntegrityError:  # the same submit at the same moment: the first one stands
+        previous = _previous_bookings(actor, client_id)
+        if not previous:
+            raise
+        if series is not None:
+            db.session.delete(series)
+        return previous, [], False
     _audit_booking(actor, request, bookings)
     first = bookings[0]
     first.space = request.space
@@ -837,7 +870,20 @@ def book_space(actor: Member, data: dict[str, Any]) -> tuple[list[Booking], list
     live.availability_changed(
         request.space.id, min(b.start_at for b in bookings), max(b.end_at for b in bookings)
     )
-    return bookings, conflicts
+    return bookings, conflicts, True
+
+
+def _previous_bookings(actor: Member, client_id: str | None) -> list[Booking]:
+    """The bookings the actor's request with `client_id` made, by start (none without one)."""
+    if client_id is None:
+        return []
+    return list(
+        db.session.scalars(
+            select(Booking)
+            .where(Booking.created_by_id == actor.id, Booking.client_id == client_id)
+            .order_by(Booking.start_at)
+        )
+    )
 
 
 def _rule_json(rule: dict[str, Any]) -> dict[str, Any]:

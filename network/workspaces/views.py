@@ -135,6 +135,7 @@ def _form_data(space: Space) -> dict[str, Any]:
         "seats": form.get("seats", "1") or "1",
         "title": form.get("title", ""),
         "on_conflict": form.get("on_conflict", "fail"),
+        "client_id": form.get("client_id"),
     }
     repeat = form.get("repeat", "")
     if repeat in ("daily", "weekly"):
@@ -226,7 +227,7 @@ def book_post(space_id: int):
                 form=request.form,
                 **_book_context(found, request.form),
             )
-        bookings, skipped = operations.book_space(current_user, data)
+        bookings, skipped, _created = operations.submit_booking(current_user, data)
     except BookingConflict as error:
         db.session.rollback()
         flash(str(error.message), "error")

@@ -1,7 +1,9 @@
 """`kill -9` of a server during a burst of posts, chat messages and bookings: after the
-restart every write a client saw acknowledged is there, whole; none is there twice (messages
-sent again with their client id after the crash included); the server starts again on the same
-files or database without any repair, and takes writes at once."""
+restart every write a client saw acknowledged is there, whole; none is there twice: every
+message, post and booking left unanswered by the crash is sent again with its client id, as a
+client should, and is then there exactly once (whether or not the dead server had saved it);
+the server starts again on the same files or database without any repair, and takes writes
+at once."""
 
 import threading
 import time as clock
@@ -42,6 +44,8 @@ class Burst:
         self.url, self.people, self.space_id = url, people, space_id
         self.messages, self.posts, self.bookings = {}, {}, {}  # acknowledged
         self.in_flight = []  # (member, client id, body) of messages never answered
+        self.posts_in_flight = []  # (member, client id, body) of posts never answered
+        self.bookings_in_flight = []  # (member, client id, start, end) never answered
         self.slots = iter(range(100_000))
         self.lock = threading.Lock()
 
@@ -72,24 +76,67 @@ class Burst:
             if answer.status_code == 201:
                 self.messages[answer.json()["id"]] = (channel_id, client_id, body)
         elif kind == 1:
-            body = f"Nouvelle {n} de l'atelier {member}"
+            client_id, body = f"p{member}n{n}", f"Nouvelle {n} de l'atelier {member}"
+            self.posts_in_flight.append((member, client_id, body))
             answer = session.post(
-                f"{self.url}/api/v1/posts", json={"body": body}, headers=headers, timeout=10
+                f"{self.url}/api/v1/posts",
+                json={"body": body, "client_id": client_id},
+                headers=headers,
+                timeout=10,
             )
+            self.posts_in_flight.remove((member, client_id, body))
             if answer.status_code == 201:
                 self.posts[answer.json()["id"]] = body
         else:
             with self.lock:
                 start, end = slot(next(self.slots))
+            client_id = f"b{member}n{n}"
+            self.bookings_in_flight.append((member, client_id, start, end))
             answer = session.post(
                 f"{self.url}/api/v1/bookings",
-                json={"space_id": self.space_id, "start": start, "end": end},
+                json={
+                    "space_id": self.space_id,
+                    "start": start,
+                    "end": end,
+                    "client_id": client_id,
+                },
                 headers=headers,
                 timeout=10,
             )
+            self.bookings_in_flight.remove((member, client_id, start, end))
             if answer.status_code == 201:
                 (booking,) = answer.json()["bookings"]
                 self.bookings[booking["id"]] = (member, start)
+
+    def send_again(self, url, people):
+        """After the restart, what the crash left unanswered, with the same client ids: each
+        answered 201 (not saved before the crash) or 200 (saved: the first one is given)."""
+        for member, client_id, body in self.posts_in_flight:
+            again = requests.post(
+                f"{url}/api/v1/posts",
+                json={"body": body, "client_id": client_id},
+                headers=people[member][0],
+                timeout=10,
+            )
+            assert again.status_code in (200, 201), again.text
+            assert again.json()["body"] == body
+            self.posts[again.json()["id"]] = body
+        for member, client_id, start, end in self.bookings_in_flight:
+            again = requests.post(
+                f"{url}/api/v1/bookings",
+                json={
+                    "space_id": self.space_id,
+                    "start": start,
+                    "end": end,
+                    "client_id": client_id,
+                },
+                headers=people[member][0],
+                timeout=10,
+            )
+            assert again.status_code in (200, 201), again.text
+            (booking,) = again.json()["bookings"]
+            assert booking["start"].startswith(start)
+            self.bookings[booking["id"]] = (member, start)
 
 
 def test_acknowledged_writes_survive_a_kill_9(environment, servers):
@@ -127,6 +174,7 @@ def test_acknowledged_writes_survive_a_kill_9(environment, servers):
             timeout=10,
         )
         assert again.status_code in (200, 201), again.text  # 200: it had been saved
+    burst.send_again(url, people)  # the posts and bookings left unanswered, the same way
     assert_messages(url, people, burst)
     assert_posts(url, people, burst)
     assert_bookings(url, people, burst)
@@ -174,6 +222,8 @@ def assert_posts(url, people, burst):
             break
     assert set(burst.posts.values()) <= set(bodies)
     assert max(Counter(bodies).values()) == 1
+    for _member, _client_id, body in burst.posts_in_flight:
+        assert Counter(bodies)[body] == 1  # sent again after the crash: there once
 
 
 def assert_bookings(url, people, burst):
@@ -187,3 +237,5 @@ def assert_bookings(url, people, burst):
                 assert found.get(booking_id, "").startswith(start)
         starts += found.values()
     assert max(Counter(starts).values()) == 1  # capacity 1: never the same slot twice
+    for _member, _client_id, start, _end in burst.bookings_in_flight:
+        assert sum(s.startswith(start) for s in starts) == 1  # sent again: booked once
