@@ -14,6 +14,7 @@ so the bytes need not go through the app server.
 
 import io
 import os
+import shutil
 import tempfile
 import time
 import uuid
@@ -58,6 +59,12 @@ class Storage:
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
         raise NotImplementedError
 
+    def put_file(
+        self, key: str, path: str | Path, content_type: str = "application/octet-stream"
+    ) -> None:
+        """Store the file at `path` (a large one is not read into memory at once)."""
+        raise NotImplementedError
+
     def open(self, key: str) -> IO[bytes]:
         raise NotImplementedError
 
@@ -100,6 +107,16 @@ class LocalStorage(Storage):
         fd, partial = tempfile.mkstemp(dir=target.parent, prefix=".part-")
         with os.fdopen(fd, "wb") as out:
             out.write(data)
+        os.replace(partial, target)
+
+    def put_file(
+        self, key: str, path: str | Path, content_type: str = "application/octet-stream"
+    ) -> None:
+        target = self.path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, partial = tempfile.mkstemp(dir=target.parent, prefix=".part-")
+        with os.fdopen(fd, "wb") as out, open(path, "rb") as source:
+            shutil.copyfileobj(source, out)
         os.replace(partial, target)
 
     def open(self, key: str) -> IO[bytes]:
@@ -162,6 +179,13 @@ class S3Storage(Storage):
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
         self.client.put_object(
             Bucket=self.bucket, Key=self._key(key), Body=data, ContentType=content_type
+        )
+
+    def put_file(
+        self, key: str, path: str | Path, content_type: str = "application/octet-stream"
+    ) -> None:
+        self.client.upload_file(  # in parts when large
+            str(path), self.bucket, self._key(key), ExtraArgs={"ContentType": content_type}
         )
 
     def open(self, key: str) -> IO[bytes]:

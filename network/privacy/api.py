@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from flask import send_file, url_for
+from flask import url_for
 from flask_login import current_user
 
 from network.api.core import (
@@ -102,12 +102,7 @@ def get_my_export(export_id: int):
     errors=(404,),
 )
 def download_my_export(export_id: int):
-    path = operations.export_path(current_user, export_id)
-    if not path.exists():
-        raise NotFound()
-    return send_file(
-        path, mimetype="application/zip", as_attachment=True, download_name="mes-donnees.zip"
-    )
+    return operations.send_export(current_user, export_id)
 
 
 @bp.get("/me/consents")

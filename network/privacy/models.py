@@ -27,7 +27,7 @@ class DataExport(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     state: Mapped[ExportState] = mapped_column(db_enum(ExportState), default=ExportState.PENDING)
     progress: Mapped[int] = mapped_column(default=0)  # percent
-    file_name: Mapped[str | None] = mapped_column(String(80))  # under DATA_DIR/exports
+    file_name: Mapped[str | None] = mapped_column(String(80))  # its storage key (exports/…)
     size: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     ready_at: Mapped[datetime | None]

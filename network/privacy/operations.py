@@ -5,6 +5,7 @@ knows no other feature."""
 
 import json
 import logging
+import tempfile
 import threading
 import uuid
 import zipfile
@@ -12,10 +13,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import current_app, render_template, url_for
+from flask import current_app, render_template, send_file, url_for
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from network.cooperative import current_settings
 from network.core import audit, signals
@@ -33,7 +35,7 @@ from network.core.member_data import (
 )
 from network.core.models import utcnow
 from network.core.permissions import Status, can_manage_account, require_staff
-from network.core.storage import storage
+from network.core.storage import send, storage
 from network.extensions import db
 from network.members.models import Member
 from network.privacy.models import DataExport, ExportState, MemberExit
@@ -43,7 +45,14 @@ log = logging.getLogger("terreau.privacy")
 LAST = "profile"
 
 
-def exports_dir() -> Path:
+EXPORTS = "exports"  # the folder of the ZIPs in the storage (local, shared folder or S3)
+ZIP = "application/zip"
+DOWNLOAD_NAME = "mes-donnees.zip"
+
+
+def legacy_exports_dir() -> Path:
+    """Where exports were written before they went through the storage (a file name without
+    a folder in `file_name`); read and removed there until they expire."""
     return Path(current_app.config["DATA_DIR"]) / "exports"
 
 
@@ -125,13 +134,55 @@ def build_export(export: DataExport, *, commit_progress: bool = False) -> None:
     """Write the export's ZIP: a JSON file per kind of data, the files the member uploaded,
     and a README in French; then notify the member."""
     export.state = ExportState.BUILDING
-    folder = exports_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    name = f"{uuid.uuid4().hex}.zip"
+    store = storage()
+    with tempfile.TemporaryDirectory(prefix="terreau-export-") as scratch:
+        path = Path(scratch) / "export.zip"
+        _write_zip(export, path, commit_progress)
+        key = f"{EXPORTS}/{uuid.uuid4().hex}.zip"
+        store.put_file(key, path, ZIP)  # any server can give it, whichever built it
+        size = path.stat().st_size
+    _forget_unless_saved(key)
+    now = utcnow()
+    export.file_name, export.size = key, size
+    export.state, export.progress, export.ready_at = ExportState.READY, 100, now
+    export.expires_at = now + timedelta(days=current_settings()["export_link_days"])
+    signals.notification_requested.send(
+        export.member_id,
+        kind="data_export_ready",
+        text=_l(
+            "Your data is ready to download (the link expires in %(days)s days).",
+            days=current_settings()["export_link_days"],
+        ),
+        url=url_for("privacy.my_data"),
+        actor=None,
+    )
+
+
+_UNSAVED = "terreau_unsaved_exports"
+
+
+def _forget_unless_saved(key: str) -> None:
+    """The stored ZIP is kept once its row commits; a rollback removes it (no file that no
+    row names, and that nothing would ever remove)."""
+    db.session.info.setdefault(_UNSAVED, []).append(key)
+    after_commit(db.session, db.session.info.pop, _UNSAVED, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _remove_unsaved_exports(session: Any, previous: Any) -> None:
+    if previous.parent is None:
+        for key in session.info.pop(_UNSAVED, []):
+            try:
+                storage().delete(key)
+            except Exception:  # the rollback goes on; an orphan ZIP is only wasted space
+                log.exception("could not remove the unsaved export %s", key)
+
+
+def _write_zip(export: DataExport, path: Path, commit_progress: bool) -> None:
     kinds = sorted(MEMBER_DATA.values(), key=lambda d: d.name)
     written: list[tuple[str, Any, int]] = []
     store = storage()
-    with zipfile.ZipFile(folder / name, "w", zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         for done, data in enumerate(kinds, start=1):
             rows = export_rows(data, export.member_id)
             archive.writestr(
@@ -148,20 +199,6 @@ def build_export(export: DataExport, *, commit_progress: bool = False) -> None:
         with force_locale("fr"):
             readme = render_template("privacy/export_readme.txt", files=written)
         archive.writestr("LISEZMOI.txt", readme)
-    now = utcnow()
-    export.file_name, export.size = name, (folder / name).stat().st_size
-    export.state, export.progress, export.ready_at = ExportState.READY, 100, now
-    export.expires_at = now + timedelta(days=current_settings()["export_link_days"])
-    signals.notification_requested.send(
-        export.member_id,
-        kind="data_export_ready",
-        text=_l(
-            "Your data is ready to download (the link expires in %(days)s days).",
-            days=current_settings()["export_link_days"],
-        ),
-        url=url_for("privacy.my_data"),
-        actor=None,
-    )
 
 
 def get_export(member: Member, export_id: Any) -> DataExport:
@@ -172,14 +209,24 @@ def get_export(member: Member, export_id: Any) -> DataExport:
     return export
 
 
-def export_path(member: Member, export_id: Any) -> Path:
-    """The file of a ready, unexpired export of the member, else `NotFound`."""
+def send_export(member: Member, export_id: Any) -> Any:
+    """The answer giving the ZIP of a ready, unexpired export of the member (from the
+    storage, or a redirection to a signed URL that expires), else `NotFound`."""
     export = get_export(member, export_id)
     if export.state != ExportState.READY or not export.file_name:
         raise NotFound(_l("This export is not ready, or its link has expired."))
     if export.expires_at is not None and export.expires_at <= utcnow():
         raise NotFound(_l("This export is not ready, or its link has expired."))
-    return exports_dir() / export.file_name
+    if "/" not in export.file_name:
+        return _send_legacy(export.file_name)
+    return send(export.file_name, ZIP, download_name=DOWNLOAD_NAME)
+
+
+def _send_legacy(name: str) -> Any:
+    path = legacy_exports_dir() / name
+    if not path.is_file():
+        raise NotFound()
+    return send_file(path, mimetype=ZIP, as_attachment=True, download_name=DOWNLOAD_NAME)
 
 
 def member_exports(member: Member) -> list[DataExport]:
@@ -194,8 +241,13 @@ def member_exports(member: Member) -> list[DataExport]:
 
 
 def _remove_file(name: str | None) -> None:
-    if name:
-        (exports_dir() / name).unlink(missing_ok=True)
+    """An export's ZIP goes: from the storage, or from the old local folder."""
+    if not name:
+        return
+    if "/" in name:
+        storage().delete(name)
+    else:
+        (legacy_exports_dir() / name).unlink(missing_ok=True)
 
 
 def expire_exports(now: datetime) -> int:

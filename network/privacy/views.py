@@ -1,7 +1,7 @@
 """Pages: the privacy page (what is kept, why, how long, who sees it), my data (exports and
 consents), and the staff's exit of a member."""
 
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -62,12 +62,7 @@ def request_export():
 @bp.get("/me/data/exports/<int:export_id>/download")
 @login_required
 def download(export_id: int):
-    path = operations.export_path(current_user, export_id)
-    if not path.exists():
-        raise NotFound()
-    return send_file(
-        path, mimetype="application/zip", as_attachment=True, download_name="mes-donnees.zip"
-    )
+    return operations.send_export(current_user, export_id)
 
 
 @bp.post("/me/data/consents")

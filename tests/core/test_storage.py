@@ -292,3 +292,110 @@ def test_the_configuration_chooses_the_backend(tmp_path, s3_endpoint):
         _app(tmp_path, STORAGE="s3")
     with pytest.raises(RuntimeError, match="local or s3"):
         _app(tmp_path, STORAGE="ftp")
+
+
+# --- members' data exports ---------------------------------------------------------------
+
+
+def _export(client, member_api):
+    """A member with a post, and their export (small: built at once)."""
+    _member, headers = member_api()
+    client.post("/api/v1/posts", json={"body": "Mon post"}, headers=headers)
+    answer = client.post("/api/v1/me/export", headers=headers)
+    assert answer.status_code == 202
+    export = answer.get_json()
+    assert export["state"] == "ready", export
+    return export, headers
+
+
+def _zip_names(data: bytes) -> list[str]:
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return archive.namelist()
+
+
+def test_a_data_export_is_kept_and_served_by_the_storage(app, client, member_api, store):
+    """Whichever server built the ZIP, any server gives it: it is in the storage, not in
+    the building server's data folder."""
+    export, headers = _export(client, member_api)
+    (key,) = store.list_keys("exports/")
+    assert key.endswith(".zip")
+    answer = client.get(export["download_url"], headers=headers)
+    assert answer.status_code == 200 and answer.mimetype == "application/zip"
+    assert "mes-donnees.zip" in answer.headers["Content-Disposition"]
+    assert answer.data == store.read(key)
+    assert "posts.json" in _zip_names(answer.data)
+    _other, other_headers = member_api()
+    assert client.get(export["download_url"], headers=other_headers).status_code == 404
+
+
+def test_a_data_export_downloads_by_a_signed_url(app, client, member_api, store):
+    export, headers = _export(client, member_api)
+    app.config["STORAGE_SIGNED_URLS"] = True
+    _other, other_headers = member_api()
+    assert client.get(export["download_url"], headers=other_headers).status_code == 404
+    moved = client.get(export["download_url"], headers=headers)
+    assert moved.status_code == 302 and "no-store" in moved.headers["Cache-Control"]
+    target = moved.headers["Location"]
+    if isinstance(store, S3Storage):  # the store's own presigned URL
+        direct = requests.get(target, timeout=10)
+        assert direct.status_code == 200
+        assert "mes-donnees.zip" in direct.headers["Content-Disposition"]
+        data = direct.content
+    else:
+        got = app.test_client().get(target)
+        assert got.status_code == 200
+        data = got.data
+    assert "LISEZMOI.txt" in _zip_names(data)
+
+
+def test_an_expired_export_leaves_the_storage(app, client, member_api, store):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from network.extensions import db
+    from network.privacy.models import DataExport
+
+    export, headers = _export(client, member_api)
+    with app.app_context():
+        row = db.session.get(DataExport, export["id"])
+        db.session.execute(
+            update(DataExport)
+            .where(DataExport.id == row.id)
+            .values(expires_at=row.expires_at - timedelta(days=30))
+        )
+        db.session.commit()
+    assert client.get(export["download_url"], headers=headers).status_code == 404
+    result = app.test_cli_runner().invoke(args=["privacy", "retention"])
+    assert "expired_exports: 1 removed" in result.output
+    assert list(store.list_keys("exports/")) == []
+
+
+def test_an_export_that_fails_leaves_no_file(app, client, member_api, store, monkeypatch):
+    """The ZIP is stored, then the export fails before its row is saved: the ZIP goes."""
+    from types import SimpleNamespace
+
+    from network.privacy import operations
+
+    def refuse(*_args, **_kwargs):
+        raise RuntimeError("the notification could not be made")
+
+    _member, headers = member_api()
+    app.config["PRIVACY_EXPORT_THREAD"] = False
+    monkeypatch.setattr(operations, "export_size", lambda _member_id: 10**9)  # in the tick
+    try:
+        export = client.post("/api/v1/me/export", headers=headers).get_json()
+        assert export["state"] == "pending"
+        monkeypatch.setattr(
+            operations,
+            "signals",
+            SimpleNamespace(notification_requested=SimpleNamespace(send=refuse)),
+        )
+        result = app.test_cli_runner().invoke(args=["privacy", "tick"])
+        assert "0 export(s) built." in result.output
+    finally:
+        app.config["PRIVACY_EXPORT_THREAD"] = True
+    assert client.get(export["url"], headers=headers).get_json()["state"] == "failed"
+    assert list(store.list_keys("exports/")) == []

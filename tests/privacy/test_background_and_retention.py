@@ -144,3 +144,31 @@ def test_retention_purges_the_old_security_log_and_its_chain_still_verifies(app,
         assert db.session.get(AuditEvent, kept_id) is not None
     verified = app.test_cli_runner().invoke(args=["audit", "verify"])
     assert verified.exit_code == 0, verified.output
+
+
+def test_an_export_written_before_the_storage_is_still_served_then_removed(app, client, member_api):
+    """Exports built before they went through the storage sit in DATA_DIR/exports (their
+    file name has no folder): served from there until they expire, then removed."""
+    from pathlib import Path
+
+    from network.privacy.models import DataExport
+
+    _member, headers = member_api()
+    export = client.post("/api/v1/me/export", headers=headers).get_json()
+    folder = Path(app.config["DATA_DIR"]) / "exports"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "ancienne.zip").write_bytes(b"PK\x05\x06" + b"\x00" * 18)
+    with app.app_context():
+        db.session.execute(
+            update(DataExport).where(DataExport.id == export["id"]).values(file_name="ancienne.zip")
+        )
+        db.session.commit()
+    old = client.get(export["download_url"], headers=headers)
+    assert old.status_code == 200 and old.data.startswith(b"PK")
+    with app.app_context():
+        row = db.session.get(DataExport, export["id"])
+        row.expires_at = row.expires_at - timedelta(days=30)
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["privacy", "retention"])
+    assert "expired_exports: 1 removed" in result.output
+    assert not (folder / "ancienne.zip").exists()
