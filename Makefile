@@ -32,8 +32,9 @@ static/vendor/.installed: node_modules/.installed
 translations: $(VENV)/.installed
 	$(BIN)/pybabel -q compile -d network/translations -D messages
 
-# Pango for WeasyPrint (the minutes as PDF) and PostgreSQL's client programs (`flask backup`
-# of a PostgreSQL database), installed when missing and when we are root.
+# Pango for WeasyPrint (the minutes as PDF), PostgreSQL's client programs (`flask backup`
+# of a PostgreSQL database) and logrotate (tests/core/test_deploy_files.py), installed when
+# missing and when we are root.
 system:
 	@ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || { \
 	  if [ "$$(id -u)" = 0 ]; then \
@@ -43,6 +44,10 @@ system:
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client >/dev/null; \
 	  else echo "pg_dump is missing: backups of a PostgreSQL database will fail (run as root to install it)"; fi; }
+	@{ command -v logrotate || test -x /usr/sbin/logrotate; } >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq logrotate >/dev/null; \
+	  else echo "logrotate is missing: the log rotation test will be skipped (run as root to install it)"; fi; }
 
 # Debian's chromium for the browser tests, java for the Nu HTML Checker (npm's vnu-jar), and
 # nginx (with openssl, for its test certificate) for the deployment test
