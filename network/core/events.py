@@ -24,7 +24,7 @@ def after_commit(
 
 
 @event.listens_for(Session, "after_commit")
-def _run_queued(session: AnySession) -> None:
+def _run_queued(session: Session) -> None:
     if session.in_nested_transaction():  # a savepoint released: the transaction goes on
         return
     queued = session.info.pop(_KEY, [])
