@@ -25,6 +25,7 @@ def sampled(monkeypatch):
     monkeypatch.setattr(search_backend, "EXACT_REST", 1)
     monkeypatch.setattr(postgres, "LARGE", 3)  # PostgreSQL: 2 newest documents of each kind
     monkeypatch.setattr(postgres, "SAMPLE", 2)
+    monkeypatch.setattr(postgres, "WIDE_SAMPLE", 6)  # …then 6, if fewer than 30 matched
 
 
 @pytest.fixture
