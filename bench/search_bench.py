@@ -35,7 +35,10 @@ lock:
 
 With `--postgres URL` the cooperative lives in that PostgreSQL database (built there once)
 and is searched with PostgreSQL's full-text search (`TERREAU_SEARCH_BACKEND=postgres`), with
-the same documents, query classes and measures: the two backends side by side.
+the same documents, query classes and measures: the two backends side by side. The CPU time
+of the database's backends (`/proc/<pid>/schedstat`) is then reported beside the Python
+process's, in process and over HTTP, where the search's work mostly is. Over HTTP the
+benchmark also times a post published through the API until a search finds it.
 """
 
 import argparse
