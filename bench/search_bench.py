@@ -35,7 +35,10 @@ lock:
 
 With `--postgres URL` the cooperative lives in that PostgreSQL database (built there once)
 and is searched with PostgreSQL's full-text search (`TERREAU_SEARCH_BACKEND=postgres`), with
-the same documents, query classes and measures: the two backends side by side.
+the same documents, query classes and measures: the two backends side by side. The CPU time
+of the database's backends (`/proc/<pid>/schedstat`) is then reported beside the Python
+process's, in process and over HTTP, where the search's work mostly is. Over HTTP the
+benchmark also times a post published through the API until a search finds it.
 """
 
 import argparse
@@ -288,18 +291,50 @@ def load() -> str:
 
 
 CPU_TIMES: dict[int, list[float]] = {}  # id(wall-clock list) → CPU times, in the same order
+DATABASE_CPU_TIMES: dict[int, list[float]] = {}  # …and PostgreSQL's (with --postgres)
+
+
+class DatabaseCpu:
+    """CPU time of the PostgreSQL backends serving the bench's database (its connections but
+    this one), read from `/proc/<pid>/schedstat` (nanoseconds): the database's share of a
+    search, which the Python process's CPU time leaves out."""
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        self.connection = psycopg.connect(url, autocommit=True)
+
+    def seconds(self) -> float:
+        pids = self.connection.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        ).fetchall()
+        total = 0
+        for (pid,) in pids:
+            try:
+                total += int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+            except (OSError, ValueError, IndexError):
+                continue  # gone meanwhile
+        return total / 1e9
+
+
+DATABASE_CPU: DatabaseCpu | None = None  # set with --postgres
 
 
 def timed(call, inputs: list) -> list[float]:
     """Wall-clock milliseconds of each call; its CPU milliseconds go to `CPU_TIMES` (less
-    disturbed when other work shares the machine)."""
-    latencies, cpu = [], []
+    disturbed when other work shares the machine), PostgreSQL's to `DATABASE_CPU_TIMES`."""
+    latencies, cpu, database = [], [], []
     for item in inputs:
+        used = DATABASE_CPU.seconds() if DATABASE_CPU else 0.0
         start, start_cpu = time.perf_counter(), time.thread_time()
         call(item)
         latencies.append((time.perf_counter() - start) * 1000)
         cpu.append((time.thread_time() - start_cpu) * 1000)
+        if DATABASE_CPU:
+            database.append((DATABASE_CPU.seconds() - used) * 1000)
     CPU_TIMES[id(latencies)] = cpu
+    DATABASE_CPU_TIMES[id(latencies)] = database
     return latencies
 
 
@@ -520,6 +555,7 @@ def http_latencies(data_dir: Path, app, count: int, cold: int) -> dict[str, dict
             print(f"  over HTTP: {label} … (load {load()})", flush=True)
             latencies: list[float] = []
             used = server_cpu_seconds()
+            database_used = DATABASE_CPU.seconds() if DATABASE_CPU else 0.0
             for number, query in enumerate(queries[:count]):
                 client = clients[number % len(clients)]
                 path = search_path(query, "Authorization" in client.headers)
@@ -527,9 +563,16 @@ def http_latencies(data_dir: Path, app, count: int, cold: int) -> dict[str, dict
                 client.get(path)
                 latencies.append((time.perf_counter() - start) * 1000)
             cpu = (server_cpu_seconds() - used) * 1000 / count
-            results[label] = {"wall": latencies, "cpu": cpu}
+            database = (
+                (DATABASE_CPU.seconds() - database_used) * 1000 / count if DATABASE_CPU else None
+            )
+            results[label] = {"wall": latencies, "cpu": cpu, "database": database}
         for client in clients:
             client.close()
+        results["write → searchable"] = {
+            "wall": write_to_searchable(base, targets[0].credentials.token, 10),
+            "cpu": None,
+        }
     rng = random.Random(17)
     wall, cpu_cold = [], []
     for number in range(cold):
@@ -550,6 +593,35 @@ def http_latencies(data_dir: Path, app, count: int, cold: int) -> dict[str, dict
             "cpu": statistics.fmean(cpu_cold),
         }
     return results
+
+
+def write_to_searchable(base: str, token: str, count: int) -> list[float]:
+    """Milliseconds from publishing a post (`POST /api/v1/posts`, a word of its own) to the
+    first search that finds it (`/api/v1/search`, asked again every 5 ms), `count` times
+    (within the member's posts per hour)."""
+    import requests
+
+    rng = random.Random(19)
+    headers = {"Authorization": f"Bearer {token}"}
+    delays = []
+    with requests.Session() as session:
+        for _ in range(count):
+            word = "zq" + "".join(rng.choices("bcdfgjklmnpvx", k=10))
+            start = time.perf_counter()
+            answer = session.post(
+                f"{base}/api/v1/posts", json={"body": f"Essai {word} du banc"}, headers=headers
+            )
+            answer.raise_for_status()  # 429: the member's posts per hour (30 by default)
+            post_id = answer.json()["id"]
+            while True:
+                found = session.get(f"{base}/api/v1/search?q={word}", headers=headers).json()
+                if any(r["kind"] == "post" and r["id"] == post_id for r in found["results"]):
+                    break
+                if time.perf_counter() - start > 30:
+                    raise RuntimeError(f"post {post_id} not searchable after 30 s")
+                time.sleep(0.005)
+            delays.append((time.perf_counter() - start) * 1000)
+    return delays
 
 
 def directory_ratio(data_dir: Path, clients: int, total: int) -> dict[str, float]:
@@ -603,6 +675,8 @@ def main(argv: list[str] | None = None) -> None:
         if args.postgres:
             data_dir.mkdir(parents=True, exist_ok=True)
             prepare_postgres(data_dir, args.postgres, args.members)
+            global DATABASE_CPU
+            DATABASE_CPU = DatabaseCpu(args.postgres)
         else:
             mb.prepare_data(data_dir, args.members)
         import network
@@ -632,10 +706,18 @@ def main(argv: list[str] | None = None) -> None:
             print(f"Search latency ({args.queries} varied queries each, ms):", flush=True)
             for label, values in search_latencies(app, args.queries, parts).items():
                 cpu = CPU_TIMES[id(values)]
+                database = DATABASE_CPU_TIMES.get(id(values))
+                both = [a + b for a, b in zip(cpu, database, strict=True)] if database else []
                 print(
                     f"  {label:<22} p50 {statistics.median(values):7.1f}   "
                     f"p99 {percentile(values, 0.99):7.1f}   max {max(values):7.1f}   "
-                    f"(CPU p50 {statistics.median(cpu):6.1f}   p99 {percentile(cpu, 0.99):6.1f})",
+                    f"(CPU p50 {statistics.median(cpu):6.1f}   p99 {percentile(cpu, 0.99):6.1f})"
+                    + (
+                        f"   (CPU with PostgreSQL's p50 {statistics.median(both):6.1f}   "
+                        f"p99 {percentile(both, 0.99):6.1f})"
+                        if both
+                        else ""
+                    ),
                     flush=True,
                 )
             print(f"  (load average {load()})")
@@ -649,10 +731,15 @@ def main(argv: list[str] | None = None) -> None:
                 data_dir, app, args.http_requests, args.cold
             ).items():
                 values = result["wall"]
+                notes = [f"{len(values)} samples"]
+                if result["cpu"] is not None:
+                    notes.insert(0, f"server CPU {result['cpu']:6.1f} ms a request")
+                if result.get("database") is not None:
+                    notes.insert(1, f"PostgreSQL's {result['database']:6.1f}")
                 print(
                     f"  {label:<34} p50 {statistics.median(values):7.1f}   "
                     f"p99 {percentile(values, 0.99):7.1f}   max {max(values):7.1f}   "
-                    f"(server CPU {result['cpu']:6.1f} ms a request, {len(values)} samples)",
+                    f"({', '.join(notes)})",
                     flush=True,
                 )
             print(f"  (load average {load()})")

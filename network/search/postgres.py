@@ -9,9 +9,15 @@ Queries mirror the Whoosh backend's: every word by its stem, by its root when lo
 ("electricite" finds "électricienne"), the last one as typed by its start, quoted text as a
 phrase; ranked by `ts_rank`. Roots and starts are lexemes of their own in the vector (marked,
 never stemmed), as Whoosh's fields: matched exactly, so the GIN index skips through a frequent
-word's postings (a `:*` prefix would read them all). A query matching more than
-`LARGE` readable documents is counted on a sample of each kind's newest documents (counts
-marked approximate) and its hits are ranked among its newest `RANK_SAMPLED` matches.
+word's postings (a `:*` prefix would read them all).
+
+Each kind's newest `SAMPLE` documents are matched first, without the GIN index (a frequent
+word's posting list costs milliseconds to read; a few hundred vectors, stored compressed in
+the row, less). When the samples say the query matches at most `LARGE` readable documents,
+they are counted exactly (up to `LARGE` + 1) and the newest `RANK_AT_MOST` ranked. Else each
+kind's count is the sample's rate times its documents (marked approximate: "about N"), a kind
+with few matches in its sample matched again on its newest `WIDE_SAMPLE`, and the hits are the
+samples' newest `RANK_SAMPLED` matches, ranked: as the Whoosh backend samples.
 """
 
 import hashlib
@@ -28,21 +34,49 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from network.core.models import utcnow
-from network.core.registries import Document
+from network.core.registries import SEARCH_KINDS, Document
 from network.search.backend import PREFIXES, ROOTS, Found, IndexUnavailable, folded
 
 CONFIG = "french_unaccent"
-LARGE = 2_000  # readable matches past which counts are sampled
-SAMPLE = 600  # newest documents of each kind sampled (each a vector to read: ~20 µs)
-FEW_IN_SAMPLE = 30  # matches in a sample under which the kind is counted (up to LARGE)
+LARGE = 2_000  # readable matches past which counts are estimated
+SAMPLE = 600  # newest documents of each kind matched first (each a vector to read: ~2 µs)
+FEW_IN_SAMPLE = 30  # matches in a sample under which the kind is sampled wider…
+WIDE_SAMPLE = 2_000  # …on its newest documents
 RANK_AT_MOST = 500  # matches ranked for the pages of an exact search
-RANK_SAMPLED = 60  # …and of a sampled one (the newest matches)
-KIND_COUNTS_SECONDS = 30.0  # documents by kind, for estimates, are counted this often
+RANK_SAMPLED = 60  # …and of a sampled one (the sample's newest matches)
+KIND_COUNTS_SECONDS = 30.0  # documents by kind, for estimates, are read this often…
+COUNTED_BELOW = 20_000  # …from the statistics past this many documents, else counted
 BATCH = 1_000  # rows written per statement
 _START, _STOP = "\ue000", "\ue001"  # highlight marks (private-use characters)
+HEADLINE = (
+    f'StartSel="{_START}", StopSel="{_STOP}", MaxWords=30, MinWords=12, MaxFragments=2, '
+    'FragmentDelimiter=" … "'
+)
 _WORD = re.compile(r"\w+")
 _LT, _GT = "\ue002", "\ue003"  # angle brackets, while parsed
 _MARKED = re.compile(f"{_START}(.*?){_STOP}", re.S)
+
+
+@dataclass
+class Sample:
+    """A kind's newest documents matched: how many were asked for and read, the readable
+    matches among them, and the newest of those (ids)."""
+
+    asked: int
+    read: int
+    found: int
+    ids: list[int]
+
+    def whole(self) -> bool:
+        """True if the kind was read whole (fewer documents than asked for)."""
+        return self.read < self.asked
+
+    def estimate(self, size: int) -> int:
+        """The kind's readable matches: those found if read whole, else the sample's rate
+        times its `size` documents."""
+        if self.whole() or not self.read:
+            return self.found
+        return round(self.found * max(size, self.read) / self.read)
 
 
 @dataclass
@@ -130,6 +164,14 @@ _READABLE = (
     "(string_to_array(d.replaced_for, ' ') && CAST(:audiences AS text[])))"
 )
 _KINDS = "(CAST(:kinds AS text[]) IS NULL OR d.kind = ANY(CAST(:kinds AS text[])))"
+# Documents by kind as the planner knows them (the kinds' frequencies in ANALYZE's sample).
+_KINDS_FROM_STATISTICS = text(
+    "SELECT v.kind, v.share * greatest(c.reltuples, 0) FROM pg_class c JOIN pg_stats s "
+    "ON s.tablename = c.relname AND s.schemaname = current_schema() AND s.attname = 'kind' "
+    "CROSS JOIN unnest(CAST(CAST(s.most_common_vals AS text) AS text[]), "
+    "s.most_common_freqs) AS v(kind, share) "
+    "WHERE c.oid = CAST('search_documents' AS regclass)"
+)
 # The rebuild's lock; user writes meeting it journal their objects too (to be written again
 # after the rebuild, which may have read them before they changed).
 REBUILD_LOCK = int.from_bytes(hashlib.sha1(b"terreau search rebuild").digest()[:4], "big")
@@ -233,14 +275,18 @@ class PostgresBackend:
             raise IndexUnavailable(str(error)) from error
 
     def _counts_by_kind(self) -> dict[str, int]:
-        """Documents of each kind (every audience), counted at most every few seconds."""
+        """Documents of each kind (every audience), for estimates, at most every few seconds:
+        from the planner's statistics (ANALYZE's, free to read) on a large table, else
+        counted (a count of 300,000 rows costs more than a search)."""
         at, counts = self._kind_counts
         if time.monotonic() - at > KIND_COUNTS_SECONDS or not counts:
             with self.engine.connect() as connection:
-                rows = connection.execute(
-                    text("SELECT kind, count(*) FROM search_documents GROUP BY kind")
-                )
-                counts = {kind: number for kind, number in rows}
+                counts = {kind: round(n) for kind, n in connection.execute(_KINDS_FROM_STATISTICS)}
+                if sum(counts.values()) < COUNTED_BELOW:
+                    rows = connection.execute(
+                        text("SELECT kind, count(*) FROM search_documents GROUP BY kind")
+                    )
+                    counts = {kind: number for kind, number in rows}
             self._kind_counts = (time.monotonic(), counts)
         return counts
 
@@ -248,20 +294,40 @@ class PostgresBackend:
         self, words: Words, audiences: set[str], kinds: list[str] | None, page: int, per_page: int
     ) -> Found:
         """One page of hits readable by `audiences` (of `kinds`, if given), best first; the
-        readable hits of every kind (estimated past `LARGE`)."""
+        readable hits of every kind (estimated when the sample says there are more than
+        `LARGE`: then the hits are the sample's newest matches, ranked)."""
         query, phrases, params = self._tsquery(words)
         match = f"d.terms @@ ({query}) AND {phrases}"
         params |= {"audiences": sorted(audiences), "kinds": kinds}
+        start = (page - 1) * per_page
         with self.engine.connect() as connection:
-            counts, estimated = self._counts(connection, match, params)
+            # Each kind's newest documents matched first, without the GIN index (a frequent
+            # word's posting list costs more to read than a few hundred vectors in their rows).
+            samples = self._sampled(connection, match, params, self._kinds_and_sizes()[0], SAMPLE)
+            counts = self._exact_counts(connection, match, params, samples)
+            if counts is not None:
+                total = sum(n for kind, n in counts.items() if not kinds or kind in kinds)
+                if start >= min(total, RANK_AT_MOST):
+                    return Found([], counts, total, False)
+                hits = self._page(connection, query, phrases, params, start, per_page)
+                return Found(hits, counts, total, start + per_page < min(total, RANK_AT_MOST))
+            samples = self._widened(connection, match, params, samples)
+            counts, estimated = self._estimates(samples)
             total = sum(n for kind, n in counts.items() if not kinds or kind in kinds)
-            start = (page - 1) * per_page
-            cap = RANK_SAMPLED if estimated else RANK_AT_MOST
-            if start >= min(total, cap):
+            newest = sorted(
+                (
+                    i
+                    for kind, sample in samples.items()
+                    if not kinds or kind in kinds
+                    for i in sample.ids
+                ),
+                reverse=True,
+            )[:RANK_SAMPLED]
+            shown = min(total, len(newest))
+            if start >= shown:
                 return Found([], counts, total, False, frozenset(estimated))
-            hits = self._page(connection, query, phrases, params, cap, start, per_page)
-        more = start + per_page < min(total, cap)
-        return Found(hits, counts, total, more, frozenset(estimated))
+            hits = self._ranked(connection, query, params, newest, start, per_page)
+        return Found(hits, counts, total, start + per_page < shown, frozenset(estimated))
 
     @staticmethod
     def _tsquery(words: Words) -> tuple[str, str, dict[str, Any]]:
@@ -286,12 +352,54 @@ class PostgresBackend:
             params[f"phrase{number}"] = phrase
         return " && ".join(parts) or "CAST('' AS tsquery)", " AND ".join(phrases), params
 
-    def _counts(
-        self, connection: Connection, match: str, params: dict
-    ) -> tuple[dict[str, int], set[str]]:
-        """Readable matches by kind: exact up to `LARGE` in all, else each kind's count is
-        estimated from its newest `SAMPLE` documents; a kind with few matches in its sample
-        is counted exactly if it holds no more than `LARGE` (else "more than `LARGE`")."""
+    def _kinds_and_sizes(self) -> tuple[list[str], dict[str, int]]:
+        """Every kind of document (registered, or in the table) and its documents (cached)."""
+        sizes = self._counts_by_kind()
+        return sorted(set(SEARCH_KINDS) | set(sizes)), sizes
+
+    def _widened(
+        self, connection: Connection, match: str, params: dict, samples: dict[str, Sample]
+    ) -> dict[str, Sample]:
+        """`samples`, the kinds with fewer than `FEW_IN_SAMPLE` matches in theirs matched
+        again on their newest `WIDE_SAMPLE` documents, for a closer estimate."""
+        few = [
+            kind
+            for kind, sample in samples.items()
+            if not sample.whole() and sample.found < FEW_IN_SAMPLE and sample.read < WIDE_SAMPLE
+        ]
+        if not few:
+            return samples
+        return samples | self._sampled(connection, match, params, few, WIDE_SAMPLE)
+
+    @staticmethod
+    def _sampled(
+        connection: Connection, match: str, params: dict, kinds: list[str], size: int
+    ) -> dict[str, Sample]:
+        """For each kind: its newest `size` documents read (all audiences), the readable
+        matches among them, and the newest `RANK_SAMPLED` of those (ids)."""
+        # Each kind's value written out: its newest rows are read backwards by (kind, id).
+        sql = " UNION ALL ".join(
+            f"SELECT CAST(:kind{n} AS text), count(*), count(*) FILTER (WHERE s.hit), "
+            f"(array_agg(s.id ORDER BY s.id DESC) FILTER (WHERE s.hit))[1:{RANK_SAMPLED}] "
+            f"FROM (SELECT d.id, ({match} AND {_READABLE}) AS hit FROM (SELECT * FROM "
+            f"search_documents d WHERE d.kind = :kind{n} ORDER BY d.id DESC LIMIT {size}) d) s"
+            for n in range(len(kinds))
+        )
+        rows = connection.execute(
+            text(sql), params | {f"kind{n}": kind for n, kind in enumerate(kinds)}
+        )
+        return {kind: Sample(size, read, found, list(ids or ())) for kind, read, found, ids in rows}
+
+    def _exact_counts(
+        self, connection: Connection, match: str, params: dict, samples: dict[str, Sample]
+    ) -> dict[str, int] | None:
+        """Readable matches by kind, counted exactly when the samples say there are at most
+        `LARGE` (and they are, counted up to `LARGE` + 1); else None (to be estimated)."""
+        _kinds, sizes = self._kinds_and_sizes()
+        if all(sample.whole() for sample in samples.values()):
+            return {kind: sample.found for kind, sample in samples.items() if sample.found}
+        if sum(sample.estimate(sizes.get(kind, 0)) for kind, sample in samples.items()) > LARGE:
+            return None
         rows = connection.execute(
             text(
                 f"SELECT kind, count(*) FROM (SELECT d.kind FROM search_documents d "
@@ -300,44 +408,18 @@ class PostgresBackend:
             params,
         )
         counts = {kind: number for kind, number in rows}
-        if sum(counts.values()) <= LARGE:
-            return counts, set()
-        sizes = self._counts_by_kind()
-        kinds = sorted(sizes)  # each kind's value written out: its rows read by (kind, id)
-        sampled_sql = " UNION ALL ".join(
-            f"SELECT CAST(:kind{n} AS text), count(*), count(*) FILTER (WHERE {match} AND "
-            f"{_READABLE}) FROM (SELECT * FROM search_documents d WHERE d.kind = :kind{n} "
-            f"ORDER BY d.id DESC LIMIT {SAMPLE}) d"
-            for n in range(len(kinds))
-        )
-        rows = connection.execute(
-            text(sampled_sql), params | {f"kind{n}": kind for n, kind in enumerate(kinds)}
-        )
-        counts, estimated, few = {}, set(), []
-        for kind, sampled, found in rows:
+        return counts if sum(counts.values()) <= LARGE else None
+
+    def _estimates(self, samples: dict[str, Sample]) -> tuple[dict[str, int], set[str]]:
+        """Readable matches by kind from the samples: exact for a kind read whole, else the
+        sample's rate times the kind's documents (those kinds returned apart)."""
+        _kinds, sizes = self._kinds_and_sizes()
+        counts, estimated = {}, set()
+        for kind, sample in samples.items():
             size = sizes.get(kind, 0)
-            if sampled < SAMPLE or sampled >= size:  # the whole kind was read
-                counts[kind] = found
-                continue
-            counts[kind] = round(found * size / sampled)
-            estimated.add(kind)
-            if found < FEW_IN_SAMPLE:
-                few.append(kind)
-        if few:
-            few_sql = " UNION ALL ".join(
-                f"SELECT CAST(:few{n} AS text), count(*) FROM (SELECT 1 FROM search_documents d "
-                f"WHERE d.kind = :few{n} AND {match} AND {_READABLE} LIMIT {LARGE + 1}) s"
-                for n in range(len(few))
-            )
-            rows = connection.execute(
-                text(few_sql), params | {f"few{n}": kind for n, kind in enumerate(few)}
-            )
-            for kind, number in rows:
-                if number <= LARGE:
-                    counts[kind] = number
-                    estimated.discard(kind)
-                else:
-                    counts[kind] = max(counts[kind], number)
+            counts[kind] = sample.estimate(size)
+            if not sample.whole():
+                estimated.add(kind)
         return {kind: n for kind, n in counts.items() if n}, estimated
 
     def _page(
@@ -346,11 +428,11 @@ class PostgresBackend:
         query: str,
         phrases: str,
         params: dict,
-        cap: int,
         start: int,
         size: int,
     ) -> list[PostgresHit]:
-        """The page's hits: among the newest `cap` matches, by rank, with their snippet."""
+        """The page's hits: among the newest `RANK_AT_MOST` matches, by rank, with their
+        snippet."""
         # The tsquery is written out each time (not a CTE): the planner sees its words and
         # reads a frequent one's newest matches backwards by id, a rare one's from the index.
         rows = connection.execute(
@@ -359,17 +441,29 @@ class PostgresBackend:
                 f"ts_headline('{CONFIG}', {_words_of('d.body')}, {query}, :options) AS snippet "
                 f"FROM (SELECT m.id, ts_rank(m.terms, {query}) AS rank FROM (SELECT d.id, "
                 f"d.terms FROM search_documents d WHERE d.terms @@ ({query}) AND {phrases} "
-                f"AND {_READABLE} AND {_KINDS} ORDER BY d.id DESC LIMIT {cap}) m "
+                f"AND {_READABLE} AND {_KINDS} ORDER BY d.id DESC LIMIT {RANK_AT_MOST}) m "
                 f"ORDER BY rank DESC, m.id DESC LIMIT :size OFFSET :start) best "
                 f"JOIN search_documents d ON d.id = best.id ORDER BY best.rank DESC, d.id DESC"
             ),
-            params
-            | {
-                "size": size,
-                "start": start,
-                "options": f'StartSel="{_START}", StopSel="{_STOP}", MaxWords=30, MinWords=12, '
-                'MaxFragments=2, FragmentDelimiter=" … "',
-            },
+            params | {"size": size, "start": start, "options": HEADLINE},
+        )
+        return [PostgresHit(row._mapping) for row in rows]
+
+    @staticmethod
+    def _ranked(
+        connection: Connection, query: str, params: dict, ids: list[int], start: int, size: int
+    ) -> list[PostgresHit]:
+        """The page's hits among the documents `ids` (readable matches), by rank."""
+        rows = connection.execute(
+            text(
+                f"SELECT d.kind, d.object_id, d.title, d.body, best.rank, "
+                f"ts_headline('{CONFIG}', {_words_of('d.body')}, {query}, :options) AS snippet "
+                f"FROM (SELECT d.id, ts_rank(d.terms, {query}) AS rank FROM search_documents d "
+                f"WHERE d.id = ANY(CAST(:ids AS int[])) ORDER BY rank DESC, d.id DESC "
+                f"LIMIT :size OFFSET :start) best "
+                f"JOIN search_documents d ON d.id = best.id ORDER BY best.rank DESC, d.id DESC"
+            ),
+            params | {"ids": ids, "size": size, "start": start, "options": HEADLINE},
         )
         return [PostgresHit(row._mapping) for row in rows]
 

@@ -25,6 +25,7 @@ def sampled(monkeypatch):
     monkeypatch.setattr(search_backend, "EXACT_REST", 1)
     monkeypatch.setattr(postgres, "LARGE", 3)  # PostgreSQL: 2 newest documents of each kind
     monkeypatch.setattr(postgres, "SAMPLE", 2)
+    monkeypatch.setattr(postgres, "WIDE_SAMPLE", 6)  # …then 6, if fewer than 30 matched
 
 
 @pytest.fixture
@@ -148,3 +149,39 @@ def test_a_rare_word_with_a_frequent_one_finds_exactly_their_documents(
         answer = api_search(client, q, viewer)
         assert [(r["kind"], r["id"]) for r in answer["results"]] == [("member", both.id)]
         assert answer["counts"] == {"member": 1}
+
+
+def test_a_sampled_search_shows_members_no_staff_only_text(client, viewer, gardeners, sampled):
+    """The hits of an estimated search come from the samples: the viewer's audiences only."""
+    answer = api_search(client, WORD, viewer)
+    assert answer["approximate"] == ["member"]
+    ids = {r["id"] for r in answer["results"]}
+    assert ids, "a frequent word still finds something"
+    assert gardeners["secret"].id not in ids
+
+
+def test_a_kind_with_few_matches_in_its_sample_is_sampled_wider(
+    client, viewer, gardeners, sampled, monkeypatch, search_engine
+):
+    """PostgreSQL: fewer than 30 matches among a kind's newest documents, and the kind is
+    matched again on more of them (here all: its count is exact again)."""
+    if search_engine != "postgres":
+        pytest.skip("the PostgreSQL backend's wider sample")
+    monkeypatch.setattr(postgres, "WIDE_SAMPLE", 1000)
+    answer = api_search(client, WORD, viewer)
+    assert answer["approximate"] == []
+    assert answer["counts"] == {"member": 9}
+
+
+def test_a_kind_first_written_after_a_search_is_found_at_once(
+    client, viewer, gardeners, member_api
+):
+    """The kinds of documents (and their sizes) are remembered between searches; a kind's
+    first document is found all the same."""
+    api_search(client, WORD, viewer)
+    _author, headers = member_api(display_name="Alice Martin")
+    response = client.post("/api/v1/posts", json={"body": f"Un potager en {WORD}"}, headers=headers)
+    assert response.status_code == 201
+    answer = api_search(client, WORD, viewer)
+    assert ("post", response.get_json()["id"]) in {(r["kind"], r["id"]) for r in answer["results"]}
+    assert answer["counts"] == {"member": 9, "post": 1}
