@@ -1,7 +1,7 @@
 """The search documents' vectors kept in their rows (PostgreSQL; nothing on SQLite).
 
-Revision ID: 0022_search_terms_inline
-Revises: 0021_member_data
+Revision ID: 0023_search_terms_inline
+Revises: 0022_client_ids
 Create Date: 2026-12-06
 
 `terms` gets storage MAIN: compressed but kept in the row (TOASTed only when the row would
@@ -12,8 +12,8 @@ them all.
 
 from alembic import op
 
-revision = "0022_search_terms_inline"
-down_revision = "0021_member_data"
+revision = "0023_search_terms_inline"
+down_revision = "0022_client_ids"
 branch_labels = None
 depends_on = None
 
