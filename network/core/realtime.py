@@ -14,6 +14,7 @@ acknowledged client events.
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, Protocol
@@ -264,29 +265,33 @@ _SIGN_IN, _NOT_AN_OBJECT, _BROKEN = "sign in", "not an object", "broken"
 
 class _Waiting:
     """One event waiting for the batch that writes it; `outcome`: the handler's dict, a
-    domain error, or one of the answers above."""
+    domain error, or one of the answers above; `woken`: set once it has its outcome, or
+    when it is to write the next batch (outcome still None)."""
 
-    __slots__ = ("data", "member_id", "outcome")
+    __slots__ = ("data", "member_id", "outcome", "woken")
 
     def __init__(self, member_id: int | None, data: Any) -> None:
         self.member_id, self.data = member_id, data
         self.outcome: Any = None
+        self.woken = threading.Event()  # a greenlet event once gevent patched threading
 
 
 class _Group:
-    """The events of one name waiting in this process, and the turn to write them."""
+    """The events of one name waiting in this process, whether one of them is writing a
+    batch, and the turn to write (taken by that one; tests hold it to gather a batch)."""
 
     def __init__(self) -> None:
         self.queue: list[_Waiting] = []
-        self.queued = threading.Lock()  # guards `queue` (threads, in the tests)
-        self.turn = threading.Lock()  # greenlet locks once gevent patched threading
+        self.writing = False
+        self.queued = threading.Lock()  # guards `queue` and `writing` (threads, in tests)
+        self.turn = threading.Lock()
 
 
 _groups: dict[str, _Group] = {}
 
 
 def held_together(name: str) -> Any:
-    """The lock of the events `name` written together (tests hold it to gather a batch)."""
+    """The turn to write the events `name` written together (tests hold it)."""
     return _groups[name].turn
 
 
@@ -301,28 +306,56 @@ def acknowledged_together(
     many: Callable[[list[tuple[Any, dict]]], list[dict | DomainError]],
 ) -> Callable:
     """Register a writing event like `acknowledged(name, writes=True)`, but the events of
-    this process that wait for their turn meanwhile are written together: the first to get
-    the turn takes every event queued, checks each one's member, hands them all to `many`
-    (one answer, or domain error, per event, in order) and commits once; each event is
-    answered only after that commit. A single event goes through `one`, as with
-    `acknowledged`; if the batch fails (say a unique constraint another process raced
-    for), it is rolled back and each of its events written alone through `one`. Each event
-    turns its outcome into its acknowledgement in its own context (its locale)."""
+    this process that arrive while one is being written are written together (group
+    commit): the next batch's writer takes every event queued, checks each one's member,
+    hands them all to `many` (one answer, or domain error, per event, in order) and
+    commits once; each event is answered only after that commit. A single event goes
+    through `one`, as with `acknowledged`; if the batch fails (say a unique constraint
+    another process raced for), it is rolled back and each of its events written alone
+    through `one`. Each event turns its outcome into its acknowledgement in its own
+    context (its locale)."""
     group = _groups.setdefault(name, _Group())
 
     def run(data: Any = None) -> dict[str, Any]:
         waiting = _Waiting(connected_member_id(current_sid()), data)
         with group.queued:
             group.queue.append(waiting)
-        with group.turn:
-            if waiting.outcome is None:  # no earlier writer took it: write the queue
-                with group.queued:
-                    batch, group.queue = group.queue, []
-                _write_together(name, batch, one, many)
+            writes, group.writing = not group.writing, True
+        if not writes:
+            waiting.woken.wait()
+        if waiting.outcome is None:  # its turn to write the next batch (its own in it)
+            _write_next_batch(group, name, one, many)
         return _acknowledgement(waiting.outcome)
 
     socketio.on_event(name, run)
     return run
+
+
+def _write_next_batch(
+    group: _Group,
+    name: str,
+    one: Callable[[Any, dict], dict | None],
+    many: Callable[[list[tuple[Any, dict]]], list[dict | DomainError]],
+) -> None:
+    """Write every event queued, wake them, and hand the turn to the first event queued
+    meanwhile (or leave it free)."""
+    batch: list[_Waiting] = []
+    try:
+        with group.turn:
+            time.sleep(0)  # (a greenlet switch) the events already received queue up
+            with group.queued:
+                batch, group.queue = group.queue, []
+            _write_together(name, batch, one, many)
+    finally:
+        for waiting in batch:
+            if waiting.outcome is None:
+                waiting.outcome = _BROKEN
+            waiting.woken.set()
+        with group.queued:
+            if group.queue:
+                group.queue[0].woken.set()  # the next writer
+            else:
+                group.writing = False
 
 
 def _write_together(
