@@ -56,6 +56,8 @@ CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 #: The reactions members can add: a small set, as in the feed.
 EMOJI = ("👍", "❤️", "😄", "🎉", "🙏", "👀", "✅", "🤔")
 CHANNEL_MENTION = "@channel"
+#: "@" and the characters folded into it ("＠", "﹫"): a text without them mentions no one.
+AT_SIGNS = ("@", "\uff20", "\ufe6b")
 
 UNKNOWN: Any = object()  # an argument not given
 
@@ -355,6 +357,8 @@ def _check_rate(actor: Member) -> None:
 def _mentioned(channel: Channel, body: str) -> tuple[dict[str, int], bool]:
     """`@Name` of the channel's members (name as written → member id), and whether
     `@channel` is used."""
+    if not any(at in body for at in AT_SIGNS):  # most messages: nothing to look for
+        return {}, False
     everyone = CHANNEL_MENTION in fold(body)
 
     def lookup(keys: list[str]) -> dict[str, int]:
