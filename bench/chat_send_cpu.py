@@ -102,8 +102,10 @@ def run(work: Path, args: argparse.Namespace) -> None:
         for n in range(first, args.sends, len(senders)):
             send(event, label, n)
 
+    walls: list[float] = []
+
     def round_of(event: str, label: str) -> float:
-        started = time.process_time()
+        started, wall = time.process_time(), time.monotonic()
         if args.together:  # one greenlet per sender (the test client holds one answer)
             gevent.joinall(
                 [gevent.spawn(sends_of, event, label, s) for s in range(len(senders))],
@@ -112,6 +114,7 @@ def run(work: Path, args: argparse.Namespace) -> None:
         else:
             for n in range(args.sends):
                 send(event, label, n)
+        walls.append((time.monotonic() - wall) * 1000 / args.sends)
         return (time.process_time() - started) * 1000 / args.sends
 
     print(
@@ -124,7 +127,8 @@ def run(work: Path, args: argparse.Namespace) -> None:
         bare_ms = round_of("bare_send", f"b{number}")
         print(
             f"round {number + 1}: app {app_ms:.3f} ms CPU a send, bare handler {bare_ms:.3f}, "
-            f"app's own {app_ms - bare_ms:.3f}; load {os.getloadavg()[0]:.1f}",
+            f"app's own {app_ms - bare_ms:.3f}; wall ms a send: app {walls[-2]:.3f}, bare "
+            f"{walls[-1]:.3f}; load {os.getloadavg()[0]:.1f}",
             flush=True,
         )
     if args.profile:
