@@ -375,13 +375,14 @@ def _write_together(
             except Exception:
                 db.session.rollback()
                 log.info("socket events %s written together failed: one at a time", name)
+                ready = [(waiting, _checked_member(waiting)) for waiting, _member in ready]
             else:
                 for (waiting, _member), outcome in zip(ready, outcomes, strict=True):
                     waiting.outcome = {} if outcome is None else outcome
                 return
-        for waiting, _member in ready:
-            member = _load_member(waiting.member_id or 0)  # the session was rolled back
-            waiting.outcome = _written_alone(name, one, member, waiting.data)
+        for waiting, member in ready:
+            if member is not None:
+                waiting.outcome = _written_alone(name, one, member, waiting.data)
 
 
 def _checked_member(waiting: _Waiting) -> Any:
