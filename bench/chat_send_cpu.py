@@ -28,6 +28,8 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+import gevent  # noqa: E402
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BODY = "Bonjour à tous, le point de 10 h est déplacé à 11 h."
 
@@ -50,6 +52,12 @@ def main() -> None:
     parser.add_argument("--sends", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", type=Path)
+    parser.add_argument(
+        "--together",
+        action="store_true",
+        help="every sender sends at once (one greenlet each, as the fan-out's senders do): "
+        "the app may write concurrent sends together",
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(PROJECT_DIR))
     work = Path(tempfile.mkdtemp(prefix="chat-send-cpu-"))
@@ -83,24 +91,44 @@ def run(work: Path, args: argparse.Namespace) -> None:
     assert all(s.is_connected() for s in senders), "a sender could not connect"
     tag = f"{time.time():.0f}"
 
+    def send(event: str, label: str, n: int) -> None:
+        sender = senders[n % len(senders)]
+        payload = {"channel_id": channel, "body": BODY, "client_id": f"cpu{tag}{label}{n}"}
+        answer = sender.emit(event, payload, callback=True)
+        assert answer["ok"], answer
+        sender.get_received()
+
+    def sends_of(event: str, label: str, first: int) -> None:
+        for n in range(first, args.sends, len(senders)):
+            send(event, label, n)
+
+    walls: list[float] = []
+
     def round_of(event: str, label: str) -> float:
-        started = time.process_time()
-        for n in range(args.sends):
-            sender = senders[n % len(senders)]
-            payload = {"channel_id": channel, "body": BODY, "client_id": f"cpu{tag}{label}{n}"}
-            answer = sender.emit(event, payload, callback=True)
-            assert answer["ok"], answer
-            sender.get_received()
+        started, wall = time.process_time(), time.monotonic()
+        if args.together:  # one greenlet per sender (the test client holds one answer)
+            gevent.joinall(
+                [gevent.spawn(sends_of, event, label, s) for s in range(len(senders))],
+                raise_error=True,
+            )
+        else:
+            for n in range(args.sends):
+                send(event, label, n)
+        walls.append((time.monotonic() - wall) * 1000 / args.sends)
         return (time.process_time() - started) * 1000 / args.sends
 
-    print(f"code: {Path(network.__file__).parent}; {len(senders)} senders, {args.sends} sends")
+    print(
+        f"code: {Path(network.__file__).parent}; {len(senders)} senders, {args.sends} sends"
+        + (", all senders at once" if args.together else ", one at a time")
+    )
     round_of("send", "warm")
     for number in range(args.rounds):
         app_ms = round_of("send", f"r{number}")
         bare_ms = round_of("bare_send", f"b{number}")
         print(
             f"round {number + 1}: app {app_ms:.3f} ms CPU a send, bare handler {bare_ms:.3f}, "
-            f"app's own {app_ms - bare_ms:.3f}; load {os.getloadavg()[0]:.1f}",
+            f"app's own {app_ms - bare_ms:.3f}; wall ms a send: app {walls[-2]:.3f}, bare "
+            f"{walls[-1]:.3f}; load {os.getloadavg()[0]:.1f}",
             flush=True,
         )
     if args.profile:

@@ -14,9 +14,15 @@ from network.chat import live, operations, presence, queries
 from network.chat.models import ChannelKind
 from network.chat.permissions import may_post
 from network.core import signals
-from network.core.errors import Invalid
+from network.core.errors import DomainError, Invalid
 from network.core.ids import is_id
-from network.core.realtime import acknowledged, channel_room, current_sid, user_room
+from network.core.realtime import (
+    acknowledged,
+    acknowledged_together,
+    channel_room,
+    current_sid,
+    user_room,
+)
 from network.extensions import socketio
 from network.members.models import Member
 
@@ -48,7 +54,6 @@ def register_chat_handlers() -> None:
         leave_room(channel_room(channel.id))
         return {"channel_id": channel.id}
 
-    @acknowledged("send", writes=True)
     def _send(member: Member, data: dict) -> dict:
         channel, membership = operations.readable_channel(member, data.get("channel_id"))
         message, created = operations.post_message(
@@ -60,6 +65,17 @@ def register_chat_handlers() -> None:
             membership=membership,
         )
         return {"message": live.message_payload(message), "duplicate": not created}
+
+    def _send_together(sends: list[tuple[Member, dict]]) -> list[dict | DomainError]:
+        return [
+            outcome
+            if isinstance(outcome, DomainError)
+            else {"message": live.message_payload(outcome[0]), "duplicate": not outcome[1]}
+            for outcome in operations.post_messages(sends)
+        ]
+
+    # The sends of many connections at once are written in one transaction (group commit).
+    acknowledged_together("send", _send, _send_together)
 
     @acknowledged("typing")
     def _typing(member: Member, data: dict) -> dict:

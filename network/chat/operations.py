@@ -28,7 +28,15 @@ from network.chat.models import (
 from network.chat.permissions import may_manage, may_post, may_read
 from network.cooperative import current_settings
 from network.core import images, ratelimit, signals
-from network.core.errors import Conflict, Forbidden, Gone, Invalid, NotFound, TooManyRequests
+from network.core.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Gone,
+    Invalid,
+    NotFound,
+    TooManyRequests,
+)
 from network.core.events import after_commit
 from network.core.ids import is_id
 from network.core.markup import render_markdown
@@ -48,6 +56,8 @@ CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 #: The reactions members can add: a small set, as in the feed.
 EMOJI = ("👍", "❤️", "😄", "🎉", "🙏", "👀", "✅", "🤔")
 CHANNEL_MENTION = "@channel"
+#: "@" and the characters folded into it ("＠", "﹫"): a text without them mentions no one.
+AT_SIGNS = ("@", "\uff20", "\ufe6b")
 
 UNKNOWN: Any = object()  # an argument not given
 
@@ -347,6 +357,8 @@ def _check_rate(actor: Member) -> None:
 def _mentioned(channel: Channel, body: str) -> tuple[dict[str, int], bool]:
     """`@Name` of the channel's members (name as written → member id), and whether
     `@channel` is used."""
+    if not any(at in body for at in AT_SIGNS):  # most messages: nothing to look for
+        return {}, False
     everyone = CHANNEL_MENTION in fold(body)
 
     def lookup(keys: list[str]) -> dict[str, int]:
@@ -439,25 +451,78 @@ def post_message(
 
     The new message is written with Core statements and returned as a transient `Message`
     (not in the session) holding every field of it."""
-    if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
-        raise Invalid(fields={"client_id": _l("Give a unique id of 1 to 64 letters or digits.")})
+    _check_client_id(client_id)
     previous = _previous(actor, client_id)
     if previous is not None:
-        if previous[1] != channel.id:
-            raise Conflict(fields={"client_id": _l("This id was used for another message.")})
-        return db.session.get_one(Message, previous[0]), False
+        return _sent_before(channel, previous), False
     if membership is UNKNOWN:
         membership = membership_of(channel.id, actor.id)
+    draft = _draft(actor, channel, membership, body, client_id, thread_id, uploads)
+    try:
+        draft.message.id = db.session.execute(_INSERT_MESSAGE, _row(draft.message)).scalar_one()
+    except IntegrityError:  # the same client id, sent twice at once (another process)
+        db.session.rollback()  # nothing else was written yet
+        previous = _previous(actor, client_id)
+        if previous is None:
+            raise
+        return db.session.get_one(Message, previous[0]), False
+    previous_id = channel.last_message_id
+    _move_markers([draft])
+    _published(draft, previous_id)
+    return draft.message, True
+
+
+class _Draft:
+    """A message checked and ready to be written, with what its publication needs."""
+
+    __slots__ = ("actor", "channel", "everyone", "membership", "mentioned", "message", "root")
+
+    def __init__(
+        self,
+        actor: Member,
+        channel: Channel,
+        membership: ChannelMember,
+        message: Message,
+        root: Message | None,
+        mentioned: set[int],
+        everyone: bool,
+    ) -> None:
+        self.actor, self.channel, self.membership = actor, channel, membership
+        self.message, self.root = message, root
+        self.mentioned, self.everyone = mentioned, everyone
+
+
+def _check_client_id(client_id: Any) -> None:
+    if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
+        raise Invalid(fields={"client_id": _l("Give a unique id of 1 to 64 letters or digits.")})
+
+
+def _sent_before(channel: Channel, previous: tuple[int, int]) -> Message:
+    """The message already sent with a client id (in another channel: a conflict)."""
+    if previous[1] != channel.id:
+        raise Conflict(fields={"client_id": _l("This id was used for another message.")})
+    return db.session.get_one(Message, previous[0])
+
+
+def _draft(
+    actor: Member,
+    channel: Channel,
+    membership: ChannelMember | None,
+    body: Any,
+    client_id: str,
+    thread_id: Any,
+    uploads: list[bytes] | None,
+) -> _Draft:
+    """Check a new message (channel, rights, text, thread, mentions, rate) and build it."""
     if channel.is_archived:
         raise Conflict(_l("This channel is archived: it is read-only."))
-    if not may_post(actor, channel, membership):
+    if membership is None or not may_post(actor, channel, membership):
         if membership is None:
             raise Forbidden(_l("Join the channel to post in it."))
         raise Forbidden(_l("Only some members can post in this announcement channel."))
     text = "" if uploads and not (isinstance(body, str) and body.strip()) else _body(body)
     root = _thread_root(channel, thread_id)
     named, everyone = _mentioned(channel, text)
-    mentioned = set(named.values())
     if everyone and not may_manage(actor, channel, membership):
         raise Forbidden(
             _l("Only the channel's owners and the support team can notify everyone with @channel.")
@@ -476,51 +541,187 @@ def post_message(
         edited_at=None,
         deleted_at=None,
     )
-    row = {
-        key: getattr(message, key)
-        for key in (
-            "channel_id",
-            "author_id",
-            "client_id",
-            "thread_id",
-            "body",
-            "body_html",
-            "images",
-            "reply_count",
-            "created_at",
-        )
-    }
-    try:
-        message.id = db.session.execute(_INSERT_MESSAGE, row).scalar_one()
-    except IntegrityError:  # the same client id, sent twice at once (another process)
-        db.session.rollback()  # nothing else was written yet
-        previous = _previous(actor, client_id)
-        if previous is None:
-            raise
-        return db.session.get_one(Message, previous[0]), False
+    return _Draft(actor, channel, membership, message, root, set(named.values()), everyone)
+
+
+_ROW = (
+    "channel_id",
+    "author_id",
+    "client_id",
+    "thread_id",
+    "body",
+    "body_html",
+    "images",
+    "reply_count",
+    "created_at",
+)
+
+
+def _row(message: Message) -> dict[str, Any]:
+    return {key: getattr(message, key) for key in _ROW}
+
+
+def _move_markers(drafts: list[_Draft]) -> None:
+    """Written messages (ids known) become their channel's last message and their author's
+    read marker: one statement per channel, one per author and channel."""
+    last: dict[int, _Draft] = {}
+    read: dict[tuple[int, int], _Draft] = {}
+    for draft in drafts:  # in the order written: the last one wins
+        last[draft.channel.id] = draft
+        read[(draft.channel.id, draft.actor.id)] = draft
+    moves = [
+        {"channel": channel_id, "message": d.message.id, "at": d.message.created_at}
+        for channel_id, d in last.items()
+    ]
+    db.session.execute(_MOVE_CHANNEL, moves)
+    markers = [
+        {"channel": channel_id, "member": member_id, "message": d.message.id}
+        for (channel_id, member_id), d in read.items()
+    ]
+    db.session.execute(_MOVE_READ_MARKER, markers)
+    for d in last.values():
+        _set_loaded(d.channel, "last_message_id", d.message.id)
+        _set_loaded(d.channel, "last_message_at", d.message.created_at)
+    for d in read.values():
+        _set_loaded(d.membership, "last_read_id", d.message.id)
+
+
+def _published(draft: _Draft, previous_id: int | None) -> None:
+    """What follows a written message: its thread's count, mentions, search, live event
+    and signal (`previous_id`: the channel's last message before it)."""
+    message, channel, actor, root = draft.message, draft.channel, draft.actor, draft.root
     message.author = actor  # the message stays transient: no cascade into the session
     message.channel = channel
     if root:
         root.reply_count = (root.reply_count or 0) + 1
-    previous_id = channel.last_message_id
-    moved = {"channel": channel.id, "member": actor.id, "message": message.id}
-    db.session.execute(_MOVE_CHANNEL, moved | {"at": message.created_at})
-    db.session.execute(_MOVE_READ_MARKER, moved)
-    _set_loaded(channel, "last_message_id", message.id)
-    _set_loaded(channel, "last_message_at", message.created_at)
-    _set_loaded(membership, "last_read_id", message.id)
-    _record_mentions(channel, message, mentioned, everyone, actor)
+    _record_mentions(channel, message, draft.mentioned, draft.everyone, actor)
     index_later("message", message.id, new=True, obj=message)
-    live.message_posted(message, sorted(mentioned), everyone, root.reply_count if root else None)
+    live.message_posted(
+        message, sorted(draft.mentioned), draft.everyone, root.reply_count if root else None
+    )
     signals.message_posted.send(
         message,
         channel=channel,
-        mentioned=sorted(mentioned - {actor.id}),
-        everyone=everyone,
+        mentioned=sorted(draft.mentioned - {actor.id}),
+        everyone=draft.everyone,
         actor=actor,
         previous_id=previous_id,
     )
-    return message, True
+
+
+_INSERT_MESSAGES = insert(_MESSAGES).returning(_MESSAGES.c.id, sort_by_parameter_order=True)
+
+
+def post_messages(
+    sends: list[tuple[Member, dict[str, Any]]],
+) -> list[tuple[Message, bool] | DomainError]:
+    """Several `send` events of socket connections (actor, {channel_id, body, client_id,
+    thread_id}) in the current transaction: each checked as `post_message` checks one (a
+    refused send is answered by its error and does not stop the others), the new ones
+    written together (one insert, one move of each channel's last message and of each
+    author's read marker). A `client_id` sent twice in the batch gives the same message.
+
+    The caller commits; a database error (say a client id written meanwhile by another
+    process) propagates: write the sends one at a time then."""
+    channels, memberships = _channels_and_memberships(sends)
+    previous = _previous_many(sends)
+    outcomes: list[Any] = []
+    drafts: dict[tuple[int, str], _Draft] = {}
+    for actor, data in sends:
+        try:
+            outcomes.append(_one_of_many(actor, data, channels, memberships, previous, drafts))
+        except DomainError as error:
+            outcomes.append(error)
+    written = list(drafts.values())
+    if written:
+        rows = [_row(d.message) for d in written]
+        for d, message_id in zip(written, db.session.scalars(_INSERT_MESSAGES, rows), strict=True):
+            d.message.id = message_id
+        before = {d.channel.id: d.channel.last_message_id for d in written}
+        _move_markers(written)
+        for d in written:
+            _published(d, before[d.channel.id])
+            before[d.channel.id] = d.message.id
+    return [
+        (outcome[0].message, outcome[1])
+        if isinstance(outcome, tuple) and isinstance(outcome[0], _Draft)
+        else outcome
+        for outcome in outcomes
+    ]
+
+
+def _channels_and_memberships(
+    sends: list[tuple[Member, dict[str, Any]]],
+) -> tuple[dict[int, Channel], dict[tuple[int, int], ChannelMember]]:
+    """The channels the sends name, and their authors' memberships of them (two statements
+    for the batch)."""
+    ids = {data.get("channel_id") for _actor, data in sends if is_id(data.get("channel_id"))}
+    if not ids:
+        return {}, {}
+    channels = {c.id: c for c in db.session.scalars(select(Channel).where(Channel.id.in_(ids)))}
+    authors = {actor.id for actor, _data in sends}
+    found = db.session.scalars(
+        select(ChannelMember).where(
+            ChannelMember.channel_id.in_(channels), ChannelMember.member_id.in_(authors)
+        )
+    )
+    return channels, {(m.channel_id, m.member_id): m for m in found}
+
+
+def _previous_many(
+    sends: list[tuple[Member, dict[str, Any]]],
+) -> dict[tuple[int, str], tuple[int, int]]:
+    """(author id, client id) → (id, channel id) of the messages already sent with the
+    client ids of the sends (one statement)."""
+    keys = {
+        (actor.id, data.get("client_id"))
+        for actor, data in sends
+        if isinstance(data.get("client_id"), str) and CLIENT_ID.match(data["client_id"])
+    }
+    if not keys:
+        return {}
+    rows = db.session.execute(
+        select(
+            _MESSAGES.c.author_id, _MESSAGES.c.client_id, _MESSAGES.c.id, _MESSAGES.c.channel_id
+        ).where(
+            _MESSAGES.c.author_id.in_({author for author, _ in keys}),
+            _MESSAGES.c.client_id.in_({client_id for _, client_id in keys}),
+        )
+    )
+    return {(a, c): (i, ch) for a, c, i, ch in rows if (a, c) in keys}
+
+
+def _one_of_many(
+    actor: Member,
+    data: dict[str, Any],
+    channels: dict[int, Channel],
+    memberships: dict[tuple[int, int], ChannelMember],
+    previous: dict[tuple[int, str], tuple[int, int]],
+    drafts: dict[tuple[int, str], _Draft],
+) -> tuple[Message | _Draft, bool]:
+    """One send of a batch, checked in the order `readable_channel` and `post_message`
+    check: the message stored before, the draft of the same client id in this batch, or a
+    new draft (added to `drafts`)."""
+    channel_id: int = data.get("channel_id")  # type: ignore[assignment]  # checked next
+    channel = channels.get(channel_id) if is_id(channel_id) else None
+    membership = memberships.get((channel_id, actor.id)) if channel else None
+    if channel is None or not may_read(actor, channel, membership):
+        raise NotFound(CHANNEL_NOT_FOUND)
+    client_id: str = data.get("client_id")  # type: ignore[assignment]  # checked next
+    _check_client_id(client_id)
+    earlier = previous.get((actor.id, client_id))
+    if earlier is not None:
+        return _sent_before(channel, earlier), False
+    twin = drafts.get((actor.id, client_id))
+    if twin is not None:
+        if twin.channel.id != channel.id:
+            raise Conflict(fields={"client_id": _l("This id was used for another message.")})
+        return twin, False
+    draft = _draft(
+        actor, channel, membership, data.get("body"), client_id, data.get("thread_id"), None
+    )
+    drafts[(actor.id, client_id)] = draft
+    return draft, True
 
 
 def _record_mentions(

@@ -27,9 +27,17 @@ def loads_json(text: str | bytes, **kwargs: Any) -> Any:
         value = json.loads(text, **kwargs)
     except RecursionError:
         raise ValueError("JSON nested too deeply") from None
-    if _too_deep(value):
+    if _may_be_deep(text) and _too_deep(value):
         raise ValueError("JSON nested too deeply")
     return value
+
+
+def _may_be_deep(text: str | bytes) -> bool:
+    """Whether the text opens more arrays and objects than MAX_JSON_DEPTH (a document
+    with fewer cannot nest deeper: the walk is skipped, as for most packets)."""
+    if isinstance(text, str):
+        return text.count("[") + text.count("{") > MAX_JSON_DEPTH
+    return text.count(b"[") + text.count(b"{") > MAX_JSON_DEPTH
 
 
 def _too_deep(value: Any) -> bool:

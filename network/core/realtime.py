@@ -13,6 +13,8 @@ acknowledged client events.
 """
 
 import logging
+import threading
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, Protocol
@@ -253,3 +255,168 @@ def _answer(handler: Callable[[Any, dict], dict | None], name: str, data: Any) -
         log.exception("socket event %s failed", name)
         return {"ok": False, "error": _("Something went wrong on our side."), "status": 500}
     return {"ok": True, **result}
+
+
+# --- events written together -----------------------------------------------------------
+
+#: What a writer leaves for a waiting event that is answered in its own context (its locale).
+_SIGN_IN, _NOT_AN_OBJECT, _BROKEN = "sign in", "not an object", "broken"
+
+
+class _Waiting:
+    """One event waiting for the batch that writes it; `outcome`: the handler's dict, a
+    domain error, or one of the answers above; `woken`: set once it has its outcome, or
+    when it is to write the next batch (outcome still None)."""
+
+    __slots__ = ("data", "member_id", "outcome", "woken")
+
+    def __init__(self, member_id: int | None, data: Any) -> None:
+        self.member_id, self.data = member_id, data
+        self.outcome: Any = None
+        self.woken = threading.Event()  # a greenlet event once gevent patched threading
+
+
+class _Group:
+    """The events of one name waiting in this process, whether one of them is writing a
+    batch, and the turn to write (taken by that one; tests hold it to gather a batch)."""
+
+    def __init__(self) -> None:
+        self.queue: list[_Waiting] = []
+        self.writing = False
+        self.queued = threading.Lock()  # guards `queue` and `writing` (threads, in tests)
+        self.turn = threading.Lock()
+
+
+_groups: dict[str, _Group] = {}
+
+
+def held_together(name: str) -> Any:
+    """The turn to write the events `name` written together (tests hold it)."""
+    return _groups[name].turn
+
+
+def waiting_together(name: str) -> int:
+    """How many events `name` wait for their batch in this process (for tests)."""
+    return len(_groups[name].queue)
+
+
+def acknowledged_together(
+    name: str,
+    one: Callable[[Any, dict], dict | None],
+    many: Callable[[list[tuple[Any, dict]]], list[dict | DomainError]],
+) -> Callable:
+    """Register a writing event like `acknowledged(name, writes=True)`, but the events of
+    this process that arrive while one is being written are written together (group
+    commit): the next batch's writer takes every event queued, checks each one's member,
+    hands them all to `many` (one answer, or domain error, per event, in order) and
+    commits once; each event is answered only after that commit. A single event goes
+    through `one`, as with `acknowledged`; if the batch fails (say a unique constraint
+    another process raced for), it is rolled back and each of its events written alone
+    through `one`. Each event turns its outcome into its acknowledgement in its own
+    context (its locale)."""
+    group = _groups.setdefault(name, _Group())
+
+    def run(data: Any = None) -> dict[str, Any]:
+        waiting = _Waiting(connected_member_id(current_sid()), data)
+        with group.queued:
+            group.queue.append(waiting)
+            writes, group.writing = not group.writing, True
+        if not writes:
+            waiting.woken.wait()
+        if waiting.outcome is None:  # its turn to write the next batch (its own in it)
+            _write_next_batch(group, name, one, many)
+        return _acknowledgement(waiting.outcome)
+
+    socketio.on_event(name, run)
+    return run
+
+
+def _write_next_batch(
+    group: _Group,
+    name: str,
+    one: Callable[[Any, dict], dict | None],
+    many: Callable[[list[tuple[Any, dict]]], list[dict | DomainError]],
+) -> None:
+    """Write every event queued, wake them, and hand the turn to the first event queued
+    meanwhile (or leave it free)."""
+    batch: list[_Waiting] = []
+    try:
+        with group.turn:
+            time.sleep(0)  # (a greenlet switch) the events already received queue up
+            with group.queued:
+                batch, group.queue = group.queue, []
+            _write_together(name, batch, one, many)
+    finally:
+        for waiting in batch:
+            if waiting.outcome is None:
+                waiting.outcome = _BROKEN
+            waiting.woken.set()
+        with group.queued:
+            if group.queue:
+                group.queue[0].woken.set()  # the next writer
+            else:
+                group.writing = False
+
+
+def _write_together(
+    name: str,
+    batch: list[_Waiting],
+    one: Callable[[Any, dict], dict | None],
+    many: Callable[[list[tuple[Any, dict]]], list[dict | DomainError]],
+) -> None:
+    set_write_intent(True)
+    with writer_turn(db.engine, db.session, True):
+        ready = [(waiting, _checked_member(waiting)) for waiting in batch]
+        ready = [(waiting, member) for waiting, member in ready if member is not None]
+        if len(ready) > 1:
+            try:
+                outcomes = many([(member, waiting.data) for waiting, member in ready])
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+                log.info("socket events %s written together failed: one at a time", name)
+                ready = [(waiting, _checked_member(waiting)) for waiting, _member in ready]
+            else:
+                for (waiting, _member), outcome in zip(ready, outcomes, strict=True):
+                    waiting.outcome = {} if outcome is None else outcome
+                return
+        for waiting, member in ready:
+            if member is not None:
+                waiting.outcome = _written_alone(name, one, member, waiting.data)
+
+
+def _checked_member(waiting: _Waiting) -> Any:
+    """The event's member if it is signed in and active and its data is an object (else
+    its outcome says why, and None)."""
+    member = _load_member(waiting.member_id) if waiting.member_id else None
+    if member is None or not member.is_active:
+        waiting.outcome = _SIGN_IN
+    elif not isinstance(waiting.data, dict):
+        waiting.outcome = _NOT_AN_OBJECT
+    return None if waiting.outcome is not None else member
+
+
+def _written_alone(name: str, handler: Callable, member: Any, data: dict) -> Any:
+    try:
+        result = handler(member, data) or {}
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        return error
+    except Exception:
+        db.session.rollback()
+        log.exception("socket event %s failed", name)
+        return _BROKEN
+    return result
+
+
+def _acknowledgement(outcome: Any) -> dict[str, Any]:
+    if isinstance(outcome, DomainError):
+        return failure(outcome)
+    if outcome == _SIGN_IN:
+        return {"ok": False, "error": _("Please sign in"), "status": 401}
+    if outcome == _NOT_AN_OBJECT:
+        return {"ok": False, "error": _("Send an object with the event."), "status": 422}
+    if isinstance(outcome, dict):
+        return {"ok": True, **outcome}
+    return {"ok": False, "error": _("Something went wrong on our side."), "status": 500}
