@@ -112,6 +112,9 @@ class Config:
     TALLY_WINDOW_MS = _env_int("TERREAU_TALLY_WINDOW_MS", 250)
     # How often a serving process checks that its live events travel through Redis.
     LIVE_CHECK_SECONDS = float(os.environ.get("TERREAU_LIVE_CHECK_SECONDS", "1"))
+    # A process's connected members stop counting as online this long after its last
+    # heartbeat (a process that died); it beats three times as often.
+    SOCKET_LEASE_SECONDS = float(os.environ.get("TERREAU_SOCKET_LEASE_SECONDS", "30"))
     PROXY_COUNT = _env_int("TERREAU_PROXY_COUNT", 0)  # reverse proxies in front (X-Forwarded-*)
     MAIL_ASYNC = True  # send after commit in a background thread, not in the request
     PASSWORD_HASH_METHOD = "scrypt"
