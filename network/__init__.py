@@ -72,7 +72,11 @@ def _prepare_config(app: Flask) -> None:
     if uri.startswith("sqlite"):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 5}}
     else:
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "pool_pre_ping": True,
+            "pool_size": app.config["DB_POOL_SIZE"],
+            "max_overflow": app.config["DB_MAX_OVERFLOW"],
+        }
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(PROJECT_DIR / "network" / "translations")
     if app.config["ENV_NAME"] == "production":
         if app.config["SECRET_KEY"] in (DEV_SECRET_KEY, "", None):

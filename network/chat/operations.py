@@ -29,7 +29,7 @@ from network.chat.permissions import may_manage, may_post, may_read
 from network.cooperative import current_settings
 from network.core import images, ratelimit, signals
 from network.core.errors import Conflict, Forbidden, Gone, Invalid, NotFound, TooManyRequests
-from network.core.events import after_commit
+from network.core.events import after_commit, before_commit
 from network.core.ids import is_id
 from network.core.markup import render_markdown
 from network.core.mentions import link_mentions, resolve
@@ -395,9 +395,13 @@ _PREVIOUS = select(_MESSAGES.c.id, _MESSAGES.c.channel_id).where(
     _MESSAGES.c.author_id == bindparam("author_id"),
     _MESSAGES.c.client_id == bindparam("client_id"),
 )
+#: Run just before the commit (`before_commit`): the channel's row stays locked only for the
+#: commit, not the whole send; and never backwards (a later message may commit first).
 _MOVE_CHANNEL = (
     update(_CHANNELS)
-    .where(_CHANNELS.c.id == bindparam("channel"))
+    .where(
+        _CHANNELS.c.id == bindparam("channel"), _CHANNELS.c.last_message_id < bindparam("message")
+    )
     .values(last_message_id=bindparam("message"), last_message_at=bindparam("at"))
 )
 _MOVE_READ_MARKER = (
@@ -504,7 +508,7 @@ def post_message(
         root.reply_count = (root.reply_count or 0) + 1
     previous_id = channel.last_message_id
     moved = {"channel": channel.id, "member": actor.id, "message": message.id}
-    db.session.execute(_MOVE_CHANNEL, moved | {"at": message.created_at})
+    before_commit(db.session, db.session.execute, _MOVE_CHANNEL, moved | {"at": message.created_at})
     db.session.execute(_MOVE_READ_MARKER, moved)
     _set_loaded(channel, "last_message_id", message.id)
     _set_loaded(channel, "last_message_at", message.created_at)
