@@ -31,7 +31,7 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     # PostgreSQL connections each process keeps open, and opens beyond them in a burst (then
     # closes): a gevent process serves hundreds of requests at once.
-    DB_POOL_SIZE = _env_int("TERREAU_DB_POOL_SIZE", 15)
+    DB_POOL_SIZE = _env_int("TERREAU_DB_POOL_SIZE", 10)
     DB_MAX_OVERFLOW = _env_int("TERREAU_DB_MAX_OVERFLOW", 5)
     REDIS_URL = os.environ.get("REDIS_URL", "")
     SOCKETIO_ASYNC_MODE = os.environ.get("TERREAU_ASYNC_MODE", "")  # "" = best available
