@@ -13,6 +13,7 @@ from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import DEV_SECRET_KEY, Config, config_from_env
+from network.core.events import run_last_writes_last
 from network.core.http import init_http
 from network.core.ids import BoundedIntConverter
 
@@ -50,6 +51,7 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     _prepare_config(app)
     _init_extensions(app)
     _init_modules(app)
+    run_last_writes_last()  # after the modules' own work at commit
     _register_hooks(app)
     init_http(app)  # security headers, request ids, bounded JSON: around Socket.IO too
     if app.config["PROXY_COUNT"]:

@@ -34,13 +34,20 @@ def before_commit(
     session.info.setdefault(_BEFORE_KEY, []).append((callback, args, kwargs))
 
 
-@event.listens_for(Session, "before_commit")
 def _run_last_writes(session: Session) -> None:
     if session.get_nested_transaction() is not None or _BEFORE_KEY not in session.info:
         return  # a savepoint's commit: the writes wait for the transaction's
     session.flush()
     for callback, args, kwargs in session.info.pop(_BEFORE_KEY):
         callback(*args, **kwargs)
+
+
+def run_last_writes_last() -> None:
+    """Put the writes of `before_commit` after every other module's work at commit (the
+    audit chain's sealing, the search documents): called once the modules are loaded."""
+    if event.contains(Session, "before_commit", _run_last_writes):
+        event.remove(Session, "before_commit", _run_last_writes)
+    event.listen(Session, "before_commit", _run_last_writes)
 
 
 @event.listens_for(Session, "after_commit")
