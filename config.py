@@ -29,6 +29,10 @@ class Config:
     DATA_DIR = os.environ.get("TERREAU_DATA_DIR", str(PROJECT_DIR / "instance"))
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", "")  # default set in create_app
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # PostgreSQL connections each process keeps open, and opens beyond them in a burst (then
+    # closes): a gevent process serves hundreds of requests at once.
+    DB_POOL_SIZE = _env_int("TERREAU_DB_POOL_SIZE", 10)
+    DB_MAX_OVERFLOW = _env_int("TERREAU_DB_MAX_OVERFLOW", 5)
     REDIS_URL = os.environ.get("REDIS_URL", "")
     SOCKETIO_ASYNC_MODE = os.environ.get("TERREAU_ASYNC_MODE", "")  # "" = best available
 
@@ -112,6 +116,9 @@ class Config:
     TALLY_WINDOW_MS = _env_int("TERREAU_TALLY_WINDOW_MS", 250)
     # How often a serving process checks that its live events travel through Redis.
     LIVE_CHECK_SECONDS = float(os.environ.get("TERREAU_LIVE_CHECK_SECONDS", "1"))
+    # A process's connected members stop counting as online this long after its last
+    # heartbeat (a process that died); it beats three times as often.
+    SOCKET_LEASE_SECONDS = float(os.environ.get("TERREAU_SOCKET_LEASE_SECONDS", "30"))
     PROXY_COUNT = _env_int("TERREAU_PROXY_COUNT", 0)  # reverse proxies in front (X-Forwarded-*)
     MAIL_ASYNC = True  # send after commit in a background thread, not in the request
     PASSWORD_HASH_METHOD = "scrypt"

@@ -686,10 +686,17 @@ def run_locust(
     profile: tuple[int, int] | None,
     watched: dict[str, int],
     sampler: "Callable[[], dict[str, int]] | None" = None,
+    ramp: int = 0,
+    on_steady: "Callable[[], None] | None" = None,
 ) -> dict:
     """Run locust headless; return its CSV rows, the CPU time of the watched processes and of
-    the whole machine during the run, and `sampler`'s figures every half second."""
+    the whole machine during the run, and `sampler`'s figures every half second.
+
+    `ramp` (seconds): the members arrive evenly over this long, then the figures start again
+    from zero (locust's `--reset-stats`, the CPU times, `on_steady`) and `seconds` of steady
+    state are measured; 0: the members arrive at `spawn` a second, all of the run measured."""
     env = {**os.environ, "LOAD_DATA": str(data_path)}
+    rate = f"{users / ramp:.2f}" if ramp else str(spawn)
     command = [
         str(VENV_BIN / "locust"),
         "-f",
@@ -698,9 +705,9 @@ def run_locust(
         "-u",
         str(users),
         "-r",
-        str(spawn),
+        rate,
         "-t",
-        f"{seconds}s",
+        f"{seconds + ramp}s",
         "--csv",
         str(prefix),
         "--only-summary",
@@ -710,12 +717,18 @@ def run_locust(
         "5",
         "--loglevel",
         "WARNING",
-    ]
-    before = {name: tree_cpu(pid) for name, pid in watched.items()}
-    busy0, total0 = machine_cpu()
+    ] + (["--reset-stats"] if ramp else [])
     load = load_average()
     spy = None
     with process(command, prefix.with_suffix(".log"), env) as proc:
+        locust_start = 0.0
+        if ramp:
+            time.sleep(ramp + 1)  # locust starts, then spawns for `ramp` seconds
+            locust_start = tree_cpu(proc.pid)
+            if on_steady:
+                on_steady()
+        before = {name: tree_cpu(pid) for name, pid in watched.items()}
+        busy0, total0 = machine_cpu()
         locust_cpu = 0.0
         if profile:
             pid, duration = profile
@@ -747,7 +760,7 @@ def run_locust(
         spy.wait()
     busy1, total1 = machine_cpu()
     cpu = {name: tree_cpu(pid) - before[name] for name, pid in watched.items()}
-    cpu["locust"] = locust_cpu
+    cpu["locust"] = locust_cpu - locust_start
     with open(f"{prefix}_stats.csv", newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     with open(f"{prefix}_stats_history.csv", newline="", encoding="utf-8") as handle:
@@ -766,6 +779,7 @@ def run_locust(
         "users": users,
         "machine_busy": (busy1 - busy0) / max(total1 - total0, 1),
         "seconds": seconds,
+        "ramp": ramp,
     }
 
 
@@ -1051,11 +1065,15 @@ def measure(
     statements: "Statements | None" = None,
     access_log: Path | None = None,
 ) -> dict:
-    if statements:
-        statements.reset()
-    if access_log and access_log.exists():
-        access_log.write_text("")  # nginx appends: this run's requests only
-    prefix = data_dir / f"{args.mode}-{users}"
+    def start_counting() -> None:
+        if statements:
+            statements.reset()
+        if access_log and access_log.exists():
+            access_log.write_text("")  # nginx appends: this run's requests only
+
+    start_counting()
+    ramp = args.ramp
+    prefix = data_dir / (f"{args.mode}-{users}" + (f"-ramp{ramp}" if ramp else ""))
     profile = (profiled, args.profile) if args.profile else None
     result = run_locust(
         url,
@@ -1067,6 +1085,8 @@ def measure(
         profile,
         watched,
         statements.sample if statements and statements.url else None,
+        ramp,
+        start_counting,
     )
     if access_log:
         result["served"] = served_times(access_log)
@@ -1076,7 +1096,8 @@ def measure(
     spy = Path(str(prefix) + "-profile.txt")
     if profile and spy.exists():
         result["profile"] = top_functions(spy)
-    print(f"\n### {args.mode}, {users} users\n", flush=True)
+    arrival = f", arriving over {ramp} s, then {args.seconds} s measured" if ramp else ""
+    print(f"\n### {args.mode}, {users} users{arrival}\n", flush=True)
     print(
         "\n".join(lines + [""] + result.get("statements", []) + [""] + result.get("profile", [])),
         flush=True,
@@ -1126,6 +1147,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--spawn-rate", type=int, default=30)
+    parser.add_argument(
+        "--ramp",
+        type=int,
+        default=0,
+        metavar="SECONDS",
+        help="the members sign in evenly over this long, then --seconds of steady state are"
+        " measured (figures reset); 0: --spawn-rate a second, the sign-ins measured",
+    )
     parser.add_argument("--members", type=int, default=2000)
     parser.add_argument("--accounts", type=int, default=300)
     parser.add_argument("--posts", type=int, default=3000)

@@ -14,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import DEV_SECRET_KEY, Config, config_from_env
 from network.core.client_ids import form_client_id, new_client_id
+from network.core.events import run_last_writes_last
 from network.core.http import init_http
 from network.core.ids import BoundedIntConverter
 
@@ -51,6 +52,7 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     _prepare_config(app)
     _init_extensions(app)
     _init_modules(app)
+    run_last_writes_last()  # after the modules' own work at commit
     _register_hooks(app)
     init_http(app)  # security headers, request ids, bounded JSON: around Socket.IO too
     if app.config["PROXY_COUNT"]:
@@ -73,7 +75,11 @@ def _prepare_config(app: Flask) -> None:
     if uri.startswith("sqlite"):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 5}}
     else:
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "pool_pre_ping": True,
+            "pool_size": app.config["DB_POOL_SIZE"],
+            "max_overflow": app.config["DB_MAX_OVERFLOW"],
+        }
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(PROJECT_DIR / "network" / "translations")
     if app.config["ENV_NAME"] == "production":
         if app.config["SECRET_KEY"] in (DEV_SECRET_KEY, "", None):

@@ -105,7 +105,7 @@ def _direct_message(
     targets = [member_id for member_id in caught_up if member_id not in mentioned]
     if not targets:
         return
-    online = realtime.registry().connected(targets)
+    online = realtime.registry().online(targets)
     text = _l("%(name)s sent you a message", name=actor.display_name)
     for member_id in targets:
         signals.notification_requested.send(

@@ -37,7 +37,7 @@ from network.core.errors import (
     NotFound,
     TooManyRequests,
 )
-from network.core.events import after_commit
+from network.core.events import after_commit, before_commit
 from network.core.ids import is_id
 from network.core.markup import render_markdown
 from network.core.mentions import link_mentions, resolve
@@ -407,9 +407,13 @@ _PREVIOUS = select(_MESSAGES.c.id, _MESSAGES.c.channel_id).where(
     _MESSAGES.c.author_id == bindparam("author_id"),
     _MESSAGES.c.client_id == bindparam("client_id"),
 )
+#: Run just before the commit (`before_commit`): the channel's row stays locked only for the
+#: commit, not the whole send; and never backwards (a later message may commit first).
 _MOVE_CHANNEL = (
     update(_CHANNELS)
-    .where(_CHANNELS.c.id == bindparam("channel"))
+    .where(
+        _CHANNELS.c.id == bindparam("channel"), _CHANNELS.c.last_message_id < bindparam("message")
+    )
     .values(last_message_id=bindparam("message"), last_message_at=bindparam("at"))
 )
 _MOVE_READ_MARKER = (
@@ -571,9 +575,9 @@ def _move_markers(drafts: list[_Draft]) -> None:
         read[(draft.channel.id, draft.actor.id)] = draft
     moves = [
         {"channel": channel_id, "message": d.message.id, "at": d.message.created_at}
-        for channel_id, d in last.items()
+        for channel_id, d in sorted(last.items())  # rows locked in one order by every batch
     ]
-    db.session.execute(_MOVE_CHANNEL, moves)
+    before_commit(db.session, db.session.execute, _MOVE_CHANNEL, moves)
     markers = [
         {"channel": channel_id, "member": member_id, "message": d.message.id}
         for (channel_id, member_id), d in read.items()

@@ -1,10 +1,12 @@
 """Presence: online while a tab is connected and in use, away when every tab is idle.
 
 A member's connections come from the socket registry (shared through Redis when set); this
-store only remembers which of those connections said they are away.
+store only remembers which of those connections said they are away, and which members have
+any: the statuses of a channel's hundreds of members take two commands (who is online, who
+of them has an away tab), plus a closer look at the few with an away tab.
 """
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from flask import Flask, current_app
 
@@ -12,12 +14,21 @@ from network.core import realtime
 
 ONLINE, AWAY, OFFLINE = "online", "away", "offline"
 KEY = "terreau:away:{member_id}"
+MEMBERS_KEY = "terreau:away-members"  # the members with at least one away connection
+
+#: Forget an away connection (KEYS[1] its member's set, ARGV[1] the sid), and the member in
+#: KEYS[2] when none is left: atomic, so another process's new away tab is never lost.
+NOT_AWAY_SCRIPT = """
+redis.call('SREM', KEYS[1], ARGV[1])
+if redis.call('SCARD', KEYS[1]) == 0 then redis.call('SREM', KEYS[2], ARGV[2]) end
+"""
 
 
 class AwayStore(Protocol):
     def set_away(self, member_id: int, sid: str, away: bool) -> None: ...
     def away_sids(self, member_id: int) -> set[str]: ...
     def away_many(self, member_ids: list[int]) -> dict[int, set[str]]: ...
+    def with_away(self, member_ids: set[int]) -> set[int]: ...
 
 
 class MemoryAwayStore:
@@ -34,6 +45,10 @@ class MemoryAwayStore:
     def away_many(self, member_ids: list[int]) -> dict[int, set[str]]:
         return {member_id: self.away_sids(member_id) for member_id in member_ids}
 
+    def with_away(self, member_ids: set[int]) -> set[int]:
+        """Those of `member_ids` with at least one away connection."""
+        return {member_id for member_id in member_ids if self._away.get(member_id)}
+
 
 class RedisAwayStore(realtime.SharedStore):
     """Away connections in Redis; while it is unreachable, this process's memory answers."""
@@ -41,11 +56,19 @@ class RedisAwayStore(realtime.SharedStore):
     def __init__(self, url: str) -> None:
         super().__init__(url, "presence")
         self._local = MemoryAwayStore()
+        self._not_away = self._redis.register_script(NOT_AWAY_SCRIPT)
 
     def set_away(self, member_id: int, sid: str, away: bool) -> None:
         self._local.set_away(member_id, sid, away)
         key = KEY.format(member_id=member_id)
-        self.shared(lambda r: (r.sadd if away else r.srem)(key, sid), lambda: None)
+
+        def write(r: Any) -> None:
+            if away:
+                r.pipeline(transaction=True).sadd(key, sid).sadd(MEMBERS_KEY, member_id).execute()
+            else:
+                self._not_away(keys=[key, MEMBERS_KEY], args=[sid, member_id])
+
+        self.shared(write, lambda: None)
 
     def away_sids(self, member_id: int) -> set[str]:
         return self.shared(
@@ -62,6 +85,15 @@ class RedisAwayStore(realtime.SharedStore):
 
         return self.shared(read, lambda: self._local.away_many(member_ids))
 
+    def with_away(self, member_ids: set[int]) -> set[int]:
+        ids = list(member_ids)
+
+        def read(r: Any) -> set[int]:
+            flags = r.smismember(MEMBERS_KEY, ids)
+            return {i for i, flag in zip(ids, flags, strict=True) if flag}
+
+        return self.shared(read, lambda: self._local.with_away(member_ids))
+
 
 def init_presence(app: Flask) -> None:
     url = app.config["REDIS_URL"]
@@ -73,20 +105,25 @@ def _store() -> AwayStore:
 
 
 def status_of(member_id: int) -> str:
-    sids = set(realtime.registry().sids(member_id))
-    if not sids:
-        return OFFLINE
-    return AWAY if sids <= _store().away_sids(member_id) else ONLINE
+    return statuses([member_id]).get(member_id, OFFLINE)
 
 
 def statuses(member_ids: list[int]) -> dict[int, str]:
-    """member id → status, for members who are not offline (two round trips in all)."""
-    connected = realtime.registry().connected(member_ids)
-    away = _store().away_many(list(connected)) if connected else {}
-    return {
-        member_id: AWAY if sids <= away.get(member_id, set()) else ONLINE
-        for member_id, sids in connected.items()
-    }
+    """member id → status, for members who are not offline: who is online, who of them has an
+    away tab (a command each), then only for those, whether every tab is away."""
+    online = realtime.registry().online(member_ids)
+    if not online:
+        return {}
+    found = dict.fromkeys(online, ONLINE)
+    maybe_away = sorted(_store().with_away(online))
+    if maybe_away:
+        connected = realtime.registry().connected(maybe_away)
+        away = _store().away_many(maybe_away)
+        for member_id in maybe_away:
+            sids = connected.get(member_id)
+            if sids and sids <= away[member_id]:
+                found[member_id] = AWAY
+    return found
 
 
 def set_away(member_id: int, sid: str, away: bool) -> None:

@@ -268,7 +268,24 @@ def _seal_on_commit(session: Session) -> None:
         ),
         key=lambda o: o.created_at or utcnow(),
     )
-    seal(session, entries)
+    if entries:
+        _flush_all_but(session, entries)
+        seal(session, entries)
+
+
+def _flush_all_but(session: Session, entries: list[AuditEvent]) -> None:
+    """Write the transaction's other changes before the head is locked: the lock then lasts
+    only for the entries, the head and the commit (every transaction that audits waits for
+    it, a burst of sign-ins included)."""
+    held = [entry for entry in entries if entry in session.new]
+    if len(session.new) == len(held) and not session.dirty and not session.deleted:
+        return
+    for entry in held:
+        session.expunge(entry)
+    try:
+        session.flush()
+    finally:
+        session.add_all(held)
 
 
 @event.listens_for(Session, "after_transaction_end")

@@ -1,6 +1,8 @@
 """After-commit side effects: queued during the transaction, run only once it commits.
 
-A rolled-back change is never announced, indexed or mailed.
+A rolled-back change is never announced, indexed or mailed. Also: writes put off until just
+before the commit (`before_commit`), for rows that many transactions update, so that each
+holds their lock only for its commit.
 """
 
 import logging
@@ -14,6 +16,7 @@ from network.core.models import AnySession
 
 log = logging.getLogger(__name__)
 _KEY = "terreau_after_commit"
+_BEFORE_KEY = "terreau_before_commit"
 
 
 def after_commit(
@@ -21,6 +24,30 @@ def after_commit(
 ) -> None:
     """Run `callback(*args, **kwargs)` after `session` commits; drop it on rollback."""
     session.info.setdefault(_KEY, []).append((callback, args, kwargs))
+
+
+def before_commit(
+    session: AnySession, callback: Callable[..., Any], *args: Any, **kwargs: Any
+) -> None:
+    """Run `callback(*args, **kwargs)` when `session` commits, after everything else is
+    written (a last flush first); drop it on rollback. A failure fails the commit."""
+    session.info.setdefault(_BEFORE_KEY, []).append((callback, args, kwargs))
+
+
+def _run_last_writes(session: Session) -> None:
+    if session.get_nested_transaction() is not None or _BEFORE_KEY not in session.info:
+        return  # a savepoint's commit: the writes wait for the transaction's
+    session.flush()
+    for callback, args, kwargs in session.info.pop(_BEFORE_KEY):
+        callback(*args, **kwargs)
+
+
+def run_last_writes_last() -> None:
+    """Put the writes of `before_commit` after every other module's work at commit (the
+    audit chain's sealing, the search documents): called once the modules are loaded."""
+    if event.contains(Session, "before_commit", _run_last_writes):
+        event.remove(Session, "before_commit", _run_last_writes)
+    event.listen(Session, "before_commit", _run_last_writes)
 
 
 @event.listens_for(Session, "after_commit")
@@ -39,3 +66,4 @@ def _run_queued(session: Session) -> None:
 def _drop_queued(session: AnySession, previous_transaction: Any) -> None:
     if previous_transaction.parent is None:
         session.info.pop(_KEY, None)
+        session.info.pop(_BEFORE_KEY, None)

@@ -7,7 +7,10 @@ acknowledged client events.
   can end them when the member's sessions end (logout, password change, deactivation) or
   the API token a connection was opened with is revoked. With `REDIS_URL` the registry lives
   in Redis and disconnections travel through the message queue, so any process can end a
-  connection held by another.
+  connection held by another. Which of many members are online at all (`online`) is read in
+  one command: each process keeps a set of its connected members in Redis, kept alive by its
+  heartbeat, so the members of a process that died stop counting after its lease
+  (`SOCKET_LEASE_SECONDS`).
 - `acknowledged(name)`: a client event answered `{ok: true, ...}` or `{ok: false, error,
   status}`, for a signed-in active member only, committed once.
 """
@@ -15,6 +18,7 @@ acknowledged client events.
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, Protocol
@@ -64,6 +68,30 @@ def connected_member_id(sid: str) -> int | None:
 
 
 KEY = "terreau:sockets:{member_id}"
+ONLINE_KEY = "terreau:online:"  # + a process's name: the members it holds a connection of
+PROCESSES_KEY = "terreau:processes"  # the names of the processes that hold connections
+
+#: 1 or 0 for each member id of ARGV[2:], online on one of the processes that are alive (an
+#: expired set reads as empty; its process is forgotten). ARGV[1]: the online sets' prefix.
+ONLINE_SCRIPT = """
+local found = {}
+for i = 2, #ARGV do found[i - 1] = 0 end
+for _, process in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local key = ARGV[1] .. process
+  if redis.call('EXISTS', key) == 0 then
+    redis.call('SREM', KEYS[1], process)
+  else
+    for first = 2, #ARGV, 1000 do
+      local last = math.min(first + 999, #ARGV)
+      local flags = redis.call('SMISMEMBER', key, unpack(ARGV, first, last))
+      for j, flag in ipairs(flags) do
+        if flag == 1 then found[first - 2 + j] = 1 end
+      end
+    end
+  end
+end
+return found
+"""
 
 
 class Registry(Protocol):
@@ -71,6 +99,7 @@ class Registry(Protocol):
     def remove(self, member_id: int, sid: str) -> None: ...
     def sids(self, member_id: int) -> dict[str, int | None]: ...
     def connected(self, member_ids: list[int]) -> dict[int, set[str]]: ...
+    def online(self, member_ids: list[int]) -> set[int]: ...
 
 
 class MemoryRegistry:
@@ -90,6 +119,11 @@ class MemoryRegistry:
         """member id → its connections, for those of `member_ids` who have any."""
         found = {i: set(self._by_member.get(i, {})) for i in member_ids}
         return {i: sids for i, sids in found.items() if sids}
+
+    def online(self, member_ids: list[int]) -> set[int]:
+        """Those of `member_ids` who hold a connection."""
+        by_member = self._by_member
+        return {i for i in member_ids if by_member.get(i)}
 
 
 class SharedStore:
@@ -128,20 +162,49 @@ class SharedStore:
 class RedisRegistry(SharedStore):
     """The registry in Redis, with this process's own connections also kept in memory: they
     answer while Redis is away, and are written back to it when it returns (a restarted
-    Redis has forgotten them)."""
+    Redis has forgotten them).
 
-    def __init__(self, url: str) -> None:
+    Besides each member's connections (a hash per member), each process keeps the set of the
+    members it holds a connection of, which expires a lease after its last
+    heartbeat: who is online among hundreds of members is one script, and the connections of
+    a process that died stop counting by themselves."""
+
+    def __init__(self, url: str, lease: float = 30) -> None:
         super().__init__(url, "socket registry")
+        self._lease = max(1, round(lease))
         self._local = MemoryRegistry()
+        self._process = uuid.uuid4().hex
+        self._online_key = ONLINE_KEY + self._process
+        self._online_script = self._redis.register_script(ONLINE_SCRIPT)
+        self._beating = False
 
     def add(self, member_id: int, sid: str, token_id: int | None) -> None:
         self._local.add(member_id, sid, token_id)
         key, value = KEY.format(member_id=member_id), str(token_id or "")
-        self.shared(lambda r: r.hset(key, sid, value), lambda: None)
+
+        def write(r: Any) -> None:
+            pipe = r.pipeline(transaction=True)
+            pipe.hset(key, sid, value)
+            pipe.sadd(self._online_key, member_id)
+            pipe.expire(self._online_key, self._lease)
+            pipe.sadd(PROCESSES_KEY, self._process)
+            pipe.execute()
+
+        self.shared(write, lambda: None)
+        self._start_heartbeat()
 
     def remove(self, member_id: int, sid: str) -> None:
         self._local.remove(member_id, sid)
-        self.shared(lambda r: r.hdel(KEY.format(member_id=member_id), sid), lambda: None)
+        still_here = bool(self._local.sids(member_id))
+
+        def write(r: Any) -> None:
+            pipe = r.pipeline(transaction=True)
+            pipe.hdel(KEY.format(member_id=member_id), sid)
+            if not still_here:
+                pipe.srem(self._online_key, member_id)
+            pipe.execute()
+
+        self.shared(write, lambda: None)
 
     def sids(self, member_id: int) -> dict[str, int | None]:
         def read(r: Any) -> dict[str, int | None]:
@@ -162,6 +225,47 @@ class RedisRegistry(SharedStore):
 
         return self.shared(read, lambda: self._local.connected(member_ids))
 
+    def online(self, member_ids: list[int]) -> set[int]:
+        """Those of `member_ids` connected to a live process, in one command."""
+        if not member_ids:
+            return set()
+
+        def read(r: Any) -> set[int]:
+            flags = self._online_script(keys=[PROCESSES_KEY], args=[ONLINE_KEY, *member_ids])
+            return {i for i, flag in zip(member_ids, flags, strict=True) if flag}
+
+        return self.shared(read, lambda: self._local.online(member_ids))
+
+    def heartbeat(self) -> None:
+        """Write this process's online set again and renew its lease."""
+        members = [m for m, sids in list(self._local._by_member.items()) if sids]
+
+        def write(r: Any) -> None:
+            pipe = r.pipeline(transaction=True)
+            pipe.delete(self._online_key)
+            if members:
+                pipe.sadd(self._online_key, *members)
+                pipe.expire(self._online_key, self._lease)
+                pipe.sadd(PROCESSES_KEY, self._process)
+            pipe.execute()
+
+        self.shared(write, lambda: None)
+
+    def _start_heartbeat(self) -> None:
+        if self._beating:
+            return
+        self._beating = True
+
+        def beat() -> None:
+            while True:
+                socketio.sleep(self._lease / 3)
+                try:
+                    self.heartbeat()
+                except Exception:  # never let the heartbeat die
+                    log.exception("socket registry: heartbeat failed")
+
+        socketio.start_background_task(beat)
+
     def on_recovery(self) -> None:
         def restore(r: Any) -> None:
             pipe = r.pipeline(transaction=False)
@@ -171,11 +275,13 @@ class RedisRegistry(SharedStore):
             pipe.execute()
 
         self.shared(restore, lambda: None)
+        self.heartbeat()
 
 
 def init_registry(app: Flask) -> None:
     url = app.config["REDIS_URL"]
-    app.extensions["terreau_sockets"] = RedisRegistry(url) if url else MemoryRegistry()
+    lease = float(app.config.get("SOCKET_LEASE_SECONDS", 30))
+    app.extensions["terreau_sockets"] = RedisRegistry(url, lease) if url else MemoryRegistry()
 
 
 def registry() -> Registry:

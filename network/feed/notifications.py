@@ -215,7 +215,7 @@ def _deliver_live_many(member_ids: list[int]) -> None:
     from network.core import realtime
     from network.core.realtime import user_room
 
-    for member_id in realtime.registry().connected(member_ids):
+    for member_id in realtime.registry().online(member_ids):
         socketio.emit("notification", {"id": None}, to=user_room(member_id))
 
 

@@ -2,6 +2,7 @@
 connection from another origin is refused."""
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -10,7 +11,14 @@ import pytest
 import requests
 import socketio
 
-from tests.servers import ROOT, prepare_database, require_redis, running_servers
+from tests.servers import (
+    ROOT,
+    prepare_database,
+    require_redis,
+    running_servers,
+    start_server,
+    stop,
+)
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 PASSWORD = "correct horse battery"
@@ -108,6 +116,73 @@ def test_a_message_sent_through_one_process_reaches_a_member_on_the_other(tmp_pa
                 _next_event(listener, "message", timeout=1)
         finally:
             listener.disconnect()
+
+
+def _presence(client, channel_id):
+    answer = client.call("join", {"channel_id": channel_id}, timeout=5)
+    assert answer["ok"], answer
+    return answer["presence"]
+
+
+def _eventually(check, timeout=30):
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "not within the time allowed"
+        time.sleep(0.2)
+
+
+@pytest.mark.redis
+def test_presence_of_a_channel_follows_connections_on_other_processes(tmp_path):
+    """Presence read on one process follows connections held by another: online right after
+    the connection, away when its tab says so, offline once it closes, and offline once the
+    process that held it dies (its lease lapses, nobody disconnects it)."""
+    require_redis(REDIS_URL)
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    env = _environment(tmp_path, REDIS_URL=REDIS_URL, TERREAU_SOCKET_LEASE_SECONDS="2")
+    first_process, first = start_server(env)
+    second_process, second = start_server(env)
+    alice, bob = socketio.SimpleClient(), socketio.SimpleClient()
+    try:
+        alice_token, bob_token = (
+            _token(second, "alice@example.org"),
+            _token(first, "bob@example.org"),
+        )
+        bob_id = requests.get(
+            f"{first}/api/v1/me", headers={"Authorization": f"Bearer {bob_token}"}, timeout=5
+        ).json()["id"]
+        channel = requests.post(
+            f"{second}/api/v1/channels",
+            json={"name": "Présences", "kind": "private", "member_ids": [bob_id]},
+            headers={"Authorization": f"Bearer {alice_token}"},
+            timeout=5,
+        ).json()["id"]
+        alice.connect(second, auth={"token": alice_token}, transports=["websocket"])
+        assert str(bob_id) not in _presence(alice, channel)
+
+        bob.connect(first, auth={"token": bob_token}, transports=["websocket"])
+        assert _presence(alice, channel)[str(bob_id)] == "online"
+        assert bob.call("presence", {"status": "away"}, timeout=5)["status"] == "away"
+        assert _presence(alice, channel)[str(bob_id)] == "away"
+        assert bob.call("presence", {"status": "online"}, timeout=5)["status"] == "online"
+        assert _presence(alice, channel)[str(bob_id)] == "online"
+
+        bob.disconnect()
+        _eventually(lambda: str(bob_id) not in _presence(alice, channel))
+
+        bob = socketio.SimpleClient()
+        bob.connect(first, auth={"token": bob_token}, transports=["websocket"])
+        assert _presence(alice, channel)[str(bob_id)] == "online"
+        time.sleep(5)  # longer than the lease: the heartbeat of bob's process renews it
+        assert _presence(alice, channel)[str(bob_id)] == "online"
+        os.killpg(first_process.pid, signal.SIGKILL)  # a crash: no disconnection runs
+        first_process.wait()
+        _eventually(lambda: str(bob_id) not in _presence(alice, channel))
+    finally:
+        alice.disconnect()
+        stop(first_process)
+        stop(second_process)
 
 
 def _next_event(client, name, timeout=5):
