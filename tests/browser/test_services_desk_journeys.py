@@ -49,7 +49,7 @@ def accounting(app, make_member):
 
 
 def test_a_member_asks_accounting_with_a_file_and_staff_answer(
-    new_browser_page, sign_in, make_member, accounting, tmp_path, console_errors
+    new_browser_page, sign_in, make_member, accounting, tmp_path, search_index, console_errors
 ):
     service_id, staff = accounting
     member = make_member(display_name="Camille Dupont")
