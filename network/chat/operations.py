@@ -4,7 +4,6 @@ Operations check permissions, change the session and queue live events after com
 boundary (view, API route, socket handler) commits once.
 """
 
-import re
 from typing import Any, cast
 
 from flask import url_for
@@ -28,6 +27,7 @@ from network.chat.models import (
 from network.chat.permissions import may_manage, may_post, may_read
 from network.cooperative import current_settings
 from network.core import images, ratelimit, signals
+from network.core.client_ids import CLIENT_ID
 from network.core.errors import (
     Conflict,
     DomainError,
@@ -52,7 +52,6 @@ MAX_BODY = 4000
 MAX_IMAGES = 4
 IMAGE_SIZES = {"full": 1600}
 MAX_DIRECT_OTHERS = 8
-CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 #: The reactions members can add: a small set, as in the feed.
 EMOJI = ("👍", "❤️", "😄", "🎉", "🙏", "👀", "✅", "🤔")
 CHANNEL_MENTION = "@channel"
@@ -497,7 +496,7 @@ class _Draft:
 
 
 def _check_client_id(client_id: Any) -> None:
-    if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
+    if not isinstance(client_id, str) or not CLIENT_ID.fullmatch(client_id):
         raise Invalid(fields={"client_id": _l("Give a unique id of 1 to 64 letters or digits.")})
 
 
@@ -680,7 +679,7 @@ def _previous_many(
     keys = {
         (actor.id, data.get("client_id"))
         for actor, data in sends
-        if isinstance(data.get("client_id"), str) and CLIENT_ID.match(data["client_id"])
+        if isinstance(data.get("client_id"), str) and CLIENT_ID.fullmatch(data["client_id"])
     }
     if not keys:
         return {}

@@ -52,6 +52,7 @@ def test_bad_messages_are_refused_and_nothing_is_saved(client, room, post):
         ({"body": 12}, 422),
         ({"body": "ok", "client_id": ""}, 422),
         ({"body": "ok", "client_id": "bad id with spaces"}, 422),
+        ({"body": "ok", "client_id": "x" * 64 + "\n"}, 422),  # `$` alone let a newline by
         ({"body": "ok", "thread_id": 999999}, 422),
     )
     for fields, status in cases:

@@ -17,7 +17,6 @@ Who may do what:
 A request the viewer may not see answers exactly as one that does not exist.
 """
 
-import re
 from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
@@ -30,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from network.cooperative import cooperative_today, current_settings
 from network.cooperative.times import parse_date
 from network.core import audit, signals
+from network.core.client_ids import CLIENT_ID
 from network.core.errors import Conflict, Forbidden, Invalid, NotFound
 from network.core.ids import parse_id
 from network.core.inputs import text_field
@@ -54,7 +54,6 @@ from network.services.money.models import (
 MAX_PURPOSE = 5_000
 MAX_REASON = 2_000
 MAX_NOTE = 200
-CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 NOT_FOUND = _l("This money request does not exist or you cannot see it.")
 OPEN_STATES = (RequestState.UNDER_REVIEW, RequestState.AWAITING_ASSOCIATES)
 
@@ -306,7 +305,7 @@ def submit_request(member: Member, data: dict[str, Any]) -> tuple[MoneyRequest, 
     """Ask for money; or return the request already sent with this `client_id` (a
     double-clicked submit makes one request). (request, created?)"""
     client_id = data.get("client_id")
-    if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
+    if not isinstance(client_id, str) or not CLIENT_ID.fullmatch(client_id):
         raise Invalid(fields={"client_id": _l("Give a unique id of 1 to 64 letters or digits.")})
     previous = _previous(member, client_id)
     if previous is not None:

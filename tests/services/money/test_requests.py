@@ -99,6 +99,7 @@ def test_json_infinity_and_nan_numbers_are_refused(member_api, client):
         ({"first_due_on": "demain"}, "first_due_on"),
         ({"amounts": "500"}, "amounts"),
         ({"client_id": ...}, "client_id"),
+        ({"client_id": "x" * 64 + "\n"}, "client_id"),
     ],
 )
 def test_missing_or_bad_fields_name_the_field(member_api, ask, fields, field):
