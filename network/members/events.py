@@ -7,11 +7,12 @@ tab (`session_ended`) and disconnects it.
 
 from typing import Any
 
+from flask import current_app
 from flask_login import current_user
 from flask_socketio import join_room
 
 from network.core import realtime, signals
-from network.core.database import set_write_intent
+from network.core.database import set_write_intent, write_intent
 from network.core.events import after_commit
 from network.extensions import db, socketio
 from network.members.kept import forget_member
@@ -43,11 +44,16 @@ def register_socket_handlers() -> None:
 
     @socketio.on("disconnect")
     def _disconnect(*_: Any) -> None:
-        set_write_intent(False)
-        member_id = realtime.forget_connection(realtime.current_sid())
-        if member_id is not None:
+        sid = realtime.current_sid()
+        member_id = realtime.forget_connection(sid)
+        if member_id is None:
+            return
+        # On a session of its own: the server may close a connection from inside another
+        # event's work or commit (`end_connections` after a revocation, an emit to a
+        # connection whose pings stopped), whose session must not be read or ended here.
+        with current_app.app_context(), write_intent(False):
             forget_member(member_id)
-            signals.socket_disconnected.send(member_id, sid=realtime.current_sid())
+            signals.socket_disconnected.send(member_id, sid=sid)
 
 
 def _on_sessions_revoked(member, tokens_too: bool, **_: Any) -> None:

@@ -216,3 +216,11 @@ def test_the_live_status_and_the_pages_notice_follow_the_message_queue(
     page = client.get("/feed", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "hidden" not in notice.search(page).group(0)
     assert "Live updates are interrupted: reconnecting…" in page
+
+
+def test_a_connection_the_server_ends_is_announced_offline(client, pair):
+    """The server ends a connection inside the commit that revoked its token (an after-commit
+    side effect): its disconnection still reads the member's channels, on a session of its own."""
+    _channel_id, (alice, alice_headers, _alice_socket), (_bob, _bh, bob_socket) = pair
+    assert client.delete("/api/v1/auth/token", headers=alice_headers).status_code == 204
+    assert {"member_id": alice.id, "status": "offline"} in received(bob_socket, "presence")
