@@ -30,8 +30,9 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", "")  # default set in create_app
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     # PostgreSQL connections each process keeps open, and opens beyond them in a burst (then
-    # closes): a gevent process serves hundreds of requests at once.
-    DB_POOL_SIZE = _env_int("TERREAU_DB_POOL_SIZE", 10)
+    # closes): a gevent process serves hundreds of requests at once, and a connection opened
+    # anew costs the database a new backend (its caches, its prepared statements).
+    DB_POOL_SIZE = _env_int("TERREAU_DB_POOL_SIZE", 20)
     DB_MAX_OVERFLOW = _env_int("TERREAU_DB_MAX_OVERFLOW", 5)
     REDIS_URL = os.environ.get("REDIS_URL", "")
     SOCKETIO_ASYNC_MODE = os.environ.get("TERREAU_ASYNC_MODE", "")  # "" = best available
@@ -101,6 +102,9 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     PAGE_SIZE = 30
     FACETS_CACHE_SECONDS = _env_int("TERREAU_FACETS_CACHE_SECONDS", 60)
+    # A process reads the cooperative's settings row at most this often (a change it writes
+    # itself is seen at once; one written by another server or the CLI within this delay).
+    SETTINGS_CACHE_SECONDS = float(os.environ.get("TERREAU_SETTINGS_CACHE_SECONDS", "1"))
     # The service desk's dashboard (two years of requests) is computed at most this often.
     DESK_DASHBOARD_CACHE_SECONDS = _env_int("TERREAU_DESK_DASHBOARD_CACHE_SECONDS", 60)
     # Index writes wait this long in the writer process to go together (None: at once, in
@@ -138,6 +142,7 @@ class TestingConfig(Config):
     MAIL_ASYNC = False  # tests read the outbox right after the request
     FACETS_CACHE_SECONDS = 0  # tests change members and count them again at once
     DESK_DASHBOARD_CACHE_SECONDS = 0  # tests change requests and chart them again at once
+    SETTINGS_CACHE_SECONDS = 0  # tests empty the database between them, behind the ORM's back
     SEARCH_WRITE_DELAY = None  # tests search right after a write (the writer process: its test)
     # Whoosh unless asked: tests/search runs its suite on both backends on PostgreSQL.
     SEARCH_BACKEND = os.environ.get("TERREAU_SEARCH_BACKEND", "whoosh")

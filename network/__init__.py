@@ -76,7 +76,6 @@ def _prepare_config(app: Flask) -> None:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 5}}
     else:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-            "pool_pre_ping": True,
             "pool_size": app.config["DB_POOL_SIZE"],
             "max_overflow": app.config["DB_MAX_OVERFLOW"],
         }

@@ -6,14 +6,17 @@ in code: operations read them through `current_settings()`.
 """
 
 import json
+import time
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import g
-from sqlalchemy import Text, cast, select
+from flask import current_app, g
+from sqlalchemy import Text, cast, event, select
+from sqlalchemy.orm import object_session
 
+from network.core.events import after_commit
 from network.core.registries import SETTINGS
 from network.extensions import db
 
@@ -41,8 +44,9 @@ def load_cooperative():
 
 
 def forget_settings() -> None:
-    """Drop this request's cached settings (after a change)."""
+    """Drop this request's and this process's settings (after a change)."""
     g.pop("terreau_settings", None)
+    _forget_shared()
 
 
 def cooperative_today() -> date:
@@ -55,24 +59,54 @@ _last_read: tuple[Any, Settings] | None = None
 
 
 def current_settings() -> Settings:
-    """The settings, read once per request (every socket event is one): the row's stored
-    text is compared with the last one read, and decoded again only when it changed."""
-    global _last_read
+    """The settings, read once per request (every socket event is one), each request its own
+    copy of the values."""
     if "terreau_settings" not in g:
-        row = db.session.execute(_SETTINGS_ROW).first()
-        key = tuple(row) if row else None
-        if _last_read is None or _last_read[0] != key:
-            _last_read = (
-                key,
-                Settings(
-                    name=row[0] if row else "Terreau",
-                    timezone=row[1] if row else "Europe/Paris",
-                    values=json.loads(row[2]) if row and row[2] else {},
-                ),
-            )
-        cached = _last_read[1]
-        g.terreau_settings = Settings(cached.name, cached.timezone, dict(cached.values))
+        shared = _shared_settings()
+        g.terreau_settings = Settings(shared.name, shared.timezone, dict(shared.values))
     return g.terreau_settings
+
+
+#: When the row was read last: trusted `SETTINGS_CACHE_SECONDS` without reading it again. A
+#: change written by this process is seen at once (see `_forget_on_write`), one written by
+#: another process (a second server, the CLI) within that delay.
+_read_at = 0.0
+
+
+def _shared_settings() -> Settings:
+    """The settings of this process: the row read again when they are no longer fresh, and
+    its stored text decoded again only when it changed."""
+    global _last_read, _read_at
+    now = time.monotonic()
+    if _last_read is not None and now - _read_at < current_app.config["SETTINGS_CACHE_SECONDS"]:
+        return _last_read[1]
+    row = db.session.execute(_SETTINGS_ROW).first()
+    key = tuple(row) if row else None
+    if _last_read is None or _last_read[0] != key:
+        _last_read = (
+            key,
+            Settings(
+                name=row[0] if row else "Terreau",
+                timezone=row[1] if row else "Europe/Paris",
+                values=json.loads(row[2]) if row and row[2] else {},
+            ),
+        )
+    _read_at = now
+    return _last_read[1]
+
+
+def _forget_shared() -> None:
+    global _read_at
+    _read_at = 0.0
+
+
+def _forget_on_write(_mapper: Any, _connection: Any, cooperative: Any) -> None:
+    """The row is being written: read it again at the next request, and again once the
+    transaction commits (a request reading it before the commit saw the old one)."""
+    _forget_shared()
+    session = object_session(cooperative)
+    if session is not None:
+        after_commit(session, _forget_shared)
 
 
 def _settings_row() -> Any:
@@ -85,3 +119,13 @@ def _settings_row() -> Any:
 
 
 _SETTINGS_ROW = _settings_row()
+
+
+def _listen_for_writes() -> None:
+    from network.cooperative.models import Cooperative
+
+    for change in ("after_insert", "after_update", "after_delete"):
+        event.listen(Cooperative, change, _forget_on_write)
+
+
+_listen_for_writes()

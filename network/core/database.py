@@ -1,4 +1,5 @@
-"""Engine set-up: SQLite pragmas and write transactions that take the lock up front.
+"""Engine set-up: SQLite pragmas and write transactions that take the lock up front; on
+PostgreSQL, idle pooled connections pinged before use.
 
 On SQLite a read-then-write transaction opened with a plain BEGIN fails under concurrent
 writers even with a busy timeout; BEGIN IMMEDIATE does not. Boundaries declare their intent
@@ -6,12 +7,14 @@ with `write_intent`; reads keep a deferred BEGIN so they never wait for writers 
 """
 
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import Engine, event, select
+from sqlalchemy.exc import DisconnectionError
 
 _write_intent: ContextVar[bool] = ContextVar("terreau_write_intent", default=True)
 
@@ -30,9 +33,40 @@ def write_intent(value: bool = True) -> Iterator[None]:
 
 
 def configure_engine(engine: Engine) -> None:
-    if engine.dialect.name != "sqlite":
-        return
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine)
+    else:
+        _ping_idle_connections(engine)
 
+
+#: A pooled connection left unused longer than this is pinged before it is handed out (a
+#: database restarted meanwhile leaves it dead); one returned a moment ago is not, which
+#: spares a busy server a round trip on nearly every request.
+PING_AFTER_IDLE_SECONDS = 2.0
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    """SQLAlchemy's `pool_pre_ping`, for the connections that were idle only."""
+
+    @event.listens_for(engine, "connect")
+    def _opened(_dbapi_connection: Any, record: Any) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: Any) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get("returned_at", 0.0) < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:  # the pool opens another connection in its place
+            raise DisconnectionError(str(error)) from error
+
+
+def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
