@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask, g, has_request_context, redirect, request, session, url_for
 from flask_babel import format_date, format_datetime, get_locale, get_timezone
 from flask_login import current_user
+from sqlalchemy import select
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import DEV_SECRET_KEY, Config, config_from_env
@@ -210,6 +211,7 @@ def _register_hooks(app: Flask) -> None:
             "is_admin": is_admin(current_user) if current_user else False,
             "image_url": image_url,
             "nav_items": nav_items_for(current_user) if current_user else [],
+            "header_counts": _header_counts,
             "current_locale": _select_locale(),
             "live_interrupted": not live_updates_ok(),
         }
@@ -232,6 +234,21 @@ def _register_hooks(app: Flask) -> None:
     @app.teardown_appcontext
     def _forget_request_state(_exc) -> None:
         g.pop("terreau_settings", None)
+
+
+def _header_counts() -> dict[str, int]:
+    """The header's badges for the signed-in member, all in one statement, once a request."""
+    from network.core.registries import HEADER_COUNTS
+    from network.extensions import db
+
+    if "terreau_header_counts" not in g:
+        counts = dict.fromkeys(HEADER_COUNTS, 0)
+        if getattr(current_user, "is_authenticated", False) and counts:
+            member_id = current_user.id
+            columns = [count(member_id).label(name) for name, count in HEADER_COUNTS.items()]
+            counts = dict(db.session.execute(select(*columns)).one()._mapping)
+        g.terreau_header_counts = counts
+    return g.terreau_header_counts
 
 
 @lru_cache(maxsize=8192)

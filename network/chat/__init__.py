@@ -7,6 +7,7 @@ from network.chat.models import Channel, ChannelKind, ChannelMember, ChannelRole
 from network.core.registries import (
     NavItem,
     SettingSpec,
+    register_header_count,
     register_nav_item,
     register_setting,
     register_warm_up,
@@ -31,7 +32,7 @@ def init_app(app: Flask) -> None:
     from network.chat import api, feedable, groups, searchable, welcome  # noqa: F401
     from network.chat.events import register_chat_handlers
     from network.chat.presence import init_presence
-    from network.chat.queries import warm_up
+    from network.chat.queries import unread_conversations_count, warm_up
     from network.chat.views import bp
 
     init_presence(app)
@@ -39,6 +40,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     register_nav_item(NavItem("chat.index", _l("Channels"), 40, ("chat.",)))
     register_warm_up("chat", warm_up)
+    register_header_count("conversations", unread_conversations_count)
 
 
 __all__ = ["Channel", "ChannelKind", "ChannelMember", "ChannelRole", "Message", "init_app"]

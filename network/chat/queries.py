@@ -80,6 +80,11 @@ def unread_counts(
 def unread_conversations(member_id: int) -> int:
     """How many of the member's direct and group conversations have unread messages (the
     header's badge), in one statement."""
+    return db.session.scalar(select(unread_conversations_count(member_id))) or 0
+
+
+def unread_conversations_count(member_id: int) -> Any:
+    """`unread_conversations` as a scalar subquery (the header reads its counts together)."""
     unread = (
         select(Message.id)
         .where(
@@ -91,7 +96,7 @@ def unread_conversations(member_id: int) -> int:
         .correlate(ChannelMember)
         .exists()
     )
-    query = (
+    return (
         select(func.count())
         .select_from(ChannelMember)
         .join(Channel, Channel.id == ChannelMember.channel_id)
@@ -100,8 +105,8 @@ def unread_conversations(member_id: int) -> int:
             Channel.kind == ChannelKind.DIRECT,
             unread,
         )
+        .scalar_subquery()
     )
-    return db.session.scalar(query) or 0
 
 
 def direct_titles(channel_ids: list[int], viewer_id: int) -> dict[int, str]:

@@ -37,16 +37,6 @@ def _members_only():
     return None
 
 
-@bp.app_context_processor
-def _conversation_badge() -> dict[str, Any]:
-    def unread() -> int:
-        if not getattr(current_user, "is_authenticated", False):
-            return 0
-        return queries.unread_conversations(current_user.id)
-
-    return {"unread_conversations": unread}
-
-
 def _index_context(values: Any = None) -> dict[str, Any]:
     return {
         "summaries": queries.my_channels(current_user),

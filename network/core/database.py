@@ -1,5 +1,5 @@
 """Engine set-up: SQLite pragmas and write transactions that take the lock up front; on
-PostgreSQL, idle pooled connections pinged before use.
+PostgreSQL, idle pooled connections pinged before use, and reads outside transactions.
 
 On SQLite a read-then-write transaction opened with a plain BEGIN fails under concurrent
 writers even with a busy timeout; BEGIN IMMEDIATE does not. Boundaries declare their intent
@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Engine, event, select
 from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.sql.selectable import GenerativeSelect
 
 _write_intent: ContextVar[bool] = ContextVar("terreau_write_intent", default=True)
 
@@ -37,6 +38,7 @@ def configure_engine(engine: Engine) -> None:
         _configure_sqlite(engine)
     else:
         _ping_idle_connections(engine)
+        _begin_at_the_first_write(engine)
 
 
 #: A pooled connection left unused longer than this is pinged before it is handed out (a
@@ -64,6 +66,36 @@ def _ping_idle_connections(engine: Engine) -> None:
             engine.dialect.do_ping(dbapi_connection)
         except Exception as error:  # the pool opens another connection in its place
             raise DisconnectionError(str(error)) from error
+
+
+def _begin_at_the_first_write(engine: Engine) -> None:
+    """On PostgreSQL, a request or event that means to read only (`write_intent(False)`)
+    runs its statements without a transaction until the first one that is not a plain
+    SELECT (a write, a lock, anything else), which opens it. Under READ COMMITTED each
+    statement reads its own snapshot in a transaction too, so for a page that only reads,
+    BEGIN and ROLLBACK were two round trips for nothing."""
+
+    @event.listens_for(engine, "checkout")
+    def _autocommit_if_reading(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        dbapi_connection.autocommit = not _write_intent.get()
+
+    @event.listens_for(engine, "checkin")
+    def _transactions_again(dbapi_connection: Any, _record: Any) -> None:
+        if dbapi_connection is not None and not dbapi_connection.closed:
+            dbapi_connection.autocommit = False
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _begin_unless_reading(
+        connection: Any, _cursor: Any, _sql: Any, _params: Any, context: Any, _many: bool
+    ) -> None:
+        dbapi_connection = connection.connection.dbapi_connection
+        if dbapi_connection.autocommit and not _plain_select(context):
+            dbapi_connection.autocommit = False  # the driver sends BEGIN before this one
+
+
+def _plain_select(context: Any) -> bool:
+    statement = getattr(context.compiled, "statement", None)
+    return isinstance(statement, GenerativeSelect) and statement._for_update_arg is None
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -469,6 +469,16 @@ def nav_items_for(viewer: Any) -> list[NavItem]:
     return [item for item in NAV_ITEMS if item.shown_to is None or item.shown_to(viewer)]
 
 
+#: name → the count shown on a badge of the header for a member (unread conversations,
+#: unread notifications), as a scalar subquery of the member's id: every page reads them all
+#: in one statement (`header_counts`).
+HEADER_COUNTS: dict[str, Callable[[int], Any]] = {}
+
+
+def register_header_count(name: str, count: Callable[[int], Any]) -> None:
+    HEADER_COUNTS[name] = count
+
+
 # --- Start-up ---------------------------------------------------------------------------
 
 #: name → what a module does at a server's start-up so that a fresh process's first pages cost

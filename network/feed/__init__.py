@@ -3,7 +3,13 @@
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
-from network.core.registries import NavItem, SettingSpec, register_nav_item, register_setting
+from network.core.registries import (
+    NavItem,
+    SettingSpec,
+    register_header_count,
+    register_nav_item,
+    register_setting,
+)
 
 register_setting(
     SettingSpec(
@@ -29,12 +35,14 @@ def init_app(app: Flask) -> None:
         staff_lists,
     )
     from network.feed.cli import notifications_cli
+    from network.feed.notifications import unread_count_query
     from network.feed.views import bp
 
     app.register_blueprint(bp)
     app.cli.add_command(notifications_cli)
     current = ("feed.index", "feed.topic", "feed.post")
     register_nav_item(NavItem("feed.index", _l("Feed"), 20, current))
+    register_header_count("notifications", unread_count_query)
 
 
 __all__ = ["init_app"]

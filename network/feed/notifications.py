@@ -282,13 +282,16 @@ def send_digests() -> int:
 
 
 def unread_count(member_id: int) -> int:
+    return db.session.scalar(select(unread_count_query(member_id))) or 0
+
+
+def unread_count_query(member_id: int) -> Any:
+    """The member's unread notifications as a scalar subquery (the header's badge)."""
     return (
-        db.session.scalar(
-            select(func.count())
-            .select_from(Notification)
-            .where(Notification.member_id == member_id, Notification.read_at.is_(None))
-        )
-        or 0
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.member_id == member_id, Notification.read_at.is_(None))
+        .scalar_subquery()
     )
 
 

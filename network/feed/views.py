@@ -38,16 +38,6 @@ def _members_only():
     return None
 
 
-@bp.app_context_processor
-def _notification_badge() -> dict[str, Any]:
-    def unread() -> int:
-        if not getattr(current_user, "is_authenticated", False):
-            return 0
-        return notifications.unread_count(current_user.id)
-
-    return {"unread_notifications": unread}
-
-
 def _card() -> dict[str, Any]:
     """What every post card of a page shares, rendered once per page."""
     hidden = Markup(
