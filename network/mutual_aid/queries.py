@@ -450,14 +450,15 @@ def _profile_section(member: Member, viewer: Any) -> dict[str, Any]:
         )
     )
     own = getattr(viewer, "id", None) == member.id
-    shown = own or shows_collaborations(member.id)
+    shows = shows_collaborations(member.id)
+    shown = own or shows
     return {
         "aid_member": member,
         "aid_offers": offers,
         "aid_own": own,
         "aid_balance": balance_of(member.id) if own else None,
         "aid_collaborators": collaborators_of(member.id) if shown else [],
-        "aid_shows": shows_collaborations(member.id),
+        "aid_shows": shows,
         "aid_may_endorse": bool(getattr(viewer, "id", None)) and may_endorse(viewer.id, member.id),
     }
 
