@@ -18,7 +18,7 @@ from flask_babel import force_locale, lazy_ngettext
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from network.cooperative import cooperative_today, current_settings
@@ -791,7 +791,11 @@ def create_api_token(
 
 def member_for_token(raw: str) -> tuple[Member, ApiToken] | None:
     """The active member and live token behind a bearer value, or None."""
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(raw)))
+    token = db.session.scalar(
+        select(ApiToken)
+        .where(ApiToken.token_hash == hash_token(raw))
+        .options(joinedload(ApiToken.member))  # one statement: every API request asks
+    )
     if (
         token is None
         or token.revoked_at is not None
