@@ -305,6 +305,13 @@ def _message_body(rng: random.Random) -> str:
 # --- processes --------------------------------------------------------------------------------
 
 
+def migrate(data_dir: Path, database_url: str | None) -> None:
+    """Bring a reused data set's database to the code's schema."""
+    env = {**server_env(data_dir, database_url, None, 0), "FLASK_APP": "network:create_app"}
+    flask = str(VENV_BIN / "flask")
+    subprocess.run([flask, "db", "upgrade"], env=env, check=True, capture_output=True)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind((HOST, 0))
@@ -1199,6 +1206,7 @@ def main(argv: list[str] | None = None) -> None:
     if data_path.exists():
         data = json.loads(data_path.read_text())
         print(f"Reusing the data set in {data_dir}", flush=True)
+        migrate(data_dir, args.database_url if args.mode == "nginx" else None)
     else:
         print(f"Seeding {data_dir} …", flush=True)
         if args.database_url:
