@@ -76,26 +76,39 @@ def _begin_at_the_first_write(engine: Engine) -> None:
     BEGIN and ROLLBACK were two round trips for nothing."""
 
     @event.listens_for(engine, "checkout")
-    def _autocommit_if_reading(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
-        dbapi_connection.autocommit = not _write_intent.get()
+    def _autocommit_if_reading(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        record.info[_READING] = dbapi_connection.autocommit = not _write_intent.get()
 
     @event.listens_for(engine, "checkin")
-    def _transactions_again(dbapi_connection: Any, _record: Any) -> None:
-        if dbapi_connection is not None and not dbapi_connection.closed:
+    def _transactions_again(dbapi_connection: Any, record: Any) -> None:
+        reading = record.info.pop(_READING, False)
+        if reading and dbapi_connection is not None and not dbapi_connection.closed:
             dbapi_connection.autocommit = False
 
     @event.listens_for(engine, "before_cursor_execute")
     def _begin_unless_reading(
         connection: Any, _cursor: Any, _sql: Any, _params: Any, context: Any, _many: bool
     ) -> None:
-        dbapi_connection = connection.connection.dbapi_connection
-        if dbapi_connection.autocommit and not _plain_select(context):
-            dbapi_connection.autocommit = False  # the driver sends BEGIN before this one
+        info = connection.connection.info
+        if not info.get(_READING) or _plain_select(context):
+            return
+        info[_READING] = False
+        if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            connection.connection.dbapi_connection.autocommit = False  # BEGIN before this one
+
+
+_READING = "terreau_reading"  # a connection's statements run outside transactions so far
 
 
 def _plain_select(context: Any) -> bool:
+    """A SELECT that takes no lock and reads through no server-side cursor (which lives in a
+    transaction)."""
     statement = getattr(context.compiled, "statement", None)
-    return isinstance(statement, GenerativeSelect) and statement._for_update_arg is None
+    return (
+        isinstance(statement, GenerativeSelect)
+        and statement._for_update_arg is None
+        and not context.execution_options.get("stream_results")
+    )
 
 
 def _configure_sqlite(engine: Engine) -> None:

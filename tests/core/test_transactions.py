@@ -59,3 +59,13 @@ def test_a_lock_opens_the_transaction_that_holds_it(app, make_member, transactio
         db.session.execute(select(Member.id)).all()
         db.session.rollback()
     assert transaction_states == ["IDLE", "INTRANS"]
+
+
+def test_rows_streamed_through_a_server_side_cursor_read_in_a_transaction(
+    app, make_member, transaction_states
+):
+    make_member()
+    with app.app_context(), write_intent(False):
+        rows = db.session.execute(select(Member.id).execution_options(yield_per=10)).all()
+        db.session.rollback()
+    assert rows
