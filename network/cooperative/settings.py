@@ -3,6 +3,14 @@
 
 Statute thresholds (durations, quorums, quotas…) are data of the cooperative, never constants
 in code: operations read them through `current_settings()`.
+
+With one process (no `REDIS_URL`), the settings are kept in memory between requests and
+socket events (reading their row was a statement of every chat message sent, see
+docs/benchmarks.md): they are forgotten whenever the row is written through the ORM (at the
+flush, and again once the transaction commits, with a generation number so that settings
+read before the change are never kept), as `network.members.kept` does for members. With
+several processes a change made by one would not reach the others: nothing is kept then,
+every request reads the row.
 """
 
 import json
@@ -11,9 +19,11 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import g
-from sqlalchemy import Text, cast, select
+from flask import Flask, current_app, g, has_app_context
+from sqlalchemy import Text, cast, event, select
+from sqlalchemy.orm import object_session
 
+from network.core.events import after_commit
 from network.core.registries import SETTINGS
 from network.extensions import db
 
@@ -53,26 +63,80 @@ def cooperative_today() -> date:
 #: The row as last read (name, time zone, values as stored) and the settings made of it.
 _last_read: tuple[Any, Settings] | None = None
 
+KEY = "terreau_kept_settings"
+
+
+class Kept:
+    """The settings kept between requests (one process), and a generation that every change
+    of the row bumps (settings read before a change are not kept)."""
+
+    def __init__(self) -> None:
+        self.settings: Settings | None = None
+        self.generation = 0
+
+    def forget(self) -> None:
+        self.settings = None
+        self.generation += 1
+
+
+def init_kept_settings(app: Flask) -> None:
+    app.extensions[KEY] = None if app.config["REDIS_URL"] else Kept()
+
+
+def forget_kept_settings() -> None:
+    """Forget the settings kept in memory (the row changed)."""
+    kept = current_app.extensions.get(KEY) if has_app_context() else None
+    if kept is not None:
+        kept.forget()
+
 
 def current_settings() -> Settings:
-    """The settings, read once per request (every socket event is one): the row's stored
-    text is compared with the last one read, and decoded again only when it changed."""
-    global _last_read
+    """The settings, read once per request (every socket event is one), or kept in memory
+    between requests with one process."""
     if "terreau_settings" not in g:
-        row = db.session.execute(_SETTINGS_ROW).first()
-        key = tuple(row) if row else None
-        if _last_read is None or _last_read[0] != key:
-            _last_read = (
-                key,
-                Settings(
-                    name=row[0] if row else "Terreau",
-                    timezone=row[1] if row else "Europe/Paris",
-                    values=json.loads(row[2]) if row and row[2] else {},
-                ),
-            )
-        cached = _last_read[1]
-        g.terreau_settings = Settings(cached.name, cached.timezone, dict(cached.values))
+        kept: Kept | None = current_app.extensions.get(KEY)
+        if kept is not None and kept.settings is not None:
+            found = kept.settings
+        else:
+            generation = kept.generation if kept is not None else 0
+            found = _read_settings()
+            if kept is not None and kept.generation == generation:
+                kept.settings = found
+        g.terreau_settings = Settings(found.name, found.timezone, dict(found.values))
     return g.terreau_settings
+
+
+def _read_settings() -> Settings:
+    """The settings from their row: its stored text is compared with the last one read, and
+    decoded again only when it changed."""
+    global _last_read
+    row = db.session.execute(_SETTINGS_ROW).first()
+    key = tuple(row) if row else None
+    if _last_read is None or _last_read[0] != key:
+        _last_read = (
+            key,
+            Settings(
+                name=row[0] if row else "Terreau",
+                timezone=row[1] if row else "Europe/Paris",
+                values=json.loads(row[2]) if row and row[2] else {},
+            ),
+        )
+    return _last_read[1]
+
+
+def _changed(_mapper: Any, _connection: Any, cooperative: Any) -> None:
+    forget_kept_settings()
+    session = object_session(cooperative)
+    if session is not None:
+        after_commit(session, forget_kept_settings)
+
+
+def listen_for_changes() -> None:
+    from network.cooperative.models import Cooperative
+
+    for name in ("after_insert", "after_update", "after_delete"):
+        if not event.contains(Cooperative, name, _changed):
+            event.listen(Cooperative, name, _changed)
 
 
 def _settings_row() -> Any:
