@@ -102,8 +102,9 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     PAGE_SIZE = 30
     FACETS_CACHE_SECONDS = _env_int("TERREAU_FACETS_CACHE_SECONDS", 60)
-    # A process reads the cooperative's settings row at most this often (a change it writes
-    # itself is seen at once; one written by another server or the CLI within this delay).
+    # With several processes (REDIS_URL), each keeps the cooperative's settings this long (a
+    # change it writes itself is seen at once; one written by another server within this
+    # delay). One process keeps them until their row changes.
     SETTINGS_CACHE_SECONDS = float(os.environ.get("TERREAU_SETTINGS_CACHE_SECONDS", "1"))
     # The service desk's dashboard (two years of requests) is computed at most this often.
     DESK_DASHBOARD_CACHE_SECONDS = _env_int("TERREAU_DESK_DASHBOARD_CACHE_SECONDS", 60)
@@ -142,7 +143,7 @@ class TestingConfig(Config):
     MAIL_ASYNC = False  # tests read the outbox right after the request
     FACETS_CACHE_SECONDS = 0  # tests change members and count them again at once
     DESK_DASHBOARD_CACHE_SECONDS = 0  # tests change requests and chart them again at once
-    SETTINGS_CACHE_SECONDS = 0  # tests empty the database between them, behind the ORM's back
+    SETTINGS_CACHE_SECONDS = 0  # tests of several processes change the row behind their back
     SEARCH_WRITE_DELAY = None  # tests search right after a write (the writer process: its test)
     # Whoosh unless asked: tests/search runs its suite on both backends on PostgreSQL.
     SEARCH_BACKEND = os.environ.get("TERREAU_SEARCH_BACKEND", "whoosh")

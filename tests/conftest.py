@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, text
 
 from config import TestingConfig
 from network import create_app
+from network.cooperative.settings import forget_kept_settings
 from network.extensions import db as _db
 from network.extensions import limiter
 
@@ -89,6 +90,7 @@ def db(app):
     _wait_for_index_writers()
     with app.app_context():
         _db.session.remove()
+        forget_kept_settings()  # the rows go below without the ORM (no change seen)
         search_backend = app.extensions["terreau_search"]
         search_backend.forget()
         if hasattr(search_backend, "folder"):  # Whoosh (PostgreSQL's table is emptied below)

@@ -3,6 +3,14 @@
 
 Statute thresholds (durations, quorums, quotas…) are data of the cooperative, never constants
 in code: operations read them through `current_settings()`.
+
+The settings are kept in memory between requests and socket events (reading their row was
+a statement of every page and chat message, see docs/benchmarks.md): they are forgotten
+whenever the row is written through the ORM (at the flush, and again once the transaction
+commits, with a generation number so that settings read before the change are never kept),
+as `network.members.kept` does for members. With one process that is all; with several
+(`REDIS_URL`) a change made by one does not reach the others' memories, so each keeps them
+only `SETTINGS_CACHE_SECONDS` (1 s; 0: the row is read by every request).
 """
 
 import json
@@ -12,7 +20,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app, g
+from flask import Flask, current_app, g, has_app_context
 from sqlalchemy import Text, cast, event, select
 from sqlalchemy.orm import object_session
 
@@ -44,9 +52,8 @@ def load_cooperative():
 
 
 def forget_settings() -> None:
-    """Drop this request's and this process's settings (after a change)."""
+    """Drop this request's cached settings (after a change)."""
     g.pop("terreau_settings", None)
-    _forget_shared()
 
 
 def cooperative_today() -> date:
@@ -57,29 +64,65 @@ def cooperative_today() -> date:
 #: The row as last read (name, time zone, values as stored) and the settings made of it.
 _last_read: tuple[Any, Settings] | None = None
 
+KEY = "terreau_kept_settings"
+
+
+class Kept:
+    """The settings kept between requests, for `lifetime` seconds (None: until the row
+    changes), and a generation that every change of the row bumps (settings read before a
+    change are not kept)."""
+
+    def __init__(self, lifetime: float | None) -> None:
+        self.lifetime = lifetime
+        self.settings: Settings | None = None
+        self.read_at = 0.0
+        self.generation = 0
+
+    def fresh(self) -> Settings | None:
+        if self.lifetime is not None and time.monotonic() - self.read_at >= self.lifetime:
+            return None
+        return self.settings
+
+    def keep(self, settings: Settings, generation: int) -> None:
+        if generation == self.generation:
+            self.settings, self.read_at = settings, time.monotonic()
+
+    def forget(self) -> None:
+        self.settings = None
+        self.generation += 1
+
+
+def init_kept_settings(app: Flask) -> None:
+    lifetime = app.config["SETTINGS_CACHE_SECONDS"] if app.config["REDIS_URL"] else None
+    app.extensions[KEY] = Kept(lifetime) if lifetime != 0 else None
+
+
+def forget_kept_settings() -> None:
+    """Forget the settings kept in memory (the row changed)."""
+    kept = current_app.extensions.get(KEY) if has_app_context() else None
+    if kept is not None:
+        kept.forget()
+
 
 def current_settings() -> Settings:
-    """The settings, read once per request (every socket event is one), each request its own
-    copy of the values."""
+    """The settings, read once per request (every socket event is one), or kept in memory
+    between requests."""
     if "terreau_settings" not in g:
-        shared = _shared_settings()
-        g.terreau_settings = Settings(shared.name, shared.timezone, dict(shared.values))
+        kept: Kept | None = current_app.extensions.get(KEY)
+        found = kept.fresh() if kept is not None else None
+        if found is None:
+            generation = kept.generation if kept is not None else 0
+            found = _read_settings()
+            if kept is not None:
+                kept.keep(found, generation)
+        g.terreau_settings = Settings(found.name, found.timezone, dict(found.values))
     return g.terreau_settings
 
 
-#: When the row was read last: trusted `SETTINGS_CACHE_SECONDS` without reading it again. A
-#: change written by this process is seen at once (see `_forget_on_write`), one written by
-#: another process (a second server, the CLI) within that delay.
-_read_at = 0.0
-
-
-def _shared_settings() -> Settings:
-    """The settings of this process: the row read again when they are no longer fresh, and
-    its stored text decoded again only when it changed."""
-    global _last_read, _read_at
-    now = time.monotonic()
-    if _last_read is not None and now - _read_at < current_app.config["SETTINGS_CACHE_SECONDS"]:
-        return _last_read[1]
+def _read_settings() -> Settings:
+    """The settings from their row: its stored text is compared with the last one read, and
+    decoded again only when it changed."""
+    global _last_read
     row = db.session.execute(_SETTINGS_ROW).first()
     key = tuple(row) if row else None
     if _last_read is None or _last_read[0] != key:
@@ -91,22 +134,22 @@ def _shared_settings() -> Settings:
                 values=json.loads(row[2]) if row and row[2] else {},
             ),
         )
-    _read_at = now
     return _last_read[1]
 
 
-def _forget_shared() -> None:
-    global _read_at
-    _read_at = 0.0
-
-
-def _forget_on_write(_mapper: Any, _connection: Any, cooperative: Any) -> None:
-    """The row is being written: read it again at the next request, and again once the
-    transaction commits (a request reading it before the commit saw the old one)."""
-    _forget_shared()
+def _changed(_mapper: Any, _connection: Any, cooperative: Any) -> None:
+    forget_kept_settings()
     session = object_session(cooperative)
     if session is not None:
-        after_commit(session, _forget_shared)
+        after_commit(session, forget_kept_settings)
+
+
+def listen_for_changes() -> None:
+    from network.cooperative.models import Cooperative
+
+    for name in ("after_insert", "after_update", "after_delete"):
+        if not event.contains(Cooperative, name, _changed):
+            event.listen(Cooperative, name, _changed)
 
 
 def _settings_row() -> Any:
@@ -119,13 +162,3 @@ def _settings_row() -> Any:
 
 
 _SETTINGS_ROW = _settings_row()
-
-
-def _listen_for_writes() -> None:
-    from network.cooperative.models import Cooperative
-
-    for change in ("after_insert", "after_update", "after_delete"):
-        event.listen(Cooperative, change, _forget_on_write)
-
-
-_listen_for_writes()

@@ -4,8 +4,19 @@ PostgreSQL, idle pooled connections pinged before use, and reads outside transac
 On SQLite a read-then-write transaction opened with a plain BEGIN fails under concurrent
 writers even with a busy timeout; BEGIN IMMEDIATE does not. Boundaries declare their intent
 with `write_intent`; reads keep a deferred BEGIN so they never wait for writers (WAL).
+
+Under gevent (`python -m network`), a BEGIN IMMEDIATE that meets the lock held by another
+process (the search index writer clearing its journal, a command) does not wait in
+SQLite's busy handler: that handler sleeps in C, which stalls every greenlet of the process
+(every connection's frames and events) for as long as it waits. It fails at once instead and
+is tried again after a greenlet sleep, until the same busy timeout. Checkpoints (copying
+the write-ahead log into the database file, with its fsyncs: 2 to 25 ms) are not left to the
+commit that crosses SQLite's threshold either, for the same reason: a real thread of the
+process checkpoints every `CHECKPOINT_SECONDS` (SQLite releases the interpreter meanwhile).
 """
 
+import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -17,6 +28,7 @@ from sqlalchemy import Engine, event, select
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.sql.selectable import GenerativeSelect
 
+log = logging.getLogger(__name__)
 _write_intent: ContextVar[bool] = ContextVar("terreau_write_intent", default=True)
 
 
@@ -31,6 +43,111 @@ def write_intent(value: bool = True) -> Iterator[None]:
         yield
     finally:
         _write_intent.reset(token)
+
+
+#: How long a statement waits for SQLite's lock held by another connection (milliseconds).
+BUSY_TIMEOUT_MS = 5000
+
+
+def _greenlets() -> bool:
+    """Whether gevent patched this process (a sleep in C would stall every greenlet)."""
+    try:
+        from gevent import monkey
+    except ImportError:  # pragma: no cover - gevent is a dependency
+        return False
+    return bool(monkey.is_module_patched("time"))
+
+
+def _begin_immediate_yielding(connection: Any) -> None:
+    """BEGIN IMMEDIATE without SQLite's busy handler: while another process holds the write
+    lock, sleep (a greenlet sleep under gevent) and try again, until the busy timeout; the
+    last try goes through SQLAlchemy, so a lock still held fails as it always did."""
+    raw = connection.connection.dbapi_connection
+    raw.execute("PRAGMA busy_timeout=0")
+    try:
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        pause = 0.001
+        while time.monotonic() < deadline:
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if error.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.02)
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
+
+#: How often the checkpoint thread of a gevent process copies the log into the database.
+CHECKPOINT_SECONDS = 1.0
+
+
+class Checkpoints:
+    """PASSIVE checkpoints of one SQLite database in a thread of their own (a real thread
+    under gevent): they never wait for readers or writers, nor make them wait."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.done = 0  # checkpoints run (for tests)
+        original = _original_threading()
+        self._stop = original.Event()
+        self._thread = original.Thread(target=self._run, name="sqlite-checkpoints", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        try:
+            while not self._stop.wait(CHECKPOINT_SECONDS):
+                try:
+                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    self.done += 1
+                except sqlite3.Error as error:  # tried again at the next one
+                    log.warning("SQLite checkpoint failed: %s", error)
+        finally:
+            connection.close()
+
+
+def _original_threading() -> Any:
+    """The `threading` module as it was before gevent patched it (real threads)."""
+    if not _greenlets():
+        return threading
+    import types
+
+    from gevent import monkey
+
+    return types.SimpleNamespace(
+        Thread=monkey.get_original("threading", "Thread"),
+        Event=monkey.get_original("threading", "Event"),
+    )
+
+
+#: database path → its checkpoint thread (gevent processes only).
+_checkpoints: dict[str, Checkpoints] = {}
+_checkpoints_lock = threading.Lock()
+
+
+def checkpoints_of(engine: Engine) -> Checkpoints | None:
+    """The checkpoint thread of this engine's database, if this process runs one."""
+    return _checkpoints.get(engine.url.database or "")
+
+
+def _start_checkpoints(path: str) -> None:
+    with _checkpoints_lock:
+        if path not in _checkpoints:
+            _checkpoints[path] = Checkpoints(path)
+
+
+def stop_checkpoints(engine: Engine) -> None:
+    found = _checkpoints.pop(engine.url.database or "", None)
+    if found is not None:
+        found.stop()
 
 
 def configure_engine(engine: Engine) -> None:
@@ -112,23 +229,37 @@ def _plain_select(context: Any) -> bool:
 
 
 def _configure_sqlite(engine: Engine) -> None:
+    path = engine.url.database or ""
+    on_file = path not in ("", ":memory:") and not path.startswith("file:")
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_connection.cursor()
-        for pragma in (
+        pragmas = [
             "journal_mode=WAL",
             "synchronous=NORMAL",
-            "busy_timeout=5000",
+            f"busy_timeout={BUSY_TIMEOUT_MS}",
             "foreign_keys=ON",
             "mmap_size=1073741824",
-        ):
+        ]
+        checkpoints = on_file and _greenlets()
+        if checkpoints:  # never in a commit: in the checkpoint thread
+            pragmas.append("wal_autocheckpoint=0")
+        for pragma in pragmas:
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
+        if checkpoints:
+            _start_checkpoints(path)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+        if not _write_intent.get():
+            connection.exec_driver_sql("BEGIN")
+        elif _greenlets():
+            _begin_immediate_yielding(connection)
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 #: One writer at a time per process on SQLite (a greenlet lock once gevent patched threading).

@@ -82,3 +82,23 @@ def test_a_deactivated_member_can_no_longer_send(
     assert not bob_socket.is_connected()
     token = bob_headers["Authorization"].removeprefix("Bearer ")
     assert not socketio.test_client(app, auth={"token": token}).is_connected()
+
+
+def test_a_lower_message_rate_set_by_an_admin_holds_from_the_next_send(
+    app, member_api, make_member, make_channel, connect, login
+):
+    """The settings are kept in memory between events (one process): a change is seen."""
+    _bob, bob_headers = member_api()
+    channel = make_channel(bob_headers, "Entraide")
+    bob_socket = connect(bob_headers)
+    assert _send(bob_socket, channel["id"])["ok"]  # the settings read, and kept
+    admin_client = login(make_member(role="admin"), c=app.test_client())
+    chosen = {"name": "Terreau", "timezone": "Europe/Paris", "chat_messages_per_minute": "1"}
+    saved = form_post(admin_client, "/admin/settings", chosen, page="/admin/settings")
+    assert saved.status_code == 302
+    assert _send(bob_socket, channel["id"])["ok"]  # a limit counts from its change
+    refused = _send(bob_socket, channel["id"])
+    assert refused["ok"] is False and refused["status"] == 429
+    chosen["chat_messages_per_minute"] = "600"
+    form_post(admin_client, "/admin/settings", chosen, page="/admin/settings")
+    assert _send(bob_socket, channel["id"])["ok"]
