@@ -435,14 +435,16 @@ class PostgresBackend:
         snippet."""
         # The tsquery is written out each time (not a CTE): the planner sees its words and
         # reads a frequent one's newest matches backwards by id, a rare one's from the index.
+        # Each match is ranked as it is read, so that only its id and rank are sorted: the
+        # newest 500 sorted with their vectors (1.4 kB each, up to 2,000 of them) cost 8 ms.
         rows = connection.execute(
             text(
                 f"SELECT d.kind, d.object_id, d.title, d.body, best.rank, "
                 f"ts_headline('{CONFIG}', {_words_of('d.body')}, {query}, :options) AS snippet "
-                f"FROM (SELECT m.id, ts_rank(m.terms, {query}) AS rank FROM (SELECT d.id, "
-                f"d.terms FROM search_documents d WHERE d.terms @@ ({query}) AND {phrases} "
+                f"FROM (SELECT m.id, m.rank FROM (SELECT d.id, ts_rank(d.terms, {query}) AS rank "
+                f"FROM search_documents d WHERE d.terms @@ ({query}) AND {phrases} "
                 f"AND {_READABLE} AND {_KINDS} ORDER BY d.id DESC LIMIT {RANK_AT_MOST}) m "
-                f"ORDER BY rank DESC, m.id DESC LIMIT :size OFFSET :start) best "
+                f"ORDER BY m.rank DESC, m.id DESC LIMIT :size OFFSET :start) best "
                 f"JOIN search_documents d ON d.id = best.id ORDER BY best.rank DESC, d.id DESC"
             ),
             params | {"size": size, "start": start, "options": HEADLINE},

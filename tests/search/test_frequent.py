@@ -185,3 +185,21 @@ def test_a_kind_first_written_after_a_search_is_found_at_once(
     answer = api_search(client, WORD, viewer)
     assert ("post", response.get_json()["id"]) in {(r["kind"], r["id"]) for r in answer["results"]}
     assert answer["counts"] == {"member": 9, "post": 1}
+
+
+def test_a_word_the_samples_miss_but_too_frequent_to_count_is_estimated(
+    client, viewer, gardeners, make_member, sampled, search_engine
+):
+    """PostgreSQL: the kind's newest documents lack the word (its sample finds none, so it
+    is counted), but more than `LARGE` documents have it: it is estimated after all, on the
+    kind's wider sample, and its hits are that sample's matches."""
+    if search_engine != "postgres":
+        pytest.skip("the PostgreSQL backend's samples")
+    for n in range(2):
+        make_member(display_name=f"Sans Mot {n}", bio="Rien à voir.")
+    answer = api_search(client, WORD, viewer)
+    assert answer["approximate"] == ["member"]
+    assert answer["counts"]["member"] >= 3
+    ids = {r["id"] for r in answer["results"]}
+    assert gardeners["named"].id in ids
+    assert gardeners["secret"].id not in ids
