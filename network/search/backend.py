@@ -3,7 +3,8 @@
 Whoosh allows one writer at a time: writes go through `AsyncWriter`, which buffers and
 retries in a background thread when another process holds the lock, so a user's request
 never fails or waits for it. A rebuild writes a fresh index beside the live one and swaps
-it in. The searcher is kept open and refreshed (cheaply) when the index changes.
+it in (writers and the swap take turns: `WhooshBackend.swapping`). The searcher is kept
+open and refreshed (cheaply) when the index changes.
 """
 
 import fcntl
@@ -924,6 +925,20 @@ def _kinds(reader) -> list[str]:
     return _lexicon(reader, "kind")
 
 
+class _SwapAwareWriter(AsyncWriter):
+    """Whoosh's `AsyncWriter` (when the index's writer lock is busy, it keeps the changes
+    and commits them from a thread once it gets the lock), whose thread holds the backend's
+    swap lock too: it opens its writer then, on the index in place at that time."""
+
+    def __init__(self, index, swapping, delay: float) -> None:
+        super().__init__(index, delay=delay)
+        self._swapping = swapping
+
+    def run(self) -> None:
+        with self._swapping(fcntl.LOCK_SH):
+            super().run()
+
+
 class WhooshBackend:
     name = "whoosh"
 
@@ -1098,14 +1113,28 @@ class WhooshBackend:
 
         During a rebuild the refs are also journaled, to be replayed into the new index."""
         self._journal(refs)
-        if not self.exists():
-            return  # a rebuild will include them
-        writer = _retrying(lambda: AsyncWriter(_open_dir(self.folder), delay=0.1))
-        for kind, object_id in set(refs) - set(fresh):
-            writer.delete_by_term("ref", f"{kind}:{object_id}")
-        for doc in docs:
-            writer.add_document(**fields_of(doc))
-        writer.commit()
+        with self.swapping(fcntl.LOCK_SH):
+            if not self.exists():
+                return  # a rebuild will include them
+            writer = _retrying(
+                lambda: _SwapAwareWriter(_open_dir(self.folder), self.swapping, delay=0.1)
+            )
+            for kind, object_id in set(refs) - set(fresh):
+                writer.delete_by_term("ref", f"{kind}:{object_id}")
+            for doc in docs:
+                writer.add_document(**fields_of(doc))
+            writer.commit()
+
+    @contextmanager
+    def swapping(self, mode: int) -> Iterator[None]:
+        """A lock file beside the index, across processes: writers hold it shared from
+        opening the index to their commit, a rebuild alone while it swaps its index in. A
+        writer opened on the old index would otherwise write its table of contents, which
+        lists the old segments, into the new one (unreadable until rebuilt again)."""
+        self.folder.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.folder.with_name(self.folder.name + ".swap"), "a") as lock:
+            fcntl.flock(lock, mode)  # released when the file is closed
+            yield
 
     def _journal_path(self) -> Path:
         return self.folder.with_name(self.folder.name + ".journal")
@@ -1160,7 +1189,7 @@ class WhooshBackend:
         writer.commit(merge=False)
         old = self.folder.with_name(self.folder.name + ".old")
         shutil.rmtree(old, ignore_errors=True)
-        with self._lock:
+        with self.swapping(fcntl.LOCK_EX), self._lock:
             if self.folder.exists():
                 self.folder.rename(old)
             building.rename(self.folder)

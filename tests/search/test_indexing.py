@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy.engine import make_url
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
+from whoosh.writing import SegmentWriter
 
 from network.search import indexing
 from tests.conftest import form_post
@@ -247,3 +248,32 @@ def test_a_reindex_does_not_lock_writers_out(app, cli, author, monkeypatch):
     result = cli("search", "reindex")
     assert result.exit_code == 0, result.output
     assert writable == [True]
+
+
+@pytest.mark.whoosh
+def test_an_edit_committing_while_a_reindex_swaps_the_index_in_does_not_damage_it(
+    app, client, author, viewer, monkeypatch
+):
+    """A writer opened on the live index commits after `flask search reindex` swapped a
+    fresh index in at the same path: the fresh index must stay readable, and the edit found."""
+    member, headers = author
+    real_commit = SegmentWriter._commit_toc
+    reindexes: list[threading.Thread] = []
+
+    def commit_after_a_swap(writer, *args, **kwargs):
+        if not reindexes:
+            reindex = threading.Thread(
+                target=lambda: app.test_cli_runner().invoke(args=["search", "reindex"])
+            )
+            reindexes.append(reindex)
+            reindex.start()
+            reindex.join(timeout=2)  # swaps now, unless this write keeps it waiting
+        return real_commit(writer, *args, **kwargs)
+
+    monkeypatch.setattr(SegmentWriter, "_commit_toc", commit_after_a_swap)
+    response = client.patch("/api/v1/me", headers=headers, json={"trade": "Dinandière"})
+    assert response.status_code == 200
+    reindexes[0].join(timeout=30)
+    monkeypatch.undo()
+    assert found(client, "dinandière", viewer) == {("member", member.id)}
+    assert found(client, "céramiste", viewer) == set()
