@@ -14,7 +14,6 @@ only `SETTINGS_CACHE_SECONDS` (1 s; 0: the row is read by every request).
 """
 
 import json
-import time
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -25,6 +24,7 @@ from sqlalchemy import Text, cast, event, select
 from sqlalchemy.orm import object_session
 
 from network.core.events import after_commit
+from network.core.kept import Kept
 from network.core.registries import SETTINGS
 from network.extensions import db
 
@@ -65,56 +65,32 @@ def cooperative_today() -> date:
 _last_read: tuple[Any, Settings] | None = None
 
 KEY = "terreau_kept_settings"
-
-
-class Kept:
-    """The settings kept between requests, for `lifetime` seconds (None: until the row
-    changes), and a generation that every change of the row bumps (settings read before a
-    change are not kept)."""
-
-    def __init__(self, lifetime: float | None) -> None:
-        self.lifetime = lifetime
-        self.settings: Settings | None = None
-        self.read_at = 0.0
-        self.generation = 0
-
-    def fresh(self) -> Settings | None:
-        if self.lifetime is not None and time.monotonic() - self.read_at >= self.lifetime:
-            return None
-        return self.settings
-
-    def keep(self, settings: Settings, generation: int) -> None:
-        if generation == self.generation:
-            self.settings, self.read_at = settings, time.monotonic()
-
-    def forget(self) -> None:
-        self.settings = None
-        self.generation += 1
+ROW = 1  # the one row kept
 
 
 def init_kept_settings(app: Flask) -> None:
     lifetime = app.config["SETTINGS_CACHE_SECONDS"] if app.config["REDIS_URL"] else None
-    app.extensions[KEY] = Kept(lifetime) if lifetime != 0 else None
+    app.extensions[KEY] = Kept[int, Settings](lifetime) if lifetime != 0 else None
 
 
 def forget_kept_settings() -> None:
     """Forget the settings kept in memory (the row changed)."""
     kept = current_app.extensions.get(KEY) if has_app_context() else None
     if kept is not None:
-        kept.forget()
+        kept.forget(ROW)
 
 
 def current_settings() -> Settings:
     """The settings, read once per request (every socket event is one), or kept in memory
     between requests."""
     if "terreau_settings" not in g:
-        kept: Kept | None = current_app.extensions.get(KEY)
-        found = kept.fresh() if kept is not None else None
+        kept: Kept[int, Settings] | None = current_app.extensions.get(KEY)
+        found = kept.get(ROW) if kept is not None else None
         if found is None:
-            generation = kept.generation if kept is not None else 0
+            generation = kept.generation(ROW) if kept is not None else 0
             found = _read_settings()
             if kept is not None:
-                kept.keep(found, generation)
+                kept.keep(ROW, found, generation)
         g.terreau_settings = Settings(found.name, found.timezone, dict(found.values))
     return g.terreau_settings
 

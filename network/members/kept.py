@@ -21,6 +21,7 @@ from sqlalchemy.orm import make_transient_to_detached, object_session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from network.core.events import after_commit
+from network.core.kept import Kept
 from network.extensions import db
 from network.members.models import Member
 
@@ -28,24 +29,12 @@ KEY = "terreau_kept_members"
 _MISSING = object()
 
 
-class Kept:
-    """member id → a detached copy of their columns, and a generation per member (a change
-    bumps it: a copy read before the change is not kept)."""
-
-    def __init__(self) -> None:
-        self.copies: dict[int, Member] = {}
-        self.generations: dict[int, int] = {}
-
-    def forget(self, member_id: int) -> None:
-        self.copies.pop(member_id, None)
-        self.generations[member_id] = self.generations.get(member_id, 0) + 1
-
-
 def init_kept(app: Flask) -> None:
-    app.extensions[KEY] = None if app.config["REDIS_URL"] else Kept()
+    # member id → a detached copy of their columns
+    app.extensions[KEY] = None if app.config["REDIS_URL"] else Kept[int, Member]()
 
 
-def _kept() -> Kept | None:
+def _kept() -> Kept[int, Member] | None:
     return current_app.extensions.get(KEY) if has_app_context() else None
 
 
@@ -54,13 +43,13 @@ def load_member(member_id: int) -> Member | None:
     kept = _kept()
     if kept is None:
         return db.session.get(Member, member_id)
-    copy = kept.copies.get(member_id)
+    copy = kept.get(member_id)
     if copy is not None:
         return db.session.merge(copy, load=False)
-    generation = kept.generations.get(member_id, 0)
+    generation = kept.generation(member_id)
     member = db.session.get(Member, member_id)
-    if member is not None and kept.generations.get(member_id, 0) == generation:
-        kept.copies[member_id] = _detached_copy(member)
+    if member is not None:
+        kept.keep(member_id, _detached_copy(member), generation)
     return member
 
 
