@@ -22,8 +22,12 @@ samples' newest `RANK_SAMPLED` matches, ranked: as the Whoosh backend samples.
 
 Searches read on a connection of their own, outside transactions (their statements marked
 `PLAIN_READ`), so the statements psycopg prepares on it stay prepared (a ROLLBACK would
-deallocate them) and are not planned again each time. No plan may then depend on a value
-passed as a parameter: the kinds are written into the SQL (`_kind_literal`).
+deallocate them) and are not parsed again each time. PostgreSQL may then plan a statement
+once for all its parameters (a generic plan, after 5 runs, when it expects it to cost no
+more than the custom ones), so no plan may hinge on a parameter that decides which rows are
+read: the kinds are written into the SQL (`_kind_literal`), and a page's matches are read
+from the GIN index only (`_page`). The statements with the words' tsquery keep custom plans
+(in a generic one the tsquery would be made again for every row).
 """
 
 import hashlib
