@@ -188,9 +188,9 @@ def _ping_idle_connections(engine: Engine) -> None:
 def _begin_at_the_first_write(engine: Engine) -> None:
     """On PostgreSQL, a request or event that means to read only (`write_intent(False)`)
     runs its statements without a transaction until the first one that is not a plain
-    SELECT (a write, a lock, anything else), which opens it. Under READ COMMITTED each
-    statement reads its own snapshot in a transaction too, so for a page that only reads,
-    BEGIN and ROLLBACK were two round trips for nothing."""
+    SELECT (a write, a lock, SQL text not marked `PLAIN_READ`, anything else), which opens
+    it. Under READ COMMITTED each statement reads its own snapshot in a transaction too, so
+    for a page that only reads, BEGIN and ROLLBACK were two round trips for nothing."""
 
     @event.listens_for(engine, "checkout")
     def _autocommit_if_reading(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
@@ -216,16 +216,21 @@ def _begin_at_the_first_write(engine: Engine) -> None:
 
 _READING = "terreau_reading"  # a connection's statements run outside transactions so far
 
+#: The execution option that marks a textual statement (`text()`, which SQLAlchemy cannot
+#: look into) as a plain SELECT: run outside a transaction on a reading connection. Only for
+#: statements that read, lock nothing and call nothing that writes.
+PLAIN_READ = "terreau_plain_read"
+
 
 def _plain_select(context: Any) -> bool:
     """A SELECT that takes no lock and reads through no server-side cursor (which lives in a
-    transaction)."""
+    transaction); or a statement marked `PLAIN_READ`."""
+    if context.execution_options.get("stream_results"):
+        return False
+    if context.execution_options.get(PLAIN_READ):
+        return True
     statement = getattr(context.compiled, "statement", None)
-    return (
-        isinstance(statement, GenerativeSelect)
-        and statement._for_update_arg is None
-        and not context.execution_options.get("stream_results")
-    )
+    return isinstance(statement, GenerativeSelect) and statement._for_update_arg is None
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -13,14 +13,25 @@ word's postings (a `:*` prefix would read them all).
 
 Each kind's newest `SAMPLE` documents are matched first, without the GIN index (a frequent
 word's posting list costs milliseconds to read; a few hundred vectors, stored compressed in
-the row, less). When the samples say the query matches at most `LARGE` readable documents,
-they are counted exactly (up to `LARGE` + 1) and the newest `RANK_AT_MOST` ranked. Else each
-kind's count is the sample's rate times its documents (marked approximate: "about N"), a kind
-with few matches in its sample matched again on its newest `WIDE_SAMPLE`, and the hits are the
+the row, less). When neither the samples nor the planner (the words' frequencies in its
+statistics) say the query matches more than `LARGE` readable documents, they are counted
+exactly (up to `LARGE` + 1) and the newest `RANK_AT_MOST` ranked. Else each kind's count is
+the sample's rate times its documents (marked approximate: "about N"), a kind with few
+matches in its sample matched again on its newest `WIDE_SAMPLE`, and the hits are the
 samples' newest `RANK_SAMPLED` matches, ranked: as the Whoosh backend samples.
+
+Searches read on a connection of their own, outside transactions (their statements marked
+`PLAIN_READ`), so the statements psycopg prepares on it stay prepared (a ROLLBACK would
+deallocate them) and are not parsed again each time. PostgreSQL may then plan a statement
+once for all its parameters (a generic plan, after 5 runs, when it expects it to cost no
+more than the custom ones), so no plan may hinge on a parameter that decides which rows are
+read: the kinds are written into the SQL (`_kind_literal`), and a page's matches are read
+from the GIN index only (`_page`). The statements with the words' tsquery keep custom plans
+(in a generic one the tsquery would be made again for every row).
 """
 
 import hashlib
+import json
 import re
 import threading
 import time
@@ -33,6 +44,7 @@ from markupsafe import escape
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from network.core.database import PLAIN_READ, write_intent
 from network.core.models import utcnow
 from network.core.registries import SEARCH_KINDS, Document
 from network.search.backend import PREFIXES, ROOTS, Found, IndexUnavailable, folded
@@ -163,7 +175,26 @@ _READABLE = (
     "d.audience = ANY(CAST(:audiences AS text[])) AND (d.replaced_for = '' OR NOT "
     "(string_to_array(d.replaced_for, ' ') && CAST(:audiences AS text[])))"
 )
-_KINDS = "(CAST(:kinds AS text[]) IS NULL OR d.kind = ANY(CAST(:kinds AS text[])))"
+_KIND = re.compile(r"[a-z][a-z0-9_]*\Z")  # a kind's name, as the registry's are
+
+
+def _kind_literal(kind: str) -> str:
+    """A kind written into the SQL, checked to be a name as the registry's are: a statement
+    prepared with the kind as a parameter would be planned once for every kind (a generic
+    plan), reading a kind's newest rows by the primary key backwards, filtered, which for a
+    kind with few documents reads the whole table."""
+    if not _KIND.match(kind):
+        raise ValueError(f"not a kind of document: {kind!r}")
+    return f"'{kind}'"
+
+
+def _of_kinds(kinds: list[str] | None) -> str:
+    """SQL of the condition that a document `d` is of one of `kinds` (None: any)."""
+    if kinds is None:
+        return "TRUE"
+    return f"d.kind IN ({', '.join(map(_kind_literal, kinds))})" if kinds else "FALSE"
+
+
 # Documents by kind as the planner knows them (the kinds' frequencies in ANALYZE's sample).
 _KINDS_FROM_STATISTICS = text(
     "SELECT v.kind, v.share * greatest(c.reltuples, 0) FROM pg_class c JOIN pg_stats s "
@@ -274,13 +305,23 @@ class PostgresBackend:
         except SQLAlchemyError as error:
             raise IndexUnavailable(str(error)) from error
 
+    @contextmanager
+    def _connection(self) -> Iterator[Connection]:
+        """A connection that only reads, outside transactions (each statement reads its own
+        snapshot, as it would in a READ COMMITTED transaction), whatever the request means to
+        do (its writes are on another connection): so no ROLLBACK ever drops the statements
+        the driver prepared on it (psycopg prepares a statement run 5 times on a connection,
+        and deallocates all at a ROLLBACK), and no BEGIN or ROLLBACK costs a round trip."""
+        with write_intent(False), self.engine.connect() as connection:
+            yield connection.execution_options(**{PLAIN_READ: True})
+
     def _counts_by_kind(self) -> dict[str, int]:
         """Documents of each kind (every audience), for estimates, at most every few seconds:
         from the planner's statistics (ANALYZE's, free to read) on a large table, else
         counted (a count of 300,000 rows costs more than a search)."""
         at, counts = self._kind_counts
         if time.monotonic() - at > KIND_COUNTS_SECONDS or not counts:
-            with self.engine.connect() as connection:
+            with self._connection() as connection:
                 counts = {kind: round(n) for kind, n in connection.execute(_KINDS_FROM_STATISTICS)}
                 if sum(counts.values()) < COUNTED_BELOW:
                     rows = connection.execute(
@@ -298,18 +339,19 @@ class PostgresBackend:
         `LARGE`: then the hits are the sample's newest matches, ranked)."""
         query, phrases, params = self._tsquery(words)
         match = f"d.terms @@ ({query}) AND {phrases}"
-        params |= {"audiences": sorted(audiences), "kinds": kinds}
+        stems = f"d.terms @@ ({self._stems(words)}) AND {phrases}"
+        params |= {"audiences": sorted(audiences)}
         start = (page - 1) * per_page
-        with self.engine.connect() as connection:
+        with self._connection() as connection:
             # Each kind's newest documents matched first, without the GIN index (a frequent
             # word's posting list costs more to read than a few hundred vectors in their rows).
             samples = self._sampled(connection, match, params, self._kinds_and_sizes()[0], SAMPLE)
-            counts = self._exact_counts(connection, match, params, samples)
+            counts = self._exact_counts(connection, match, stems, params, samples)
             if counts is not None:
                 total = sum(n for kind, n in counts.items() if not kinds or kind in kinds)
                 if start >= min(total, RANK_AT_MOST):
                     return Found([], counts, total, False)
-                hits = self._page(connection, query, phrases, params, start, per_page)
+                hits = self._page(connection, query, phrases, kinds, params, start, per_page)
                 return Found(hits, counts, total, start + per_page < min(total, RANK_AT_MOST))
             samples = self._widened(connection, match, params, samples)
             counts, estimated = self._estimates(samples)
@@ -352,10 +394,19 @@ class PostgresBackend:
             params[f"phrase{number}"] = phrase
         return " && ".join(parts) or "CAST('' AS tsquery)", " AND ".join(phrases), params
 
+    @staticmethod
+    def _stems(words: Words) -> str:
+        """SQL of the query's tsquery without the words' roots and starts (parameters of
+        `_tsquery`): matched by fewer documents, or the same."""
+        parts = [f"plainto_tsquery('{CONFIG}', :word{n})" for n in range(len(words.words))]
+        parts += [f"phraseto_tsquery('{CONFIG}', :phrase{n})" for n in range(len(words.phrases))]
+        return " && ".join(parts) or "CAST('' AS tsquery)"
+
     def _kinds_and_sizes(self) -> tuple[list[str], dict[str, int]]:
-        """Every kind of document (registered, or in the table) and its documents (cached)."""
+        """Every kind of document (registered, or in the table with a kind's name) and its
+        documents (cached)."""
         sizes = self._counts_by_kind()
-        return sorted(set(SEARCH_KINDS) | set(sizes)), sizes
+        return sorted(k for k in set(SEARCH_KINDS) | set(sizes) if _KIND.match(k)), sizes
 
     def _widened(
         self, connection: Connection, match: str, params: dict, samples: dict[str, Sample]
@@ -377,28 +428,38 @@ class PostgresBackend:
     ) -> dict[str, Sample]:
         """For each kind: its newest `size` documents read (all audiences), the readable
         matches among them, and the newest `RANK_SAMPLED` of those (ids)."""
-        # Each kind's value written out: its newest rows are read backwards by (kind, id).
+        # Each kind written out (see `_kind_literal`): its newest rows are read backwards by
+        # (kind, id), in a prepared statement's generic plan too.
         sql = " UNION ALL ".join(
-            f"SELECT CAST(:kind{n} AS text), count(*), count(*) FILTER (WHERE s.hit), "
+            f"SELECT CAST({_kind_literal(kind)} AS text), count(*), count(*) FILTER (WHERE s.hit), "
             f"(array_agg(s.id ORDER BY s.id DESC) FILTER (WHERE s.hit))[1:{RANK_SAMPLED}] "
             f"FROM (SELECT d.id, ({match} AND {_READABLE}) AS hit FROM (SELECT * FROM "
-            f"search_documents d WHERE d.kind = :kind{n} ORDER BY d.id DESC LIMIT {size}) d) s"
-            for n in range(len(kinds))
+            f"search_documents d WHERE d.kind = {_kind_literal(kind)} ORDER BY d.id DESC "
+            f"LIMIT {size}) d) s"
+            for kind in kinds
         )
-        rows = connection.execute(
-            text(sql), params | {f"kind{n}": kind for n, kind in enumerate(kinds)}
-        )
+        rows = connection.execute(text(sql), params)
         return {kind: Sample(size, read, found, list(ids or ())) for kind, read, found, ids in rows}
 
     def _exact_counts(
-        self, connection: Connection, match: str, params: dict, samples: dict[str, Sample]
+        self,
+        connection: Connection,
+        match: str,
+        stems: str,
+        params: dict,
+        samples: dict[str, Sample],
     ) -> dict[str, int] | None:
-        """Readable matches by kind, counted exactly when the samples say there are at most
-        `LARGE` (and they are, counted up to `LARGE` + 1); else None (to be estimated)."""
+        """Readable matches by kind, counted exactly when neither the samples nor the planner
+        (asked about the words' `stems` alone) say there are more than `LARGE` (and they are
+        not, counted up to `LARGE` + 1); else None (to be estimated)."""
         _kinds, sizes = self._kinds_and_sizes()
         if all(sample.whole() for sample in samples.values()):
             return {kind: sample.found for kind, sample in samples.items() if sample.found}
         if sum(sample.estimate(sizes.get(kind, 0)) for kind, sample in samples.items()) > LARGE:
+            return None
+        # A word in a few thousand documents may be missing from the newest ones: counting
+        # them to `LARGE` + 1 first would cost more than the whole sampled search.
+        if self._planned_matches(connection, stems, params) > LARGE:
             return None
         rows = connection.execute(
             text(
@@ -409,6 +470,23 @@ class PostgresBackend:
         )
         counts = {kind: number for kind, number in rows}
         return counts if sum(counts.values()) <= LARGE else None
+
+    @staticmethod
+    def _planned_matches(connection: Connection, match: str, params: dict) -> float:
+        """The readable documents the planner expects `match` to find: cheap to ask; close for
+        words among the commonest of its statistics (their target is raised for that: see
+        migration 0024), low for the others. Asked about the words' stems alone: a word's
+        root and start match mostly the same documents, which it would count again."""
+        plan = connection.scalar(
+            text(
+                f"EXPLAIN (FORMAT JSON) SELECT 1 FROM search_documents d "
+                f"WHERE {match} AND {_READABLE}"
+            ),
+            params,
+        )
+        if isinstance(plan, str):
+            plan = json.loads(plan)
+        return float(plan[0]["Plan"]["Plan Rows"])
 
     def _estimates(self, samples: dict[str, Sample]) -> tuple[dict[str, int], set[str]]:
         """Readable matches by kind from the samples: exact for a kind read whole, else the
@@ -427,23 +505,28 @@ class PostgresBackend:
         connection: Connection,
         query: str,
         phrases: str,
+        kinds: list[str] | None,
         params: dict,
         start: int,
         size: int,
     ) -> list[PostgresHit]:
-        """The page's hits: among the newest `RANK_AT_MOST` matches, by rank, with their
-        snippet."""
-        # The tsquery is written out each time (not a CTE): the planner sees its words and
-        # reads a frequent one's newest matches backwards by id, a rare one's from the index.
-        # Each match is ranked as it is read, so that only its id and rank are sorted: the
-        # newest 500 sorted with their vectors (1.4 kB each, up to 2,000 of them) cost 8 ms.
+        """The page's hits (of `kinds`, if given): among the newest `RANK_AT_MOST` matches,
+        by rank, with their snippet."""
+        # The matches are read from the GIN index (at most `LARGE` readable ones, counted
+        # just before), never by the primary key backwards (`d.id + 0` cannot use it): that
+        # plan reads every newer document until it has found 500 (for a word of 1,970
+        # documents the planner expected at 3,700, 65,000 rows: 95 ms), and a prepared
+        # statement's generic plan could choose it for every word. Each match is ranked as
+        # it is read, so that only its id and rank are sorted: the newest 500 sorted with
+        # their vectors (1.4 kB each, up to 2,000 of them) cost 8 ms.
         rows = connection.execute(
             text(
                 f"SELECT d.kind, d.object_id, d.title, d.body, best.rank, "
                 f"ts_headline('{CONFIG}', {_words_of('d.body')}, {query}, :options) AS snippet "
                 f"FROM (SELECT m.id, m.rank FROM (SELECT d.id, ts_rank(d.terms, {query}) AS rank "
                 f"FROM search_documents d WHERE d.terms @@ ({query}) AND {phrases} "
-                f"AND {_READABLE} AND {_KINDS} ORDER BY d.id DESC LIMIT {RANK_AT_MOST}) m "
+                f"AND {_READABLE} AND {_of_kinds(kinds)} "
+                f"ORDER BY d.id + 0 DESC LIMIT {RANK_AT_MOST}) m "
                 f"ORDER BY m.rank DESC, m.id DESC LIMIT :size OFFSET :start) best "
                 f"JOIN search_documents d ON d.id = best.id ORDER BY best.rank DESC, d.id DESC"
             ),

@@ -3,9 +3,9 @@ its own snapshot, as it would in a READ COMMITTED transaction); its first write 
 opens one, which then commits or rolls back as a whole."""
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 
-from network.core.database import write_intent
+from network.core.database import PLAIN_READ, write_intent
 from network.extensions import db
 from network.members.models import Member
 
@@ -49,6 +49,20 @@ def test_the_first_write_of_a_reading_request_opens_a_transaction(
         db.session.rollback()
     with app.app_context():
         assert db.session.get(Member, member_id).display_name == "Avant"
+
+
+def test_a_text_select_marked_as_a_plain_read_runs_outside_transactions(app, transaction_states):
+    """SQLAlchemy cannot look into a `text()` statement: it opens the transaction, unless it
+    is marked `PLAIN_READ` (as the PostgreSQL search's statements are)."""
+    plain = {PLAIN_READ: True}
+    with app.app_context(), write_intent(False):
+        transaction_states.clear()
+        db.session.execute(text("SELECT 1"), execution_options=plain).all()
+        db.session.execute(text("SELECT count(*) FROM members"), execution_options=plain).all()
+        db.session.execute(text("SELECT 2")).all()
+        db.session.execute(text("SELECT 3"), execution_options=plain).all()
+        db.session.rollback()
+    assert transaction_states == ["IDLE", "IDLE", "IDLE", "INTRANS"]
 
 
 def test_a_lock_opens_the_transaction_that_holds_it(app, make_member, transaction_states):

@@ -90,3 +90,30 @@ def test_an_empty_table_is_filled_at_start(app, client, make_member, viewer):
     with app.app_context():
         indexing.ensure_search_index()
     assert found(client, "eclairagiste", viewer) == {("member", member.id)}
+
+
+@only_postgresql
+def test_a_search_reads_outside_transactions(app, client, login, make_member):
+    """The search's statements (SQL text) are plain reads: a search page opens no transaction
+    (and no ROLLBACK drops the statements the driver prepared), the same search as often."""
+    from sqlalchemy import event
+
+    from network.extensions import db
+
+    login(make_member(display_name="Lina Lampe", trade="Éclairagiste"))
+    with app.app_context():
+        engine = db.engine
+    states: list[str] = []
+
+    def record(connection, *_):
+        states.append(connection.connection.dbapi_connection.info.transaction_status.name)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        for _ in range(7):  # psycopg prepares a statement at its 5th run on a connection
+            page = client.get("/search", query_string={"q": "eclairagiste"})
+            assert page.status_code == 200
+            assert "Lina Lampe" in page.get_data(as_text=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert states and set(states) == {"IDLE"}

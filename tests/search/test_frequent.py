@@ -203,3 +203,35 @@ def test_a_word_the_samples_miss_but_too_frequent_to_count_is_estimated(
     ids = {r["id"] for r in answer["results"]}
     assert gardeners["named"].id in ids
     assert gardeners["secret"].id not in ids
+
+
+def test_a_word_the_planner_expects_in_too_many_documents_is_estimated_without_a_count(
+    app, client, viewer, gardeners, make_member, sampled, search_engine
+):
+    """PostgreSQL: the kind's newest documents lack the word (its sample finds none), but
+    the planner's statistics say more than `LARGE` documents have it: the count is estimated
+    at once, on the kind's wider sample, without counting the matches first."""
+    if search_engine != "postgres":
+        pytest.skip("the PostgreSQL backend's samples")
+    from sqlalchemy import event
+
+    for n in range(2):
+        make_member(display_name=f"Sans Mot {n}", bio="Rien à voir.")
+    with app.app_context():
+        db.session.execute(text("ANALYZE search_documents"))
+        db.session.commit()
+        engine = db.engine
+    statements: list[str] = []
+
+    def record(_connection, _cursor, statement, *_):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        answer = api_search(client, WORD, viewer)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert answer["approximate"] == ["member"]
+    assert gardeners["named"].id in {r["id"] for r in answer["results"]}
+    exact_count = f"LIMIT {postgres.LARGE + 1}) s GROUP BY kind"
+    assert statements and not any(exact_count in statement for statement in statements)
