@@ -3,11 +3,16 @@ removed or reordered unnoticed.
 
 Each entry carries `seq` (1, 2, 3… without gaps), `prev_hash` (the hash of entry seq - 1) and
 `hash`, the SHA-256 of its canonical serialisation (`entry_hash`). `record` adds an entry to
-the caller's transaction; the chain is computed when that transaction commits, under a lock
-of the single `audit_chain_head` row (SELECT … FOR UPDATE on PostgreSQL; SQLite serialises
-its writers already): two transactions appending at once take turns, never fork the chain.
-The head (last seq and hash) can be written down or sent out of band; `verify` walks the
-chain and names the first broken entry (`flask audit verify`).
+the caller's transaction; the chain is computed when that transaction commits and the single
+`audit_chain_head` row (the last seq and hash) moves with it: two transactions appending at
+once take turns, never fork the chain. On PostgreSQL the entries are inserted unsealed with
+the transaction's other changes, then one statement moves the head if it is still where it
+was read and seals the entries (`SEAL`): the head's row lock is taken by that statement and
+held only until the COMMIT that follows. A writer that lost the race (the head moved) reads
+it again and retries; after `OPTIMISTIC_TRIES` it locks the head first (SELECT … FOR UPDATE).
+SQLite serialises its writers already: the entries are chained in memory and inserted sealed.
+The head can be written down or sent out of band; `verify` walks the chain and names the
+first broken entry (`flask audit verify`).
 
 Retention: `purge_before(cutoff)` deletes a prefix of the chain and keeps its last hash as a
 checkpoint (`base_seq`, `base_hash` of the head row), itself chained as an `audit_purged`
@@ -33,6 +38,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, ForeignKey, String, delete, event, func, insert, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm.attributes import set_committed_value
 
 from network.core.models import AnySession, Base, utcnow
 
@@ -234,23 +240,121 @@ def _create_head(session: AnySession) -> None:
     session.execute(statement)
 
 
+#: Optimistic seals a PostgreSQL writer tries before it locks the head to seal.
+OPTIMISTIC_TRIES = 2
+#: Moves the head from (:old_seq, :old_hash) to (:seq, :hash) and seals the entries of ids
+#: :ids, in one statement; nothing if the head is elsewhere (the UPDATE of a row that another
+#: transaction changes waits for it, then finds its new seq). Answers whether the head moved
+#: and how many entries were sealed.
+SEAL = text(
+    """
+    WITH moved AS (
+        UPDATE audit_chain_head SET seq = :seq, hash = :hash
+        WHERE id = :head_id AND seq = :old_seq AND hash = :old_hash
+        RETURNING id
+    ), sealed AS (
+        UPDATE audit_events
+        SET seq = chain.seq, prev_hash = chain.prev_hash, hash = chain.hash
+        FROM moved, unnest(
+            CAST(:ids AS integer[]), CAST(:seqs AS bigint[]),
+            CAST(:prev_hashes AS varchar[]), CAST(:hashes AS varchar[])
+        ) AS chain (id, seq, prev_hash, hash)
+        WHERE audit_events.id = chain.id AND audit_events.hash IS NULL
+        RETURNING audit_events.id
+    )
+    SELECT (SELECT count(*) FROM moved) AS moved, (SELECT count(*) FROM sealed) AS sealed
+    """
+)
+
+
 def seal(session: AnySession, entries: Iterable[AuditEvent]) -> int:
-    """Chain `entries` (in this order) after the head; the caller's commit stores them."""
+    """Chain `entries` (in this order) after the head, in the caller's transaction (which
+    commits). PostgreSQL: stored and sealed now (`SEAL`); SQLite: chained in memory, stored by
+    the commit's flush."""
     entries = list(entries)
     if not entries:
         return 0
-    head = locked_head(session)
-    seq, prev = head.seq, head.hash
     for entry in entries:
         if entry.created_at is None:
             entry.created_at = utcnow()
         if entry.details is None:
             entry.details = {}
-        seq += 1
-        entry.seq, entry.prev_hash = seq, prev
-        entry.hash = prev = _hash_of(entry, seq, prev)
-    head.seq, head.hash = seq, prev
+    if session.get_bind().dialect.name == "postgresql":
+        _seal_stored(session, entries)
+    else:
+        head = locked_head(session)
+        links = _links(entries, head.seq, head.hash)
+        for entry, (seq, prev_hash, digest) in zip(entries, links, strict=True):
+            entry.seq, entry.prev_hash, entry.hash = seq, prev_hash, digest
+        head.seq, head.hash = links[-1][0], links[-1][2]
     return len(entries)
+
+
+def _links(entries: list[AuditEvent], seq: int, prev: str) -> list[tuple[int, str, str]]:
+    """(seq, prev_hash, hash) of each of `entries` chained after the entry (seq, prev)."""
+    links = []
+    for entry in entries:
+        seq += 1
+        digest = _hash_of(entry, seq, prev)
+        links.append((seq, prev, digest))
+        prev = digest
+    return links
+
+
+def _seal_stored(session: AnySession, entries: list[AuditEvent]) -> None:
+    """Insert `entries` unsealed (with the transaction's other changes), then seal them with
+    `SEAL` after the head read without a lock; again if the head moved meanwhile; the last
+    try after locking the head (it cannot move then)."""
+    session.flush()
+    for attempt in range(OPTIMISTIC_TRIES + 1):
+        old_seq, old_hash = _read_head(session, lock=attempt == OPTIMISTIC_TRIES)
+        links = _links(entries, old_seq, old_hash)
+        seqs, prev_hashes, hashes = (list(column) for column in zip(*links, strict=True))
+        outcome = session.execute(
+            SEAL,
+            {
+                "head_id": HEAD_ID,
+                "old_seq": old_seq,
+                "old_hash": old_hash,
+                "seq": seqs[-1],
+                "hash": hashes[-1],
+                "ids": [entry.id for entry in entries],
+                "seqs": seqs,
+                "prev_hashes": prev_hashes,
+                "hashes": hashes,
+            },
+        ).one()
+        if outcome.moved:
+            if outcome.sealed != len(entries):  # sealed meanwhile by `flask audit seal`
+                raise RuntimeError("audit entries were sealed by another transaction")
+            _seen_as_stored(session, entries, links)
+            return
+    raise RuntimeError("the audit chain's head moved while it was locked")
+
+
+def _seen_as_stored(
+    session: AnySession, entries: list[AuditEvent], links: list[tuple[int, str, str]]
+) -> None:
+    """The objects in memory as `SEAL` left the rows (not changes to flush)."""
+    for entry, link in zip(entries, links, strict=True):
+        for name, value in zip(("seq", "prev_hash", "hash"), link, strict=True):
+            set_committed_value(entry, name, value)
+    head = session.identity_map.get(session.identity_key(AuditChainHead, HEAD_ID))
+    if head is not None:
+        set_committed_value(head, "seq", links[-1][0])
+        set_committed_value(head, "hash", links[-1][2])
+
+
+def _read_head(session: AnySession, lock: bool) -> tuple[int, str]:
+    """The head's (seq, hash), locked until the transaction ends if `lock`."""
+    query = select(AuditChainHead.seq, AuditChainHead.hash).where(AuditChainHead.id == HEAD_ID)
+    if lock:
+        query = query.with_for_update()
+    row = session.execute(query).first()
+    if row is None:
+        _create_head(session)
+        row = session.execute(query).one()
+    return row.seq, row.hash
 
 
 @event.listens_for(Session, "before_commit")
@@ -269,14 +373,14 @@ def _seal_on_commit(session: Session) -> None:
         key=lambda o: o.created_at or utcnow(),
     )
     if entries:
-        _flush_all_but(session, entries)
+        if session.get_bind().dialect.name != "postgresql":
+            _flush_all_but(session, entries)
         seal(session, entries)
 
 
 def _flush_all_but(session: Session, entries: list[AuditEvent]) -> None:
-    """Write the transaction's other changes before the head is locked: the lock then lasts
-    only for the entries, the head and the commit (every transaction that audits waits for
-    it, a burst of sign-ins included)."""
+    """SQLite: write the transaction's other changes before the head is read, the entries
+    then inserted sealed by the commit's flush."""
     held = [entry for entry in entries if entry in session.new]
     if len(session.new) == len(held) and not session.dirty and not session.deleted:
         return

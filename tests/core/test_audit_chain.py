@@ -7,7 +7,7 @@ import threading
 
 import pytest
 from sqlalchemy import select, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from network.core import audit
@@ -181,6 +181,98 @@ def test_concurrent_writers_never_fork_the_chain(app):
     assert not errors, errors
     rows = _rows(app)
     assert [r.seq for r in rows] == list(range(1, writers * per_writer + 1))
+    assert _verify(app).exit_code == 0
+
+
+def _head(app):
+    with app.app_context():
+        head = db.session.get(AuditChainHead, audit.HEAD_ID)
+        return head.seq, head.hash
+
+
+def test_many_writers_committing_at_once_keep_one_chain(app):
+    """Many threads, each committing audited transactions of one or two entries as fast as
+    it can, every commit racing the others for the head: seq 1..N once each, verify OK."""
+    writers, commits = 12, 4
+    barrier = threading.Barrier(writers)
+    errors: list[BaseException] = []
+    with app.app_context():
+        engine = db.engine
+
+    def write(index: int) -> None:
+        try:
+            with app.app_context(), Session(engine) as session:
+                barrier.wait(timeout=30)
+                for n in range(commits):
+                    for part in range(1 + n % 2):
+                        audit.record(session, "test_burst", writer=index, n=n, part=part)
+                    session.commit()
+        except BaseException as error:  # noqa: BLE001 — reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    total = writers * (commits + commits // 2)
+    assert [r.seq for r in _rows(app)] == list(range(1, total + 1))
+    assert _head(app)[0] == total
+    result = _verify(app)
+    assert result.exit_code == 0 and f"OK: {total} entries verified" in result.output
+
+
+@pytest.mark.parametrize("tries", [1, 2])
+def test_a_writer_whose_head_moved_meanwhile_seals_after_it(app, monkeypatch, tries):
+    """PostgreSQL seals after reading the head without a lock: another writer committing in
+    between makes the seal try again (read again, then locked when the tries are spent)."""
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite serialises writers: the head cannot move meanwhile")
+    _record(app, 1, action="test_first")
+    monkeypatch.setattr(audit, "OPTIMISTIC_TRIES", tries)
+    read_head = audit._read_head
+    reads: list[bool] = []
+
+    def read_then_overtaken(session, lock):
+        head = read_head(session, lock)
+        reads.append(lock)
+        if len(reads) == 1:  # another writer appends after this read
+            _record(app, 2, action="test_overtaking")
+        return head
+
+    monkeypatch.setattr(audit, "_read_head", read_then_overtaken)
+    with app.app_context(), Session(db.engine) as session:
+        audit.record(session, "test_overtaken")
+        session.commit()
+    # its read, the overtaking writer's, then its second (locked when its one try is spent)
+    assert reads == [False, False, tries == 1]
+    with app.app_context():
+        actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.seq)).all()
+    assert actions == ["test_first", "test_overtaking", "test_overtaking", "test_overtaken"]
+    assert _head(app)[0] == 4
+    assert _verify(app).exit_code == 0
+
+
+def test_a_rolled_back_transaction_leaves_no_entry_and_keeps_the_head(app):
+    _record(app, 2)
+    before = _head(app)
+    with app.app_context():  # sealed, then rolled back
+        entry = audit.record(db.session, "test_sealed_then_undone")
+        assert audit.seal(db.session, [entry]) == 1
+        db.session.rollback()
+    with app.app_context():  # the commit fails: the transaction's other change is refused
+        audit.record(db.session, "test_failed_commit")
+        db.session.add(AuditChainHead(id=audit.HEAD_ID, seq=0, hash=audit.GENESIS))
+        with pytest.raises(IntegrityError):
+            db.session.commit()
+        db.session.rollback()
+    assert _head(app) == before
+    assert [r.seq for r in _rows(app)] == [1, 2]
+    _record(app, 1, action="test_after")
+    assert [r.seq for r in _rows(app)] == [1, 2, 3]
+    assert _rows(app)[2].prev_hash == before[1]
     assert _verify(app).exit_code == 0
 
 
