@@ -6,11 +6,12 @@ Each entry carries `seq` (1, 2, 3… without gaps), `prev_hash` (the hash of ent
 the caller's transaction; the chain is computed when that transaction commits and the single
 `audit_chain_head` row (the last seq and hash) moves with it: two transactions appending at
 once take turns, never fork the chain. On PostgreSQL the entries are inserted unsealed with
-the transaction's other changes, then one statement moves the head if it is still where it
-was read and seals the entries (`SEAL`): the head's row lock is taken by that statement and
-held only until the COMMIT that follows. A writer that lost the race (the head moved) reads
-it again and retries; after `OPTIMISTIC_TRIES` it locks the head first (SELECT … FOR UPDATE).
-SQLite serialises its writers already: the entries are chained in memory and inserted sealed.
+the transaction's other changes, the head is read without a lock and the hashes computed,
+then one statement (`SEAL`) locks the head, moves it and seals the entries if it is still
+where it was read: the lock is held from that statement to the COMMIT that follows. If
+another writer moved the head meanwhile, the statement answers where the head is now (still
+locked), and a second one seals after it. SQLite serialises its writers already: the entries
+are chained in memory under its write lock and inserted sealed.
 The head can be written down or sent out of band; `verify` walks the chain and names the
 first broken entry (`flask audit verify`).
 
@@ -240,18 +241,18 @@ def _create_head(session: AnySession) -> None:
     session.execute(statement)
 
 
-#: Optimistic seals a PostgreSQL writer tries before it locks the head to seal.
-OPTIMISTIC_TRIES = 2
-#: Moves the head from (:old_seq, :old_hash) to (:seq, :hash) and seals the entries of ids
-#: :ids, in one statement; nothing if the head is elsewhere (the UPDATE of a row that another
-#: transaction changes waits for it, then finds its new seq). Answers whether the head moved
-#: and how many entries were sealed.
+#: Locks the head; if it is still (:old_seq, :old_hash), moves it to (:seq, :hash) and seals
+#: the entries of ids :ids. Answers where the head was (the newest version, waited for if
+#: another transaction held it), whether it moved, how many entries were sealed.
 SEAL = text(
     """
-    WITH moved AS (
+    WITH head AS MATERIALIZED (
+        SELECT seq, hash FROM audit_chain_head WHERE id = :head_id FOR UPDATE
+    ), moved AS (
         UPDATE audit_chain_head SET seq = :seq, hash = :hash
-        WHERE id = :head_id AND seq = :old_seq AND hash = :old_hash
-        RETURNING id
+        FROM head
+        WHERE audit_chain_head.id = :head_id AND head.seq = :old_seq AND head.hash = :old_hash
+        RETURNING audit_chain_head.id
     ), sealed AS (
         UPDATE audit_events
         SET seq = chain.seq, prev_hash = chain.prev_hash, hash = chain.hash
@@ -262,7 +263,9 @@ SEAL = text(
         WHERE audit_events.id = chain.id AND audit_events.hash IS NULL
         RETURNING audit_events.id
     )
-    SELECT (SELECT count(*) FROM moved) AS moved, (SELECT count(*) FROM sealed) AS sealed
+    SELECT head.seq, head.hash,
+        (SELECT count(*) FROM moved) AS moved, (SELECT count(*) FROM sealed) AS sealed
+    FROM head
     """
 )
 
@@ -302,12 +305,12 @@ def _links(entries: list[AuditEvent], seq: int, prev: str) -> list[tuple[int, st
 
 
 def _seal_stored(session: AnySession, entries: list[AuditEvent]) -> None:
-    """Insert `entries` unsealed (with the transaction's other changes), then seal them with
-    `SEAL` after the head read without a lock; again if the head moved meanwhile; the last
-    try after locking the head (it cannot move then)."""
+    """Insert `entries` unsealed (with the transaction's other changes), read the head
+    without a lock, then seal them with `SEAL`; if the head had moved, `SEAL` locked it and
+    says where it is: the second one seals for sure."""
     session.flush()
-    for attempt in range(OPTIMISTIC_TRIES + 1):
-        old_seq, old_hash = _read_head(session, lock=attempt == OPTIMISTIC_TRIES)
+    old_seq, old_hash = _read_head(session)
+    for _attempt in range(2):
         links = _links(entries, old_seq, old_hash)
         seqs, prev_hashes, hashes = (list(column) for column in zip(*links, strict=True))
         outcome = session.execute(
@@ -329,6 +332,7 @@ def _seal_stored(session: AnySession, entries: list[AuditEvent]) -> None:
                 raise RuntimeError("audit entries were sealed by another transaction")
             _seen_as_stored(session, entries, links)
             return
+        old_seq, old_hash = outcome.seq, outcome.hash
     raise RuntimeError("the audit chain's head moved while it was locked")
 
 
@@ -345,11 +349,9 @@ def _seen_as_stored(
         set_committed_value(head, "hash", links[-1][2])
 
 
-def _read_head(session: AnySession, lock: bool) -> tuple[int, str]:
-    """The head's (seq, hash), locked until the transaction ends if `lock`."""
+def _read_head(session: AnySession) -> tuple[int, str]:
+    """The head's (seq, hash), read without a lock (created when missing)."""
     query = select(AuditChainHead.seq, AuditChainHead.hash).where(AuditChainHead.id == HEAD_ID)
-    if lock:
-        query = query.with_for_update()
     row = session.execute(query).first()
     if row is None:
         _create_head(session)
