@@ -6,12 +6,12 @@ Each entry carries `seq` (1, 2, 3… without gaps), `prev_hash` (the hash of ent
 the caller's transaction; the chain is computed when that transaction commits and the single
 `audit_chain_head` row (the last seq and hash) moves with it: two transactions appending at
 once take turns, never fork the chain. On PostgreSQL the entries are inserted unsealed with
-the transaction's other changes, the head is read without a lock and the hashes computed,
-then one statement (`SEAL`) locks the head, moves it and seals the entries if it is still
-where it was read: the lock is held from that statement to the COMMIT that follows. If
-another writer moved the head meanwhile, the statement answers where the head is now (still
-locked), and a second one seals after it. SQLite serialises its writers already: the entries
-are chained in memory under its write lock and inserted sealed.
+the transaction's other changes, then one statement (`SEAL`) locks the head, chains the
+entries after it and moves it: the lock is held by that statement and the COMMIT that
+follows only (every audited write waits for it, a burst of sign-ins included). The database
+computes the hashes there from the serialisation prepared in Python (`_unchained`): the
+same `entry_hash`, byte for byte. SQLite serialises its writers already: the entries are
+chained in memory under its write lock and inserted sealed.
 The head can be written down or sent out of band; `verify` walks the chain and names the
 first broken entry (`flask audit verify`).
 
@@ -177,7 +177,8 @@ def entry_hash(
     prev_hash: str,
 ) -> str:
     """SHA-256 (hex) of an entry's canonical serialisation. Never change this format: the
-    migration 0020_audit_chain and every stored hash rely on it (bump FORMAT instead)."""
+    migration 0020_audit_chain, every stored hash and `SEAL` (which computes it in
+    PostgreSQL around `_unchained`) rely on it (bump FORMAT instead)."""
     when = created_at.astimezone(UTC).isoformat(timespec="microseconds")
     payload = [FORMAT, seq, when, action, actor_id, subject_id, ip, details, prev_hash]
     return hashlib.sha256(canonical(payload).encode()).hexdigest()
@@ -241,31 +242,36 @@ def _create_head(session: AnySession) -> None:
     session.execute(statement)
 
 
-#: Locks the head; if it is still (:old_seq, :old_hash), moves it to (:seq, :hash) and seals
-#: the entries of ids :ids. Answers where the head was (the newest version, waited for if
-#: another transaction held it), whether it moved, how many entries were sealed.
+#: Locks the head, chains the entries :ids after it (in this order) and moves it, in one
+#: statement; answers each entry's (id, seq, prev_hash, hash). An entry's hash is `entry_hash`:
+#: the SHA-256 of `[FORMAT,seq,` + its `_unchained` serialisation + `,"prev_hash"]`, all ASCII.
 SEAL = text(
     """
-    WITH head AS MATERIALIZED (
+    WITH RECURSIVE head AS MATERIALIZED (
         SELECT seq, hash FROM audit_chain_head WHERE id = :head_id FOR UPDATE
+    ), entry AS (
+        SELECT * FROM unnest(CAST(:ids AS integer[]), CAST(:unchained AS text[]))
+            WITH ORDINALITY AS entry (id, unchained, n)
+    ), chain (n, seq, prev_hash, hash) AS (
+        SELECT CAST(0 AS bigint), seq, CAST(NULL AS text), CAST(hash AS text) FROM head
+        UNION ALL
+        SELECT chain.n + 1, chain.seq + 1, chain.hash, encode(sha256(convert_to(
+            '[' || :format || ',' || (chain.seq + 1) || ',' || entry.unchained
+                || ',"' || chain.hash || '"]', 'UTF8')), 'hex')
+        FROM chain JOIN entry ON entry.n = chain.n + 1
     ), moved AS (
-        UPDATE audit_chain_head SET seq = :seq, hash = :hash
-        FROM head
-        WHERE audit_chain_head.id = :head_id AND head.seq = :old_seq AND head.hash = :old_hash
+        UPDATE audit_chain_head SET seq = last.seq, hash = last.hash
+        FROM (SELECT seq, hash FROM chain ORDER BY n DESC LIMIT 1) AS last
+        WHERE audit_chain_head.id = :head_id
         RETURNING audit_chain_head.id
     ), sealed AS (
         UPDATE audit_events
         SET seq = chain.seq, prev_hash = chain.prev_hash, hash = chain.hash
-        FROM moved, unnest(
-            CAST(:ids AS integer[]), CAST(:seqs AS bigint[]),
-            CAST(:prev_hashes AS varchar[]), CAST(:hashes AS varchar[])
-        ) AS chain (id, seq, prev_hash, hash)
-        WHERE audit_events.id = chain.id AND audit_events.hash IS NULL
-        RETURNING audit_events.id
+        FROM chain JOIN entry ON entry.n = chain.n
+        WHERE audit_events.id = entry.id AND audit_events.hash IS NULL
+        RETURNING audit_events.id, audit_events.seq, audit_events.prev_hash, audit_events.hash
     )
-    SELECT head.seq, head.hash,
-        (SELECT count(*) FROM moved) AS moved, (SELECT count(*) FROM sealed) AS sealed
-    FROM head
+    SELECT sealed.* FROM sealed, moved ORDER BY sealed.seq
     """
 )
 
@@ -305,35 +311,31 @@ def _links(entries: list[AuditEvent], seq: int, prev: str) -> list[tuple[int, st
 
 
 def _seal_stored(session: AnySession, entries: list[AuditEvent]) -> None:
-    """Insert `entries` unsealed (with the transaction's other changes), read the head
-    without a lock, then seal them with `SEAL`; if the head had moved, `SEAL` locked it and
-    says where it is: the second one seals for sure."""
+    """Insert `entries` unsealed (with the transaction's other changes), then chain them and
+    move the head with `SEAL`."""
     session.flush()
-    old_seq, old_hash = _read_head(session)
-    for _attempt in range(2):
-        links = _links(entries, old_seq, old_hash)
-        seqs, prev_hashes, hashes = (list(column) for column in zip(*links, strict=True))
-        outcome = session.execute(
-            SEAL,
-            {
-                "head_id": HEAD_ID,
-                "old_seq": old_seq,
-                "old_hash": old_hash,
-                "seq": seqs[-1],
-                "hash": hashes[-1],
-                "ids": [entry.id for entry in entries],
-                "seqs": seqs,
-                "prev_hashes": prev_hashes,
-                "hashes": hashes,
-            },
-        ).one()
-        if outcome.moved:
-            if outcome.sealed != len(entries):  # sealed meanwhile by `flask audit seal`
-                raise RuntimeError("audit entries were sealed by another transaction")
-            _seen_as_stored(session, entries, links)
-            return
-        old_seq, old_hash = outcome.seq, outcome.hash
-    raise RuntimeError("the audit chain's head moved while it was locked")
+    params = {
+        "head_id": HEAD_ID,
+        "format": FORMAT,
+        "ids": [entry.id for entry in entries],
+        "unchained": [_unchained(entry) for entry in entries],
+    }
+    rows = session.execute(SEAL, params).all()
+    if not rows:  # no head row (a new database, or lost): created unless another writer did
+        _create_head(session)
+        rows = session.execute(SEAL, params).all()
+    if len(rows) != len(entries):  # sealed meanwhile by `flask audit seal`
+        raise RuntimeError("audit entries were sealed by another transaction")
+    sealed = {row.id: (row.seq, row.prev_hash, row.hash) for row in rows}
+    _seen_as_stored(session, entries, [sealed[entry.id] for entry in entries])
+
+
+def _unchained(entry: AuditEvent) -> str:
+    """The middle of the entry's `entry_hash` serialisation: what is neither its seq nor the
+    previous hash, as `canonical` writes it (ASCII)."""
+    when = entry.created_at.astimezone(UTC).isoformat(timespec="microseconds")
+    values = [when, entry.action, entry.actor_id, entry.subject_id, entry.ip, entry.details]
+    return canonical(values)[1:-1]
 
 
 def _seen_as_stored(
@@ -347,16 +349,6 @@ def _seen_as_stored(
     if head is not None:
         set_committed_value(head, "seq", links[-1][0])
         set_committed_value(head, "hash", links[-1][2])
-
-
-def _read_head(session: AnySession) -> tuple[int, str]:
-    """The head's (seq, hash), read without a lock (created when missing)."""
-    query = select(AuditChainHead.seq, AuditChainHead.hash).where(AuditChainHead.id == HEAD_ID)
-    row = session.execute(query).first()
-    if row is None:
-        _create_head(session)
-        row = session.execute(query).one()
-    return row.seq, row.hash
 
 
 @event.listens_for(Session, "before_commit")

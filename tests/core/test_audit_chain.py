@@ -223,31 +223,23 @@ def test_many_writers_committing_at_once_keep_one_chain(app):
     assert result.exit_code == 0 and f"OK: {total} entries verified" in result.output
 
 
-def test_a_writer_whose_head_moved_meanwhile_seals_after_it(app, monkeypatch):
-    """PostgreSQL reads the head without a lock before sealing: another writer committing in
-    between makes the seal find the head elsewhere, and seal after it."""
+def test_entries_stored_before_another_writer_commits_are_chained_after_it(app):
+    """PostgreSQL inserts a transaction's entries before it locks the head: another writer
+    committing in between goes first, and these are chained after its entries."""
     with app.app_context():
         if db.engine.dialect.name != "postgresql":
-            pytest.skip("SQLite serialises writers: the head cannot move meanwhile")
+            pytest.skip("SQLite serialises writers: the second one would wait for the first")
     _record(app, 1, action="test_first")
-    read_head = audit._read_head
-    overtaken: list[bool] = []
-
-    def read_then_overtaken(session):
-        head = read_head(session)
-        if not overtaken:  # another writer appends after this read
-            overtaken.append(True)
-            _record(app, 2, action="test_overtaking")
-        return head
-
-    monkeypatch.setattr(audit, "_read_head", read_then_overtaken)
     with app.app_context(), Session(db.engine) as session:
-        audit.record(session, "test_overtaken")
+        audit.record(session, "test_overtaken", n=0)
+        audit.record(session, "test_overtaken", n=1)
+        session.flush()
+        _record(app, 2, action="test_overtaking")
         session.commit()
     with app.app_context():
         actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.seq)).all()
-    assert actions == ["test_first", "test_overtaking", "test_overtaking", "test_overtaken"]
-    assert _head(app)[0] == 4
+    assert actions == ["test_first"] + ["test_overtaking"] * 2 + ["test_overtaken"] * 2
+    assert _head(app)[0] == 5
     assert _verify(app).exit_code == 0
 
 
