@@ -8,7 +8,7 @@ dropped first), then:
   (`--single`, 2,000), the chain sealed at each commit under the head's lock;
 - `flask audit verify` on the whole log (seconds, entries per second);
 - concurrent appenders: for each count of `--threads` (8; a list: 1,8,32) threads committing
-  one entry each, `--single` commits in all, every commit queuing for the head: commits per
+  one entry per commit, `--single` commits in all, every commit queuing for the head: commits per
   second, the latency of a commit (p50, p99), and the round trips of a sealed commit counted
   by an SQLAlchemy event (all of its statements and the COMMIT; those sent while the head is
   locked: the statement that takes the lock, those after it, the COMMIT; psycopg's implicit
@@ -47,7 +47,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 #: A statement that takes the head's lock: a locking read of it (the seal's statement on
 #: PostgreSQL is one too); the seal's statements are counted too.
 LOCKING_READ = re.compile(r"FOR UPDATE", re.IGNORECASE)
-SEALING = re.compile(r"^\s*WITH head AS", re.IGNORECASE)
+SEALING = re.compile(r"^\s*WITH (RECURSIVE )?head AS", re.IGNORECASE)
 
 
 def _args() -> argparse.Namespace:
@@ -102,7 +102,7 @@ class RoundTrips:
             f"round trips per sealed commit: {statistics.mean(self.total):.2f} "
             f"(head locked for {statistics.mean(self.locked):.2f}, max {max(self.locked)}); "
             f"seal statements per commit {statistics.mean(self.attempts):.2f}, "
-            f"{retried} commits sealed at the second"
+            f"{retried} commits with more than one"
         )
 
 
