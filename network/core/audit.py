@@ -3,11 +3,17 @@ removed or reordered unnoticed.
 
 Each entry carries `seq` (1, 2, 3… without gaps), `prev_hash` (the hash of entry seq - 1) and
 `hash`, the SHA-256 of its canonical serialisation (`entry_hash`). `record` adds an entry to
-the caller's transaction; the chain is computed when that transaction commits, under a lock
-of the single `audit_chain_head` row (SELECT … FOR UPDATE on PostgreSQL; SQLite serialises
-its writers already): two transactions appending at once take turns, never fork the chain.
-The head (last seq and hash) can be written down or sent out of band; `verify` walks the
-chain and names the first broken entry (`flask audit verify`).
+the caller's transaction; the chain is computed when that transaction commits and the single
+`audit_chain_head` row (the last seq and hash) moves with it: two transactions appending at
+once take turns, never fork the chain. On PostgreSQL the entries are inserted unsealed with
+the transaction's other changes, then one statement (`SEAL`) locks the head, chains the
+entries after it and moves it: the lock is held by that statement and the COMMIT that
+follows only (every audited write waits for it, a burst of sign-ins included). The database
+computes the hashes there from the serialisation prepared in Python (`_unchained`): the
+same `entry_hash`, byte for byte. SQLite serialises its writers already: the entries are
+chained in memory under its write lock and inserted sealed.
+The head can be written down or sent out of band; `verify` walks the chain and names the
+first broken entry (`flask audit verify`).
 
 Retention: `purge_before(cutoff)` deletes a prefix of the chain and keeps its last hash as a
 checkpoint (`base_seq`, `base_hash` of the head row), itself chained as an `audit_purged`
@@ -33,6 +39,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, ForeignKey, String, delete, event, func, insert, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm.attributes import set_committed_value
 
 from network.core.models import AnySession, Base, utcnow
 
@@ -170,7 +177,8 @@ def entry_hash(
     prev_hash: str,
 ) -> str:
     """SHA-256 (hex) of an entry's canonical serialisation. Never change this format: the
-    migration 0020_audit_chain and every stored hash rely on it (bump FORMAT instead)."""
+    migration 0020_audit_chain, every stored hash and `SEAL` (which computes it in
+    PostgreSQL around `_unchained`) rely on it (bump FORMAT instead)."""
     when = created_at.astimezone(UTC).isoformat(timespec="microseconds")
     payload = [FORMAT, seq, when, action, actor_id, subject_id, ip, details, prev_hash]
     return hashlib.sha256(canonical(payload).encode()).hexdigest()
@@ -234,23 +242,113 @@ def _create_head(session: AnySession) -> None:
     session.execute(statement)
 
 
+#: Locks the head, chains the entries :ids after it (in this order) and moves it, in one
+#: statement; answers each entry's (id, seq, prev_hash, hash). An entry's hash is `entry_hash`:
+#: the SHA-256 of `[FORMAT,seq,` + its `_unchained` serialisation + `,"prev_hash"]`, all ASCII.
+SEAL = text(
+    """
+    WITH RECURSIVE head AS MATERIALIZED (
+        SELECT seq, hash FROM audit_chain_head WHERE id = :head_id FOR UPDATE
+    ), entry AS (
+        SELECT * FROM unnest(CAST(:ids AS integer[]), CAST(:unchained AS text[]))
+            WITH ORDINALITY AS entry (id, unchained, n)
+    ), chain (n, seq, prev_hash, hash) AS (
+        SELECT CAST(0 AS bigint), seq, CAST(NULL AS text), CAST(hash AS text) FROM head
+        UNION ALL
+        SELECT chain.n + 1, chain.seq + 1, chain.hash, encode(sha256(convert_to(
+            '[' || :format || ',' || (chain.seq + 1) || ',' || entry.unchained
+                || ',"' || chain.hash || '"]', 'UTF8')), 'hex')
+        FROM chain JOIN entry ON entry.n = chain.n + 1
+    ), moved AS (
+        UPDATE audit_chain_head SET seq = last.seq, hash = last.hash
+        FROM (SELECT seq, hash FROM chain ORDER BY n DESC LIMIT 1) AS last
+        WHERE audit_chain_head.id = :head_id
+        RETURNING audit_chain_head.id
+    ), sealed AS (
+        UPDATE audit_events
+        SET seq = chain.seq, prev_hash = chain.prev_hash, hash = chain.hash
+        FROM chain JOIN entry ON entry.n = chain.n
+        WHERE audit_events.id = entry.id AND audit_events.hash IS NULL
+        RETURNING audit_events.id, audit_events.seq, audit_events.prev_hash, audit_events.hash
+    )
+    SELECT sealed.* FROM sealed, moved ORDER BY sealed.seq
+    """
+)
+
+
 def seal(session: AnySession, entries: Iterable[AuditEvent]) -> int:
-    """Chain `entries` (in this order) after the head; the caller's commit stores them."""
+    """Chain `entries` (in this order) after the head, in the caller's transaction (which
+    commits). PostgreSQL: stored and sealed now (`SEAL`); SQLite: chained in memory, stored by
+    the commit's flush."""
     entries = list(entries)
     if not entries:
         return 0
-    head = locked_head(session)
-    seq, prev = head.seq, head.hash
     for entry in entries:
         if entry.created_at is None:
             entry.created_at = utcnow()
         if entry.details is None:
             entry.details = {}
-        seq += 1
-        entry.seq, entry.prev_hash = seq, prev
-        entry.hash = prev = _hash_of(entry, seq, prev)
-    head.seq, head.hash = seq, prev
+    if session.get_bind().dialect.name == "postgresql":
+        _seal_stored(session, entries)
+    else:
+        head = locked_head(session)
+        links = _links(entries, head.seq, head.hash)
+        for entry, (seq, prev_hash, digest) in zip(entries, links, strict=True):
+            entry.seq, entry.prev_hash, entry.hash = seq, prev_hash, digest
+        head.seq, head.hash = links[-1][0], links[-1][2]
     return len(entries)
+
+
+def _links(entries: list[AuditEvent], seq: int, prev: str) -> list[tuple[int, str, str]]:
+    """(seq, prev_hash, hash) of each of `entries` chained after the entry (seq, prev)."""
+    links = []
+    for entry in entries:
+        seq += 1
+        digest = _hash_of(entry, seq, prev)
+        links.append((seq, prev, digest))
+        prev = digest
+    return links
+
+
+def _seal_stored(session: AnySession, entries: list[AuditEvent]) -> None:
+    """Insert `entries` unsealed (with the transaction's other changes), then chain them and
+    move the head with `SEAL`."""
+    session.flush()
+    params = {
+        "head_id": HEAD_ID,
+        "format": FORMAT,
+        "ids": [entry.id for entry in entries],
+        "unchained": [_unchained(entry) for entry in entries],
+    }
+    rows = session.execute(SEAL, params).all()
+    if not rows:  # no head row (a new database, or lost): created unless another writer did
+        _create_head(session)
+        rows = session.execute(SEAL, params).all()
+    if len(rows) != len(entries):  # sealed meanwhile by `flask audit seal`
+        raise RuntimeError("audit entries were sealed by another transaction")
+    sealed = {row.id: (row.seq, row.prev_hash, row.hash) for row in rows}
+    _seen_as_stored(session, entries, [sealed[entry.id] for entry in entries])
+
+
+def _unchained(entry: AuditEvent) -> str:
+    """The middle of the entry's `entry_hash` serialisation: what is neither its seq nor the
+    previous hash, as `canonical` writes it (ASCII)."""
+    when = entry.created_at.astimezone(UTC).isoformat(timespec="microseconds")
+    values = [when, entry.action, entry.actor_id, entry.subject_id, entry.ip, entry.details]
+    return canonical(values)[1:-1]
+
+
+def _seen_as_stored(
+    session: AnySession, entries: list[AuditEvent], links: list[tuple[int, str, str]]
+) -> None:
+    """The objects in memory as `SEAL` left the rows (not changes to flush)."""
+    for entry, link in zip(entries, links, strict=True):
+        for name, value in zip(("seq", "prev_hash", "hash"), link, strict=True):
+            set_committed_value(entry, name, value)
+    head = session.identity_map.get(session.identity_key(AuditChainHead, HEAD_ID))
+    if head is not None:
+        set_committed_value(head, "seq", links[-1][0])
+        set_committed_value(head, "hash", links[-1][2])
 
 
 @event.listens_for(Session, "before_commit")
@@ -269,14 +367,14 @@ def _seal_on_commit(session: Session) -> None:
         key=lambda o: o.created_at or utcnow(),
     )
     if entries:
-        _flush_all_but(session, entries)
+        if session.get_bind().dialect.name != "postgresql":
+            _flush_all_but(session, entries)
         seal(session, entries)
 
 
 def _flush_all_but(session: Session, entries: list[AuditEvent]) -> None:
-    """Write the transaction's other changes before the head is locked: the lock then lasts
-    only for the entries, the head and the commit (every transaction that audits waits for
-    it, a burst of sign-ins included)."""
+    """SQLite: write the transaction's other changes before the head is read, the entries
+    then inserted sealed by the commit's flush."""
     held = [entry for entry in entries if entry in session.new]
     if len(session.new) == len(held) and not session.dirty and not session.deleted:
         return

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 from sqlalchemy import select, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from network.core import audit
@@ -181,6 +181,86 @@ def test_concurrent_writers_never_fork_the_chain(app):
     assert not errors, errors
     rows = _rows(app)
     assert [r.seq for r in rows] == list(range(1, writers * per_writer + 1))
+    assert _verify(app).exit_code == 0
+
+
+def _head(app):
+    with app.app_context():
+        head = db.session.get(AuditChainHead, audit.HEAD_ID)
+        return head.seq, head.hash
+
+
+def test_many_writers_committing_at_once_keep_one_chain(app):
+    """Many threads, each committing audited transactions of one or two entries as fast as
+    it can, every commit racing the others for the head: seq 1..N once each, verify OK."""
+    writers, commits = 12, 4
+    barrier = threading.Barrier(writers)
+    errors: list[BaseException] = []
+    with app.app_context():
+        engine = db.engine
+
+    def write(index: int) -> None:
+        try:
+            with app.app_context(), Session(engine) as session:
+                barrier.wait(timeout=30)
+                for n in range(commits):
+                    for part in range(1 + n % 2):
+                        audit.record(session, "test_burst", writer=index, n=n, part=part)
+                    session.commit()
+        except BaseException as error:  # noqa: BLE001 — reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    total = writers * (commits + commits // 2)
+    assert [r.seq for r in _rows(app)] == list(range(1, total + 1))
+    assert _head(app)[0] == total
+    result = _verify(app)
+    assert result.exit_code == 0 and f"OK: {total} entries verified" in result.output
+
+
+def test_entries_stored_before_another_writer_commits_are_chained_after_it(app):
+    """PostgreSQL inserts a transaction's entries before it locks the head: another writer
+    committing in between goes first, and these are chained after its entries."""
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite serialises writers: the second one would wait for the first")
+    _record(app, 1, action="test_first")
+    with app.app_context(), Session(db.engine) as session:
+        audit.record(session, "test_overtaken", n=0)
+        audit.record(session, "test_overtaken", n=1)
+        session.flush()
+        _record(app, 2, action="test_overtaking")
+        session.commit()
+    with app.app_context():
+        actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.seq)).all()
+    assert actions == ["test_first"] + ["test_overtaking"] * 2 + ["test_overtaken"] * 2
+    assert _head(app)[0] == 5
+    assert _verify(app).exit_code == 0
+
+
+def test_a_rolled_back_transaction_leaves_no_entry_and_keeps_the_head(app):
+    _record(app, 2)
+    before = _head(app)
+    with app.app_context():  # sealed, then rolled back
+        entry = audit.record(db.session, "test_sealed_then_undone")
+        assert audit.seal(db.session, [entry]) == 1
+        db.session.rollback()
+    with app.app_context():  # the commit fails: the transaction's other change is refused
+        audit.record(db.session, "test_failed_commit")
+        db.session.add(AuditChainHead(id=audit.HEAD_ID, seq=0, hash=audit.GENESIS))
+        with pytest.raises(IntegrityError):
+            db.session.commit()
+        db.session.rollback()
+    assert _head(app) == before
+    assert [r.seq for r in _rows(app)] == [1, 2]
+    _record(app, 1, action="test_after")
+    assert [r.seq for r in _rows(app)] == [1, 2, 3]
+    assert _rows(app)[2].prev_hash == before[1]
     assert _verify(app).exit_code == 0
 
 
