@@ -239,12 +239,8 @@ class Visitor:
     def upstream(self) -> str:
         """The app server nginx sends this visitor to (from its access log)."""
         request_id = self.get("/healthz").headers["X-Request-ID"]
-        log = (self.site["tmp"] / "terreau.access.log").read_text()
-        found = re.search(
-            rf"^{re.escape(self.address)} .* upstream=(\S+) rid={request_id}$", log, re.M
-        )
-        assert found, log[-2000:]
-        return found.group(1)
+        line = rf"^{re.escape(self.address)} .* upstream=(\S+) rid={request_id}$"
+        return logged(self.site, line).group(1)
 
     def connect(self, transport: str) -> socketio.SimpleClient:
         """A Socket.IO connection over one transport (long-polling takes many requests,
@@ -353,6 +349,20 @@ def an_avatar_uploaded_on_one_server_is_served_by_the_other(alice: Visitor, bob:
     assert Image.open(io.BytesIO(served.content)).size == (300, 200)
 
 
+def logged(deployment: dict, pattern: str, timeout: float = 10.0) -> re.Match:
+    """The line of nginx's access log matching `pattern` (nginx writes it once the answer
+    has gone out: a client may read the answer first)."""
+    path = deployment["tmp"] / "terreau.access.log"
+    deadline = time.monotonic() + timeout
+    while True:
+        log = path.read_text()
+        found = re.search(pattern, log, re.M)
+        if found or time.monotonic() > deadline:
+            assert found, log[-2000:]
+            return found
+        time.sleep(0.05)
+
+
 def nginx_ends_tls_and_serves_static_files(deployment: dict, visitor: Visitor) -> None:
     plain = visitor.http.get(deployment["http"] + "/feed", allow_redirects=False, timeout=10)
     assert plain.status_code == 301 and plain.headers["Location"].startswith("https://")
@@ -363,10 +373,9 @@ def nginx_ends_tls_and_serves_static_files(deployment: dict, visitor: Visitor) -
         assert answer.raw.headers.getlist("Strict-Transport-Security") == [
             "max-age=31536000; includeSubDomains"
         ]
-    log = (deployment["tmp"] / "terreau.access.log").read_text()
-    assert re.search(r'"GET /static/js/live.js HTTP/1.1" 200 .* upstream=- ', log)
+    logged(deployment, r'"GET /static/js/live.js HTTP/1.1" 200 .* upstream=- ')
     # The app's request id is nginx's: their log lines match.
-    assert f"rid={page.headers['X-Request-ID']}" in log
+    logged(deployment, f"rid={page.headers['X-Request-ID']}$")
     # A browser's Socket.IO handshake from the site itself is accepted, another site's not.
     handshake = "/socket.io/?EIO=4&transport=polling"
     assert visitor.get(handshake, headers={"Origin": deployment["url"]}).status_code == 200
