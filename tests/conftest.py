@@ -34,6 +34,24 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 PASSWORD = "correct horse battery"
 
 
+def in_threads(work, count: int) -> list[BaseException]:
+    """Run `work(index)` in `count` threads at once; what they raised."""
+    errors: list[BaseException] = []
+
+    def run(index: int) -> None:
+        try:
+            work(index)
+        except BaseException as error:  # noqa: BLE001 — given back to the test
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
 def _database_url(tmp_root: Path) -> str:
     if os.environ.get("TERREAU_TEST_BACKEND") == "postgresql":
         url = os.environ.get("TEST_DATABASE_URL")

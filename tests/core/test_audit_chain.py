@@ -14,6 +14,7 @@ from network.core import audit
 from network.core.audit import AuditChainHead, AuditEvent
 from network.core.models import utcnow
 from network.extensions import db
+from tests.conftest import in_threads
 
 
 def _record(app, count=1, action="test_event", **details):
@@ -156,28 +157,20 @@ def test_concurrent_writers_never_fork_the_chain(app):
     with their entries already inserted); all commit and the chain stays one line."""
     writers, per_writer = 6, 3
     barrier = threading.Barrier(writers)
-    errors: list[BaseException] = []
     with app.app_context():
         engine = db.engine
         postgres = engine.dialect.name == "postgresql"
 
     def write(index: int) -> None:
-        try:
-            with app.app_context(), Session(engine) as session:
-                for n in range(per_writer):
-                    audit.record(session, "test_concurrent", writer=index, n=n)
-                if postgres:
-                    session.flush()  # inserted, unsealed: the race is at the commit
-                barrier.wait(timeout=30)
-                session.commit()
-        except BaseException as error:  # noqa: BLE001 — reported below
-            errors.append(error)
+        with app.app_context(), Session(engine) as session:
+            for n in range(per_writer):
+                audit.record(session, "test_concurrent", writer=index, n=n)
+            if postgres:
+                session.flush()  # inserted, unsealed: the race is at the commit
+            barrier.wait(timeout=30)
+            session.commit()
 
-    threads = [threading.Thread(target=write, args=(i,)) for i in range(writers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = in_threads(write, writers)
     assert not errors, errors
     rows = _rows(app)
     assert [r.seq for r in rows] == list(range(1, writers * per_writer + 1))
@@ -195,26 +188,18 @@ def test_many_writers_committing_at_once_keep_one_chain(app):
     it can, every commit racing the others for the head: seq 1..N once each, verify OK."""
     writers, commits = 12, 4
     barrier = threading.Barrier(writers)
-    errors: list[BaseException] = []
     with app.app_context():
         engine = db.engine
 
     def write(index: int) -> None:
-        try:
-            with app.app_context(), Session(engine) as session:
-                barrier.wait(timeout=30)
-                for n in range(commits):
-                    for part in range(1 + n % 2):
-                        audit.record(session, "test_burst", writer=index, n=n, part=part)
-                    session.commit()
-        except BaseException as error:  # noqa: BLE001 — reported below
-            errors.append(error)
+        with app.app_context(), Session(engine) as session:
+            barrier.wait(timeout=30)
+            for n in range(commits):
+                for part in range(1 + n % 2):
+                    audit.record(session, "test_burst", writer=index, n=n, part=part)
+                session.commit()
 
-    threads = [threading.Thread(target=write, args=(i,)) for i in range(writers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = in_threads(write, writers)
     assert not errors, errors
     total = writers * (commits + commits // 2)
     assert [r.seq for r in _rows(app)] == list(range(1, total + 1))
