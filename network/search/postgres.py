@@ -14,8 +14,9 @@ word's postings (a `:*` prefix would read them all).
 Each kind's newest `SAMPLE` documents are matched first, without the GIN index (a frequent
 word's posting list costs milliseconds to read; a few hundred vectors, stored compressed in
 the row, less). When neither the samples nor the planner (the words' frequencies in its
-statistics) say the query matches more than `LARGE` readable documents, they are counted
-exactly (up to `LARGE` + 1) and the newest `RANK_AT_MOST` ranked. Else each kind's count is
+statistics, whose guesses run low: past `PLANNED_SHARE` of it) say the query matches more
+than `LARGE` readable documents, they are counted exactly (up to `LARGE` + 1) and the newest
+`RANK_AT_MOST` ranked, in one statement. Else each kind's count is
 the sample's rate times its documents (marked approximate: "about N"), a kind with few
 matches in its sample matched again on its newest `WIDE_SAMPLE`, and the hits are the
 samples' newest `RANK_SAMPLED` matches, ranked: as the Whoosh backend samples.
@@ -50,7 +51,8 @@ from network.core.registries import SEARCH_KINDS, Document
 from network.search.backend import PREFIXES, ROOTS, Found, IndexUnavailable, folded
 
 CONFIG = "french_unaccent"
-LARGE = 2_000  # readable matches past which counts are estimated
+LARGE = 2_000  # readable matches past which counts are estimated…
+PLANNED_SHARE = 0.75  # …or past this share of it, as planned (the planner's guesses run low)
 SAMPLE = 600  # newest documents of each kind matched first (each a vector to read: ~2 µs)
 FEW_IN_SAMPLE = 30  # matches in a sample under which the kind is sampled wider…
 WIDE_SAMPLE = 2_000  # …on its newest documents
@@ -89,6 +91,19 @@ class Sample:
         if self.whole() or not self.read:
             return self.found
         return round(self.found * max(size, self.read) / self.read)
+
+
+@dataclass
+class Tsquery:
+    """SQL of a search's tsquery (`whole`), of its words' stems alone and of their roots and
+    starts alone (each word's stem where it has neither), of the condition its phrases add,
+    and their parameters."""
+
+    whole: str
+    stems: str
+    roots: str
+    phrases: str
+    params: dict[str, Any]
 
 
 @dataclass
@@ -337,22 +352,23 @@ class PostgresBackend:
         """One page of hits readable by `audiences` (of `kinds`, if given), best first; the
         readable hits of every kind (estimated when the sample says there are more than
         `LARGE`: then the hits are the sample's newest matches, ranked)."""
-        query, phrases, params = self._tsquery(words)
+        tsquery = self._tsquery(words)
+        query, phrases = tsquery.whole, tsquery.phrases
         match = f"d.terms @@ ({query}) AND {phrases}"
-        stems = f"d.terms @@ ({self._stems(words)}) AND {phrases}"
-        params |= {"audiences": sorted(audiences)}
+        params = tsquery.params | {"audiences": sorted(audiences)}
         start = (page - 1) * per_page
         with self._connection() as connection:
             # Each kind's newest documents matched first, without the GIN index (a frequent
             # word's posting list costs more to read than a few hundred vectors in their rows).
             samples = self._sampled(connection, match, params, self._kinds_and_sizes()[0], SAMPLE)
-            counts = self._exact_counts(connection, match, stems, params, samples)
-            if counts is not None:
-                total = sum(n for kind, n in counts.items() if not kinds or kind in kinds)
-                if start >= min(total, RANK_AT_MOST):
-                    return Found([], counts, total, False)
-                hits = self._page(connection, query, phrases, kinds, params, start, per_page)
-                return Found(hits, counts, total, start + per_page < min(total, RANK_AT_MOST))
+            if self._countable(connection, tsquery, params, samples):
+                counted = self._counted_page(
+                    connection, match, query, kinds, params, start, per_page
+                )
+                if counted is not None:
+                    counts, hits = counted
+                    total = sum(n for kind, n in counts.items() if not kinds or kind in kinds)
+                    return Found(hits, counts, total, start + per_page < min(total, RANK_AT_MOST))
             samples = self._widened(connection, match, params, samples)
             counts, estimated = self._estimates(samples)
             total = sum(n for kind, n in counts.items() if not kinds or kind in kinds)
@@ -372,35 +388,35 @@ class PostgresBackend:
         return Found(hits, counts, total, start + per_page < shown, frozenset(estimated))
 
     @staticmethod
-    def _tsquery(words: Words) -> tuple[str, str, dict[str, Any]]:
-        """SQL of the query's tsquery, of the condition its phrases add (each within the title
-        or the body, as with Whoosh: never across keywords), and its parameters (no member
-        text in the SQL)."""
-        parts, phrases, params = [], ["TRUE"], {}
+    def _tsquery(words: Words) -> Tsquery:
+        """SQL of the query's tsquery (and of its stems and roots alone), of the condition
+        its phrases add (each within the title or the body, as with Whoosh: never across
+        keywords), and its parameters (no member text in the SQL)."""
+        parts, stems, roots, phrases, params = [], [], [], ["TRUE"], {}
         for number, (word, option) in enumerate(zip(words.words, word_options(words), strict=True)):
             params[f"word{number}"] = word
-            query = f"plainto_tsquery('{CONFIG}', :word{number})"
+            stem = f"plainto_tsquery('{CONFIG}', :word{number})"
+            root = stem
             if option:
                 params[f"option{number}"] = option
-                query = f"({query} || to_tsquery('simple', :option{number}))"
-            parts.append(query)
+                root = f"to_tsquery('simple', :option{number})"
+            parts.append(f"({stem} || {root})" if option else stem)
+            stems.append(stem)
+            roots.append(root)
         for number, phrase in enumerate(words.phrases):
             query = f"phraseto_tsquery('{CONFIG}', :phrase{number})"
-            parts.append(query)
+            for part in (parts, stems, roots):
+                part.append(query)
             phrases.append(
                 f"(to_tsvector('{CONFIG}', {_words_of('d.title')}) @@ {query} OR "
                 f"to_tsvector('{CONFIG}', {_words_of('d.body')}) @@ {query})"
             )
             params[f"phrase{number}"] = phrase
-        return " && ".join(parts) or "CAST('' AS tsquery)", " AND ".join(phrases), params
 
-    @staticmethod
-    def _stems(words: Words) -> str:
-        """SQL of the query's tsquery without the words' roots and starts (parameters of
-        `_tsquery`): matched by fewer documents, or the same."""
-        parts = [f"plainto_tsquery('{CONFIG}', :word{n})" for n in range(len(words.words))]
-        parts += [f"phraseto_tsquery('{CONFIG}', :phrase{n})" for n in range(len(words.phrases))]
-        return " && ".join(parts) or "CAST('' AS tsquery)"
+        def joined(tsqueries: list[str]) -> str:
+            return " && ".join(tsqueries) or "CAST('' AS tsquery)"
+
+        return Tsquery(joined(parts), joined(stems), joined(roots), " AND ".join(phrases), params)
 
     def _kinds_and_sizes(self) -> tuple[list[str], dict[str, int]]:
         """Every kind of document (registered, or in the table with a kind's name) and its
@@ -441,52 +457,38 @@ class PostgresBackend:
         rows = connection.execute(text(sql), params)
         return {kind: Sample(size, read, found, list(ids or ())) for kind, read, found, ids in rows}
 
-    def _exact_counts(
-        self,
-        connection: Connection,
-        match: str,
-        stems: str,
-        params: dict,
-        samples: dict[str, Sample],
-    ) -> dict[str, int] | None:
-        """Readable matches by kind, counted exactly when neither the samples nor the planner
-        (asked about the words' `stems` alone) say there are more than `LARGE` (and they are
-        not, counted up to `LARGE` + 1); else None (to be estimated)."""
+    def _countable(
+        self, connection: Connection, tsquery: Tsquery, params: dict, samples: dict[str, Sample]
+    ) -> bool:
+        """True when neither the samples nor the planner say the query matches more than
+        `LARGE` readable documents (the planner: more than `PLANNED_AT_MOST`): they are then
+        counted exactly, else estimated."""
         _kinds, sizes = self._kinds_and_sizes()
         if all(sample.whole() for sample in samples.values()):
-            return {kind: sample.found for kind, sample in samples.items() if sample.found}
+            return True
         if sum(sample.estimate(sizes.get(kind, 0)) for kind, sample in samples.items()) > LARGE:
-            return None
+            return False
         # A word in a few thousand documents may be missing from the newest ones: counting
         # them to `LARGE` + 1 first would cost more than the whole sampled search.
-        if self._planned_matches(connection, stems, params) > LARGE:
-            return None
-        rows = connection.execute(
-            text(
-                f"SELECT kind, count(*) FROM (SELECT d.kind FROM search_documents d "
-                f"WHERE {match} AND {_READABLE} LIMIT {LARGE + 1}) s GROUP BY kind"
-            ),
-            params,
-        )
-        counts = {kind: number for kind, number in rows}
-        return counts if sum(counts.values()) <= LARGE else None
+        return self._planned_matches(connection, tsquery, params) <= LARGE * PLANNED_SHARE
 
     @staticmethod
-    def _planned_matches(connection: Connection, match: str, params: dict) -> float:
-        """The readable documents the planner expects `match` to find: cheap to ask; close for
-        words among the commonest of its statistics (their target is raised for that: see
-        migration 0024), low for the others. Asked about the words' stems alone: a word's
-        root and start match mostly the same documents, which it would count again."""
-        plan = connection.scalar(
-            text(
-                f"EXPLAIN (FORMAT JSON) SELECT 1 FROM search_documents d "
-                f"WHERE {match} AND {_READABLE}"
-            ),
-            params,
+    def _planned_matches(connection: Connection, tsquery: Tsquery, params: dict) -> float:
+        """The readable documents the planner expects the words to match: cheap to ask (one
+        EXPLAIN); close for words among the commonest of its statistics (their target is
+        raised for that: see migration 0024), low for the others. The larger of its estimates
+        for the words' stems alone and for their roots and starts alone: the two match mostly
+        the same documents, which it would count twice if asked about both together."""
+        each = (
+            f"SELECT 1 FROM search_documents d WHERE d.terms @@ ({words}) AND {tsquery.phrases} "
+            f"AND {_READABLE}"
+            for words in (tsquery.stems, tsquery.roots)
         )
+        plan = connection.scalar(text("EXPLAIN (FORMAT JSON) " + " UNION ALL ".join(each)), params)
         if isinstance(plan, str):
             plan = json.loads(plan)
-        return float(plan[0]["Plan"]["Plan Rows"])
+        top = plan[0]["Plan"]  # an Append of the two
+        return max(float(part["Plan Rows"]) for part in top.get("Plans") or [top])
 
     def _estimates(self, samples: dict[str, Sample]) -> tuple[dict[str, int], set[str]]:
         """Readable matches by kind from the samples: exact for a kind read whole, else the
@@ -500,39 +502,48 @@ class PostgresBackend:
                 estimated.add(kind)
         return {kind: n for kind, n in counts.items() if n}, estimated
 
-    def _page(
+    def _counted_page(
         self,
         connection: Connection,
+        match: str,
         query: str,
-        phrases: str,
         kinds: list[str] | None,
         params: dict,
         start: int,
         size: int,
-    ) -> list[PostgresHit]:
-        """The page's hits (of `kinds`, if given): among the newest `RANK_AT_MOST` matches,
-        by rank, with their snippet."""
-        # The matches are read from the GIN index (at most `LARGE` readable ones, counted
-        # just before), never by the primary key backwards (`d.id + 0` cannot use it): that
-        # plan reads every newer document until it has found 500 (for a word of 1,970
-        # documents the planner expected at 3,700, 65,000 rows: 95 ms), and a prepared
-        # statement's generic plan could choose it for every word. Each match is ranked as
-        # it is read, so that only its id and rank are sorted: the newest 500 sorted with
-        # their vectors (1.4 kB each, up to 2,000 of them) cost 8 ms.
+    ) -> tuple[dict[str, int], list[PostgresHit]] | None:
+        """The readable matches counted by kind, and the page's hits (of `kinds`, if given:
+        among their newest `RANK_AT_MOST` matches, by rank, with their snippet), in one
+        statement reading the matches once; None if there are more than `LARGE` (to be
+        estimated)."""
+        # The matches are read from the GIN index, up to `LARGE` + 1: never by the primary
+        # key backwards, which reads every newer document until it has found enough (for a
+        # word of 1,970 documents, 65,000 rows: 95 ms). Only the newest `RANK_AT_MOST` of
+        # them are ranked, read again by their primary key (cached by then).
         rows = connection.execute(
             text(
-                f"SELECT d.kind, d.object_id, d.title, d.body, best.rank, "
-                f"ts_headline('{CONFIG}', {_words_of('d.body')}, {query}, :options) AS snippet "
-                f"FROM (SELECT m.id, m.rank FROM (SELECT d.id, ts_rank(d.terms, {query}) AS rank "
-                f"FROM search_documents d WHERE d.terms @@ ({query}) AND {phrases} "
-                f"AND {_READABLE} AND {_of_kinds(kinds)} "
-                f"ORDER BY d.id + 0 DESC LIMIT {RANK_AT_MOST}) m "
-                f"ORDER BY m.rank DESC, m.id DESC LIMIT :size OFFSET :start) best "
-                f"JOIN search_documents d ON d.id = best.id ORDER BY best.rank DESC, d.id DESC"
+                f"WITH m AS MATERIALIZED (SELECT d.id, d.kind FROM search_documents d "
+                f"WHERE {match} AND {_READABLE} LIMIT {LARGE + 1}), "
+                f"best AS (SELECT d.id, ts_rank(d.terms, {query}) AS rank "
+                f"FROM search_documents d WHERE d.id IN (SELECT d.id FROM m d "
+                f"WHERE {_of_kinds(kinds)} ORDER BY d.id DESC LIMIT {RANK_AT_MOST}) "
+                f"ORDER BY rank DESC, d.id DESC LIMIT :size OFFSET :start) "
+                f"SELECT m.kind, count(*) AS matches, NULL AS object_id, NULL AS title, "
+                f"NULL AS body, NULL AS rank, NULL AS snippet, NULL AS id FROM m GROUP BY m.kind "
+                f"UNION ALL SELECT d.kind, NULL, d.object_id, d.title, d.body, best.rank, "
+                f"ts_headline('{CONFIG}', {_words_of('d.body')}, {query}, :options), d.id "
+                f"FROM best JOIN search_documents d ON d.id = best.id "
+                f"ORDER BY rank DESC NULLS FIRST, id DESC"
             ),
             params | {"size": size, "start": start, "options": HEADLINE},
         )
-        return [PostgresHit(row._mapping) for row in rows]
+        counts, hits = {}, []
+        for row in rows:
+            if row.matches is None:
+                hits.append(PostgresHit(row._mapping))
+            else:
+                counts[row.kind] = row.matches
+        return (counts, hits) if sum(counts.values()) <= LARGE else None
 
     @staticmethod
     def _ranked(
