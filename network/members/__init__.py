@@ -3,7 +3,13 @@
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
-from network.core.registries import NavItem, SettingSpec, register_nav_item, register_setting
+from network.core.registries import (
+    NavItem,
+    SettingSpec,
+    register_nav_item,
+    register_setting,
+    register_warm_up,
+)
 from network.members.models import ApiToken, CareerStage, Invitation, Member, Status
 
 register_setting(
@@ -83,6 +89,21 @@ def init_app(app: Flask) -> None:
         "OPEN_TO_LABELS": OPEN_TO_LABELS,
     }
     app.context_processor(lambda: labels)
+    register_warm_up("members", warm_up)
+
+
+def warm_up() -> None:
+    """At start-up: the statements that find who is asking (a session's member, a bearer
+    token's) compiled before the first request, run for no one (~3 ms of CPU each)."""
+    from network.core.ids import MAX_ID
+    from network.extensions import db
+    from network.members.operations import member_for_token
+
+    try:
+        db.session.get(Member, MAX_ID)
+        member_for_token("")
+    finally:
+        db.session.rollback()
 
 
 __all__ = ["ApiToken", "CareerStage", "Invitation", "Member", "Status", "init_app"]

@@ -47,7 +47,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from network.core.database import PLAIN_READ, write_intent
 from network.core.models import utcnow
-from network.core.registries import SEARCH_KINDS, Document
+from network.core.registries import MEMBERS, SEARCH_KINDS, Document
 from network.search.backend import PREFIXES, ROOTS, Found, IndexUnavailable, folded
 
 CONFIG = "french_unaccent"
@@ -302,7 +302,13 @@ class PostgresBackend:
             return connection.scalar(text("SELECT count(*) FROM search_documents")) or 0
 
     def warm(self) -> int:
+        """At start-up: the documents counted by kind (for estimates), and a search run on a
+        connection of its own while another is held, as a request holds its own: so a fresh
+        process's first search opens no connection (each costs a few ms) and finds the
+        search's statements and their tables known to its database sessions."""
         try:
+            with self.engine.connect():
+                self.search(Words([], ["terreau"], False), {MEMBERS}, None, 1, 1)
             return sum(self._counts_by_kind().values())
         except SQLAlchemyError:
             return 0

@@ -345,3 +345,25 @@ def test_throttled_sign_ins_are_audited(app, db, make_member, limits):
             db.select(AuditEvent).where(AuditEvent.action == "login_throttled")
         ).one()
     assert (event.subject_id, event.ip, event.details) == (member.id, "10.7.0.1", {"by": "address"})
+
+
+def test_the_start_up_warm_up_leaves_sessions_and_tokens_working(app, client, login, make_member):
+    """Start-up runs who-is-asking for no one: nothing is saved, and a member signed in by
+    session or by token before it is still recognised after it."""
+    from network.core.registries import WARM_UPS, warm_up
+    from network.extensions import db
+    from network.members.models import ApiToken
+
+    member = make_member()
+    token = client.post(
+        "/api/v1/auth/token", json={"email": member.email, "password": PASSWORD}
+    ).get_json()["token"]
+    login(member)
+    assert "members" in WARM_UPS
+    with app.app_context():
+        tokens = db.session.query(ApiToken).count()
+        warm_up()
+        assert db.session.query(ApiToken).count() == tokens
+    assert client.get("/").status_code == 200 and member.display_name in client.get("/").text
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200 and me.get_json()["id"] == member.id
