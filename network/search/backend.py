@@ -1127,20 +1127,31 @@ class WhooshBackend:
 
     @contextmanager
     def swapping(self, mode: int) -> Iterator[None]:
-        """A lock file beside the index, across processes: writers hold it shared from
-        opening the index to their commit, a rebuild alone while it swaps its index in. A
-        writer opened on the old index would otherwise write its table of contents, which
-        lists the old segments, into the new one (unreadable until rebuilt again)."""
-        self.folder.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.folder.with_name(self.folder.name + ".swap"), "a") as lock:
-            fcntl.flock(lock, mode)  # released when the file is closed
+        """A lock file beside the index: writers hold it shared from opening the index to
+        their commit, a rebuild alone while it swaps its index in. A writer opened on the old
+        index would otherwise write its table of contents, which lists the old segments, into
+        the new one (unreadable until rebuilt again)."""
+        with self._locked(".swap", mode):
             yield
 
+    @contextmanager
+    def _locked(self, suffix: str, mode: int) -> Iterator[None]:
+        """The file `suffix` beside the index locked (`flock`: across processes), as `mode`
+        says, until it is closed."""
+        self.folder.parent.mkdir(parents=True, exist_ok=True)
+        with open(self._beside(suffix), "a") as lock:
+            fcntl.flock(lock, mode)
+            yield
+
+    def _beside(self, suffix: str) -> Path:
+        """A file or folder beside the index's, named after it."""
+        return self.folder.with_name(self.folder.name + suffix)
+
     def _journal_path(self) -> Path:
-        return self.folder.with_name(self.folder.name + ".journal")
+        return self._beside(".journal")
 
     def _journal(self, refs: list[tuple[str, int]]) -> None:
-        if self.folder.with_name(self.folder.name + ".building").exists():
+        if self._beside(".building").exists():
             with self._journal_path().open("a") as journal:
                 journal.writelines(f"{kind}:{object_id}\n" for kind, object_id in refs)
 
@@ -1161,19 +1172,14 @@ class WhooshBackend:
     @contextmanager
     def rebuilding(self) -> Iterator[None]:
         """One rebuild at a time across processes (a lock file beside the index)."""
-        self.folder.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.folder.with_name(self.folder.name + ".lock"), "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+        with self._locked(".lock", fcntl.LOCK_EX):
+            yield
 
     def rebuild(self, docs: Iterable[Document], procs: int = 1) -> int:
         """Write a fresh index beside the live one, then swap it in. Returns the count.
 
         The caller holds `rebuilding()` and then replays `take_journal()`."""
-        building = self.folder.with_name(self.folder.name + ".building")
+        building = self._beside(".building")
         shutil.rmtree(building, ignore_errors=True)
         self._journal_path().unlink(missing_ok=True)
         building.mkdir(parents=True)
@@ -1187,7 +1193,7 @@ class WhooshBackend:
                 writer.commit(merge=False)
                 writer = _rebuild_writer(ix, procs)
         writer.commit(merge=False)
-        old = self.folder.with_name(self.folder.name + ".old")
+        old = self._beside(".old")
         shutil.rmtree(old, ignore_errors=True)
         with self.swapping(fcntl.LOCK_EX), self._lock:
             if self.folder.exists():
@@ -1199,7 +1205,7 @@ class WhooshBackend:
         return count
 
     def _built_marker(self) -> Path:
-        return self.folder.with_name(self.folder.name + ".built")
+        return self._beside(".built")
 
     def built_at(self) -> float:
         """When the last rebuild swapped its index in (a time stamp; 0 if never)."""
