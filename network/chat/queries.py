@@ -358,16 +358,13 @@ def warm_up() -> None:
     from network.core.ids import MAX_ID
 
     nobody, nowhere = SimpleNamespace(id=0), Channel(id=0)
-    try:
-        with contextlib.suppress(NotFound):
-            readable_channel(nobody, MAX_ID)
-        history(nowhere)
-        history(nowhere, before=1)
-        history(nowhere, after=1)
-        reactions_for([0], 0)
-        my_channels(nobody)
-        member_names(nowhere, limit=100)
-        member_count(nowhere)
-        unread_conversations(0)
-    finally:
-        db.session.rollback()
+    with contextlib.suppress(NotFound):
+        readable_channel(nobody, MAX_ID)
+    history(nowhere)
+    history(nowhere, before=1)
+    history(nowhere, after=1)
+    reactions_for([0], 0)
+    my_channels(nobody)
+    member_names(nowhere, limit=100)
+    member_count(nowhere)
+    unread_conversations(0)

@@ -482,7 +482,8 @@ def register_header_count(name: str, count: Callable[[int], Any]) -> None:
 # --- Start-up ---------------------------------------------------------------------------
 
 #: name → what a module does at a server's start-up so that a fresh process's first pages cost
-#: no more than the next ones (statements compiled, caches filled); run in an app context.
+#: no more than the next ones (statements compiled, caches filled); run in an app context,
+#: then rolled back.
 WARM_UPS: dict[str, Callable[[], None]] = {}
 
 
@@ -491,9 +492,15 @@ def register_warm_up(name: str, warm_up: Callable[[], None]) -> None:
 
 
 def warm_up() -> None:
-    """Run every module's start-up warm-up (`python -m network`, before it serves)."""
+    """Run every module's start-up warm-up (`python -m network`, before it serves); what
+    each read is rolled back after it (warm-ups read for no one and keep nothing)."""
+    from network.extensions import db
+
     for run in WARM_UPS.values():
-        run()
+        try:
+            run()
+        finally:
+            db.session.rollback()
 
 
 # --- Readiness ----------------------------------------------------------------------------

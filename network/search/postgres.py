@@ -467,7 +467,7 @@ class PostgresBackend:
         self, connection: Connection, tsquery: Tsquery, params: dict, samples: dict[str, Sample]
     ) -> bool:
         """True when neither the samples nor the planner say the query matches more than
-        `LARGE` readable documents (the planner: more than `PLANNED_AT_MOST`): they are then
+        `LARGE` readable documents (the planner: more than `PLANNED_SHARE` of it): they are then
         counted exactly, else estimated."""
         _kinds, sizes = self._kinds_and_sizes()
         if all(sample.whole() for sample in samples.values()):
@@ -525,7 +525,8 @@ class PostgresBackend:
         # The matches are read from the GIN index, up to `LARGE` + 1: never by the primary
         # key backwards, which reads every newer document until it has found enough (for a
         # word of 1,970 documents, 65,000 rows: 95 ms). Only the newest `RANK_AT_MOST` of
-        # them are ranked, read again by their primary key (cached by then).
+        # them are ranked, read again by their primary key (cached by then). The matches are
+        # named `d` where `_of_kinds` filters them.
         rows = connection.execute(
             text(
                 f"WITH m AS MATERIALIZED (SELECT d.id, d.kind FROM search_documents d "
